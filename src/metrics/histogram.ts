@@ -1,0 +1,207 @@
+/**
+ * A mergeable, fixed-memory latency histogram with geometric (log-spaced) buckets.
+ *
+ * Bucket i (1..BUCKETS) covers [MIN_S·r^(i-1), MIN_S·r^i) with r = 1.01; its representative
+ * value is the geometric midpoint MIN_S·r^(i-0.5), which is within √r − 1 ≈ 0.499% of every
+ * value in the bucket. So every quantile is within 0.5% of the exact order statistic, while
+ * memory is a constant ~22 KB however many values are recorded, and partial histograms from
+ * shards or worker processes merge exactly by adding counts.
+ */
+
+/** Ratio between consecutive bucket bounds. */
+const RATIO = 1.01;
+/** Values at or below this go to the underflow bucket (1 µs: below any real latency). */
+const MIN_S = 1e-6;
+/** Upper end of the bucketed range; above it is the overflow bucket. */
+const MAX_S = 1e6;
+const INV_MIN_S = 1 / MIN_S;
+const INV_LN_RATIO = 1 / Math.log(RATIO);
+/** Regular buckets between MIN_S and MAX_S. */
+const BUCKETS = Math.ceil(Math.log(MAX_S / MIN_S) * INV_LN_RATIO);
+/** Index of the overflow bucket; index 0 is underflow. */
+const OVERFLOW = BUCKETS + 1;
+const JSON_VERSION = 1;
+
+/** Serialised form of a {@link LogHistogram}; bucket counts are sparse `[index, count]` pairs. */
+export interface LogHistogramJSON {
+  version: number;
+  ratio: number;
+  minS: number;
+  maxS: number;
+  count: number;
+  sumS: number;
+  /** Smallest recorded value; null when empty (JSON has no Infinity). */
+  minSeenS: number | null;
+  /** Largest recorded value; null when empty. */
+  maxSeenS: number | null;
+  buckets: [number, number][];
+}
+
+/**
+ * The 1-based rank whose order statistic is the q-quantile: `max(1, ceil(q·count))`.
+ *
+ * q·count is computed in floating point, which can land a few ulps above an integer
+ * (0.07·100 = 7.000000000000001); such noise is discounted so that rank is 7, not 8.
+ */
+export function quantileRank(q: number, count: number): number {
+  const exact = q * count;
+  const nearest = Math.round(exact);
+  const rank = Math.abs(exact - nearest) <= 4 * Number.EPSILON * count ? nearest : Math.ceil(exact);
+  return Math.max(1, rank);
+}
+
+/**
+ * Log-bucketed latency histogram (seconds). Values in (1e-6 s, 1e6 s] are bucketed with
+ * ratio 1.01; values at or below 1e-6 s fall in an underflow bucket represented by the exact
+ * minimum seen, and values above the range in an overflow bucket represented by the exact
+ * maximum. Exact min, max and sum are kept alongside.
+ */
+export class LogHistogram {
+  private readonly counts = new Float64Array(OVERFLOW + 1);
+  private total = 0;
+  private sumS = 0;
+  private minS = Infinity;
+  private maxS = -Infinity;
+
+  /** Record one value in seconds. Allocation-free; throws on negative or non-finite input. */
+  record(valueS: number): void {
+    if (!(valueS >= 0 && valueS < Infinity)) {
+      throw new RangeError(`LogHistogram.record: expected a finite non-negative value, got ${valueS}`);
+    }
+    let i: number;
+    if (valueS <= MIN_S) {
+      i = 0;
+    } else {
+      i = Math.floor(Math.log(valueS * INV_MIN_S) * INV_LN_RATIO) + 1;
+      // Rounding in log() can push a value sitting on a range edge one bucket out.
+      if (i < 1) i = 1;
+      else if (i > OVERFLOW) i = OVERFLOW;
+    }
+    this.counts[i] += 1;
+    this.total += 1;
+    this.sumS += valueS;
+    if (valueS < this.minS) this.minS = valueS;
+    if (valueS > this.maxS) this.maxS = valueS;
+  }
+
+  /** Add another histogram's values into this one. Counts add exactly. */
+  merge(other: LogHistogram): void {
+    const src = other.counts;
+    const dst = this.counts;
+    for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+    this.total += other.total;
+    this.sumS += other.sumS;
+    if (other.minS < this.minS) this.minS = other.minS;
+    if (other.maxS > this.maxS) this.maxS = other.maxS;
+  }
+
+  /** Number of values recorded. */
+  get count(): number {
+    return this.total;
+  }
+
+  /**
+   * The q-quantile (0 ≤ q ≤ 1) in seconds: the representative value of the bucket holding
+   * the value of rank `max(1, ceil(q·count))` in ascending order (see {@link quantileRank}),
+   * clamped to [min, max]. Ranks 1 and count return the exact min and max, so q = 0 and
+   * q = 1 are exact.
+   * NaN when empty.
+   */
+  quantile(q: number): number {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`LogHistogram.quantile: q must be in [0, 1], got ${q}`);
+    if (this.total === 0) return NaN;
+    const rank = quantileRank(q, this.total);
+    // The extreme ranks are known exactly, so don't approximate them.
+    if (rank === 1) return this.minS;
+    if (rank === this.total) return this.maxS;
+    const counts = this.counts;
+    let cumulative = 0;
+    let i = 0;
+    for (; i < OVERFLOW; i++) {
+      cumulative += counts[i];
+      if (cumulative >= rank) break;
+    }
+    if (i === 0) return this.minS;
+    if (i === OVERFLOW) return this.maxS;
+    const representativeS = MIN_S * Math.pow(RATIO, i - 0.5);
+    return Math.min(this.maxS, Math.max(this.minS, representativeS));
+  }
+
+  /** Exact arithmetic mean in seconds; NaN when empty. */
+  mean(): number {
+    return this.total === 0 ? NaN : this.sumS / this.total;
+  }
+
+  /** Exact smallest value recorded; NaN when empty. */
+  min(): number {
+    return this.total === 0 ? NaN : this.minS;
+  }
+
+  /** Exact largest value recorded; NaN when empty. */
+  max(): number {
+    return this.total === 0 ? NaN : this.maxS;
+  }
+
+  /** Forget every value, keeping the allocated buckets. */
+  clear(): void {
+    this.counts.fill(0);
+    this.total = 0;
+    this.sumS = 0;
+    this.minS = Infinity;
+    this.maxS = -Infinity;
+  }
+
+  /** Compact JSON (non-empty buckets only) for shipping partial results between processes. */
+  toJSON(): LogHistogramJSON {
+    const buckets: [number, number][] = [];
+    for (let i = 0; i < this.counts.length; i++) {
+      if (this.counts[i] !== 0) buckets.push([i, this.counts[i]]);
+    }
+    const empty = this.total === 0;
+    return {
+      version: JSON_VERSION,
+      ratio: RATIO,
+      minS: MIN_S,
+      maxS: MAX_S,
+      count: this.total,
+      sumS: this.sumS,
+      minSeenS: empty ? null : this.minS,
+      maxSeenS: empty ? null : this.maxS,
+      buckets,
+    };
+  }
+
+  /**
+   * Rebuild a histogram from {@link LogHistogram.toJSON} output.
+   * @throws Error when the data was written with a different bucket layout or is malformed.
+   */
+  static fromJSON(json: LogHistogramJSON): LogHistogram {
+    if (json?.version !== JSON_VERSION || json.ratio !== RATIO || json.minS !== MIN_S || json.maxS !== MAX_S) {
+      throw new Error('LogHistogram.fromJSON: incompatible histogram layout or version');
+    }
+    if (!Array.isArray(json.buckets)) throw new Error('LogHistogram.fromJSON: buckets must be an array');
+    const h = new LogHistogram();
+    let total = 0;
+    for (const entry of json.buckets) {
+      const [i, n] = Array.isArray(entry) ? entry : [NaN, NaN];
+      if (!Number.isInteger(i) || i < 0 || i > OVERFLOW || !Number.isInteger(n) || n < 0) {
+        throw new Error(`LogHistogram.fromJSON: bad bucket ${JSON.stringify(entry)}`);
+      }
+      h.counts[i] += n;
+      total += n;
+    }
+    if (total !== json.count) {
+      throw new Error(`LogHistogram.fromJSON: bucket counts sum to ${total}, expected ${json.count}`);
+    }
+    h.total = total;
+    h.sumS = json.sumS;
+    if (total > 0) {
+      if (typeof json.minSeenS !== 'number' || typeof json.maxSeenS !== 'number') {
+        throw new Error('LogHistogram.fromJSON: non-empty histogram without min/max');
+      }
+      h.minS = json.minSeenS;
+      h.maxS = json.maxSeenS;
+    }
+    return h;
+  }
+}

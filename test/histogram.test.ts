@@ -1,0 +1,165 @@
+import { describe, it, expect } from 'vitest';
+import { LogHistogram, quantileRank } from '../src/metrics/histogram.js';
+
+/** Deterministic uniform [0, 1) generator (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function lognormal(n: number, seed: number): number[] {
+  const u = rng(seed);
+  return Array.from({ length: n }, () => {
+    const z = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+    return Math.exp(Math.log(0.2) + 1.0 * z);
+  });
+}
+
+function exponential(n: number, seed: number): number[] {
+  const u = rng(seed);
+  return Array.from({ length: n }, () => -Math.log(1 - u()) * 0.5);
+}
+
+function uniform(n: number, seed: number): number[] {
+  const u = rng(seed);
+  return Array.from({ length: n }, () => 0.01 + u() * 10);
+}
+
+function exactQuantile(sorted: number[], q: number): number {
+  return sorted[quantileRank(q, sorted.length) - 1];
+}
+
+const N = 100_000;
+const distributions: [string, number[]][] = [
+  ['lognormal', lognormal(N, 1)],
+  ['exponential', exponential(N, 2)],
+  ['uniform', uniform(N, 3)],
+];
+
+describe('LogHistogram', () => {
+  for (const [name, values] of distributions) {
+    it(`estimates p50, p90 and p99 of ${name} samples within 0.5%`, () => {
+      const h = new LogHistogram();
+      for (const v of values) h.record(v);
+      const sorted = [...values].sort((a, b) => a - b);
+      for (const q of [0.5, 0.9, 0.99]) {
+        const exact = exactQuantile(sorted, q);
+        expect(Math.abs(h.quantile(q) - exact) / exact).toBeLessThanOrEqual(0.005);
+      }
+    });
+  }
+
+  it('returns the exact min and max at q = 0 and q = 1', () => {
+    const h = new LogHistogram();
+    for (const v of [0.0123, 0.5, 7.77]) h.record(v);
+    expect(h.quantile(0)).toBe(0.0123);
+    expect(h.quantile(1)).toBe(7.77);
+  });
+
+  it('computes the exact mean, count, min and max', () => {
+    const h = new LogHistogram();
+    for (const v of [1, 2, 6]) h.record(v);
+    expect(h.count).toBe(3);
+    expect(h.mean()).toBe(3);
+    expect(h.min()).toBe(1);
+    expect(h.max()).toBe(6);
+  });
+
+  it('represents values at or below 1 µs by the exact minimum', () => {
+    const h = new LogHistogram();
+    h.record(0);
+    h.record(5e-7);
+    h.record(1);
+    expect(h.quantile(0.5)).toBe(0);
+  });
+
+  it('represents values above 1e6 s by the exact maximum', () => {
+    const h = new LogHistogram();
+    h.record(1);
+    h.record(5e7);
+    expect(h.quantile(1)).toBe(5e7);
+    expect(h.quantile(0.6)).toBe(5e7);
+  });
+
+  it('gives merged histograms the same state as one fed all values', () => {
+    const values = lognormal(20_000, 7);
+    const whole = new LogHistogram();
+    const parts = [new LogHistogram(), new LogHistogram(), new LogHistogram()];
+    values.forEach((v, i) => {
+      whole.record(v);
+      parts[i % 3].record(v);
+    });
+    const merged = new LogHistogram();
+    for (const p of parts) merged.merge(p);
+    const { sumS: mergedSum, ...mergedRest } = merged.toJSON();
+    const { sumS: wholeSum, ...wholeRest } = whole.toJSON();
+    expect(mergedRest).toEqual(wholeRest);
+    expect(mergedSum).toBeCloseTo(wholeSum, 6);
+    for (const q of [0, 0.5, 0.9, 0.99, 0.999, 1]) expect(merged.quantile(q)).toBe(whole.quantile(q));
+  });
+
+  it('returns NaN quantiles and mean when empty', () => {
+    const h = new LogHistogram();
+    expect(h.count).toBe(0);
+    expect(h.quantile(0.5)).toBeNaN();
+    expect(h.mean()).toBeNaN();
+    expect(h.min()).toBeNaN();
+  });
+
+  it('forgets everything on clear', () => {
+    const h = new LogHistogram();
+    h.record(3);
+    h.clear();
+    expect(h.count).toBe(0);
+    expect(h.quantile(0.5)).toBeNaN();
+    h.record(2);
+    expect(h.max()).toBe(2);
+  });
+
+  it('survives a JSON round trip unchanged', () => {
+    const h = new LogHistogram();
+    for (const v of exponential(5_000, 9)) h.record(v);
+    const back = LogHistogram.fromJSON(JSON.parse(JSON.stringify(h)));
+    expect(back.toJSON()).toEqual(h.toJSON());
+    expect(back.quantile(0.99)).toBe(h.quantile(0.99));
+    expect(back.mean()).toBe(h.mean());
+  });
+
+  it('round-trips an empty histogram through JSON', () => {
+    const back = LogHistogram.fromJSON(JSON.parse(JSON.stringify(new LogHistogram())));
+    expect(back.count).toBe(0);
+    expect(back.quantile(0.5)).toBeNaN();
+  });
+
+  it('rejects JSON with a different bucket layout', () => {
+    const json = new LogHistogram().toJSON();
+    expect(() => LogHistogram.fromJSON({ ...json, ratio: 1.02 })).toThrow(/incompatible/);
+  });
+
+  it('rejects negative and non-finite values', () => {
+    const h = new LogHistogram();
+    expect(() => h.record(-1)).toThrow(RangeError);
+    expect(() => h.record(NaN)).toThrow(RangeError);
+    expect(() => h.record(Infinity)).toThrow(RangeError);
+  });
+});
+
+describe('quantileRank', () => {
+  it('is max(1, ceil(q * count))', () => {
+    expect(quantileRank(0, 10)).toBe(1);
+    expect(quantileRank(0.5, 10)).toBe(5);
+    expect(quantileRank(0.55, 10)).toBe(6);
+    expect(quantileRank(1, 10)).toBe(10);
+  });
+
+  it('ignores floating-point noise just above an integer', () => {
+    expect(0.07 * 100).toBeGreaterThan(7);
+    expect(quantileRank(0.07, 100)).toBe(7);
+  });
+});
