@@ -1,0 +1,250 @@
+/**
+ * The built-in catalog (data/*.csv): silicon, models, list prices and efficiency factors.
+ * Every row carries `source` and/or `assumption`; the provenance travels with the record so
+ * reports can say which figures a run leaned on that are assumptions.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { InputError } from '../errors.js';
+
+export interface Provenance {
+  source: string;
+  assumption: string;
+}
+
+export interface Silicon extends Provenance {
+  id: string;
+  name: string;
+  vendor: string;
+  kind: 'gpu' | 'accelerator' | 'cpu';
+  memoryGb: number;
+  memBwGbps: number;
+  bf16Tflops: number;
+  /** NaN where the chip has no such datapath. */
+  fp8Tflops: number;
+  int8Tops: number;
+  fp4Tflops: number;
+  interconnectGbps: number;
+  collectiveLatencyUs: number;
+  maxTp: number;
+  tdpW: number;
+  idleW: number;
+  usdPerChipHour: number;
+  capexUsd: number;
+  lifetimeYears: number;
+}
+
+export interface Model extends Provenance {
+  id: string;
+  name: string;
+  vendor: string;
+  paramsB: number;
+  activeParamsB: number;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  experts: number;
+  expertsPerToken: number;
+  /** Parameters (billions) held in expert FFNs, summed over all experts; 0 for dense models. */
+  expertParamsB: number;
+  maxContext: number;
+}
+
+export interface Price extends Provenance {
+  model: string;
+  inputUsdPerMtok: number;
+  outputUsdPerMtok: number;
+  cachedInputUsdPerMtok: number;
+  vendorShare: number;
+}
+
+export interface Efficiency extends Provenance {
+  silicon: string;
+  mfu: number;
+  mbu: number;
+  overheadMs: number;
+}
+
+export interface Catalog {
+  silicon: Map<string, Silicon>;
+  models: Map<string, Model>;
+  prices: Map<string, Price>;
+  efficiency: Map<string, Efficiency>;
+}
+
+export type RawRow = Record<string, string | number>;
+
+/** The package root, found by walking up from this module (works from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('fleetsim package root not found');
+    dir = parent;
+  }
+  return dir;
+}
+
+interface Column<T> {
+  key: keyof T & string;
+  csv: string;
+  type: 'text' | 'number' | 'optional-number';
+}
+
+const text = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'text' });
+const num = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'number' });
+const optNum = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'optional-number' });
+
+const provenance = <T extends Provenance>(): Column<T>[] => [
+  text<T>('source', 'source'),
+  text<T>('assumption', 'assumption'),
+];
+
+const SILICON_COLUMNS: Column<Silicon>[] = [
+  text('id', 'id'), text('name', 'name'), text('vendor', 'vendor'), text('kind', 'kind'),
+  num('memoryGb', 'memory_gb'), num('memBwGbps', 'mem_bw_gbps'), num('bf16Tflops', 'bf16_tflops'),
+  optNum('fp8Tflops', 'fp8_tflops'), optNum('int8Tops', 'int8_tops'), optNum('fp4Tflops', 'fp4_tflops'),
+  optNum('interconnectGbps', 'interconnect_gbps'), optNum('collectiveLatencyUs', 'collective_latency_us'),
+  num('maxTp', 'max_tp'), num('tdpW', 'tdp_w'), num('idleW', 'idle_w'),
+  num('usdPerChipHour', 'usd_per_chip_hour'), optNum('capexUsd', 'capex_usd'), optNum('lifetimeYears', 'lifetime_years'),
+  ...provenance<Silicon>(),
+];
+
+const MODEL_COLUMNS: Column<Model>[] = [
+  text('id', 'id'), text('name', 'name'), text('vendor', 'vendor'),
+  num('paramsB', 'params_b'), num('activeParamsB', 'active_params_b'), num('layers', 'layers'),
+  num('hidden', 'hidden'), num('heads', 'heads'), num('kvHeads', 'kv_heads'), num('headDim', 'head_dim'),
+  num('experts', 'experts'), num('expertsPerToken', 'experts_per_token'), num('expertParamsB', 'expert_params_b'),
+  num('maxContext', 'max_context'),
+  ...provenance<Model>(),
+];
+
+const PRICE_COLUMNS: Column<Price>[] = [
+  text('model', 'model'), num('inputUsdPerMtok', 'input_usd_per_mtok'), num('outputUsdPerMtok', 'output_usd_per_mtok'),
+  optNum('cachedInputUsdPerMtok', 'cached_input_usd_per_mtok'), num('vendorShare', 'vendor_share'),
+  ...provenance<Price>(),
+];
+
+const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
+  text('silicon', 'silicon'), num('mfu', 'mfu'), num('mbu', 'mbu'), num('overheadMs', 'overhead_ms'),
+  ...provenance<Efficiency>(),
+];
+
+function toRecord<T>(row: RawRow, columns: Column<T>[], where: { file: string; line?: number; path?: string }): T {
+  const out: Record<string, string | number> = {};
+  for (const c of columns) {
+    const raw = row[c.csv];
+    const cell = raw === undefined ? '' : String(raw).trim();
+    if (c.type === 'text') {
+      out[c.key] = cell;
+      continue;
+    }
+    if (cell === '') {
+      if (c.type === 'number') {
+        throw new InputError(`${c.csv}: expected a number, got an empty cell`, where);
+      }
+      out[c.key] = NaN;
+      continue;
+    }
+    const value = Number(cell);
+    if (!Number.isFinite(value)) throw new InputError(`${c.csv}: expected a number, got "${cell}"`, where);
+    out[c.key] = value;
+  }
+  if (!out.source && !out.assumption) {
+    throw new InputError('every catalog row needs a source or an assumption', where);
+  }
+  return out as T;
+}
+
+function readTable<T>(file: string, columns: Column<T>[], keyColumn: keyof T & string): Map<string, T> {
+  let rows: RawRow[];
+  try {
+    rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true }) as RawRow[];
+  } catch (err) {
+    throw new InputError(`cannot read catalog table: ${(err as Error).message}`, { file });
+  }
+  const map = new Map<string, T>();
+  rows.forEach((row, i) => {
+    const rec = toRecord(row, columns, { file, line: i + 2 });
+    map.set(String(rec[keyColumn]), rec);
+  });
+  return map;
+}
+
+/** Merge scenario rows over the built-in ones: a known id keeps its fields unless given; a new id must give all. */
+function overlay<T extends Provenance>(
+  base: Map<string, T>,
+  rows: RawRow[] | undefined,
+  columns: Column<T>[],
+  keyColumn: keyof T & string,
+  where: { file: string; path: string },
+): void {
+  if (!rows) return;
+  const keyCsv = columns.find((c) => c.key === keyColumn)!.csv;
+  rows.forEach((row, i) => {
+    const path = `${where.path}[${i}]`;
+    for (const k of Object.keys(row)) {
+      if (!columns.some((c) => c.csv === k)) {
+        throw new InputError(`unknown catalog column "${k}" (expected one of ${columns.map((c) => c.csv).join(', ')})`, {
+          file: where.file,
+          path: `${path}.${k}`,
+        });
+      }
+    }
+    const key = String(row[keyCsv] ?? '');
+    if (!key) throw new InputError(`missing "${keyCsv}"`, { file: where.file, path });
+    const existing = base.get(key);
+    const merged: RawRow = {};
+    if (existing) {
+      for (const c of columns) {
+        const v = existing[c.key] as unknown as string | number;
+        merged[c.csv] = typeof v === 'number' && Number.isNaN(v) ? '' : v;
+      }
+      // Overridden figures are the scenario author's: their provenance replaces the catalog's.
+      if (row.source === undefined && row.assumption === undefined) {
+        merged.source = '';
+        merged.assumption = 'overridden in the scenario file';
+      }
+    }
+    Object.assign(merged, row);
+    base.set(key, toRecord(merged, columns, { file: where.file, path }));
+  });
+}
+
+export interface CatalogOverrides {
+  silicon?: RawRow[];
+  models?: RawRow[];
+  prices?: RawRow[];
+  efficiency?: RawRow[];
+}
+
+/** Loads data/*.csv, then applies a scenario's overrides (`catalog:` section). */
+export function loadCatalog(overrides?: CatalogOverrides, scenarioFile = 'scenario'): Catalog {
+  const dataDir = join(packageRoot(), 'data');
+  const catalog: Catalog = {
+    silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, 'id'),
+    models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, 'id'),
+    prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, 'model'),
+    efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, 'silicon'),
+  };
+  overlay(catalog.silicon, overrides?.silicon, SILICON_COLUMNS, 'id', { file: scenarioFile, path: 'catalog.silicon' });
+  overlay(catalog.models, overrides?.models, MODEL_COLUMNS, 'id', { file: scenarioFile, path: 'catalog.models' });
+  overlay(catalog.prices, overrides?.prices, PRICE_COLUMNS, 'model', { file: scenarioFile, path: 'catalog.prices' });
+  overlay(catalog.efficiency, overrides?.efficiency, EFFICIENCY_COLUMNS, 'silicon', {
+    file: scenarioFile,
+    path: 'catalog.efficiency',
+  });
+  for (const s of catalog.silicon.values()) {
+    if (s.kind !== 'gpu' && s.kind !== 'accelerator' && s.kind !== 'cpu') {
+      throw new InputError(`silicon ${s.id}: kind must be gpu, accelerator or cpu, got "${s.kind}"`, {
+        file: join(dataDir, 'silicon.csv'),
+      });
+    }
+  }
+  return catalog;
+}

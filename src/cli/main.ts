@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * The fleetsim command line: wiring only. The library throws typed errors; this file alone turns
+ * them into messages and exit codes (2 for input the user can fix). stdout is data, stderr the rest.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { InputError } from '../errors.js';
+import { parseDurationS } from '../scenario/units.js';
+import { VERSION } from '../index.js';
+import { catalogCommand, runCommand, validateCommand } from './commands.js';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function duration(value: string): number {
+  try {
+    return parseDurationS(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+const program = new Command();
+program
+  .name('fleetsim')
+  .description('Inference cost and capacity simulation for multi-model, multi-silicon AI platforms')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride((err) => {
+    // commander's own usage errors are input errors too.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+program
+  .command('run')
+  .description('simulate a scenario and write its reports to --out')
+  .argument('<scenario>', 'scenario file (YAML or JSON)')
+  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+  .option('--seed <n>', 'override the scenario seed', integer)
+  .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
+  .option('--requests', 'also write requests.csv, one row per request')
+  .option('-q, --quiet', 'no progress or summary on stderr')
+  .action(runCommand);
+
+program
+  .command('validate')
+  .description('check a scenario file (and the traces it names) without simulating')
+  .argument('<scenario>', 'scenario file (YAML or JSON)')
+  .action(validateCommand);
+
+program
+  .command('catalog')
+  .description('list the built-in silicon, models and prices')
+  .option('--format <format>', 'table or csv', 'table')
+  .action(catalogCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof InputError) {
+    process.stderr.write(`fleetsim: error: ${err.format()}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

@@ -1,0 +1,103 @@
+/**
+ * Requests in flight as struct-of-arrays with a free list: memory grows with the number of
+ * requests in flight at once, never with the number simulated. Ids are reused after a request ends.
+ */
+
+export const NONE = -1;
+
+export class RequestTable {
+  capacity = 0;
+  private freeHead = NONE;
+  private used = 0;
+
+  /** Arrival order over the whole run (0-based), the request's public id in requests.csv. */
+  seq = new Float64Array(0);
+  arrivalS = new Float64Array(0);
+  workload = new Int32Array(0);
+  promptTokens = new Int32Array(0);
+  outputTokens = new Int32Array(0);
+  /** Tokens generated so far in the current attempt, as of replica step `baseStep`. */
+  generated = new Int32Array(0);
+  baseStep = new Float64Array(0);
+  firstTokenS = new Float64Array(0);
+  deployment = new Int32Array(0);
+  replica = new Int32Array(0);
+  /** 1 once the request has been moved to another model's deployment. */
+  failedOver = new Uint8Array(0);
+  /** Model tier (0 = primary model, 1.. = fallbacks in order) the request is being served by. */
+  tier = new Int32Array(0);
+  /** Replica step at which the last token will have been generated. */
+  finishStep = new Float64Array(0);
+  /** Admission order on its replica; the latest admitted is preempted first. */
+  admitSeq = new Float64Array(0);
+  /** Next request in a replica's waiting queue, or the free list. */
+  next = new Int32Array(0);
+  /** Position in its replica's completion heap, slot in its replica's batch. */
+  heapPos = new Int32Array(0);
+  slot = new Int32Array(0);
+  /** Replica busy-share integral when the request joined the batch (cost attribution). */
+  shareMark = new Float64Array(0);
+  /** KV block phase: tokens held at replica step s are kvPhase + s. */
+  kvPhase = new Float64Array(0);
+
+  get inFlight(): number {
+    return this.used;
+  }
+
+  alloc(): number {
+    if (this.freeHead === NONE) this.grow();
+    const id = this.freeHead;
+    this.freeHead = this.next[id];
+    this.next[id] = NONE;
+    this.used++;
+    return id;
+  }
+
+  release(id: number): void {
+    this.next[id] = this.freeHead;
+    this.freeHead = id;
+    this.used--;
+  }
+
+  private grow(): void {
+    const old = this.capacity;
+    const cap = Math.max(1024, old * 2);
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.seq = f64(this.seq);
+    this.arrivalS = f64(this.arrivalS);
+    this.workload = i32(this.workload);
+    this.promptTokens = i32(this.promptTokens);
+    this.outputTokens = i32(this.outputTokens);
+    this.generated = i32(this.generated);
+    this.baseStep = f64(this.baseStep);
+    this.firstTokenS = f64(this.firstTokenS);
+    this.deployment = i32(this.deployment);
+    this.replica = i32(this.replica);
+    const fo = new Uint8Array(cap);
+    fo.set(this.failedOver);
+    this.failedOver = fo;
+    this.tier = i32(this.tier);
+    this.finishStep = f64(this.finishStep);
+    this.admitSeq = f64(this.admitSeq);
+    this.next = i32(this.next);
+    this.heapPos = i32(this.heapPos);
+    this.slot = i32(this.slot);
+    this.shareMark = f64(this.shareMark);
+    this.kvPhase = f64(this.kvPhase);
+    // Thread the new ids onto the free list in ascending order so allocation order is stable.
+    for (let i = cap - 1; i >= old; i--) {
+      this.next[i] = this.freeHead;
+      this.freeHead = i;
+    }
+    this.capacity = cap;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The event loop. Entities with at most one pending event each: one arrival stream per workload
+ * (arrivals are generated lazily, so the queue holds O(streams + replicas) events), one per
+ * replica, the report-interval timer and two per incident (start, end). Ties at equal times run in
+ * the order they were scheduled (see event-queue.ts), so results never depend on heap internals.
+ */
+import { EventQueue } from './event-queue.js';
+import type { Scenario } from '../scenario/load.js';
+import { Fleet } from '../serving/fleet.js';
+import { Recorder, type RequestLog } from '../metrics/recorder.js';
+import { Calendar } from '../metrics/calendar.js';
+import { RandomStream } from '../workload/rng.js';
+import { makeArrivalSource, type ArrivalSource } from '../workload/arrivals.js';
+import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
+
+/** State of one deployment over one report interval, handed to the report writer. */
+export interface IntervalSnapshot {
+  index: number;
+  startS: number;
+  endS: number;
+  /** Per deployment, at the interval's end: requests waiting, requests in batches, KV blocks used / capacity. */
+  queueDepth: Float64Array;
+  batchSize: Float64Array;
+  kvUsedFraction: Float64Array;
+  /** Per deployment, over the interval: busy replica-seconds / (replicas × interval). */
+  busyFraction: Float64Array;
+  arrivals: Float64Array;
+  completions: Float64Array;
+  /** Per atom (workload × deployment), completed requests' tokens. */
+  inputTokens: Float64Array;
+  outputTokens: Float64Array;
+}
+
+export interface SimulationOptions {
+  /** Called once per report interval, in order; the snapshot's arrays are reused afterwards. */
+  onInterval?: (snapshot: IntervalSnapshot) => void;
+  /** Called every ~2^16 events with the simulated time, for progress display. */
+  onProgress?: (simTimeS: number, horizonS: number) => void;
+  /** Receives every request as it ends (requests.csv). */
+  requestLog?: RequestLog | null;
+}
+
+export interface SimulationResult {
+  scenario: Scenario;
+  recorder: Recorder;
+  calendar: Calendar;
+  /** Busy replica-seconds per deployment over the whole run. */
+  busyS: Float64Array;
+  /** End of the billed run: the horizon, or the end of the report interval in which the drain ended. */
+  endS: number;
+  /** Time the last request finished (≥ horizon when requests were still in flight at the horizon). */
+  lastEventS: number;
+  events: number;
+  arrivals: number;
+  wallS: number;
+}
+
+export function simulate(scenario: Scenario, options: SimulationOptions = {}): SimulationResult {
+  const wallStart = performance.now();
+  const W = scenario.workloads.length;
+  const D = scenario.deployments.length;
+  const calendar = new Calendar(scenario.startMs, scenario.horizonS);
+  const recorder = new Recorder(W, D, calendar, scenario.warmupS);
+  recorder.requestLog = options.requestLog ?? null;
+  const replicaCount = scenario.deployments.reduce((n, d) => n + d.replicas, 0);
+  const replicaBase = W;
+  const tickEntity = W + replicaCount;
+  const incidentBase = tickEntity + 1;
+  const queue = new EventQueue(incidentBase + 2 * scenario.incidents.length);
+  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step');
+  const horizonS = scenario.horizonS;
+
+  const sources: ArrivalSource[] = [];
+  const promptSamplers: (LengthSampler | null)[] = [];
+  const outputSamplers: (LengthSampler | null)[] = [];
+  for (const w of scenario.workloads) {
+    const seed = scenario.seed;
+    sources.push(makeArrivalSource(w.arrival, new RandomStream(seed, `arrivals/${w.name}`), horizonS));
+    promptSamplers.push(w.promptTokens && makeLengthSampler(w.promptTokens, new RandomStream(seed, `prompt/${w.name}`)));
+    outputSamplers.push(w.outputTokens && makeLengthSampler(w.outputTokens, new RandomStream(seed, `output/${w.name}`)));
+  }
+  for (let w = 0; w < W; w++) {
+    const t = sources[w].next();
+    if (t < horizonS) queue.schedule(w, t);
+  }
+  scenario.incidents.forEach((inc, i) => {
+    queue.schedule(incidentBase + 2 * i, inc.atS);
+    queue.schedule(incidentBase + 2 * i + 1, inc.atS + inc.durationS);
+  });
+  const intervalS = scenario.reportIntervalS;
+  queue.schedule(tickEntity, intervalS);
+
+  const snapshot: IntervalSnapshot = {
+    index: 0,
+    startS: 0,
+    endS: 0,
+    queueDepth: new Float64Array(D),
+    batchSize: new Float64Array(D),
+    kvUsedFraction: new Float64Array(D),
+    busyFraction: new Float64Array(D),
+    arrivals: recorder.interval.arrivals,
+    completions: recorder.interval.completions,
+    inputTokens: recorder.interval.inputTokens,
+    outputTokens: recorder.interval.outputTokens,
+  };
+  const busyAtLastTick = new Float64Array(D);
+  const busyNow = new Float64Array(D);
+  const kvCapacity = new Float64Array(D);
+  for (let r = 0; r < fleet.replicas; r++) kvCapacity[fleet.deploymentOf[r]] += fleet.kvCapacity(r);
+
+  const emitInterval = (index: number, startS: number, endS: number) => {
+    fleet.settle(endS);
+    snapshot.queueDepth.fill(0);
+    snapshot.batchSize.fill(0);
+    snapshot.kvUsedFraction.fill(0);
+    busyNow.fill(0);
+    for (let r = 0; r < fleet.replicas; r++) {
+      const d = fleet.deploymentOf[r];
+      snapshot.queueDepth[d] += fleet.queueLen[r];
+      snapshot.batchSize[d] += fleet.batch[r];
+      snapshot.kvUsedFraction[d] += fleet.kvBlocksNow(r, endS);
+      busyNow[d] += fleet.busyS[r];
+    }
+    for (let d = 0; d < D; d++) {
+      const replicas = scenario.deployments[d].replicas;
+      snapshot.kvUsedFraction[d] = kvCapacity[d] > 0 ? snapshot.kvUsedFraction[d] / kvCapacity[d] : 0;
+      snapshot.busyFraction[d] = replicas > 0 ? (busyNow[d] - busyAtLastTick[d]) / (replicas * (endS - startS)) : 0;
+      busyAtLastTick[d] = busyNow[d];
+    }
+    snapshot.index = index;
+    snapshot.startS = startS;
+    snapshot.endS = endS;
+    options.onInterval?.(snapshot);
+    recorder.interval.reset();
+  };
+
+  let events = 0;
+  let arrivals = 0;
+  let lastEventS = 0;
+  let tickIndex = 0;
+  let endS = horizonS;
+  const onProgress = options.onProgress;
+  while (queue.size > 0) {
+    const nowS = queue.peekTime();
+    const e = queue.pop();
+    events++;
+    if (e < replicaBase) {
+      const promptSampler = promptSamplers[e];
+      const outputSampler = outputSamplers[e];
+      const source = sources[e];
+      const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
+      const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
+      arrivals++;
+      fleet.arrive(e, nowS, prompt, output);
+      const next = source.next();
+      if (next < horizonS) queue.schedule(e, next);
+      lastEventS = nowS;
+    } else if (e < tickEntity) {
+      fleet.onEvent(e - replicaBase, nowS);
+      lastEventS = nowS;
+    } else if (e === tickEntity) {
+      emitInterval(tickIndex, tickIndex * intervalS, nowS);
+      tickIndex++;
+      // Keep reporting while anything else is pending: the drain after the horizon is billed to
+      // the end of the interval in which it finishes.
+      if (queue.size > 0) queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
+      endS = Math.max(horizonS, nowS);
+    } else {
+      const i = (e - incidentBase) >> 1;
+      const inc = scenario.incidents[i];
+      if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, nowS);
+      else fleet.outageEnd(inc.deployment, nowS);
+    }
+    if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(nowS, horizonS);
+  }
+
+  const busyS = new Float64Array(D);
+  for (let r = 0; r < fleet.replicas; r++) busyS[fleet.deploymentOf[r]] += fleet.busyS[r];
+  return {
+    scenario,
+    recorder,
+    calendar,
+    busyS,
+    endS,
+    lastEventS,
+    events,
+    arrivals,
+    wallS: (performance.now() - wallStart) / 1000,
+  };
+}

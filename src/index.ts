@@ -1,0 +1,62 @@
+/**
+ * fleetsim's library API. The CLI is a thin shell over these; tests and benchmarks call them directly.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './catalog/catalog.js';
+import { simulate, type SimulationOptions, type SimulationResult } from './engine/simulate.js';
+import { buildLedger } from './economics/ledger.js';
+import { OutputDir } from './report/atomic.js';
+import { RequestsWriter, TimeseriesWriter, runInfo, writePnl, writeSummary } from './report/reports.js';
+import type { Scenario } from './scenario/load.js';
+
+export { loadScenario, parseScenarioText, type Scenario } from './scenario/load.js';
+export { loadCatalog, type Catalog } from './catalog/catalog.js';
+export { simulate, type SimulationResult, type IntervalSnapshot } from './engine/simulate.js';
+export { buildLedger, type Ledger } from './economics/ledger.js';
+export { InputError } from './errors.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+  .version;
+
+export interface RunOptions {
+  /** Directory the reports go to; written atomically (all files appear at the end, or none). */
+  outDir: string;
+  /** Also write requests.csv, one row per request. */
+  requests?: boolean;
+  onProgress?: SimulationOptions['onProgress'];
+}
+
+/** Simulates a scenario and writes summary.csv, timeseries.csv, pnl.csv, run.json (and requests.csv). */
+export function runToDir(scenario: Scenario, options: RunOptions): SimulationResult {
+  const out = new OutputDir(options.outDir);
+  let timeseries: TimeseriesWriter | null = null;
+  let requests: RequestsWriter | null = null;
+  try {
+    timeseries = new TimeseriesWriter(out.path('timeseries.csv'), scenario);
+    if (options.requests) requests = new RequestsWriter(out.path('requests.csv'), scenario);
+    const ts = timeseries;
+    const rq = requests;
+    const result = simulate(scenario, {
+      onInterval: (s) => ts.write(s),
+      onProgress: options.onProgress,
+      requestLog: rq,
+    });
+    timeseries.close();
+    requests?.close();
+    const ledger = buildLedger(result);
+    writeSummary(out.path('summary.csv'), result, ledger);
+    writePnl(out.path('pnl.csv'), result, ledger);
+    const info = runInfo(result, VERSION);
+    writeRunJson(out.path('run.json'), info);
+    out.commit();
+    return result;
+  } catch (err) {
+    out.abort();
+    throw err;
+  }
+}
+
+function writeRunJson(path: string, info: object): void {
+  writeFileSync(path, JSON.stringify(info, null, 2) + '\n');
+}

@@ -1,0 +1,61 @@
+/**
+ * Calendar periods for the P&L: UTC days from the scenario's start, or calendar months when the
+ * horizon is longer than 62 days. Time after the last period's start (the drain after the horizon)
+ * belongs to the last period.
+ */
+
+const DAY_MS = 86_400_000;
+
+export interface Period {
+  /** ISO date of the period's first day, e.g. `2026-01-01` (day) or `2026-01` (month). */
+  label: string;
+  /** Period start in simulation seconds (may be negative for the first, partial period). */
+  startS: number;
+  endS: number;
+}
+
+export class Calendar {
+  readonly periods: Period[];
+  readonly granularity: 'day' | 'month';
+  private cursor = 0;
+
+  constructor(
+    readonly startMs: number,
+    horizonS: number,
+  ) {
+    this.granularity = horizonS > 62 * 86_400 ? 'month' : 'day';
+    const endMs = startMs + horizonS * 1000;
+    const periods: Period[] = [];
+    const first = new Date(startMs);
+    let cur =
+      this.granularity === 'day'
+        ? Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())
+        : Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
+    while (cur < endMs || periods.length === 0) {
+      const d = new Date(cur);
+      const next =
+        this.granularity === 'day' ? cur + DAY_MS : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      const label = d.toISOString().slice(0, this.granularity === 'day' ? 10 : 7);
+      periods.push({ label, startS: (cur - startMs) / 1000, endS: (next - startMs) / 1000 });
+      cur = next;
+    }
+    periods[periods.length - 1].endS = Infinity;
+    this.periods = periods;
+  }
+
+  /** Index of the period holding simulation time `tS`. Amortised O(1) for non-decreasing times. */
+  periodAt(tS: number): number {
+    const p = this.periods;
+    let i = this.cursor;
+    if (tS < p[i].startS) i = 0;
+    while (tS >= p[i].endS) i++;
+    this.cursor = i;
+    return i;
+  }
+
+  /** Seconds of [0, endS) falling in period i. */
+  overlapS(i: number, endS: number): number {
+    const p = this.periods[i];
+    return Math.max(0, Math.min(p.endS, endS) - Math.max(p.startS, 0));
+  }
+}

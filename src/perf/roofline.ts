@@ -1,0 +1,182 @@
+/**
+ * Step times from the roofline (README "How fleetsim computes time").
+ *
+ * One serving iteration processes `tokens` new tokens (one per decoding request plus any prefill
+ * tokens) whose attention spans `attended` (query, key) pairs in total. Its time is
+ *
+ *   max(compute / (tp · peakFlops · mfu), bytes / (tp · memBw · mbu)) + comm + overhead
+ *
+ *   compute = 2 · activeParams · tokens + 4 · layers · heads · headDim · attended
+ *   bytes   = weightBytesRead(tokens) + kvBytesPerToken · (attended_kv_reads + written tokens)
+ *   comm    = 2 · layers · (latency + 2 (tp−1)/tp · tokens · hidden · 2 B / linkBw)   (tp > 1)
+ *
+ * A decode step of b requests holding C context tokens has tokens = b and attended = C, so with b
+ * fixed the step time is the max of two lines in C: the engine sums runs of such steps in closed form.
+ */
+import type { Dtype } from '../scenario/schema.js';
+import type { Efficiency, Model, Silicon } from '../catalog/catalog.js';
+
+export const DTYPE_BYTES: Record<Dtype, number> = { bf16: 2, fp16: 2, fp8: 1, int8: 1, int4: 0.5, fp4: 0.5 };
+
+const ACTIVATION_BYTES = 2;
+
+/** Peak dense throughput (FLOP/s) a chip offers for matmuls with weights in `dtype`. */
+export function peakFlops(silicon: Silicon, dtype: Dtype): number {
+  const tera = 1e12;
+  const bf16 = silicon.bf16Tflops * tera;
+  const pick = (x: number) => (Number.isFinite(x) && x > 0 ? x * tera : NaN);
+  switch (dtype) {
+    case 'bf16':
+    case 'fp16':
+      return bf16;
+    case 'fp8':
+      return pick(silicon.fp8Tflops) || bf16;
+    case 'int8':
+      return pick(silicon.int8Tops) || pick(silicon.fp8Tflops) || bf16;
+    // 4-bit weights are usually dequantised into an 8-bit or 16-bit datapath unless the chip has FP4.
+    case 'int4':
+      return pick(silicon.int8Tops) || pick(silicon.fp8Tflops) || bf16;
+    case 'fp4':
+      return pick(silicon.fp4Tflops) || pick(silicon.fp8Tflops) || bf16;
+  }
+}
+
+export interface PerfInputs {
+  model: Model;
+  silicon: Silicon;
+  efficiency: Efficiency;
+  tensorParallel: number;
+  dtype: Dtype;
+  kvDtype: Dtype;
+  kvFraction: number;
+  blockTokens: number;
+}
+
+/**
+ * The derived numbers of one deployment and its step-time function. Immutable after construction;
+ * the engine keeps one per deployment.
+ */
+export class RooflinePerf {
+  readonly weightBytes: number;
+  readonly kvBytesPerToken: number;
+  readonly kvCapacityTokens: number;
+  readonly kvCapacityBlocks: number;
+  /** Seconds per FLOP of the whole replica at its achieved efficiency. */
+  readonly sPerFlop: number;
+  /** Seconds per byte moved from memory by the whole replica at its achieved efficiency. */
+  readonly sPerByte: number;
+  readonly overheadS: number;
+  private readonly activeParams: number;
+  private readonly attnFlopsPerPair: number;
+  private readonly denseWeightBytes: number;
+  private readonly expertWeightBytes: number;
+  private readonly expertTouchMiss: number;
+  private readonly commLatencyS: number;
+  private readonly commSPerToken: number;
+
+  constructor(readonly inputs: PerfInputs) {
+    const { model, silicon, efficiency, tensorParallel: tp, dtype, kvDtype } = inputs;
+    const wBytes = DTYPE_BYTES[dtype];
+    this.weightBytes = model.paramsB * 1e9 * wBytes;
+    this.expertWeightBytes = model.expertParamsB * 1e9 * wBytes;
+    this.denseWeightBytes = this.weightBytes - this.expertWeightBytes;
+    // Probability that one token leaves a given expert untouched; a batch of n tokens touches
+    // 1 − miss^n of the experts (independent routing, the usual first-order model).
+    this.expertTouchMiss = model.experts > 1 ? 1 - model.expertsPerToken / model.experts : 0;
+    this.kvBytesPerToken = 2 * model.layers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
+    const usableBytes = tp * silicon.memoryGb * 1e9 * inputs.kvFraction - this.weightBytes;
+    this.kvCapacityBlocks = Math.max(0, Math.floor(usableBytes / this.kvBytesPerToken / inputs.blockTokens));
+    this.kvCapacityTokens = this.kvCapacityBlocks * inputs.blockTokens;
+    this.activeParams = model.activeParamsB * 1e9;
+    this.attnFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
+    this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * efficiency.mfu);
+    this.sPerByte = 1 / (tp * silicon.memBwGbps * 1e9 * efficiency.mbu);
+    this.overheadS = efficiency.overheadMs / 1000;
+    if (tp > 1) {
+      const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
+      const latencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
+      this.commLatencyS = 2 * model.layers * latencyS;
+      this.commSPerToken =
+        linkBytesPerS > 0 ? (2 * model.layers * 2 * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkBytesPerS : 0;
+    } else {
+      this.commLatencyS = 0;
+      this.commSPerToken = 0;
+    }
+  }
+
+  /** Weight bytes an iteration over `tokens` tokens reads (MoE: only the experts they touch). */
+  weightBytesRead(tokens: number): number {
+    if (this.expertWeightBytes === 0) return this.weightBytes;
+    return this.denseWeightBytes + this.expertWeightBytes * (1 - Math.pow(this.expertTouchMiss, tokens));
+  }
+
+  /** Time of one iteration; see the file comment for the terms. `kvTokensRead` are context tokens attended. */
+  iterationS(tokens: number, attendedPairs: number, kvTokensRead: number): number {
+    const compute = (2 * this.activeParams * tokens + this.attnFlopsPerPair * attendedPairs) * this.sPerFlop;
+    const memory = (this.weightBytesRead(tokens) + this.kvBytesPerToken * (kvTokensRead + tokens)) * this.sPerByte;
+    return (compute > memory ? compute : memory) + this.commLatencyS + this.commSPerToken * tokens + this.overheadS;
+  }
+
+  /** One decode step of `batch` requests holding `contextTokens` tokens in total. */
+  decodeStepS(batch: number, contextTokens: number): number {
+    return this.iterationS(batch, contextTokens, contextTokens);
+  }
+
+  /** Prefill of prompts totalling `tokens`, whose squared lengths sum to `sumSquares` (causal attention). */
+  prefillS(tokens: number, sumSquares: number): number {
+    return this.iterationS(tokens, sumSquares / 2, 0);
+  }
+
+  /**
+   * Coefficients of a decode step as two lines in the step index k of a run in which `batch` stays
+   * fixed and the context starts at `contextTokens`: t(k) = max(cA + cB·k, mA + mB·k) + fixed.
+   * Written into `out` (length 5) so the hot loop allocates nothing.
+   */
+  decodeLines(batch: number, contextTokens: number, out: Float64Array): void {
+    const computePerCtx = this.attnFlopsPerPair * this.sPerFlop;
+    const memoryPerCtx = this.kvBytesPerToken * this.sPerByte;
+    out[0] = 2 * this.activeParams * batch * this.sPerFlop + computePerCtx * contextTokens;
+    out[1] = computePerCtx * batch;
+    out[2] = (this.weightBytesRead(batch) + this.kvBytesPerToken * batch) * this.sPerByte + memoryPerCtx * contextTokens;
+    out[3] = memoryPerCtx * batch;
+    out[4] = this.commLatencyS + this.commSPerToken * batch + this.overheadS;
+  }
+}
+
+/** Σ_{k=k0}^{k1−1} (a + b·k). */
+function sumLine(a: number, b: number, k0: number, k1: number): number {
+  if (k1 <= k0) return 0;
+  return (k1 - k0) * a + (b * (k1 * (k1 - 1) - k0 * (k0 - 1))) / 2;
+}
+
+/**
+ * Total time of the first n steps of a run with coefficients `c` from {@link RooflinePerf.decodeLines}.
+ * The two lines cross at most once, so the sum splits into at most two arithmetic series.
+ */
+export function decodeRunS(c: Float64Array, n: number): number {
+  if (n <= 0) return 0;
+  const cA = c[0], cB = c[1], mA = c[2], mB = c[3];
+  // The line on top at k = 0 (on a tie, the steeper one, which is on top from then on) stays on
+  // top until the crossing point, if that falls inside the run.
+  const computeFirst = cA > mA || (cA === mA && cB >= mB);
+  const slopeDiff = cB - mB;
+  const cross = slopeDiff === 0 ? Infinity : (mA - cA) / slopeDiff;
+  const split = cross > 0 && cross < n ? Math.ceil(cross) : n;
+  const run = computeFirst
+    ? sumLine(cA, cB, 0, split) + sumLine(mA, mB, split, n)
+    : sumLine(mA, mB, 0, split) + sumLine(cA, cB, split, n);
+  return run + n * c[4];
+}
+
+/** Largest n ≤ maxSteps whose first n steps end no later than `elapsedS` into the run. */
+export function decodeStepsWithin(c: Float64Array, elapsedS: number, maxSteps: number): number {
+  let lo = 0;
+  let hi = maxSteps;
+  if (decodeRunS(c, hi) <= elapsedS) return hi;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (decodeRunS(c, mid) <= elapsedS) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}

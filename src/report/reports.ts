@@ -1,0 +1,341 @@
+/**
+ * The CSV reports and run.json (README "Reports"). Money comes from the ledger in integer cents, so
+ * every figure here is a sum of the same cells and all tables agree to the cent.
+ */
+import type { IntervalSnapshot, SimulationResult } from '../engine/simulate.js';
+import type { RequestTable } from '../engine/requests.js';
+import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js';
+import { LogHistogram } from '../metrics/histogram.js';
+import type { Ledger } from '../economics/ledger.js';
+import { usdPerReplicaHour } from '../economics/ledger.js';
+import { priceKey, type Scenario } from '../scenario/load.js';
+import { CsvWriter, formatDecimal, formatInt, formatRatio, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
+import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+
+export const IDLE_KEY = '(idle capacity)';
+const seconds = (x: number) => formatDecimal(x, 6);
+const pct = (x: number) => formatDecimal(x, 2);
+const usdFromCents = (c: number) => formatUsd(c / 100);
+
+/** Streams timeseries.csv, one row per report interval and deployment. */
+export class TimeseriesWriter {
+  private readonly csv: CsvWriter;
+  constructor(
+    path: string,
+    private readonly scenario: Scenario,
+  ) {
+    this.csv = new CsvWriter(path, names(TIMESERIES_COLUMNS));
+  }
+
+  write(s: IntervalSnapshot): void {
+    const sc = this.scenario;
+    const D = sc.deployments.length;
+    const lengthS = s.endS - s.startS;
+    for (let d = 0; d < D; d++) {
+      const dep = sc.deployments[d];
+      let inTok = 0;
+      let outTok = 0;
+      let revenueUsd = 0;
+      for (let w = 0; w < sc.workloads.length; w++) {
+        const a = w * D + d;
+        if (s.inputTokens[a] === 0 && s.outputTokens[a] === 0) continue;
+        const price = sc.prices.get(priceKey(sc.workloads[w].tenant, dep.model.id))!;
+        inTok += s.inputTokens[a];
+        outTok += s.outputTokens[a];
+        revenueUsd += (s.inputTokens[a] * price.inputUsdPerMtok + s.outputTokens[a] * price.outputUsdPerMtok) / 1e6;
+      }
+      const costUsd = (dep.replicas * dep.usdPerChipHour * dep.tensorParallel * lengthS) / 3600;
+      this.csv.write([
+        formatTimestamp(sc.startMs + s.startS * 1000),
+        seconds(s.startS),
+        seconds(lengthS),
+        neutralizeText(dep.name),
+        neutralizeText(dep.model.id),
+        neutralizeText(dep.silicon.id),
+        formatInt(s.queueDepth[d]),
+        formatInt(s.batchSize[d]),
+        pct(100 * s.kvUsedFraction[d]),
+        pct(100 * s.busyFraction[d]),
+        formatInt(s.arrivals[d]),
+        formatInt(s.completions[d]),
+        formatInt(inTok),
+        formatInt(outTok),
+        formatUsd(costUsd),
+        formatUsd(revenueUsd),
+      ]);
+    }
+  }
+
+  close(): void {
+    this.csv.close();
+  }
+}
+
+/** Streams requests.csv as requests end. */
+export class RequestsWriter implements RequestLog {
+  private readonly csv: CsvWriter;
+  constructor(
+    path: string,
+    private readonly scenario: Scenario,
+  ) {
+    this.csv = new CsvWriter(path, names(REQUEST_COLUMNS));
+  }
+
+  record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
+    const sc = this.scenario;
+    const w = sc.workloads[rq.workload[q]];
+    const dep = sc.deployments[deployment];
+    const arrivalS = rq.arrivalS[q];
+    const completed = fate <= 1;
+    this.csv.write([
+      formatInt(rq.seq[q]),
+      neutralizeText(w.name),
+      neutralizeText(w.tenant),
+      neutralizeText(dep.name),
+      neutralizeText(dep.model.id),
+      FATE_NAMES[fate],
+      formatTimestamp(sc.startMs + arrivalS * 1000),
+      seconds(arrivalS),
+      completed ? seconds(rq.firstTokenS[q] - arrivalS) : '',
+      seconds(endS - arrivalS),
+      formatInt(rq.promptTokens[q]),
+      formatInt(rq.outputTokens[q]),
+    ]);
+  }
+
+  close(): void {
+    this.csv.close();
+  }
+}
+
+interface Scope {
+  scope: string;
+  key: string;
+  atoms: number[];
+  /** Deployments whose idle cost, chips and energy belong to this row. */
+  fleet: number[];
+}
+
+function scopes(scenario: Scenario): Scope[] {
+  const D = scenario.deployments.length;
+  const allDeployments = scenario.deployments.map((d) => d.index);
+  const atomsOf = (pred: (w: number, d: number) => boolean) => {
+    const out: number[] = [];
+    for (let w = 0; w < scenario.workloads.length; w++) for (let d = 0; d < D; d++) if (pred(w, d)) out.push(w * D + d);
+    return out;
+  };
+  const rows: Scope[] = [{ scope: 'total', key: 'all', atoms: atomsOf(() => true), fleet: allDeployments }];
+  const byDeployment = (scope: string, keyOf: (d: number) => string) => {
+    const keys = [...new Set(allDeployments.map(keyOf))];
+    for (const key of keys) {
+      const fleet = allDeployments.filter((d) => keyOf(d) === key);
+      rows.push({ scope, key, atoms: atomsOf((_, d) => fleet.includes(d)), fleet });
+    }
+  };
+  byDeployment('deployment', (d) => scenario.deployments[d].name);
+  byDeployment('model', (d) => scenario.deployments[d].model.id);
+  byDeployment('silicon', (d) => scenario.deployments[d].silicon.id);
+  const byWorkload = (scope: string, keyOf: (w: number) => string) => {
+    const keys = [...new Set(scenario.workloads.map((w) => keyOf(w.index)))];
+    for (const key of keys) rows.push({ scope, key, atoms: atomsOf((w) => keyOf(w) === key), fleet: [] });
+    rows.push({ scope, key: IDLE_KEY, atoms: [], fleet: allDeployments });
+  };
+  byWorkload('tenant', (w) => scenario.workloads[w].tenant);
+  byWorkload('workload', (w) => scenario.workloads[w].name);
+  return rows;
+}
+
+export function writeSummary(path: string, result: SimulationResult, ledger: Ledger): void {
+  const { scenario, recorder } = result;
+  const csv = new CsvWriter(path, names(SUMMARY_COLUMNS));
+  const D = scenario.deployments.length;
+  const P = ledger.periods.length;
+  const A = ledger.atoms;
+  const runH = result.endS / 3600;
+  let fleetReplicaS = 0;
+  for (const d of scenario.deployments) fleetReplicaS += d.replicas * result.endS;
+
+  for (const s of scopes(scenario)) {
+    const fates = new Float64Array(FATE_COUNT);
+    let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0;
+    const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
+    for (const a of s.atoms) {
+      for (let f = 0; f < FATE_COUNT; f++) fates[f] += recorder.fates[a * FATE_COUNT + f];
+      inTok += recorder.inputTokens[a];
+      outTok += recorder.outputTokens[a];
+      sloMet += recorder.sloMet[a];
+      measured += recorder.measured[a];
+      ttft.merge(recorder.ttft[a]);
+      tpot.merge(recorder.tpot[a]);
+      e2e.merge(recorder.e2e[a]);
+      for (let p = 0; p < P; p++) {
+        revenue += ledger.revenueCents[p * A + a];
+        payout += ledger.vendorPayoutCents[p * A + a];
+        cost += ledger.busyCostCents[p * A + a];
+        busyShareS += recorder.periodBusyShareS[p * A + a];
+      }
+    }
+    let chips = 0, energy = 0, busyS = 0, replicaS = 0, preemptions = 0;
+    for (const d of s.fleet) {
+      const dep = scenario.deployments[d];
+      chips += dep.replicas * dep.tensorParallel;
+      busyS += result.busyS[d];
+      replicaS += dep.replicas * result.endS;
+      preemptions += recorder.preemptions[d];
+      for (let p = 0; p < P; p++) {
+        idle += ledger.idleCostCents[p * D + d];
+        energy += ledger.energyKwh[p * D + d];
+      }
+    }
+    cost += idle;
+    const arrived = fates.reduce((x, y) => x + y, 0);
+    const fleetScope = s.scope === 'total' || s.scope === 'deployment' || s.scope === 'model' || s.scope === 'silicon';
+    const margin = revenue - payout - cost;
+    const busyChipHours = s.atoms.reduce((h, a) => {
+      const d = a % D;
+      let share = 0;
+      for (let p = 0; p < P; p++) share += recorder.periodBusyShareS[p * A + a];
+      return h + (share * scenario.deployments[d].tensorParallel) / 3600;
+    }, 0);
+    const isIdleRow = s.key === IDLE_KEY;
+    csv.write([
+      s.scope,
+      neutralizeText(s.key),
+      formatInt(arrived),
+      formatInt(fates[0]),
+      formatInt(fates[1]),
+      formatInt(fates[2]),
+      formatInt(fates[3]),
+      formatInt(fates[4]),
+      formatInt(inTok),
+      formatInt(outTok),
+      formatRatio(outTok / result.endS),
+      seconds(ttft.quantile(0.5)),
+      seconds(ttft.quantile(0.9)),
+      seconds(ttft.quantile(0.99)),
+      seconds(tpot.quantile(0.5)),
+      seconds(tpot.quantile(0.99)),
+      seconds(e2e.quantile(0.5)),
+      seconds(e2e.quantile(0.99)),
+      measured > 0 ? pct((100 * sloMet) / measured) : '',
+      fleetScope ? formatInt(chips) : '',
+      formatRatio(fleetScope ? chips * runH : isIdleRow ? chips * runH - totalBusyChipHours(result) : busyChipHours),
+      pct(fleetScope ? (replicaS > 0 ? (100 * busyS) / replicaS : 0) : isIdleRow ? 0 : (100 * busyShareS) / fleetReplicaS),
+      fleetScope ? formatRatio(energy) : '',
+      usdFromCents(cost),
+      usdFromCents(revenue),
+      usdFromCents(payout),
+      usdFromCents(margin),
+      revenue !== 0 ? pct((100 * margin) / revenue) : '',
+      outTok > 0 ? formatUsd(cost / 100 / (outTok / 1e6)) : '',
+      usdFromCents(idle),
+      fleetScope ? formatInt(preemptions) : '',
+    ]);
+  }
+  csv.close();
+}
+
+function totalBusyChipHours(result: SimulationResult): number {
+  let h = 0;
+  result.scenario.deployments.forEach((d) => (h += (result.busyS[d.index] * d.tensorParallel) / 3600));
+  return h;
+}
+
+export function writePnl(path: string, result: SimulationResult, ledger: Ledger): void {
+  const { scenario, recorder } = result;
+  const csv = new CsvWriter(path, names(PNL_COLUMNS));
+  const D = scenario.deployments.length;
+  const A = ledger.atoms;
+  const tenants = [...new Set(scenario.workloads.map((w) => w.tenant))];
+  // One row per (period, tenant, model, silicon); deployments of the same model on the same silicon merge.
+  const lines = [...new Set(scenario.deployments.map((d) => `${d.model.id}\u0000${d.silicon.id}`))].map((k) => {
+    const [model, silicon] = k.split('\u0000');
+    const deps = scenario.deployments.filter((d) => d.model.id === model && d.silicon.id === silicon).map((d) => d.index);
+    return { model, silicon, vendor: scenario.deployments[deps[0]].model.vendor, deps };
+  });
+  ledger.periods.forEach((period, p) => {
+    const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number) => {
+      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents;
+      for (const a of atoms) {
+        const cell = p * A + a;
+        completed += recorder.periodCompleted[cell];
+        inTok += recorder.periodInputTokens[cell];
+        outTok += recorder.periodOutputTokens[cell];
+        revenue += ledger.revenueCents[cell];
+        payout += ledger.vendorPayoutCents[cell];
+        cost += ledger.busyCostCents[cell];
+      }
+      if (atoms.length > 0 && completed === 0 && cost === 0) return;
+      const margin = revenue - payout - cost;
+      csv.write([
+        period,
+        neutralizeText(tenant),
+        neutralizeText(line.model),
+        neutralizeText(line.vendor),
+        neutralizeText(line.silicon),
+        formatInt(completed),
+        formatInt(inTok),
+        formatInt(outTok),
+        usdFromCents(revenue),
+        usdFromCents(payout),
+        usdFromCents(revenue - payout),
+        usdFromCents(cost),
+        usdFromCents(margin),
+        revenue !== 0 ? pct((100 * margin) / revenue) : '',
+      ]);
+    };
+    for (const tenant of tenants) {
+      for (const line of lines) {
+        const atoms: number[] = [];
+        for (const w of scenario.workloads) if (w.tenant === tenant) for (const d of line.deps) atoms.push(w.index * D + d);
+        row(tenant, line, atoms, 0);
+      }
+    }
+    for (const line of lines) {
+      const idle = line.deps.reduce((c, d) => c + ledger.idleCostCents[p * D + d], 0);
+      row(IDLE_KEY, line, [], idle);
+    }
+  });
+  csv.close();
+}
+
+export interface RunInfo {
+  fleetsim_version: string;
+  scenario: string;
+  scenario_file: string;
+  scenario_sha256: string;
+  seed: number;
+  engine: string;
+  start: string;
+  horizon_s: number;
+  billed_run_s: number;
+  last_event_s: number;
+  requests_arrived: number;
+  events_processed: number;
+  wall_time_s: number;
+  requests_per_wall_s: number;
+  assumptions: string[];
+}
+
+export function runInfo(result: SimulationResult, version: string): RunInfo {
+  const sc = result.scenario;
+  return {
+    fleetsim_version: version,
+    scenario: sc.name,
+    scenario_file: sc.file,
+    scenario_sha256: sc.hash,
+    seed: sc.seed,
+    engine: sc.engine,
+    start: new Date(sc.startMs).toISOString(),
+    horizon_s: sc.horizonS,
+    billed_run_s: result.endS,
+    last_event_s: result.lastEventS,
+    requests_arrived: result.arrivals,
+    events_processed: result.events,
+    wall_time_s: Number(result.wallS.toFixed(3)),
+    requests_per_wall_s: Math.round(result.arrivals / Math.max(result.wallS, 1e-9)),
+    assumptions: sc.assumptions,
+  };
+}
+
+export { usdPerReplicaHour };

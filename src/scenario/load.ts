@@ -1,0 +1,429 @@
+/**
+ * Scenario loading in two passes: shape (YAML/JSON against the zod schema), then cross-references
+ * against the catalog (unknown ids, weights that don't fit, missing files). Every error names the
+ * file, the line and column, and the dotted field path.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
+import { loadCatalog, type Catalog, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
+import { RooflinePerf } from '../perf/roofline.js';
+import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
+import type { ArrivalConfig } from '../workload/arrivals.js';
+import type { LengthConfig } from '../workload/lengths.js';
+import { readTraceColumn, validateTrace } from '../workload/trace.js';
+
+export interface Deployment {
+  index: number;
+  name: string;
+  model: Model;
+  silicon: Silicon;
+  efficiency: Efficiency;
+  replicas: number;
+  tensorParallel: number;
+  dtype: Dtype;
+  maxBatch: number;
+  /** Waiting requests per replica beyond which arrivals are turned away; Infinity when unbounded. */
+  maxQueuePerReplica: number;
+  scheduler: SchedulerKind;
+  chunkTokens: number;
+  blockTokens: number;
+  perf: RooflinePerf;
+  usdPerChipHour: number;
+  /** Where the chip-hour price came from, for the report's assumption list. */
+  priceProvenance: string;
+}
+
+export interface Slo {
+  ttftS: number;
+  tpotS: number;
+  e2eS: number;
+}
+
+export interface Workload {
+  index: number;
+  name: string;
+  tenant: string;
+  model: string;
+  fallback: string[];
+  arrival: ArrivalConfig;
+  /** null: lengths come from the arrival trace's rows. */
+  promptTokens: LengthConfig | null;
+  outputTokens: LengthConfig | null;
+  slo: Slo;
+  timeoutS: number;
+}
+
+export interface TokenPrice {
+  inputUsdPerMtok: number;
+  outputUsdPerMtok: number;
+  cachedInputUsdPerMtok: number;
+  vendorShare: number;
+  provenance: string;
+}
+
+export interface Incident {
+  atS: number;
+  durationS: number;
+  deployment: number;
+  kind: 'outage';
+}
+
+export interface Scenario {
+  file: string;
+  name: string;
+  startMs: number;
+  horizonS: number;
+  warmupS: number;
+  seed: number;
+  reportIntervalS: number;
+  engine: 'collapsed' | 'step';
+  deployments: Deployment[];
+  workloads: Workload[];
+  routing: ScenarioInput['routing'];
+  incidents: Incident[];
+  catalog: Catalog;
+  /** Price of (tenant, model): tenant override, else scenario model price, else catalog list price. */
+  prices: Map<string, TokenPrice>;
+  /** sha256 of the scenario text and the catalog it resolved against. */
+  hash: string;
+  /** Assumed (not sourced) figures this run depends on, for run.json and the CLI. */
+  assumptions: string[];
+}
+
+export const priceKey = (tenant: string, model: string) => `${tenant}\u0000${model}`;
+
+type Path = (string | number)[];
+
+/** Maps a field path to its line and column in the source text. */
+class Locator {
+  constructor(
+    readonly file: string,
+    private readonly doc: Document | null,
+    private readonly lines: LineCounter | null,
+  ) {}
+
+  at(path: Path, message: string): InputError {
+    const dotted = formatPath(path);
+    if (!this.doc || !this.lines) return new InputError(message, { file: this.file, path: dotted });
+    // Walk up until a node with a position exists (an absent key points at its parent).
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        const { line, col } = this.lines.linePos(node.range[0]);
+        return new InputError(message, { file: this.file, line, col, path: dotted });
+      }
+    }
+    return new InputError(message, { file: this.file, path: dotted });
+  }
+
+  /** Position of a map key (for unknown keys, point at the key itself). */
+  atKey(parent: Path, key: string, message: string): InputError {
+    const dotted = formatPath([...parent, key]);
+    const map = this.doc?.getIn(parent, true) as { items?: { key: unknown }[] } | undefined;
+    const pair = map?.items?.find((it) => isNode(it.key) && (it.key as { value?: unknown }).value === key);
+    if (pair && isNode(pair.key) && pair.key.range && this.lines) {
+      const { line, col } = this.lines.linePos(pair.key.range[0]);
+      return new InputError(message, { file: this.file, line, col, path: dotted });
+    }
+    return this.at([...parent, key], message);
+  }
+}
+
+function formatPath(path: Path): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return `"${value}"`;
+  return JSON.stringify(value) ?? String(value);
+}
+
+function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): InputError {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    return loc.atKey(path, key, `unknown key "${key}"`);
+  }
+  let value: unknown = input;
+  for (const p of path) value = value == null ? undefined : (value as Record<string | number, unknown>)[p];
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return loc.at(path, `${issue.message}`);
+  }
+  if (issue.code === 'invalid_type' && value === undefined) {
+    return loc.at(path, `missing required key (expected ${issue.expected})`);
+  }
+  if (issue.code === 'invalid_value') {
+    return loc.at(path, `expected one of ${issue.values.map((v) => describe(v)).join(', ')}, got ${describe(value)}`);
+  }
+  if (issue.code === 'custom') return loc.at(path, issue.message);
+  return loc.at(path, `${issue.message}, got ${describe(value)}`);
+}
+
+/** Parses scenario text (YAML or JSON) into the validated input shape. */
+export function parseScenarioText(text: string, file: string): { input: ScenarioInput; loc: Locator } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const { line, col } = lines.linePos(err.pos[0]);
+    const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '');
+    throw new InputError(`malformed YAML/JSON: ${message}`, { file, line, col });
+  }
+  const raw: unknown = doc.toJS();
+  const loc = new Locator(file, doc, lines);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InputError('expected a mapping of scenario keys (name, horizon, deployments, workloads, ...)', {
+      file,
+      line: 1,
+      col: 1,
+    });
+  }
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw shapeError(parsed.error.issues[0], loc, raw);
+  return { input: parsed.data, loc };
+}
+
+function priceFromCatalog(p: Price): TokenPrice {
+  return {
+    inputUsdPerMtok: p.inputUsdPerMtok,
+    outputUsdPerMtok: p.outputUsdPerMtok,
+    cachedInputUsdPerMtok: Number.isFinite(p.cachedInputUsdPerMtok) ? p.cachedInputUsdPerMtok : p.inputUsdPerMtok,
+    vendorShare: p.vendorShare,
+    provenance: p.source ? `catalog: ${p.source}` : `catalog assumption: ${p.assumption}`,
+  };
+}
+
+/** Loads and fully validates a scenario file. */
+export function loadScenario(path: string, overrides: { seed?: number; horizonS?: number } = {}): Scenario {
+  const file = path;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read scenario file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      file,
+    });
+  }
+  const { input, loc } = parseScenarioText(text, file);
+  return resolveScenario(input, loc, dirname(resolve(path)), text, overrides);
+}
+
+function resolveScenario(
+  input: ScenarioInput,
+  loc: Locator,
+  baseDir: string,
+  text: string,
+  overrides: { seed?: number; horizonS?: number },
+): Scenario {
+  const catalog = loadCatalog(input.catalog, loc.file);
+  const assumptions = new Set<string>();
+  const note = (what: string, p: { source: string; assumption: string }) => {
+    if (p.assumption) assumptions.add(`${what}: ${p.assumption}`);
+  };
+
+  const horizonS = overrides.horizonS ?? input.horizon;
+  if (!(horizonS > 0)) throw loc.at(['horizon'], 'expected a positive duration');
+  if (input.warmup >= horizonS) throw loc.at(['warmup'], 'warmup must be shorter than the horizon');
+
+  const names = new Set<string>();
+  const deployments: Deployment[] = input.deployments.map((d, i) => {
+    const at = (...p: Path) => ['deployments', i, ...p];
+    if (names.has(d.name)) throw loc.at(at('name'), `duplicate deployment name "${d.name}"`);
+    names.add(d.name);
+    const model = catalog.models.get(d.model);
+    if (!model) throw loc.at(at('model'), `unknown model "${d.model}" (known: ${[...catalog.models.keys()].join(', ')})`);
+    const silicon = catalog.silicon.get(d.silicon);
+    if (!silicon) {
+      throw loc.at(at('silicon'), `unknown silicon "${d.silicon}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
+    }
+    const efficiency = catalog.efficiency.get(silicon.id);
+    if (!efficiency) throw loc.at(at('silicon'), `no efficiency factors for silicon "${silicon.id}" in the catalog`);
+    if (d.tensor_parallel > silicon.maxTp) {
+      throw loc.at(at('tensor_parallel'), `${silicon.id} supports tensor_parallel up to ${silicon.maxTp}, got ${d.tensor_parallel}`);
+    }
+    const kvDtype: Dtype = d.kv_dtype ?? (d.dtype === 'bf16' || d.dtype === 'fp16' ? d.dtype : 'fp8');
+    const perf = new RooflinePerf({
+      model,
+      silicon,
+      efficiency,
+      tensorParallel: d.tensor_parallel,
+      dtype: d.dtype,
+      kvDtype,
+      kvFraction: d.kv_fraction,
+      blockTokens: d.block_tokens,
+    });
+    const memGb = (d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1);
+    if (perf.kvCapacityBlocks === 0) {
+      throw loc.at(
+        at('tensor_parallel'),
+        `${model.id} weights (${(perf.weightBytes / 1e9).toFixed(1)} GB in ${d.dtype}) do not fit ${d.tensor_parallel} x ${silicon.id} ` +
+          `(${memGb} GB usable at kv_fraction ${d.kv_fraction}) with room for KV cache: raise tensor_parallel or use a smaller dtype`,
+      );
+    }
+    note(`silicon ${silicon.id}`, silicon);
+    note(`model ${model.id}`, model);
+    note(`efficiency ${silicon.id}`, efficiency);
+    let usdPerChipHour = silicon.usdPerChipHour;
+    let priceProvenance = silicon.source;
+    if (d.cost.usd_per_chip_hour !== undefined) {
+      usdPerChipHour = d.cost.usd_per_chip_hour;
+      priceProvenance = 'scenario';
+    }
+    usdPerChipHour *= 1 - d.cost.discount;
+    return {
+      index: i,
+      name: d.name,
+      model,
+      silicon,
+      efficiency,
+      replicas: d.replicas,
+      tensorParallel: d.tensor_parallel,
+      dtype: d.dtype,
+      maxBatch: d.max_batch,
+      maxQueuePerReplica: d.max_queue ?? Infinity,
+      scheduler: d.scheduler,
+      chunkTokens: d.chunk_tokens,
+      blockTokens: d.block_tokens,
+      perf,
+      usdPerChipHour,
+      priceProvenance,
+    };
+  });
+  const servedModels = new Set(deployments.map((d) => d.model.id));
+
+  const workloadNames = new Set<string>();
+  const workloads: Workload[] = input.workloads.map((w, i) => {
+    const at = (...p: Path) => ['workloads', i, ...p];
+    if (workloadNames.has(w.name)) throw loc.at(at('name'), `duplicate workload name "${w.name}"`);
+    workloadNames.add(w.name);
+    if (!catalog.models.has(w.model)) throw loc.at(at('model'), `unknown model "${w.model}"`);
+    if (!servedModels.has(w.model)) throw loc.at(at('model'), `no deployment serves model "${w.model}"`);
+    w.fallback.forEach((m, j) => {
+      if (!servedModels.has(m)) throw loc.at(at('fallback', j), `no deployment serves fallback model "${m}"`);
+    });
+    const traceFile = (f: string, p: Path) => {
+      const abs = resolve(baseDir, f);
+      try {
+        validateTrace(abs);
+      } catch (err) {
+        if (err instanceof InputError && err.location.line === undefined) throw loc.at(p, err.message);
+        throw err;
+      }
+      return abs;
+    };
+    let arrival: ArrivalConfig;
+    const a = w.arrival;
+    if (a.process === 'poisson') arrival = { process: 'poisson', ratePerS: a.rate };
+    else if (a.process === 'diurnal') {
+      arrival = { process: 'diurnal', ratePerS: a.rate, hourly: a.hourly, startHourOffset: new Date(input.start).getUTCHours() };
+    } else {
+      arrival = {
+        process: 'trace',
+        file: traceFile(a.file, at('arrival', 'file')),
+        speedup: a.speedup,
+        scale: a.scale,
+        loop: a.loop,
+        offsetS: a.offset,
+      };
+    }
+    const lengths = (key: 'prompt_tokens' | 'output_tokens'): LengthConfig | null => {
+      const cfg = w[key];
+      if (!cfg) {
+        if (arrival.process === 'trace') return null;
+        throw loc.at(at(key), 'missing required key (a length distribution; only trace arrivals may leave it out)');
+      }
+      if (cfg.dist === 'empirical') {
+        const abs = traceFile(cfg.file, at(key, 'file'));
+        return { dist: 'empirical', values: readTraceColumn(abs, cfg.column ?? (key === 'prompt_tokens' ? 'prompt' : 'output')) };
+      }
+      if (cfg.dist === 'uniform' && cfg.max < cfg.min) throw loc.at(at(key, 'max'), 'max must be at least min');
+      if (cfg.dist === 'lognormal' && cfg.p99 < cfg.median) throw loc.at(at(key, 'p99'), 'p99 must be at least the median');
+      return cfg;
+    };
+    return {
+      index: i,
+      name: w.name,
+      tenant: w.tenant,
+      model: w.model,
+      fallback: w.fallback,
+      arrival,
+      promptTokens: lengths('prompt_tokens'),
+      outputTokens: lengths('output_tokens'),
+      slo: { ttftS: w.slo.ttft ?? Infinity, tpotS: w.slo.tpot ?? Infinity, e2eS: w.slo.e2e ?? Infinity },
+      timeoutS: w.timeout ?? Infinity,
+    };
+  });
+
+  const prices = new Map<string, TokenPrice>();
+  const modelPrices = new Map<string, TokenPrice>();
+  for (const [model, p] of catalog.prices) modelPrices.set(model, priceFromCatalog(p));
+  input.pricing.forEach((p, i) => {
+    if (!catalog.models.has(p.model)) throw loc.at(['pricing', i, 'model'], `unknown model "${p.model}"`);
+    const base = modelPrices.get(p.model);
+    const vendorShare = p.vendor_share ?? base?.vendorShare;
+    if (vendorShare === undefined) {
+      throw loc.at(['pricing', i, 'vendor_share'], `model "${p.model}" has no catalog price: give vendor_share`);
+    }
+    const price: TokenPrice = {
+      inputUsdPerMtok: p.input_usd_per_mtok,
+      outputUsdPerMtok: p.output_usd_per_mtok,
+      cachedInputUsdPerMtok: p.cached_input_usd_per_mtok ?? p.input_usd_per_mtok,
+      vendorShare,
+      provenance: 'scenario',
+    };
+    if (p.tenant === undefined) modelPrices.set(p.model, price);
+    else prices.set(priceKey(p.tenant, p.model), price);
+  });
+  for (const w of workloads) {
+    for (const m of [w.model, ...w.fallback]) {
+      const key = priceKey(w.tenant, m);
+      if (prices.has(key)) continue;
+      const p = modelPrices.get(m);
+      if (!p) throw loc.at(['workloads', w.index, 'model'], `no price for model "${m}": add it under pricing`);
+      prices.set(key, p);
+      if (p.provenance.startsWith('catalog assumption')) assumptions.add(`price ${m}: ${p.provenance}`);
+    }
+  }
+
+  const incidents: Incident[] = input.incidents.map((inc, i) => {
+    const d = deployments.findIndex((x) => x.name === inc.deployment);
+    if (d < 0) throw loc.at(['incidents', i, 'deployment'], `unknown deployment "${inc.deployment}"`);
+    return { atS: inc.at, durationS: inc.duration, deployment: d, kind: inc.kind };
+  });
+
+  const reportIntervalS = input.report_interval ?? Math.max(1, horizonS / 60);
+  if (!(reportIntervalS > 0)) throw loc.at(['report_interval'], 'expected a positive duration');
+  if (horizonS / reportIntervalS > 1e6) {
+    throw loc.at(['report_interval'], `would write ${Math.ceil(horizonS / reportIntervalS)} intervals per deployment: use a longer interval`);
+  }
+
+  const hash = createHash('sha256');
+  hash.update(text);
+  for (const t of [catalog.silicon, catalog.models, catalog.prices, catalog.efficiency]) hash.update(JSON.stringify([...t.values()]));
+
+  return {
+    file: loc.file,
+    name: input.name,
+    startMs: Date.parse(input.start),
+    horizonS,
+    warmupS: input.warmup,
+    seed: overrides.seed ?? input.seed,
+    reportIntervalS,
+    engine: input.engine,
+    deployments,
+    workloads,
+    routing: input.routing,
+    incidents,
+    catalog,
+    prices,
+    hash: hash.digest('hex'),
+    assumptions: [...assumptions].sort(),
+  };
+}

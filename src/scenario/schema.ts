@@ -1,0 +1,173 @@
+/**
+ * The scenario file's shape: the single source of truth for its keys, units and defaults.
+ * Types come from it (`ScenarioInput`), the loader validates with it, and README's key table
+ * documents it. Keys are snake_case as users write them; unknown keys are errors.
+ */
+import { z } from 'zod';
+import { parseDurationS, parseRatePerS } from './units.js';
+
+function unit(parse: (v: unknown) => number) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+/** `250ms`, `2s`, `5m`, `1h`, `7d`, or a number of seconds. */
+export const duration = unit(parseDurationS);
+/** `20/s`, `1200/min`, `2e6/day`, or a number per second. */
+export const rate = unit(parseRatePerS);
+
+const positive = z.number().positive();
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+const id = z.string().min(1);
+const fraction = z.number().min(0).max(1);
+
+const lengthDist = z.discriminatedUnion('dist', [
+  z.object({ dist: z.literal('constant'), value: positiveInt }).strict(),
+  z.object({ dist: z.literal('uniform'), min: positiveInt, max: positiveInt }).strict(),
+  z.object({ dist: z.literal('lognormal'), median: positive, p99: positive, max: positiveInt.optional() }).strict(),
+  z.object({ dist: z.literal('empirical'), file: id, column: z.enum(['prompt', 'output']).optional() }).strict(),
+]);
+
+const arrival = z.discriminatedUnion('process', [
+  z.object({ process: z.literal('poisson'), rate }).strict(),
+  z
+    .object({
+      process: z.literal('diurnal'),
+      rate,
+      hourly: z.array(nonNegative).length(24),
+    })
+    .strict(),
+  z
+    .object({
+      process: z.literal('trace'),
+      file: id,
+      speedup: positive.default(1),
+      scale: positive.default(1),
+      loop: z.boolean().default(false),
+      offset: duration.default(0),
+    })
+    .strict(),
+]);
+
+const slo = z
+  .object({
+    ttft: duration.optional(),
+    tpot: duration.optional(),
+    e2e: duration.optional(),
+  })
+  .strict();
+
+export const SCHEDULERS = ['continuous', 'chunked', 'static', 'disaggregated'] as const;
+export const DTYPES = ['bf16', 'fp16', 'fp8', 'int8', 'int4', 'fp4'] as const;
+
+const cost = z
+  .object({
+    model: z.enum(['rental', 'tco']).default('rental'),
+    usd_per_chip_hour: nonNegative.optional(),
+    discount: fraction.default(0),
+  })
+  .strict();
+
+const deployment = z
+  .object({
+    name: id,
+    model: id,
+    silicon: id,
+    replicas: z.number().int().nonnegative(),
+    tensor_parallel: positiveInt.default(1),
+    dtype: z.enum(DTYPES).default('bf16'),
+    kv_dtype: z.enum(DTYPES).optional(),
+    max_batch: positiveInt.default(256),
+    max_queue: positiveInt.optional(),
+    scheduler: z.enum(SCHEDULERS).default('continuous'),
+    chunk_tokens: positiveInt.default(512),
+    kv_fraction: z.number().gt(0).max(1).default(0.9),
+    block_tokens: positiveInt.default(16),
+    cost: cost.default({ model: 'rental', discount: 0 }),
+  })
+  .strict();
+
+const workload = z
+  .object({
+    name: id,
+    tenant: id,
+    model: id,
+    fallback: z.array(id).default([]),
+    arrival,
+    prompt_tokens: lengthDist.optional(),
+    output_tokens: lengthDist.optional(),
+    slo: slo.default({}),
+    timeout: duration.optional(),
+  })
+  .strict();
+
+const price = z
+  .object({
+    model: id,
+    tenant: id.optional(),
+    input_usd_per_mtok: nonNegative,
+    output_usd_per_mtok: nonNegative,
+    cached_input_usd_per_mtok: nonNegative.optional(),
+    vendor_share: fraction.optional(),
+  })
+  .strict();
+
+const routing = z
+  .object({
+    policy: z.enum(['round-robin', 'least-outstanding']).default('least-outstanding'),
+    failover: z.enum(['on-outage', 'on-outage-or-overload', 'never']).default('on-outage'),
+  })
+  .strict();
+
+const incident = z
+  .object({
+    at: duration,
+    duration,
+    deployment: id,
+    kind: z.enum(['outage']).default('outage'),
+  })
+  .strict();
+
+/** Catalog rows a scenario adds or overrides, keyed by id; fields as in data/*.csv. */
+const catalogRows = z.array(z.record(z.string(), z.union([z.string(), z.number()])));
+
+const catalogOverrides = z
+  .object({
+    silicon: catalogRows.optional(),
+    models: catalogRows.optional(),
+    prices: catalogRows.optional(),
+    efficiency: catalogRows.optional(),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: id,
+    description: z.string().optional(),
+    start: z.iso.datetime({ offset: true }).default('2026-01-01T00:00:00Z'),
+    horizon: duration,
+    warmup: duration.default(0),
+    seed: z.number().int().nonnegative().default(1),
+    report_interval: duration.optional(),
+    engine: z.enum(['collapsed', 'step']).default('collapsed'),
+    catalog: catalogOverrides.optional(),
+    deployments: z.array(deployment).min(1),
+    workloads: z.array(workload).min(1),
+    pricing: z.array(price).default([]),
+    routing: routing.default({ policy: 'least-outstanding', failover: 'on-outage' }),
+    incidents: z.array(incident).default([]),
+  })
+  .strict();
+
+export type ScenarioInput = z.output<typeof scenarioSchema>;
+export type DeploymentInput = ScenarioInput['deployments'][number];
+export type WorkloadInput = ScenarioInput['workloads'][number];
+export type Dtype = (typeof DTYPES)[number];
+export type SchedulerKind = (typeof SCHEDULERS)[number];

@@ -1,0 +1,625 @@
+/**
+ * Replicas, continuous batching, KV blocks, routing, failover and outages: everything that happens
+ * to a request between its arrival and its fate. This is the hot loop; state lives in typed arrays
+ * indexed by integer ids and nothing here allocates per event.
+ *
+ * Reading guide. A replica is in one of three phases:
+ *  - IDLE: nothing to run.
+ *  - PREFILL: one iteration prefilling the requests just admitted (vLLM-style prefill-first).
+ *  - DECODE: a *run* of decode steps during which the batch does not change. The run is one event:
+ *    its length is the sum of an arithmetic series (perf/roofline.ts) and it ends at the next
+ *    completion or KV-exhaustion boundary, or earlier when an arrival could be admitted
+ *    (`interruptRun`). With `stepMode` every run is one step: the reference the tests compare to.
+ * At each boundary (`boundary`) the replica commits the finished steps, retires completed requests,
+ * admits from its queue, preempts when KV blocks run out, and starts the next iteration.
+ */
+import type { Deployment, Scenario } from '../scenario/load.js';
+import { NONE, RequestTable } from '../engine/requests.js';
+import type { EventQueue } from '../engine/event-queue.js';
+import { decodeRunS, decodeStepsWithin } from '../perf/roofline.js';
+import {
+  FATE_COMPLETED,
+  FATE_FAILED_OVER,
+  FATE_LOST,
+  FATE_REJECTED,
+  FATE_TIMED_OUT,
+  type Recorder,
+} from '../metrics/recorder.js';
+
+const IDLE = 0;
+const PREFILL = 1;
+const DECODE = 2;
+
+/** Most prompt tokens one prefill iteration takes in (vLLM's max_num_batched_tokens); at least one request always fits. */
+export const PREFILL_TOKEN_BUDGET = 8192;
+
+export class Fleet {
+  readonly replicas: number;
+  readonly requests = new RequestTable();
+  readonly deploymentOf: Int32Array;
+  readonly up: Uint8Array;
+  readonly phase: Uint8Array;
+  readonly queueHead: Int32Array;
+  readonly queueTail: Int32Array;
+  readonly queueLen: Int32Array;
+  readonly batch: Int32Array;
+  private readonly prefillCount: Int32Array;
+  /** Requests past their prefill, in the completion heap. */
+  private readonly heapCount: Int32Array;
+  private readonly slotBase: Int32Array;
+  private readonly slots: Int32Array;
+  private readonly heap: Int32Array;
+  /** Decode steps completed by the replica since it started. */
+  private readonly step: Float64Array;
+  /** Σ kvPhase over the batch: context held at step s is sumPhase + batch·s. */
+  private readonly sumPhase: Float64Array;
+  private readonly kvBlockBase: Float64Array;
+  private readonly kvResidueBase: Int32Array;
+  private readonly kvResidue: Int32Array;
+  private readonly blockTokens: Int32Array;
+  private readonly kvCapacityBlocks: Float64Array;
+  private readonly runStartS: Float64Array;
+  private readonly runSteps: Float64Array;
+  private readonly runCoeffs: Float64Array;
+  /** ∫ 1/batch dt over busy time: a request's share of busy time is the difference across its stay. */
+  private readonly shareIntegral: Float64Array;
+  private readonly markS: Float64Array;
+  readonly busyS: Float64Array;
+  private readonly admitCounter: Float64Array;
+  private readonly downDepth: Int32Array;
+  /** Per workload, per model tier: the replicas serving that tier's model. */
+  private readonly tierReplicas: Int32Array[][];
+  private readonly tierFirstDeployment: number[][];
+  private readonly rrCursor: Int32Array[];
+  private readonly leastOutstanding: boolean;
+  private readonly failoverOnOutage: boolean;
+  private readonly failoverOnOverload: boolean;
+  private readonly deployments: Deployment[];
+  private readonly coeffScratch = new Float64Array(5);
+
+  constructor(
+    scenario: Scenario,
+    private readonly queue: EventQueue,
+    private readonly replicaEntityBase: number,
+    private readonly recorder: Recorder,
+    private readonly stepMode: boolean,
+  ) {
+    const deps = scenario.deployments;
+    this.deployments = deps;
+    const R = deps.reduce((n, d) => n + d.replicas, 0);
+    this.replicas = R;
+    this.deploymentOf = new Int32Array(R);
+    this.slotBase = new Int32Array(R);
+    this.kvResidueBase = new Int32Array(R);
+    this.blockTokens = new Int32Array(R);
+    this.kvCapacityBlocks = new Float64Array(R);
+    let r = 0;
+    let slotsTotal = 0;
+    let residueTotal = 0;
+    for (const d of deps) {
+      for (let i = 0; i < d.replicas; i++, r++) {
+        this.deploymentOf[r] = d.index;
+        this.slotBase[r] = slotsTotal;
+        slotsTotal += d.maxBatch;
+        this.kvResidueBase[r] = residueTotal;
+        residueTotal += d.blockTokens;
+        this.blockTokens[r] = d.blockTokens;
+        this.kvCapacityBlocks[r] = d.perf.kvCapacityBlocks;
+      }
+    }
+    this.slots = new Int32Array(slotsTotal);
+    this.heap = new Int32Array(slotsTotal);
+    this.kvResidue = new Int32Array(residueTotal);
+    this.up = new Uint8Array(R).fill(1);
+    this.phase = new Uint8Array(R);
+    this.queueHead = new Int32Array(R).fill(NONE);
+    this.queueTail = new Int32Array(R).fill(NONE);
+    this.queueLen = new Int32Array(R);
+    this.batch = new Int32Array(R);
+    this.prefillCount = new Int32Array(R);
+    this.heapCount = new Int32Array(R);
+    this.step = new Float64Array(R);
+    this.sumPhase = new Float64Array(R);
+    this.kvBlockBase = new Float64Array(R);
+    this.runStartS = new Float64Array(R);
+    this.runSteps = new Float64Array(R);
+    this.runCoeffs = new Float64Array(R * 5);
+    this.shareIntegral = new Float64Array(R);
+    this.markS = new Float64Array(R);
+    this.busyS = new Float64Array(R);
+    this.admitCounter = new Float64Array(R);
+    this.downDepth = new Int32Array(deps.length);
+
+    const replicasOfModel = (model: string) => {
+      const ids: number[] = [];
+      for (let i = 0; i < R; i++) if (deps[this.deploymentOf[i]].model.id === model) ids.push(i);
+      return Int32Array.from(ids);
+    };
+    this.tierReplicas = scenario.workloads.map((w) => [w.model, ...w.fallback].map(replicasOfModel));
+    this.tierFirstDeployment = scenario.workloads.map((w) =>
+      [w.model, ...w.fallback].map((m) => deps.findIndex((d) => d.model.id === m)),
+    );
+    this.rrCursor = scenario.workloads.map((w) => new Int32Array(w.fallback.length + 1));
+    this.leastOutstanding = scenario.routing.policy === 'least-outstanding';
+    this.failoverOnOutage = scenario.routing.failover !== 'never';
+    this.failoverOnOverload = scenario.routing.failover === 'on-outage-or-overload';
+    this.workloadSlo = scenario.workloads.map((w) => w.slo);
+    this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
+  }
+
+  private arrivalCount = 0;
+  private readonly workloadSlo: { ttftS: number; tpotS: number; e2eS: number }[];
+  private readonly workloadTimeoutS: Float64Array;
+
+  /** A new request arrives from workload `w`. */
+  arrive(w: number, nowS: number, promptTokens: number, outputTokens: number): void {
+    const q = this.requests.alloc();
+    const rq = this.requests;
+    rq.seq[q] = this.arrivalCount++;
+    rq.arrivalS[q] = nowS;
+    rq.workload[q] = w;
+    rq.promptTokens[q] = promptTokens;
+    rq.outputTokens[q] = outputTokens;
+    rq.generated[q] = 0;
+    rq.firstTokenS[q] = -1;
+    rq.failedOver[q] = 0;
+    this.route(q, nowS, FATE_REJECTED);
+  }
+
+  /**
+   * Places a request on a replica of its model, or of a fallback model; when nothing can take it,
+   * it ends with `fateIfNone` (rejected for a new request, lost for one evicted by an outage).
+   */
+  private route(q: number, nowS: number, fateIfNone: number): void {
+    const rq = this.requests;
+    const w = rq.workload[q];
+    const tiers = this.tierReplicas[w];
+    const needTokens = rq.promptTokens[q] + rq.outputTokens[q];
+    let rejectAt = this.tierFirstDeployment[w][0];
+    const tierLimit = this.failoverOnOutage ? tiers.length : 1;
+    for (let k = 0; k < tierLimit; k++) {
+      const candidates = tiers[k];
+      let best = NONE;
+      let bestLoad = Infinity;
+      const n = candidates.length;
+      const start = this.leastOutstanding ? 0 : this.rrCursor[w][k];
+      for (let j = 0; j < n; j++) {
+        let idx = start + j;
+        if (idx >= n) idx -= n;
+        const r = candidates[idx];
+        if (this.up[r] === 0) continue;
+        if (needTokens > this.kvCapacityBlocks[r] * this.blockTokens[r]) continue;
+        if (!this.leastOutstanding) {
+          best = r;
+          this.rrCursor[w][k] = idx + 1 === n ? 0 : idx + 1;
+          break;
+        }
+        const load = this.queueLen[r] + this.batch[r];
+        if (load < bestLoad) {
+          bestLoad = load;
+          best = r;
+        }
+      }
+      if (best === NONE) continue; // whole tier down (or too small): fail over
+      const d = this.deploymentOf[best];
+      if (this.queueLen[best] >= this.deployments[d].maxQueuePerReplica) {
+        rejectAt = d;
+        if (this.failoverOnOverload) continue;
+        break;
+      }
+      if (k > 0) rq.failedOver[q] = 1;
+      rq.tier[q] = k;
+      rq.deployment[q] = d;
+      rq.replica[q] = best;
+      this.recorder.interval.arrivals[d]++;
+      this.enqueue(best, q, nowS, false);
+      return;
+    }
+    this.finish(q, rejectAt, fateIfNone, nowS);
+  }
+
+  private finish(q: number, deployment: number, fate: number, nowS: number): void {
+    const rq = this.requests;
+    this.recorder.ended(rq.workload[q], deployment, fate, rq.arrivalS[q]);
+    this.recorder.requestLog?.record(rq, q, deployment, fate, nowS);
+    rq.release(q);
+  }
+
+  private enqueue(r: number, q: number, nowS: number, front: boolean): void {
+    const rq = this.requests;
+    const wasEmpty = this.queueLen[r] === 0;
+    if (wasEmpty) {
+      rq.next[q] = NONE;
+      this.queueHead[r] = q;
+      this.queueTail[r] = q;
+    } else if (front) {
+      rq.next[q] = this.queueHead[r];
+      this.queueHead[r] = q;
+    } else {
+      rq.next[q] = NONE;
+      rq.next[this.queueTail[r]] = q;
+      this.queueTail[r] = q;
+    }
+    this.queueLen[r]++;
+    if (front) return;
+    const phase = this.phase[r];
+    if (phase === IDLE) this.boundary(r, nowS);
+    else if (phase === DECODE && wasEmpty && !this.stepMode) this.interruptRun(r, q, nowS);
+  }
+
+  /**
+   * An arrival to a decoding replica that could admit it cuts the run short at the end of the
+   * step in progress; one that could not (batch full, KV short) leaves the run alone.
+   */
+  private interruptRun(r: number, q: number, nowS: number): void {
+    const d = this.deployments[this.deploymentOf[r]];
+    if (this.batch[r] >= d.maxBatch) return;
+    const need = this.blocksFor(r, this.requests.promptTokens[q] + this.requests.generated[q] + 1);
+    if (this.kvBlocksAt(r, this.step[r]) + need > this.kvCapacityBlocks[r]) return;
+    const c = this.runCoeffs.subarray(r * 5, r * 5 + 5);
+    const elapsedS = nowS - this.runStartS[r];
+    const planned = this.runSteps[r];
+    let m = decodeStepsWithin(c, elapsedS, planned);
+    if (m < planned && decodeRunS(c, m) < elapsedS) m++;
+    if (m >= planned) return;
+    this.runSteps[r] = m;
+    this.queue.schedule(this.replicaEntityBase + r, this.runStartS[r] + decodeRunS(c, m));
+  }
+
+  private blocksFor(r: number, tokens: number): number {
+    const b = this.blockTokens[r];
+    return Math.ceil(tokens / b);
+  }
+
+  /** KV blocks the batch holds at replica step s: Σ ceil((phase_i + s) / B), in O(B) via residues. */
+  private kvBlocksAt(r: number, s: number): number {
+    const B = this.blockTokens[r];
+    const base = this.kvResidueBase[r];
+    let total = this.kvBlockBase[r];
+    for (let rho = 0; rho < B; rho++) {
+      const n = this.kvResidue[base + rho];
+      if (n !== 0) total += n * Math.floor((rho + s + B - 1) / B);
+    }
+    return total;
+  }
+
+  private kvAdd(r: number, phase: number, sign: number): void {
+    const B = this.blockTokens[r];
+    const a = Math.floor(phase / B);
+    this.kvBlockBase[r] += sign * a;
+    this.kvResidue[this.kvResidueBase[r] + (phase - a * B)] += sign;
+    this.sumPhase[r] += sign * phase;
+  }
+
+  /** Most decode steps from `s` the KV cache can hold before it needs more blocks than it has. */
+  private kvStepsLeft(r: number, s: number, limit: number): number {
+    const B = this.blockTokens[r];
+    const b = this.batch[r];
+    const free = this.kvCapacityBlocks[r] - this.kvBlocksAt(r, s);
+    if (free < 0) return 0;
+    // Every B steps each request crosses exactly one block boundary.
+    const cycles = Math.floor(free / b);
+    let n = cycles * B;
+    if (n >= limit) return limit;
+    let used = this.kvCapacityBlocks[r] - free + cycles * b;
+    const base = this.kvResidueBase[r];
+    for (;;) {
+      // Going from step s+n to s+n+1, requests whose tokens reach a multiple of B open a block.
+      const t = s + n;
+      let rho = -t % B;
+      if (rho < 0) rho += B;
+      used += this.kvResidue[base + rho];
+      if (used > this.kvCapacityBlocks[r] || n >= limit) return Math.min(n, limit);
+      n++;
+    }
+  }
+
+  /** Adds the elapsed busy time to the replica's share integral. Call before the batch changes. */
+  private touch(r: number, nowS: number): void {
+    const b = this.batch[r];
+    if (b > 0) {
+      const dt = nowS - this.markS[r];
+      this.shareIntegral[r] += dt / b;
+      this.busyS[r] += dt;
+    }
+    this.markS[r] = nowS;
+  }
+
+  private addToBatch(r: number, q: number): void {
+    const rq = this.requests;
+    const b = this.batch[r];
+    this.slots[this.slotBase[r] + b] = q;
+    rq.slot[q] = b;
+    this.batch[r] = b + 1;
+    rq.shareMark[q] = this.shareIntegral[r];
+    rq.admitSeq[q] = this.admitCounter[r]++;
+    rq.heapPos[q] = NONE;
+    // Reserve KV for the prompt, the tokens already generated, and the token this prefill produces.
+    const phase = rq.promptTokens[q] + rq.generated[q] + 1 - this.step[r];
+    rq.kvPhase[q] = phase;
+    this.kvAdd(r, phase, 1);
+  }
+
+  /** Removes a request from its replica's batch (and completion heap), settling its cost share. */
+  private removeFromBatch(r: number, q: number, nowS: number): void {
+    const rq = this.requests;
+    if (rq.heapPos[q] !== NONE) this.heapRemove(r, q);
+    const base = this.slotBase[r];
+    const last = this.batch[r] - 1;
+    const s = rq.slot[q];
+    const moved = this.slots[base + last];
+    this.slots[base + s] = moved;
+    rq.slot[moved] = s;
+    this.batch[r] = last;
+    this.kvAdd(r, rq.kvPhase[q], -1);
+    this.recorder.busyShare(rq.workload[q], this.deploymentOf[r], nowS, this.shareIntegral[r] - rq.shareMark[q]);
+  }
+
+  /** The replica's event: the end of an iteration or decode run. */
+  onEvent(r: number, nowS: number): void {
+    this.boundary(r, nowS);
+  }
+
+  private boundary(r: number, nowS: number): void {
+    const rq = this.requests;
+    this.touch(r, nowS);
+    const phase = this.phase[r];
+    if (phase === PREFILL) {
+      const base = this.slotBase[r];
+      const b = this.batch[r];
+      const s = this.step[r];
+      // The prefilled requests are the last prefillCount slots; completing one swaps from the end,
+      // so walk from the end down.
+      for (let i = b - 1; i >= b - this.prefillCount[r]; i--) {
+        const q = this.slots[base + i];
+        const g = rq.generated[q] + 1;
+        rq.generated[q] = g;
+        rq.baseStep[q] = s;
+        if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
+        if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
+        else {
+          rq.finishStep[q] = s + (rq.outputTokens[q] - g);
+          this.heapPush(r, q);
+        }
+      }
+      this.prefillCount[r] = 0;
+    } else if (phase === DECODE) {
+      const s = this.step[r] + this.runSteps[r];
+      this.step[r] = s;
+      const hb = this.slotBase[r];
+      while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
+    }
+    this.startIteration(r, nowS);
+  }
+
+  private complete(r: number, q: number, nowS: number): void {
+    const rq = this.requests;
+    const w = rq.workload[q];
+    const d = this.deploymentOf[r];
+    this.removeFromBatch(r, q, nowS);
+    const slo = this.workloadSlo[w];
+    this.recorder.completed(
+      w, d, rq.failedOver[q] === 1, nowS, rq.arrivalS[q], rq.firstTokenS[q],
+      rq.promptTokens[q], rq.outputTokens[q], slo.ttftS, slo.tpotS, slo.e2eS,
+    );
+    this.recorder.requestLog?.record(rq, q, d, rq.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED, nowS);
+    rq.release(q);
+  }
+
+  private startIteration(r: number, nowS: number): void {
+    const d = this.deployments[this.deploymentOf[r]];
+    const rq = this.requests;
+    if (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
+      let admitted = 0;
+      let tokens = 0;
+      let sumSquares = 0;
+      const s = this.step[r];
+      let blocksUsed = this.kvBlocksAt(r, s);
+      const capacity = this.kvCapacityBlocks[r];
+      while (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
+        const q = this.queueHead[r];
+        const prefillTokens = rq.promptTokens[q] + rq.generated[q];
+        const need = this.blocksFor(r, prefillTokens + 1);
+        if (blocksUsed + need > capacity) break;
+        if (admitted > 0 && tokens + prefillTokens > PREFILL_TOKEN_BUDGET) break;
+        this.queueHead[r] = rq.next[q];
+        this.queueLen[r]--;
+        if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
+          this.finish(q, d.index, FATE_TIMED_OUT, nowS);
+          continue;
+        }
+        this.addToBatch(r, q);
+        blocksUsed += need;
+        admitted++;
+        tokens += prefillTokens;
+        sumSquares += prefillTokens * prefillTokens;
+      }
+      if (admitted > 0) {
+        this.prefillCount[r] = admitted;
+        this.phase[r] = PREFILL;
+        this.queue.schedule(this.replicaEntityBase + r, nowS + d.perf.prefillS(tokens, sumSquares));
+        return;
+      }
+    }
+    if (this.batch[r] === 0) {
+      this.phase[r] = IDLE;
+      return;
+    }
+    // Make room for the next step: preempt the latest admitted until the KV cache holds it.
+    let s = this.step[r];
+    while (this.batch[r] > 0 && this.kvBlocksAt(r, s + 1) > this.kvCapacityBlocks[r]) this.preemptLatest(r, nowS);
+    if (this.batch[r] === 0) {
+      this.startIteration(r, nowS);
+      return;
+    }
+    s = this.step[r];
+    const toFinish = rq.finishStep[this.heap[this.slotBase[r]]] - s;
+    const steps = this.stepMode ? 1 : this.kvStepsLeft(r, s, toFinish);
+    const c = this.runCoeffs.subarray(r * 5, r * 5 + 5);
+    const b = this.batch[r];
+    d.perf.decodeLines(b, this.sumPhase[r] + b * s, c);
+    this.phase[r] = DECODE;
+    this.runStartS[r] = nowS;
+    this.runSteps[r] = steps;
+    this.queue.schedule(this.replicaEntityBase + r, nowS + decodeRunS(c, steps));
+  }
+
+  private preemptLatest(r: number, nowS: number): void {
+    const rq = this.requests;
+    const base = this.slotBase[r];
+    let victim = this.slots[base];
+    for (let i = 1; i < this.batch[r]; i++) {
+      const q = this.slots[base + i];
+      if (rq.admitSeq[q] > rq.admitSeq[victim]) victim = q;
+    }
+    // Recompute later: keep the tokens generated so far, give back their KV.
+    rq.generated[victim] += this.step[r] - rq.baseStep[victim];
+    this.removeFromBatch(r, victim, nowS);
+    this.recorder.preemptions[this.deploymentOf[r]]++;
+    this.enqueue(r, victim, nowS, true);
+  }
+
+  // ---- completion heap: the batch's requests ordered by (finishStep, admitSeq) ----
+
+  private less(a: number, b: number): boolean {
+    const rq = this.requests;
+    const fa = rq.finishStep[a];
+    const fb = rq.finishStep[b];
+    return fa < fb || (fa === fb && rq.admitSeq[a] < rq.admitSeq[b]);
+  }
+
+  private heapPush(r: number, q: number): void {
+    const base = this.slotBase[r];
+    let i = this.heapCount[r]++;
+    const rq = this.requests;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = this.heap[base + parent];
+      if (!this.less(q, p)) break;
+      this.heap[base + i] = p;
+      rq.heapPos[p] = i;
+      i = parent;
+    }
+    this.heap[base + i] = q;
+    rq.heapPos[q] = i;
+  }
+
+  private heapRemove(r: number, q: number): void {
+    const base = this.slotBase[r];
+    const rq = this.requests;
+    const i = rq.heapPos[q];
+    const last = --this.heapCount[r];
+    rq.heapPos[q] = NONE;
+    if (i === last) return;
+    const moved = this.heap[base + last];
+    this.heap[base + i] = moved;
+    rq.heapPos[moved] = i;
+    this.siftUp(r, i);
+    this.siftDown(r, rq.heapPos[moved]);
+  }
+
+  private siftUp(r: number, i: number): void {
+    const base = this.slotBase[r];
+    const rq = this.requests;
+    const q = this.heap[base + i];
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = this.heap[base + parent];
+      if (!this.less(q, p)) break;
+      this.heap[base + i] = p;
+      rq.heapPos[p] = i;
+      i = parent;
+    }
+    this.heap[base + i] = q;
+    rq.heapPos[q] = i;
+  }
+
+  private siftDown(r: number, i: number): void {
+    const base = this.slotBase[r];
+    const rq = this.requests;
+    const n = this.heapCount[r];
+    const q = this.heap[base + i];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n && this.less(this.heap[base + right], this.heap[base + child])) child = right;
+      const c = this.heap[base + child];
+      if (!this.less(c, q)) break;
+      this.heap[base + i] = c;
+      rq.heapPos[c] = i;
+      i = child;
+    }
+    this.heap[base + i] = q;
+    rq.heapPos[q] = i;
+  }
+
+  // ---- incidents ----
+
+  /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
+  outageStart(d: number, nowS: number): void {
+    this.downDepth[d]++;
+    if (this.downDepth[d] > 1) return;
+    const rq = this.requests;
+    for (let r = 0; r < this.replicas; r++) {
+      if (this.deploymentOf[r] !== d) continue;
+      this.touch(r, nowS);
+      this.up[r] = 0;
+      this.queue.cancel(this.replicaEntityBase + r);
+      this.phase[r] = IDLE;
+      this.prefillCount[r] = 0;
+      while (this.batch[r] > 0) {
+        const q = this.slots[this.slotBase[r] + this.batch[r] - 1];
+        this.removeFromBatch(r, q, nowS);
+        this.evict(q, d, nowS);
+      }
+      while (this.queueLen[r] > 0) {
+        const q = this.queueHead[r];
+        this.queueHead[r] = rq.next[q];
+        this.queueLen[r]--;
+        this.evict(q, d, nowS);
+      }
+      this.queueTail[r] = NONE;
+    }
+  }
+
+  private evict(q: number, d: number, nowS: number): void {
+    const rq = this.requests;
+    if (!this.failoverOnOutage) {
+      this.finish(q, d, FATE_LOST, nowS);
+      return;
+    }
+    // The answer starts over elsewhere: tokens generated on the failed replica are gone.
+    rq.generated[q] = 0;
+    rq.firstTokenS[q] = -1;
+    rq.failedOver[q] = 1;
+    this.route(q, nowS, FATE_LOST);
+  }
+
+  outageEnd(d: number, _nowS: number): void {
+    this.downDepth[d]--;
+    if (this.downDepth[d] > 0) return;
+    for (let r = 0; r < this.replicas; r++) if (this.deploymentOf[r] === d) this.up[r] = 1;
+  }
+
+  // ---- observation for the timeseries ----
+
+  /** Settles busy time up to now on every replica (for per-interval busy fractions). */
+  settle(nowS: number): void {
+    for (let r = 0; r < this.replicas; r++) this.touch(r, nowS);
+  }
+
+  /** KV blocks in use at `nowS`, counting decode steps finished inside a collapsed run. */
+  kvBlocksNow(r: number, nowS: number): number {
+    let s = this.step[r];
+    if (this.phase[r] === DECODE) {
+      const c = this.runCoeffs.subarray(r * 5, r * 5 + 5);
+      s += decodeStepsWithin(c, nowS - this.runStartS[r], this.runSteps[r]);
+    }
+    return this.batch[r] === 0 ? 0 : this.kvBlocksAt(r, s);
+  }
+
+  kvCapacity(r: number): number {
+    return this.kvCapacityBlocks[r];
+  }
+}
