@@ -99,7 +99,7 @@ export const priceKey = (tenant: string, model: string) => `${tenant}\u0000${mod
 type Path = (string | number)[];
 
 /** Maps a field path to its line and column in the source text. */
-class Locator {
+export class Locator {
   constructor(
     readonly file: string,
     private readonly doc: Document | null,
@@ -166,8 +166,8 @@ function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): Inpu
   return loc.at(path, `${issue.message}, got ${describe(value)}`);
 }
 
-/** Parses scenario text (YAML or JSON) into the validated input shape. */
-export function parseScenarioText(text: string, file: string): { input: ScenarioInput; loc: Locator } {
+/** Parses scenario text (YAML or JSON) into a plain object, not yet validated, and its Locator. */
+export function parseScenarioRaw(text: string, file: string): { raw: Record<string, unknown>; loc: Locator } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -185,9 +185,59 @@ export function parseScenarioText(text: string, file: string): { input: Scenario
       col: 1,
     });
   }
+  return { raw: raw as Record<string, unknown>, loc };
+}
+
+/** Validates a raw scenario object (possibly edited by `--set` or a sweep) against the schema. */
+export function validateShape(raw: unknown, loc: Locator): ScenarioInput {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) throw shapeError(parsed.error.issues[0], loc, raw);
-  return { input: parsed.data, loc };
+  return parsed.data;
+}
+
+/** Parses scenario text (YAML or JSON) into the validated input shape. */
+export function parseScenarioText(text: string, file: string): { input: ScenarioInput; loc: Locator } {
+  const { raw, loc } = parseScenarioRaw(text, file);
+  return { input: validateShape(raw, loc), loc };
+}
+
+/** A scenario file read but not resolved: sweeps and plans edit `raw` copies, then resolve each. */
+export interface ScenarioSource {
+  file: string;
+  text: string;
+  baseDir: string;
+  raw: Record<string, unknown>;
+  loc: Locator;
+}
+
+export function readScenarioSource(path: string): ScenarioSource {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read scenario file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      file: path,
+    });
+  }
+  const { raw, loc } = parseScenarioRaw(text, path);
+  return { file: path, text, baseDir: dirname(resolve(path)), raw, loc };
+}
+
+export interface ResolveOverrides {
+  seed?: number;
+  horizonS?: number;
+  /** Describes edits made to the raw object (e.g. `--set` pairs); hashed with the text so edited runs differ. */
+  edits?: string;
+}
+
+/**
+ * Validates and resolves a raw scenario object, typically an edited copy of `source.raw`.
+ * Errors point at the original file's lines, which is where an edited key lives too.
+ */
+export function resolveFromInput(source: ScenarioSource, raw: unknown, overrides: ResolveOverrides = {}): Scenario {
+  const input = validateShape(raw, source.loc);
+  const text = overrides.edits ? `${source.text}\u0000${overrides.edits}` : source.text;
+  return resolveScenario(input, source.loc, source.baseDir, text, overrides);
 }
 
 function priceFromCatalog(p: Price): TokenPrice {
@@ -202,17 +252,8 @@ function priceFromCatalog(p: Price): TokenPrice {
 
 /** Loads and fully validates a scenario file. */
 export function loadScenario(path: string, overrides: { seed?: number; horizonS?: number } = {}): Scenario {
-  const file = path;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read scenario file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      file,
-    });
-  }
-  const { input, loc } = parseScenarioText(text, file);
-  return resolveScenario(input, loc, dirname(resolve(path)), text, overrides);
+  const source = readScenarioSource(path);
+  return resolveFromInput(source, source.raw, overrides);
 }
 
 function resolveScenario(

@@ -72,6 +72,12 @@ const cost = z
     model: z.enum(['rental', 'tco']).default('rental'),
     usd_per_chip_hour: nonNegative.optional(),
     discount: fraction.default(0),
+    /** rental: reserved capacity, priced at an assumed discount off on-demand (src/economics/cost.ts). */
+    commitment: z.enum(['none', '1y', '3y']).optional(),
+    /** tco: per chip; defaults from data/silicon.csv. */
+    capex_usd: nonNegative.optional(),
+    lifetime_years: positive.optional(),
+    overhead_fraction: nonNegative.optional(),
   })
   .strict();
 
@@ -105,6 +111,8 @@ const workload = z
     output_tokens: lengthDist.optional(),
     slo: slo.default({}),
     timeout: duration.optional(),
+    /** Share of prompt tokens served from the prompt cache, billed at cached_input_usd_per_mtok. */
+    cached_prompt_fraction: fraction.default(0),
   })
   .strict();
 
@@ -116,6 +124,8 @@ const price = z
     output_usd_per_mtok: nonNegative,
     cached_input_usd_per_mtok: nonNegative.optional(),
     vendor_share: fraction.optional(),
+    /** Platform fee per completed request, kept by the platform (not shared with the vendor). */
+    fee_usd_per_request: nonNegative.optional(),
   })
   .strict();
 
@@ -163,6 +173,16 @@ export const scenarioSchema = z
     pricing: z.array(price).default([]),
     routing: routing.default({ policy: 'least-outstanding', failover: 'on-outage' }),
     incidents: z.array(incident).default([]),
+    /** Where the chips run: a region row of data/facility.csv, with overrides. */
+    facility: z
+      .object({
+        region: id.optional(),
+        pue: positive.optional(),
+        usd_per_kwh: nonNegative.optional(),
+        kg_co2e_per_kwh: nonNegative.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,0 +1,107 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { fleetsim, listDir, ROOT, SMALL_SCENARIO, tempDir, withFiles } from './helpers/cli.js';
+import { SUMMARY_COLUMNS, names } from '../src/report/columns.js';
+
+type Row = Record<string, string>;
+const readCsv = (path: string): Row[] => parse(readFileSync(path), { columns: true }) as Row[];
+
+describe('fleetsim run on the bundled multi-model platform', () => {
+  let out: string;
+  let summary: Row[];
+  beforeAll(() => {
+    out = join(tempDir(), 'out');
+    const r = fleetsim(['run', 'scenarios/multi-model-platform.yaml', '--out', out, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    summary = readCsv(join(out, 'summary.csv'));
+  });
+
+  it('writes the four reports and nothing else', () => {
+    expect(listDir(out).sort()).toEqual(['pnl.csv', 'run.json', 'summary.csv', 'timeseries.csv']);
+  });
+
+  it('has every summary column DESIGN §4 lists, in the documented order', () => {
+    const header = readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0].split(',');
+    expect(header).toEqual(names(SUMMARY_COLUMNS));
+    for (const c of ['requests_arrived', 'requests_failed_over', 'ttft_p99_s', 'tpot_p99_s', 'e2e_p99_s', 'slo_attainment_pct',
+      'chip_hours', 'utilization_pct', 'energy_kwh', 'cost_usd', 'revenue_usd', 'vendor_payout_usd', 'gross_margin_pct', 'cost_per_mtok_usd']) {
+      expect(header).toContain(c);
+    }
+  });
+
+  it('has a total row and rows for each deployment, model, silicon, tenant and workload', () => {
+    const scopes = (s: string) => summary.filter((r) => r.scope === s).map((r) => r.key);
+    expect(scopes('total')).toEqual(['all']);
+    expect(scopes('deployment')).toHaveLength(5);
+    expect(scopes('model')).toEqual(['gpt-4o', 'llama-3.1-70b', 'mixtral-8x7b', 'claude-sonnet', 'mistral-7b']);
+    expect(scopes('silicon')).toEqual(['maia-200', 'h100-sxm', 'mi300x', 'h200', 'cobalt-100']);
+    expect(scopes('tenant')).toEqual(['contoso-bank', 'fabrikam-retail', 'northwind-health', '(idle capacity)']);
+    expect(scopes('workload')).toHaveLength(7);
+  });
+
+  it('fails requests over during the GPT-4o outage, onto the fallback models', () => {
+    const total = summary.find((r) => r.scope === 'total')!;
+    expect(Number(total.requests_failed_over)).toBeGreaterThan(1000);
+    const gpt = summary.find((r) => r.scope === 'model' && r.key === 'gpt-4o')!;
+    expect(Number(gpt.requests_failed_over)).toBe(0);
+    const llama = summary.find((r) => r.scope === 'model' && r.key === 'llama-3.1-70b')!;
+    expect(Number(llama.requests_failed_over)).toBeGreaterThan(0);
+    // During the outage minutes the GPT-4o fleet completes nothing.
+    const ts = readCsv(join(out, 'timeseries.csv')).filter((r) => r.deployment === 'gpt4o-maia200');
+    const during = ts.filter((r) => Number(r.interval_start_s) >= 1260 && Number(r.interval_start_s) < 1800);
+    expect(during.length).toBe(9);
+    for (const r of during) expect(Number(r.completions)).toBe(0);
+  });
+
+  it('records the run in run.json', () => {
+    const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(info.seed).toBe(42);
+    expect(info.requests_arrived).toBe(Number(summary[0].requests_arrived));
+    expect(info.scenario_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.assumptions.length).toBeGreaterThan(0);
+  });
+});
+
+describe('determinism', () => {
+  const run = (seed?: string) => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const out = join(dir, 'out');
+    const args = ['run', join(dir, 'scenario.yaml'), '--out', out, '--quiet', '--requests'];
+    if (seed) args.push('--seed', seed);
+    expect(fleetsim(args).status).toBe(0);
+    const files = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'requests.csv'];
+    return Object.fromEntries(files.map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+  };
+
+  it('gives byte-identical CSVs for the same scenario and seed', () => {
+    expect(run()).toEqual(run());
+  });
+
+  it('gives different CSVs for another --seed', () => {
+    const a = run();
+    const b = run('4');
+    expect(a['summary.csv']).not.toEqual(b['summary.csv']);
+    expect(a['requests.csv']).not.toEqual(b['requests.csv']);
+  });
+});
+
+describe('requests.csv', () => {
+  it('is written with --requests, one row per arrived request', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const out = join(dir, 'out');
+    expect(fleetsim(['run', join(dir, 'scenario.yaml'), '--out', out, '-q', '--requests']).status).toBe(0);
+    const requests = readCsv(join(out, 'requests.csv'));
+    const total = readCsv(join(out, 'summary.csv')).find((r) => r.scope === 'total')!;
+    expect(requests.length).toBe(Number(total.requests_arrived));
+    const ids = new Set(requests.map((r) => r.request_id));
+    expect(ids.size).toBe(requests.length);
+  });
+
+  it('runs from any folder with the scenario path relative to it', () => {
+    const r = fleetsim(['validate', 'multi-model-platform.yaml'], join(ROOT, 'scenarios'));
+    expect(r.status).toBe(0);
+  });
+});

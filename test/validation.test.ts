@@ -1,0 +1,109 @@
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import { fleetsim, listDir, ROOT, SMALL_SCENARIO, withFiles } from './helpers/cli.js';
+
+/**
+ * Every kind of bad input: exit code 2, one line naming the file and line/column or field path,
+ * no stack trace, and no output files.
+ */
+function expectRejected(files: Record<string, string>, expected: RegExp[]) {
+  const dir = withFiles(files);
+  const out = join(dir, 'out');
+  const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', out]);
+  expect(r.status).toBe(2);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  expect(r.stderr).toContain('scenario.yaml');
+  for (const e of expected) expect(r.stderr).toMatch(e);
+  expect(listDir(out)).toEqual([]);
+  expect(listDir(dir).filter((f) => f.startsWith('.fleetsim-tmp'))).toEqual([]);
+  return r.stderr;
+}
+
+describe('bad input is refused with one clear message and exit code 2', () => {
+  it('names a misspelt top-level key with its line and column', () => {
+    const msg = expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('horizon: 5m', 'horizn: 5m') }, [/unknown key "horizn"/]);
+    expect(msg).toMatch(/scenario\.yaml:3:1: horizn:/);
+  });
+
+  it('names an unknown silicon id and the known ones', () => {
+    const msg = expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('silicon: mi300x', 'silicon: mi301x') }, [
+      /deployments\[1\]\.silicon/,
+      /unknown silicon "mi301x"/,
+      /h100-sxm/,
+    ]);
+    expect(msg).toMatch(/scenario\.yaml:9:\d+:/);
+  });
+
+  it('refuses a negative rate at its field path', () => {
+    expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('rate: 20/s', 'rate: -20/s') }, [
+      /workloads\[0\]\.arrival\.rate/,
+      /non-negative rate/,
+    ]);
+  });
+
+  it('reports malformed YAML with line and column', () => {
+    expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('seed: 3', 'seed: [3') }, [/malformed YAML/, /scenario\.yaml:\d+:\d+/]);
+  });
+
+  it('names a missing trace file', () => {
+    const text = SMALL_SCENARIO.replace('arrival: { process: poisson, rate: 2/s }', 'arrival: { process: trace, file: nope.csv }');
+    expectRejected({ 'scenario.yaml': text }, [/workloads\[1\]\.arrival\.file/, /nope\.csv/]);
+  });
+
+  it('names the trace row with a non-numeric token count', () => {
+    const trace = 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:47.0000000,abc,10\n';
+    const text = SMALL_SCENARIO.replace('arrival: { process: poisson, rate: 2/s }', 'arrival: { process: trace, file: t.csv }');
+    const dir = withFiles({ 'scenario.yaml': text, 't.csv': trace });
+    const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/t\.csv:3:\d+: .*ContextTokens.*"abc"/);
+    expect(listDir(join(dir, 'out'))).toEqual([]);
+  });
+
+  it('refuses a model whose weights do not fit its chips', () => {
+    const text = SMALL_SCENARIO.replace(
+      '{ name: mix-mi300x, model: mixtral-8x7b, silicon: mi300x, replicas: 1, dtype: fp8 }',
+      '{ name: big, model: llama-3.1-70b, silicon: h100-sxm, replicas: 1, dtype: bf16 }',
+    );
+    expectRejected({ 'scenario.yaml': text }, [/deployments\[1\]/, /weights .* do not fit 1 x h100-sxm/]);
+  });
+
+  it('refuses a misspelt key inside a deployment, pointing at the key', () => {
+    expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('replicas: 1, dtype: fp8', 'replica: 1, dtype: fp8') }, [
+      /deployments\[1\]\.replica/,
+      /unknown key/,
+    ]);
+  });
+
+  it('reports a missing scenario file', () => {
+    const r = fleetsim(['validate', join(ROOT, 'no-such.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no-such\.yaml: cannot read scenario file: ENOENT/);
+  });
+
+  it('accepts the same file through validate when it is right', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const r = fleetsim(['validate', join(dir, 'scenario.yaml')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ok \(3 deployments, 5 replicas, 2 workloads, 1 incidents\)/);
+  });
+
+  it('accepts JSON scenarios as well as YAML', () => {
+    const json = JSON.stringify({
+      name: 'json',
+      horizon: '1m',
+      deployments: [{ name: 'd', model: 'llama-3.1-8b', silicon: 'h100-sxm', replicas: 1 }],
+      workloads: [
+        {
+          name: 'w', tenant: 't', model: 'llama-3.1-8b', arrival: { process: 'poisson', rate: '1/s' },
+          prompt_tokens: { dist: 'constant', value: 100 }, output_tokens: { dist: 'constant', value: 10 },
+        },
+      ],
+    });
+    const d2 = withFiles({ 'scenario.json': json });
+    const r = fleetsim(['validate', join(d2, 'scenario.json')]);
+    expect(r.status).toBe(0);
+  });
+});
