@@ -16,7 +16,22 @@
 import type { Dtype } from '../scenario/schema.js';
 import type { Efficiency, Model, Silicon } from '../catalog/catalog.js';
 
-export const DTYPE_BYTES: Record<Dtype, number> = { bf16: 2, fp16: 2, fp8: 1, int8: 1, int4: 0.5, fp4: 0.5 };
+/**
+ * Bytes per element. MX formats (Rouhani et al. 2023, "With Shared Microexponents, A Little Shifting
+ * Goes a Long Way", arXiv:2302.08007) carry a shared 8-bit exponent per 16 elements and a 1-bit
+ * micro-exponent per 2, so MX9 averages 9 bits, MX6 6 bits and MX4 4 bits per element.
+ */
+export const DTYPE_BYTES: Record<Dtype, number> = {
+  bf16: 2,
+  fp16: 2,
+  fp8: 1,
+  int8: 1,
+  int4: 0.5,
+  fp4: 0.5,
+  mx9: 9 / 8,
+  mx6: 6 / 8,
+  mx4: 4 / 8,
+};
 
 const ACTIVATION_BYTES = 2;
 
@@ -37,6 +52,14 @@ export function peakFlops(silicon: Silicon, dtype: Dtype): number {
     case 'int4':
       return pick(silicon.int8Tops) || pick(silicon.fp8Tflops) || bf16;
     case 'fp4':
+      return pick(silicon.fp4Tflops) || pick(silicon.fp8Tflops) || bf16;
+    // Maia publishes MX9 and MX6 peaks, stored in the fp8 and fp4 columns (data/silicon.csv); MX4
+    // runs at the MX6 rate (no separate figure). On other chips MX9 maps to the 8-bit datapath and
+    // MX6/MX4 to the 4-bit one (OCP MXFP8/MXFP4 on Blackwell), falling back as above.
+    case 'mx9':
+      return pick(silicon.fp8Tflops) || pick(silicon.int8Tops) || bf16;
+    case 'mx6':
+    case 'mx4':
       return pick(silicon.fp4Tflops) || pick(silicon.fp8Tflops) || bf16;
   }
 }

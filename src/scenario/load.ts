@@ -15,6 +15,8 @@ import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } fr
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import type { LengthConfig } from '../workload/lengths.js';
 import { readTraceColumn, validateTrace } from '../workload/trace.js';
+import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
+import { resolveFacility, type Facility } from '../economics/facility.js';
 
 export interface Deployment {
   index: number;
@@ -35,6 +37,8 @@ export interface Deployment {
   usdPerChipHour: number;
   /** Where the chip-hour price came from, for the report's assumption list. */
   priceProvenance: string;
+  /** Cost model (rental or TCO) resolved to busy and idle rates; src/economics/cost.ts. */
+  cost: DeploymentCost;
 }
 
 export interface Slo {
@@ -55,6 +59,8 @@ export interface Workload {
   outputTokens: LengthConfig | null;
   slo: Slo;
   timeoutS: number;
+  /** Share of prompt tokens billed at the cached-input price. */
+  cachedPromptFraction: number;
 }
 
 export interface TokenPrice {
@@ -62,6 +68,8 @@ export interface TokenPrice {
   outputUsdPerMtok: number;
   cachedInputUsdPerMtok: number;
   vendorShare: number;
+  /** Per completed request, kept by the platform. */
+  feeUsdPerRequest: number;
   provenance: string;
 }
 
@@ -92,6 +100,8 @@ export interface Scenario {
   hash: string;
   /** Assumed (not sourced) figures this run depends on, for run.json and the CLI. */
   assumptions: string[];
+  /** PUE, electricity price and grid intensity for energy, TCO and emissions. */
+  facility: Facility;
 }
 
 export const priceKey = (tenant: string, model: string) => `${tenant}\u0000${model}`;
@@ -246,6 +256,7 @@ function priceFromCatalog(p: Price): TokenPrice {
     outputUsdPerMtok: p.outputUsdPerMtok,
     cachedInputUsdPerMtok: Number.isFinite(p.cachedInputUsdPerMtok) ? p.cachedInputUsdPerMtok : p.inputUsdPerMtok,
     vendorShare: p.vendorShare,
+    feeUsdPerRequest: 0,
     provenance: p.source ? `catalog: ${p.source}` : `catalog assumption: ${p.assumption}`,
   };
 }
@@ -272,6 +283,8 @@ function resolveScenario(
   const horizonS = overrides.horizonS ?? input.horizon;
   if (!(horizonS > 0)) throw loc.at(['horizon'], 'expected a positive duration');
   if (input.warmup >= horizonS) throw loc.at(['warmup'], 'warmup must be shorter than the horizon');
+  const facility = resolveFacility(input.facility, (k, m) => loc.at(['facility', k], m));
+  if (facility.assumption) assumptions.add(`facility ${facility.region}: ${facility.assumption}`);
 
   const names = new Set<string>();
   const deployments: Deployment[] = input.deployments.map((d, i) => {
@@ -311,13 +324,12 @@ function resolveScenario(
     note(`silicon ${silicon.id}`, silicon);
     note(`model ${model.id}`, model);
     note(`efficiency ${silicon.id}`, efficiency);
-    let usdPerChipHour = silicon.usdPerChipHour;
-    let priceProvenance = silicon.source;
-    if (d.cost.usd_per_chip_hour !== undefined) {
-      usdPerChipHour = d.cost.usd_per_chip_hour;
-      priceProvenance = 'scenario';
-    }
-    usdPerChipHour *= 1 - d.cost.discount;
+    const cost = resolveCost(d.cost, silicon, facility, (k, m) => loc.at(at('cost', k), m));
+    for (const n of cost.notes) assumptions.add(`deployment ${d.name} cost: ${n}`);
+    // The busy rate is the marginal price of a chip-hour, which is what routing and planning compare.
+    const usdPerChipHour = busyUsdPerChipHour(cost);
+    const priceProvenance =
+      cost.model === 'tco' ? 'tco (capex, power, overhead)' : d.cost.usd_per_chip_hour !== undefined ? 'scenario' : silicon.source;
     return {
       index: i,
       name: d.name,
@@ -335,6 +347,7 @@ function resolveScenario(
       perf,
       usdPerChipHour,
       priceProvenance,
+      cost,
     };
   });
   const servedModels = new Set(deployments.map((d) => d.model.id));
@@ -399,6 +412,7 @@ function resolveScenario(
       outputTokens: lengths('output_tokens'),
       slo: { ttftS: w.slo.ttft ?? Infinity, tpotS: w.slo.tpot ?? Infinity, e2eS: w.slo.e2e ?? Infinity },
       timeoutS: w.timeout ?? Infinity,
+      cachedPromptFraction: w.cached_prompt_fraction,
     };
   });
 
@@ -417,6 +431,7 @@ function resolveScenario(
       outputUsdPerMtok: p.output_usd_per_mtok,
       cachedInputUsdPerMtok: p.cached_input_usd_per_mtok ?? p.input_usd_per_mtok,
       vendorShare,
+      feeUsdPerRequest: p.fee_usd_per_request ?? base?.feeUsdPerRequest ?? 0,
       provenance: 'scenario',
     };
     if (p.tenant === undefined) modelPrices.set(p.model, price);
@@ -448,6 +463,7 @@ function resolveScenario(
   const hash = createHash('sha256');
   hash.update(text);
   for (const t of [catalog.silicon, catalog.models, catalog.prices, catalog.efficiency]) hash.update(JSON.stringify([...t.values()]));
+  hash.update(JSON.stringify(facility));
 
   return {
     file: loc.file,
@@ -466,5 +482,6 @@ function resolveScenario(
     prices,
     hash: hash.digest('hex'),
     assumptions: [...assumptions].sort(),
+    facility,
   };
 }

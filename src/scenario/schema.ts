@@ -65,7 +65,8 @@ const slo = z
   .strict();
 
 export const SCHEDULERS = ['continuous', 'chunked', 'static', 'disaggregated'] as const;
-export const DTYPES = ['bf16', 'fp16', 'fp8', 'int8', 'int4', 'fp4'] as const;
+/** mx9/mx6/mx4: Microsoft MX block formats (shared exponent per block), Maia's native datatypes. */
+export const DTYPES = ['bf16', 'fp16', 'fp8', 'int8', 'int4', 'fp4', 'mx9', 'mx6', 'mx4'] as const;
 
 const cost = z
   .object({
@@ -157,6 +158,37 @@ const catalogOverrides = z
   })
   .strict();
 
+/** `sweep:` — dotted path (e.g. `workloads[0].arrival.rate`) to the values it takes; `2x` multiplies the file's value. */
+const sweep = z.record(z.string().min(1), z.array(z.union([z.number(), z.string(), z.boolean()])).min(1));
+
+const planCandidate = z
+  .object({
+    model: id,
+    silicon: z.array(id).min(1),
+    /** Default: the smallest power of two whose chips hold the weights with room for KV cache. */
+    tensor_parallel: positiveInt.optional(),
+    dtype: z.enum(DTYPES).default('bf16'),
+    max_batch: positiveInt.optional(),
+    max_replicas: positiveInt.default(64),
+  })
+  .strict();
+
+/** `plan:` — SLO targets every workload must meet and the fleets `fleetsim plan` may choose from. */
+const plan = z
+  .object({
+    targets: z
+      .object({
+        ttft_p99: duration.optional(),
+        tpot_p99: duration.optional(),
+        attainment_pct: z.number().min(0).max(100).default(99),
+      })
+      .strict(),
+    candidates: z.array(planCandidate).min(1),
+    /** Also try the cheapest single-silicon fleet with replicas of another kind mixed in. */
+    mixes: z.boolean().default(true),
+  })
+  .strict();
+
 export const scenarioSchema = z
   .object({
     name: id,
@@ -183,6 +215,8 @@ export const scenarioSchema = z
       })
       .strict()
       .optional(),
+    sweep: sweep.optional(),
+    plan: plan.optional(),
   })
   .strict();
 
@@ -190,4 +224,5 @@ export type ScenarioInput = z.output<typeof scenarioSchema>;
 export type DeploymentInput = ScenarioInput['deployments'][number];
 export type WorkloadInput = ScenarioInput['workloads'][number];
 export type Dtype = (typeof DTYPES)[number];
+export type PlanInput = NonNullable<ScenarioInput['plan']>;
 export type SchedulerKind = (typeof SCHEDULERS)[number];
