@@ -1,0 +1,16 @@
+/** README's report column tables, generated from columns.ts so the two cannot drift apart. */
+import { PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from './columns.js';
+
+function table(title: string, cols: readonly ColumnDoc[]): string {
+  const rows = cols.map((c) => `| \`${c.name}\` | ${c.meaning.replace(/\|/g, '\\|')} |`);
+  return [`### ${title}`, '', '| column | meaning |', '|---|---|', ...rows, ''].join('\n');
+}
+
+export function columnsMarkdown(): string {
+  return [
+    table('summary.csv', SUMMARY_COLUMNS),
+    table('timeseries.csv (one row per report interval and deployment)', TIMESERIES_COLUMNS),
+    table('pnl.csv (one row per period, tenant, model and silicon)', PNL_COLUMNS),
+    table('requests.csv (with --requests; one row per request, in the order they ended)', REQUEST_COLUMNS),
+  ].join('\n');
+}
