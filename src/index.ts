@@ -1,7 +1,8 @@
 /**
  * fleetsim's library API. The CLI is a thin shell over these; tests and benchmarks call them directly.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { InputError } from './errors.js';
 import { join } from 'node:path';
 import { packageRoot } from './catalog/catalog.js';
 import { simulate, type SimulationOptions, type SimulationResult } from './engine/simulate.js';
@@ -29,6 +30,7 @@ export interface RunOptions {
 
 /** Simulates a scenario and writes summary.csv, timeseries.csv, pnl.csv, run.json (and requests.csv). */
 export function runToDir(scenario: Scenario, options: RunOptions): SimulationResult {
+  checkOutputDir(options.outDir);
   const out = new OutputDir(options.outDir);
   let timeseries: TimeseriesWriter | null = null;
   let requests: RequestsWriter | null = null;
@@ -54,6 +56,13 @@ export function runToDir(scenario: Scenario, options: RunOptions): SimulationRes
   } catch (err) {
     out.abort();
     throw err;
+  }
+}
+
+/** Refuses an --out that cannot become a directory before spending time simulating. */
+export function checkOutputDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InputError('--out must name a directory, and this is a file', { file: dir });
   }
 }
 

@@ -107,3 +107,12 @@ describe('bad input is refused with one clear message and exit code 2', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('an --out that cannot be a directory', () => {
+  it('is refused before simulating, with exit code 2', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO, 'taken': 'x' });
+    const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'taken')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/taken: --out must name a directory/);
+  });
+});
