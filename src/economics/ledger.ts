@@ -1,37 +1,74 @@
 /**
- * Money, at the finest grain the reports need: one *cell* per (period, workload, deployment).
- * Every amount is rounded to integer cents once, in its cell; every total in every report is a sum
- * of cells, so pnl.csv, summary.csv scopes and their totals agree to the cent by construction.
+ * Money and energy at the finest grain the reports need: one *cell* per (period, workload,
+ * deployment) plus an idle line per (period, deployment). Every amount is rounded to integer cents
+ * once, in its cell; every total in every report is a sum of cells, so pnl.csv, summary.csv scopes
+ * and their totals agree to the cent by construction.
  *
- * Attribution rule: a deployment's cost in a period is chips × price × hours. Each request carries
- * the busy replica-time it shared (an iteration of b requests charges each 1/b of its time); that
- * share, priced at the deployment's replica-hour rate, is the cell's busy cost. What is left of the
- * deployment's cost — capacity nobody used — is that deployment's idle cost in the period.
+ * Attribution rule (README "Economics"): a deployment's cost in a period is its replica-time priced
+ * at the busy rate for busy replica-time and the idle rate for the rest (equal under rental; under
+ * TCO busy time also pays for power up to TDP). Each request carries the busy replica-time it shared
+ * (an iteration of b requests charges each 1/b of its duration); its workload's cell gets that
+ * share at the busy rate. The unused replica-time, at the idle rate, is the deployment's idle line.
+ * The pieces are rounded to cents by largest remainder, so they sum exactly to the deployment's
+ * rounded cost and none is negative.
  */
 import type { SimulationResult } from '../engine/simulate.js';
 import { priceKey } from '../scenario/load.js';
-
-/** Facility figures used for energy; see data/README.md for their sources. */
-export const PUE = 1.12; // Microsoft-reported design PUE of newest Azure datacenters (../shared/reference/energy.csv)
+import { billCents } from './billing.js';
+import { busyUsdPerChipHour, idleUsdPerChipHour } from './cost.js';
 
 export interface Ledger {
   periods: string[];
-  /** [period][atom] cents */
+  /** [period * atoms + atom] cents */
   revenueCents: Float64Array;
   vendorPayoutCents: Float64Array;
   busyCostCents: Float64Array;
-  /** [period][deployment] cents */
+  /** [period * atoms + atom] facility kWh of the busy replica-time attributed to the cell */
+  busyEnergyKwh: Float64Array;
+  /** [period * deployments + deployment] cents: total = Σ busy cells + idle */
   deploymentCostCents: Float64Array;
   idleCostCents: Float64Array;
-  /** [period][deployment] kWh, and busy replica-seconds */
+  /** [period * deployments + deployment] kWh: all, and the idle part */
   energyKwh: Float64Array;
+  idleEnergyKwh: Float64Array;
   atoms: number;
   deployments: number;
 }
 
+/** USD per replica-hour of a busy replica, the deployment's marginal cost. */
 export function usdPerReplicaHour(result: SimulationResult, d: number): number {
   const dep = result.scenario.deployments[d];
-  return dep.usdPerChipHour * dep.tensorParallel;
+  return busyUsdPerChipHour(dep.cost) * dep.tensorParallel;
+}
+
+/**
+ * Rounds non-negative amounts (in cents, unrounded) to integers summing to round(Σ amounts), each
+ * the floor or ceiling of its amount; leftover cents go to the largest fractions, ties to the lower
+ * index (deterministic).
+ */
+export function apportionCents(exact: Float64Array, out: Float64Array): void {
+  let total = 0;
+  let floors = 0;
+  for (let i = 0; i < exact.length; i++) {
+    total += exact[i];
+    out[i] = Math.floor(exact[i]);
+    floors += out[i];
+  }
+  let left = Math.round(total) - floors;
+  while (left > 0) {
+    let best = -1;
+    let bestFrac = -1;
+    for (let i = 0; i < exact.length; i++) {
+      const frac = exact[i] - out[i];
+      if (out[i] === Math.floor(exact[i]) && frac > bestFrac) {
+        best = i;
+        bestFrac = frac;
+      }
+    }
+    if (best < 0) break;
+    out[best]++;
+    left--;
+  }
 }
 
 export function buildLedger(result: SimulationResult): Ledger {
@@ -43,41 +80,59 @@ export function buildLedger(result: SimulationResult): Ledger {
   const revenueCents = new Float64Array(P * A);
   const vendorPayoutCents = new Float64Array(P * A);
   const busyCostCents = new Float64Array(P * A);
+  const busyEnergyKwh = new Float64Array(P * A);
   const deploymentCostCents = new Float64Array(P * D);
   const idleCostCents = new Float64Array(P * D);
   const energyKwh = new Float64Array(P * D);
-  const cents = (usd: number) => Math.round(usd * 100);
+  const idleEnergyKwh = new Float64Array(P * D);
+  // Pieces of one (period, deployment): W busy cells, then the idle line.
+  const exact = new Float64Array(W + 1);
+  const rounded = new Float64Array(W + 1);
 
   for (let p = 0; p < P; p++) {
     for (let d = 0; d < D; d++) {
       const dep = scenario.deployments[d];
-      const hours = calendar.overlapS(p, result.endS) / 3600;
-      const total = cents(dep.replicas * usdPerReplicaHour(result, d) * hours);
-      deploymentCostCents[p * D + d] = total;
-      let busy = 0;
+      const tp = dep.tensorParallel;
+      const replicaS = dep.replicas * calendar.overlapS(p, result.endS);
       let busyS = 0;
+      for (let w = 0; w < W; w++) busyS += recorder.periodBusyShareS[p * A + w * D + d];
+      // A collapsed decode run is attributed to the period it ends in, so a period's busy time can
+      // exceed its capacity by a run's length; scale shares down rather than book negative idle.
+      const scale = busyS > replicaS && busyS > 0 ? replicaS / busyS : 1;
+      const busyCentsPerS = (busyUsdPerChipHour(dep.cost) * tp * 100) / 3600;
+      const idleCentsPerS = (idleUsdPerChipHour(dep.cost) * tp * 100) / 3600;
       for (let w = 0; w < W; w++) {
-        const a = w * D + d;
-        const cell = p * A + a;
-        const shareS = recorder.periodBusyShareS[cell];
-        busyS += shareS;
-        const busyCost = cents((shareS / 3600) * usdPerReplicaHour(result, d));
-        busyCostCents[cell] = busyCost;
-        busy += busyCost;
-        const price = scenario.prices.get(priceKey(scenario.workloads[w].tenant, dep.model.id));
-        if (!price) continue; // the workload never uses this deployment's model
-        const revenue = cents(
-          (recorder.periodInputTokens[cell] * price.inputUsdPerMtok + recorder.periodOutputTokens[cell] * price.outputUsdPerMtok) / 1e6,
-        );
-        revenueCents[cell] = revenue;
-        vendorPayoutCents[cell] = Math.round(revenue * price.vendorShare);
+        const cell = p * A + w * D + d;
+        const shareS = recorder.periodBusyShareS[cell] * scale;
+        exact[w] = shareS * busyCentsPerS;
+        busyEnergyKwh[cell] = (shareS * tp * dep.cost.busyKw) / 3600;
       }
-      idleCostCents[p * D + d] = total - busy;
-      const chips = dep.replicas * dep.tensorParallel;
-      const s = dep.silicon;
-      const idleWh = (chips * s.idleW * hours);
-      const dynamicWh = ((s.tdpW - s.idleW) * dep.tensorParallel * busyS) / 3600;
-      energyKwh[p * D + d] = ((idleWh + dynamicWh) * PUE) / 1000;
+      const idleS = Math.max(0, replicaS - busyS * scale);
+      exact[W] = idleS * idleCentsPerS;
+      apportionCents(exact, rounded);
+      let total = 0;
+      for (let w = 0; w < W; w++) {
+        busyCostCents[p * A + w * D + d] = rounded[w];
+        total += rounded[w];
+      }
+      idleCostCents[p * D + d] = rounded[W];
+      deploymentCostCents[p * D + d] = total + rounded[W];
+      idleEnergyKwh[p * D + d] = (idleS * tp * dep.cost.idleKw) / 3600;
+      let kwh = idleEnergyKwh[p * D + d];
+      for (let w = 0; w < W; w++) kwh += busyEnergyKwh[p * A + w * D + d];
+      energyKwh[p * D + d] = kwh;
+
+      for (let w = 0; w < W; w++) {
+        const cell = p * A + w * D + d;
+        const completed = recorder.periodCompleted[cell];
+        if (completed === 0) continue;
+        const wl = scenario.workloads[w];
+        const price = scenario.prices.get(priceKey(wl.tenant, dep.model.id));
+        if (!price) throw new Error(`no price for tenant ${wl.tenant} and model ${dep.model.id}`);
+        const bill = billCents(price, wl.cachedPromptFraction, recorder.periodInputTokens[cell], recorder.periodOutputTokens[cell], completed);
+        revenueCents[cell] = bill.revenueCents;
+        vendorPayoutCents[cell] = bill.vendorPayoutCents;
+      }
     }
   }
   return {
@@ -85,9 +140,11 @@ export function buildLedger(result: SimulationResult): Ledger {
     revenueCents,
     vendorPayoutCents,
     busyCostCents,
+    busyEnergyKwh,
     deploymentCostCents,
     idleCostCents,
     energyKwh,
+    idleEnergyKwh,
     atoms: A,
     deployments: D,
   };

@@ -12,8 +12,8 @@ export interface ColumnDoc {
 const col = (name: string, meaning: string): ColumnDoc => ({ name, meaning });
 
 export const SUMMARY_COLUMNS = [
-  col('scope', '`total`, `deployment`, `model`, `silicon`, `tenant` or `workload`'),
-  col('key', 'the deployment, model, silicon, tenant or workload name (`all` for total; `(idle capacity)` for fleet time no request used)'),
+  col('scope', '`total`, `deployment`, `model`, `silicon`, `model_silicon`, `tenant` or `workload`'),
+  col('key', 'the deployment, model, silicon, `model/silicon`, tenant or workload name (`all` for total; `(idle capacity)` for fleet time no request used)'),
   col('requests_arrived', 'requests that ended in this scope (sum of the five fates below)'),
   col('requests_completed', 'served by their own model'),
   col('requests_failed_over', 'served by a fallback model, or moved off a failed deployment; counted where they completed'),
@@ -34,7 +34,7 @@ export const SUMMARY_COLUMNS = [
   col('chips', 'chips in the scope\'s deployments (empty for tenant and workload)'),
   col('chip_hours', 'chips × billed run time, hours (tenant, workload: busy chip-hours attributed)'),
   col('utilization_pct', 'busy replica-time / replica-time of the scope\'s deployments (tenant, workload: of the whole fleet)'),
-  col('energy_kwh', 'facility energy (chip power between idle and TDP by utilisation, × PUE); empty for tenant and workload'),
+  col('energy_kwh', 'facility energy: chip power at TDP for busy replica-time and idle_w otherwise, × PUE (tenant, workload: busy energy attributed; `(idle capacity)`: idle energy)'),
   col('cost_usd', 'compute cost: busy cost attributed plus, for fleet scopes, idle cost'),
   col('revenue_usd', 'billed to tenants for completed requests'),
   col('vendor_payout_usd', 'revenue share paid to the model developer'),
@@ -43,6 +43,7 @@ export const SUMMARY_COLUMNS = [
   col('cost_per_mtok_usd', 'cost per million output tokens'),
   col('idle_cost_usd', 'part of cost_usd for capacity no request used'),
   col('preemptions', 'KV-cache preemptions (recomputations) on the scope\'s deployments'),
+  col('emissions_kg_co2e', 'energy_kwh × the facility grid intensity, kg CO2e (empty when the facility gives no grid intensity)'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
@@ -60,8 +61,8 @@ export const TIMESERIES_COLUMNS = [
   col('completions', 'requests completed during the interval'),
   col('input_tokens', 'prompt tokens of requests completed during the interval'),
   col('output_tokens', 'output tokens of requests completed during the interval'),
-  col('cost_usd', 'compute cost of the interval (chips × price × time)'),
-  col('revenue_usd', 'revenue of requests completed during the interval'),
+  col('cost_usd', 'compute cost of the interval: chips × time × (busy rate for the busy share, idle rate for the rest)'),
+  col('revenue_usd', 'token revenue of requests completed during the interval (per-request fees are in pnl.csv and summary.csv only)'),
 ] as const;
 
 export const PNL_COLUMNS = [
@@ -79,6 +80,9 @@ export const PNL_COLUMNS = [
   col('compute_cost_usd', 'busy cost attributed to the tenant (idle rows: idle cost)'),
   col('gross_margin_usd', 'platform revenue − compute cost'),
   col('gross_margin_pct', 'gross margin / revenue × 100 (empty when revenue is 0)'),
+  col('idle_cost_usd', 'part of compute_cost_usd for capacity no request used (non-zero only on `(idle capacity)` rows)'),
+  col('energy_kwh', 'facility energy of the busy replica-time attributed to the row (idle rows: of the idle time)'),
+  col('emissions_kg_co2e', 'energy_kwh × the facility grid intensity, kg CO2e (empty when no grid intensity is given)'),
 ] as const;
 
 export const REQUEST_COLUMNS = [

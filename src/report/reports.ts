@@ -8,6 +8,8 @@ import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js'
 import { LogHistogram } from '../metrics/histogram.js';
 import type { Ledger } from '../economics/ledger.js';
 import { usdPerReplicaHour } from '../economics/ledger.js';
+import { tokenRevenueUsd } from '../economics/billing.js';
+import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
 import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
@@ -16,6 +18,8 @@ export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
 const pct = (x: number) => formatDecimal(x, 2);
 const usdFromCents = (c: number) => formatUsd(c / 100);
+/** Emissions are reported only where the facility gives a grid intensity; otherwise empty. */
+const kgCo2e = (kwh: number, kgPerKwh: number) => (Number.isFinite(kgPerKwh) ? formatRatio(kwh * kgPerKwh) : '');
 
 /** Streams timeseries.csv, one row per report interval and deployment. */
 export class TimeseriesWriter {
@@ -39,12 +43,16 @@ export class TimeseriesWriter {
       for (let w = 0; w < sc.workloads.length; w++) {
         const a = w * D + d;
         if (s.inputTokens[a] === 0 && s.outputTokens[a] === 0) continue;
-        const price = sc.prices.get(priceKey(sc.workloads[w].tenant, dep.model.id))!;
+        const wl = sc.workloads[w];
+        const price = sc.prices.get(priceKey(wl.tenant, dep.model.id))!;
         inTok += s.inputTokens[a];
         outTok += s.outputTokens[a];
-        revenueUsd += (s.inputTokens[a] * price.inputUsdPerMtok + s.outputTokens[a] * price.outputUsdPerMtok) / 1e6;
+        // Per-request fees are not in the interval snapshot (no per-tenant completions): pnl.csv has them.
+        revenueUsd += tokenRevenueUsd(price, wl.cachedPromptFraction, s.inputTokens[a], s.outputTokens[a]);
       }
-      const costUsd = (dep.replicas * dep.usdPerChipHour * dep.tensorParallel * lengthS) / 3600;
+      const busy = s.busyFraction[d];
+      const usdPerChipHour = busy * busyUsdPerChipHour(dep.cost) + (1 - busy) * idleUsdPerChipHour(dep.cost);
+      const costUsd = (dep.replicas * dep.tensorParallel * usdPerChipHour * lengthS) / 3600;
       this.csv.write([
         formatTimestamp(sc.startMs + s.startS * 1000),
         seconds(s.startS),
@@ -135,6 +143,8 @@ function scopes(scenario: Scenario): Scope[] {
   byDeployment('deployment', (d) => scenario.deployments[d].name);
   byDeployment('model', (d) => scenario.deployments[d].model.id);
   byDeployment('silicon', (d) => scenario.deployments[d].silicon.id);
+  // Cost per million tokens by model × silicon, merging deployments of the same pair.
+  byDeployment('model_silicon', (d) => `${scenario.deployments[d].model.id}/${scenario.deployments[d].silicon.id}`);
   const byWorkload = (scope: string, keyOf: (w: number) => string) => {
     const keys = [...new Set(scenario.workloads.map((w) => keyOf(w.index)))];
     for (const key of keys) rows.push({ scope, key, atoms: atomsOf((w) => keyOf(w) === key), fleet: [] });
@@ -157,7 +167,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
 
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
-    let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0;
+    let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
     const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
     for (const a of s.atoms) {
       for (let f = 0; f < FATE_COUNT; f++) fates[f] += recorder.fates[a * FATE_COUNT + f];
@@ -173,9 +183,10 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
         payout += ledger.vendorPayoutCents[p * A + a];
         cost += ledger.busyCostCents[p * A + a];
         busyShareS += recorder.periodBusyShareS[p * A + a];
+        energy += ledger.busyEnergyKwh[p * A + a];
       }
     }
-    let chips = 0, energy = 0, busyS = 0, replicaS = 0, preemptions = 0;
+    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0;
     for (const d of s.fleet) {
       const dep = scenario.deployments[d];
       chips += dep.replicas * dep.tensorParallel;
@@ -184,12 +195,12 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       preemptions += recorder.preemptions[d];
       for (let p = 0; p < P; p++) {
         idle += ledger.idleCostCents[p * D + d];
-        energy += ledger.energyKwh[p * D + d];
+        energy += ledger.idleEnergyKwh[p * D + d];
       }
     }
     cost += idle;
     const arrived = fates.reduce((x, y) => x + y, 0);
-    const fleetScope = s.scope === 'total' || s.scope === 'deployment' || s.scope === 'model' || s.scope === 'silicon';
+    const fleetScope = s.scope !== 'tenant' && s.scope !== 'workload';
     const margin = revenue - payout - cost;
     const busyChipHours = s.atoms.reduce((h, a) => {
       const d = a % D;
@@ -221,7 +232,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       fleetScope ? formatInt(chips) : '',
       formatRatio(fleetScope ? chips * runH : isIdleRow ? chips * runH - totalBusyChipHours(result) : busyChipHours),
       pct(fleetScope ? (replicaS > 0 ? (100 * busyS) / replicaS : 0) : isIdleRow ? 0 : (100 * busyShareS) / fleetReplicaS),
-      fleetScope ? formatRatio(energy) : '',
+      formatRatio(energy),
       usdFromCents(cost),
       usdFromCents(revenue),
       usdFromCents(payout),
@@ -230,6 +241,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       outTok > 0 ? formatUsd(cost / 100 / (outTok / 1e6)) : '',
       usdFromCents(idle),
       fleetScope ? formatInt(preemptions) : '',
+      kgCo2e(energy, scenario.facility.kgCo2ePerKwh),
     ]);
   }
   csv.close();
@@ -254,8 +266,8 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
     return { model, silicon, vendor: scenario.deployments[deps[0]].model.vendor, deps };
   });
   ledger.periods.forEach((period, p) => {
-    const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number) => {
-      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents;
+    const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number, idleKwh: number) => {
+      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh;
       for (const a of atoms) {
         const cell = p * A + a;
         completed += recorder.periodCompleted[cell];
@@ -264,6 +276,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         revenue += ledger.revenueCents[cell];
         payout += ledger.vendorPayoutCents[cell];
         cost += ledger.busyCostCents[cell];
+        energy += ledger.busyEnergyKwh[cell];
       }
       if (atoms.length > 0 && completed === 0 && cost === 0) return;
       const margin = revenue - payout - cost;
@@ -282,18 +295,22 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         usdFromCents(cost),
         usdFromCents(margin),
         revenue !== 0 ? pct((100 * margin) / revenue) : '',
+        usdFromCents(idleCents),
+        formatRatio(energy),
+        kgCo2e(energy, scenario.facility.kgCo2ePerKwh),
       ]);
     };
     for (const tenant of tenants) {
       for (const line of lines) {
         const atoms: number[] = [];
         for (const w of scenario.workloads) if (w.tenant === tenant) for (const d of line.deps) atoms.push(w.index * D + d);
-        row(tenant, line, atoms, 0);
+        row(tenant, line, atoms, 0, 0);
       }
     }
     for (const line of lines) {
       const idle = line.deps.reduce((c, d) => c + ledger.idleCostCents[p * D + d], 0);
-      row(IDLE_KEY, line, [], idle);
+      const idleKwh = line.deps.reduce((e, d) => e + ledger.idleEnergyKwh[p * D + d], 0);
+      row(IDLE_KEY, line, [], idle, idleKwh);
     }
   });
   csv.close();

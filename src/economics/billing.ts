@@ -1,0 +1,38 @@
+/**
+ * What a tenant is billed for requests that completed: prompt tokens at the input price (the
+ * workload's `cached_prompt_fraction` of them at the cached-input price), output tokens at the
+ * output price, plus the platform's per-request fee. Rejected, timed-out and lost requests are never
+ * passed here, so they earn nothing. The vendor's share applies to token revenue only: the
+ * per-request fee is the platform's.
+ */
+import type { TokenPrice } from '../scenario/load.js';
+
+/** Token revenue in USD (unrounded). Cached tokens are an expected share, not sampled per request. */
+export function tokenRevenueUsd(price: TokenPrice, cachedPromptFraction: number, inputTokens: number, outputTokens: number): number {
+  const cached = inputTokens * cachedPromptFraction;
+  return (
+    ((inputTokens - cached) * price.inputUsdPerMtok + cached * price.cachedInputUsdPerMtok + outputTokens * price.outputUsdPerMtok) /
+    1e6
+  );
+}
+
+export interface BilledCents {
+  revenueCents: number;
+  vendorPayoutCents: number;
+}
+
+/**
+ * One ledger cell's billing, in integer cents. Payout is rounded from the cell's token revenue, and
+ * platform revenue is defined as revenue − payout, so payout + platform revenue = revenue exactly.
+ */
+export function billCents(
+  price: TokenPrice,
+  cachedPromptFraction: number,
+  inputTokens: number,
+  outputTokens: number,
+  completed: number,
+): BilledCents {
+  const tokenCents = Math.round(tokenRevenueUsd(price, cachedPromptFraction, inputTokens, outputTokens) * 100);
+  const feeCents = Math.round(completed * price.feeUsdPerRequest * 100);
+  return { revenueCents: tokenCents + feeCents, vendorPayoutCents: Math.round(tokenCents * price.vendorShare) };
+}
