@@ -201,7 +201,12 @@ export function parseScenarioRaw(text: string, file: string): { raw: Record<stri
 /** Validates a raw scenario object (possibly edited by `--set` or a sweep) against the schema. */
 export function validateShape(raw: unknown, loc: Locator): ScenarioInput {
   const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw shapeError(parsed.error.issues[0], loc, raw);
+  if (!parsed.success) {
+    // A misspelt key also leaves a required key missing: report the typo, which is the cause.
+    const issues = parsed.error.issues;
+    const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+    throw shapeError(first, loc, raw);
+  }
   return parsed.data;
 }
 
