@@ -1,0 +1,317 @@
+/**
+ * fleetsim benchmarks.
+ *
+ *   npm run bench                     table: hold model (+ C++ comparator), end-to-end, collapsed vs step
+ *   npm run bench -- --json           one JSON object per line
+ *   npm run bench -- --quick          small versions (seconds), for CI and smoke tests
+ *   node dist/bench/run.js --ci       collapsed vs step gate: exit 1 unless outputs are identical and
+ *                                     collapsed is >= 10x faster than step in this same run
+ *   --runs=N                          end-to-end repetitions (the median is reported; default 3, quick 1)
+ *   --only=hold,e2e,compare           subsets
+ *
+ * The hold model uses tinybench (many short iterations, median). End-to-end benches are single
+ * long runs timed directly: one run is seconds long, so timer resolution and per-call overhead do
+ * not matter, and repeating it inside tinybench would only multiply the wall time. Each runs in a
+ * child process so its peak RSS (process.resourceUsage().maxRSS) is its own and JIT state from one
+ * bench cannot help or hurt another.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadScenario, type Scenario } from '../src/scenario/load.js';
+import { simulate } from '../src/engine/simulate.js';
+import { runToDir } from '../src/index.js';
+import type { RequestTable } from '../src/engine/requests.js';
+import type { RequestLog } from '../src/metrics/recorder.js';
+import { cppHoldBench, holdBench } from './hold.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+/** bench/scenarios, whether running from dist/bench or (via a TS loader) from bench/. */
+const scenarioDir = join(here, here.includes('/dist/') ? '../../bench/scenarios' : 'scenarios');
+
+interface Row {
+  name: string;
+  ops_per_s?: number;
+  requests_per_s?: number;
+  events_per_s?: number;
+  peak_rss_mb?: number;
+  requests?: number;
+  events?: number;
+  wall_s?: number;
+  /** collapsed vs step */
+  speedup?: number;
+  identical?: boolean;
+  note?: string;
+}
+
+// ---------------------------------------------------------------- child processes
+
+interface E2eReport {
+  requests: number;
+  events: number;
+  wallS: number;
+  peakRssMb: number;
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Simulates `file` with every report on (requests.csv aside: it is opt-in and grows with requests). */
+function childE2e(file: string, horizonS: number | undefined): E2eReport {
+  const scenario = loadScenario(file, horizonS === undefined ? {} : { horizonS });
+  const out = mkdtempSync(join(tmpdir(), 'fleetsim-bench-'));
+  try {
+    const t0 = performance.now();
+    const result = runToDir(scenario, { outDir: join(out, 'run') });
+    const wallS = (performance.now() - t0) / 1000;
+    return { requests: result.arrivals, events: result.events, wallS, peakRssMb: peakRssMb() };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Every ended request, by arrival sequence number, in typed arrays (no per-request objects). */
+class Capture implements RequestLog {
+  n = 0;
+  fate = new Int8Array(1024);
+  deployment = new Int32Array(1024);
+  firstTokenS = new Float64Array(1024);
+  endS = new Float64Array(1024);
+  record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
+    const i = rq.seq[q];
+    if (i >= this.fate.length) this.grow(i + 1);
+    this.fate[i] = fate + 1;
+    this.deployment[i] = deployment;
+    this.firstTokenS[i] = rq.firstTokenS[q];
+    this.endS[i] = endS;
+    if (i >= this.n) this.n = i + 1;
+  }
+  private grow(min: number): void {
+    const size = Math.max(min, this.fate.length * 2);
+    const f = new Int8Array(size);
+    f.set(this.fate);
+    this.fate = f;
+    const d = new Int32Array(size);
+    d.set(this.deployment);
+    this.deployment = d;
+    const a = new Float64Array(size);
+    a.set(this.firstTokenS);
+    this.firstTokenS = a;
+    const e = new Float64Array(size);
+    e.set(this.endS);
+    this.endS = e;
+  }
+}
+
+const closeRel = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/** First difference between the two runs, or null when they agree (counts exact, times to 1e-9 relative). */
+function difference(
+  a: Capture,
+  b: Capture,
+  ra: ReturnType<typeof simulate>,
+  rb: ReturnType<typeof simulate>,
+): string | null {
+  if (ra.arrivals !== rb.arrivals || a.n !== b.n) return `request counts differ: ${ra.arrivals} vs ${rb.arrivals}`;
+  for (let i = 0; i < a.n; i++) {
+    if (a.fate[i] !== b.fate[i] || a.deployment[i] !== b.deployment[i]) return `request ${i}: fate or deployment differs`;
+    if (!closeRel(a.firstTokenS[i], b.firstTokenS[i]) || !closeRel(a.endS[i], b.endS[i])) {
+      return `request ${i}: times differ (${a.firstTokenS[i]}, ${a.endS[i]}) vs (${b.firstTokenS[i]}, ${b.endS[i]})`;
+    }
+  }
+  const same = (x: Float64Array, y: Float64Array) => x.length === y.length && x.every((v, i) => v === y[i]);
+  const rx = ra.recorder;
+  const ry = rb.recorder;
+  if (!same(rx.fates, ry.fates)) return 'fate counters differ';
+  if (!same(rx.inputTokens, ry.inputTokens) || !same(rx.outputTokens, ry.outputTokens)) return 'token counters differ';
+  if (!same(rx.preemptions, ry.preemptions)) return 'preemption counters differ';
+  return null;
+}
+
+interface CompareReport {
+  requests: number;
+  collapsedS: number;
+  stepS: number;
+  collapsedEvents: number;
+  stepEvents: number;
+  difference: string | null;
+}
+
+/**
+ * Runs the scenario with each engine, alternating, after an untimed warm-up run of each, and keeps
+ * each engine's fastest run: other processes on the machine can only make a run slower, so the
+ * minimum is the steadiest estimate of the ratio.
+ */
+function childCompare(file: string, horizonS: number, repeats: number): CompareReport {
+  const run = (engine: Scenario['engine'], h = horizonS) => {
+    const scenario = loadScenario(file, { horizonS: h });
+    scenario.engine = engine;
+    const log = new Capture();
+    const t0 = performance.now();
+    const result = simulate(scenario, { requestLog: log });
+    return { result, log, wallS: (performance.now() - t0) / 1000 };
+  };
+  const warmS = Math.min(horizonS, 120);
+  run('collapsed', warmS);
+  run('step', warmS);
+  const c = run('collapsed');
+  const s = run('step');
+  const diff = difference(c.log, s.log, c.result, s.result);
+  let collapsedS = c.wallS;
+  let stepS = s.wallS;
+  for (let i = 1; i < repeats; i++) {
+    collapsedS = Math.min(collapsedS, run('collapsed').wallS, run('collapsed').wallS);
+    stepS = Math.min(stepS, run('step').wallS);
+  }
+  return {
+    requests: c.result.arrivals,
+    collapsedS,
+    stepS,
+    collapsedEvents: c.result.events,
+    stepEvents: s.result.events,
+    difference: diff,
+  };
+}
+
+function spawnChild<T>(args: string[]): T {
+  const stdout = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
+}
+
+// ---------------------------------------------------------------- parent
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function e2eRow(name: string, file: string, horizonS: number | undefined, runs: number): Row {
+  const reports: E2eReport[] = [];
+  for (let i = 0; i < runs; i++) {
+    reports.push(spawnChild<E2eReport>(['e2e', file, horizonS === undefined ? '-' : String(horizonS)]));
+  }
+  const wallS = median(reports.map((r) => r.wallS));
+  return {
+    name,
+    requests_per_s: Math.round(reports[0].requests / wallS),
+    events_per_s: Math.round(reports[0].events / wallS),
+    peak_rss_mb: Math.round(Math.max(...reports.map((r) => r.peakRssMb))),
+    requests: reports[0].requests,
+    events: reports[0].events,
+    wall_s: Number(wallS.toFixed(3)),
+    note: runs > 1 ? `median of ${runs}` : undefined,
+  };
+}
+
+function compareRow(name: string, file: string, horizonS: number, repeats: number): Row {
+  const r = spawnChild<CompareReport>(['compare', file, String(horizonS), String(repeats)]);
+  return {
+    name,
+    requests_per_s: Math.round(r.requests / r.collapsedS),
+    events_per_s: Math.round(r.collapsedEvents / r.collapsedS),
+    requests: r.requests,
+    wall_s: Number(r.collapsedS.toFixed(3)),
+    speedup: Number((r.stepS / r.collapsedS).toFixed(1)),
+    identical: r.difference === null,
+    note: r.difference ?? `step: ${r.stepS.toFixed(2)} s, ${r.stepEvents} events`,
+  };
+}
+
+function print(rows: Row[], json: boolean): void {
+  if (json) {
+    for (const r of rows) console.log(JSON.stringify(r));
+    return;
+  }
+  const fmt = (v: number | undefined) => (v === undefined ? '' : Math.round(v).toLocaleString('en-US'));
+  console.table(
+    rows.map((r) => ({
+      name: r.name,
+      'ops/s': fmt(r.ops_per_s),
+      'requests/s': fmt(r.requests_per_s),
+      'events/s': fmt(r.events_per_s),
+      'peak RSS MB': fmt(r.peak_rss_mb),
+      'wall s': r.wall_s ?? '',
+      'step/collapsed': r.speedup ?? '',
+      identical: r.identical ?? '',
+      note: r.note ?? '',
+    })),
+  );
+}
+
+/** Scenario and horizon of the collapsed-vs-step comparison (also the CI gate). */
+const COMPARE_FILE = 'platform-1m.yaml';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--child') {
+    const [kind, file, h, repeats] = argv.slice(1);
+    const out = kind === 'e2e' ? childE2e(file, h === '-' ? undefined : Number(h)) : childCompare(file, Number(h), Number(repeats));
+    console.log(JSON.stringify(out));
+    return 0;
+  }
+  const json = argv.includes('--json');
+  const quick = argv.includes('--quick');
+  const ci = argv.includes('--ci');
+  const runsArg = argv.find((a) => a.startsWith('--runs='));
+  const onlyArg = argv.find((a) => a.startsWith('--only='));
+  const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
+  const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare']);
+  const known = new Set(['--json', '--quick', '--ci']);
+  const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg);
+  if (bad.length > 0 || !(Number.isInteger(runs) && runs > 0)) {
+    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare]   (unexpected: ${bad.join(' ')})`);
+    return 2;
+  }
+  const scenario = (f: string) => join(scenarioDir, f);
+
+  if (ci) {
+    // 5 simulated minutes of the platform (~35k requests): step takes a few seconds per run,
+    // collapsed a fraction of one; best of 2 step runs and 4 collapsed runs, about 20 s in all.
+    const row = compareRow('collapsed-vs-step/platform-5m', scenario(COMPARE_FILE), 300, 2);
+    print([row], json);
+    if (!row.identical) {
+      console.error(`bench --ci: collapsed and step outputs differ: ${row.note}`);
+      return 1;
+    }
+    if (!(row.speedup! >= 10)) {
+      console.error(`bench --ci: collapsed decode is only ${row.speedup}x faster than step (need >= 10x)`);
+      return 1;
+    }
+    return 0;
+  }
+
+  const rows: Row[] = [];
+  if (only.has('hold')) {
+    const sizes = quick ? [4096] : [64, 4096, 262144];
+    const timeMs = quick ? 200 : 1000;
+    for (const r of await holdBench({ sizes, timeMs })) rows.push({ name: r.name, ops_per_s: Math.round(r.ops_per_s) });
+    const cpp = cppHoldBench(timeMs);
+    if (cpp) {
+      for (const r of cpp) if (sizes.some((n) => r.name.endsWith(`/N=${n}`))) rows.push({ name: r.name, ops_per_s: Math.round(r.ops_per_s) });
+    } else rows.push({ name: 'hold/cpp-4ary', note: 'skipped: g++ not found' });
+  }
+  if (only.has('e2e')) {
+    if (quick) {
+      rows.push(e2eRow('e2e/platform-1m@10m', scenario('platform-1m.yaml'), 600, runs));
+      rows.push(e2eRow('e2e/week-27m@6h', scenario('week-27m.yaml'), 6 * 3600, runs));
+    } else {
+      rows.push(e2eRow('e2e/platform-1m', scenario('platform-1m.yaml'), undefined, runs));
+      rows.push(e2eRow('e2e/week-27m', scenario('week-27m.yaml'), undefined, runs));
+    }
+  }
+  if (only.has('compare')) {
+    const horizonS = quick ? 300 : 900;
+    rows.push(compareRow(`collapsed-vs-step/platform-${horizonS / 60}m`, scenario(COMPARE_FILE), horizonS, quick ? 2 : 3));
+  }
+  print(rows, json);
+  return rows.some((r) => r.identical === false) ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
