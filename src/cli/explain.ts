@@ -1,0 +1,204 @@
+/**
+ * `fleetsim explain`: the derived numbers an engineer checks first for a deployment, straight from
+ * the step-time model (no simulation). Three forms:
+ *   explain SCENARIO                                   every deployment of the scenario
+ *   explain --model M --silicon S [--tp N] [--dtype D] one configuration
+ *   explain --all                                      every catalog (model, silicon) pair
+ *
+ * "Full load" means a batch as large as max_batch and the KV cache allow at the mean context
+ * (prompt + half the output), with every request's prefill amortised over its output tokens:
+ *   replica tok/s = B·O / (O·decodeStepS(B, B·ctx) + prefillS(B·P, B·P²))
+ * This is an upper bound a saturated replica approaches; `run` gives the queueing answer.
+ */
+import { loadCatalog, loadScenario } from '../index.js';
+import type { Catalog, Efficiency, Model, Silicon } from '../catalog/catalog.js';
+import { InputError } from '../errors.js';
+import { DTYPES, type Dtype } from '../scenario/schema.js';
+import { RooflinePerf } from '../perf/roofline.js';
+import { makeLengthSampler, type LengthConfig } from '../workload/lengths.js';
+import { RandomStream } from '../workload/rng.js';
+import { csvRow, formatDecimal } from '../report/csv.js';
+
+export interface ExplainFlags {
+  model?: string;
+  silicon?: string;
+  tp?: number;
+  dtype?: string;
+  maxBatch?: number;
+  promptTokens?: number;
+  outputTokens?: number;
+  all?: boolean;
+  format: string;
+}
+
+const DEFAULT_PROMPT_TOKENS = 1000;
+const DEFAULT_OUTPUT_TOKENS = 200;
+const DEFAULT_MAX_BATCH = 256;
+const KV_FRACTION = 0.9;
+const BLOCK_TOKENS = 16;
+
+interface Config {
+  name: string;
+  model: Model;
+  silicon: Silicon;
+  efficiency: Efficiency;
+  tp: number;
+  dtype: Dtype;
+  kvDtype: Dtype;
+  kvFraction: number;
+  blockTokens: number;
+  maxBatch: number;
+  promptTokens: number;
+  outputTokens: number;
+  usdPerChipHour: number;
+}
+
+const HEADER = [
+  'deployment', 'model', 'silicon', 'tp', 'dtype', 'weight_gb', 'kv_bytes_per_token', 'kv_capacity_tokens',
+  'mean_prompt_tokens', 'mean_output_tokens', 'max_batch_fit', 'prefill_tokens_per_s',
+  'decode_step_b1_s', 'decode_step_b32_s', 'decode_step_bmax_s', 'max_output_tokens_per_s_per_chip',
+  'usd_per_mtok_output_full_load', 'note',
+];
+
+/** The numbers of one configuration, as table cells in HEADER order. */
+export function explainRow(c: Config): string[] {
+  const perf = new RooflinePerf({
+    model: c.model, silicon: c.silicon, efficiency: c.efficiency, tensorParallel: c.tp,
+    dtype: c.dtype, kvDtype: c.kvDtype, kvFraction: c.kvFraction, blockTokens: c.blockTokens,
+  });
+  const head = [c.name, c.model.id, c.silicon.id, String(c.tp), c.dtype, formatDecimal(perf.weightBytes / 1e9, 1),
+    String(perf.kvBytesPerToken)];
+  const usableGb = (c.tp * c.silicon.memoryGb * c.kvFraction);
+  if (perf.kvCapacityBlocks === 0) {
+    return [...head, '0', '', '', '0', '', '', '', '', '', '',
+      `weights ${formatDecimal(perf.weightBytes / 1e9, 1)} GB in ${c.dtype} exceed ${formatDecimal(usableGb, 1)} GB usable on ${c.tp} x ${c.silicon.id}`];
+  }
+  const P = c.promptTokens;
+  const O = c.outputTokens;
+  const ctx = P + O / 2;
+  const fit = Math.min(c.maxBatch, Math.floor(perf.kvCapacityTokens / ctx));
+  const note = fit < 1 ? `KV cache (${perf.kvCapacityTokens} tokens) holds no request of ${Math.round(ctx)} tokens` : '';
+  const b = Math.max(1, fit);
+  const step = (n: number) => perf.decodeStepS(n, n * ctx);
+  const replicaTokS = (b * O) / (O * step(b) + perf.prefillS(b * P, b * P * P));
+  const perChip = replicaTokS / c.tp;
+  const usdPerMtok = (c.usdPerChipHour * c.tp) / (replicaTokS * 3600) * 1e6;
+  return [...head, String(perf.kvCapacityTokens), formatDecimal(P, 0), formatDecimal(O, 0), String(fit),
+    formatDecimal(P / perf.prefillS(P, P * P), 0),
+    formatDecimal(step(1), 6), formatDecimal(step(Math.min(32, b)), 6), formatDecimal(step(b), 6),
+    formatDecimal(perChip, 1), formatDecimal(usdPerMtok, 4), note];
+}
+
+/**
+ * The dtype a deployment on this chip would normally use: FP8 where the chip has it, MX9 on Maia 100
+ * (its fp8 column holds the MX9 peak, data/silicon.csv), int8 on chips with only an int8 datapath.
+ */
+export function sensibleDtype(silicon: Silicon): Dtype {
+  if (silicon.id === 'maia-100') return 'mx9';
+  if (Number.isFinite(silicon.fp8Tflops) && silicon.fp8Tflops > 0) return 'fp8';
+  if (Number.isFinite(silicon.int8Tops) && silicon.int8Tops > 0) return 'int8';
+  return 'bf16';
+}
+
+/**
+ * Smallest power-of-two tensor parallelism whose KV cache holds at least 32 requests of `ctx`
+ * tokens; the chip's max_tp when even that falls short (explainRow then says why).
+ */
+export function sensibleTp(model: Model, silicon: Silicon, efficiency: Efficiency, dtype: Dtype, ctx: number): number {
+  let tp = 1;
+  for (; tp <= silicon.maxTp; tp *= 2) {
+    const perf = new RooflinePerf({
+      model, silicon, efficiency, tensorParallel: tp, dtype, kvDtype: kvDtypeFor(dtype), kvFraction: KV_FRACTION, blockTokens: BLOCK_TOKENS,
+    });
+    if (perf.kvCapacityTokens >= 32 * ctx) return tp;
+  }
+  return silicon.maxTp;
+}
+
+function kvDtypeFor(dtype: Dtype): Dtype {
+  return dtype === 'bf16' || dtype === 'fp16' ? dtype : 'fp8';
+}
+
+function meanOf(cfg: LengthConfig, name: string): number {
+  const sampler = makeLengthSampler(cfg, new RandomStream(1, `explain/${name}`));
+  const n = 20000;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sampler.sample();
+  return sum / n;
+}
+
+function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
+  const scenario = loadScenario(file);
+  return scenario.deployments.map((d) => {
+    // Mean lengths over the workloads whose primary model this deployment serves.
+    let p = 0, o = 0, n = 0;
+    for (const w of scenario.workloads) {
+      if (w.model !== d.model.id || !w.promptTokens || !w.outputTokens) continue;
+      p += meanOf(w.promptTokens, `${w.name}/prompt`);
+      o += meanOf(w.outputTokens, `${w.name}/output`);
+      n++;
+    }
+    const perfIn = d.perf.inputs;
+    return {
+      name: d.name, model: d.model, silicon: d.silicon, efficiency: d.efficiency, tp: d.tensorParallel,
+      dtype: d.dtype, kvDtype: perfIn.kvDtype, kvFraction: perfIn.kvFraction, blockTokens: perfIn.blockTokens,
+      maxBatch: d.maxBatch,
+      promptTokens: flags.promptTokens ?? (n > 0 ? p / n : DEFAULT_PROMPT_TOKENS),
+      outputTokens: flags.outputTokens ?? (n > 0 ? o / n : DEFAULT_OUTPUT_TOKENS),
+      usdPerChipHour: d.usdPerChipHour,
+    };
+  });
+}
+
+function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: ExplainFlags): Config {
+  const model = catalog.models.get(modelId);
+  if (!model) throw new InputError(`--model: unknown model "${modelId}" (known: ${[...catalog.models.keys()].join(', ')})`);
+  const silicon = catalog.silicon.get(siliconId);
+  if (!silicon) throw new InputError(`--silicon: unknown silicon "${siliconId}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
+  const efficiency = catalog.efficiency.get(silicon.id);
+  if (!efficiency) throw new InputError(`--silicon: no efficiency factors for "${silicon.id}" in data/efficiency.csv`);
+  let dtype: Dtype = sensibleDtype(silicon);
+  if (flags.dtype !== undefined) {
+    if (!(DTYPES as readonly string[]).includes(flags.dtype)) {
+      throw new InputError(`--dtype: expected one of ${DTYPES.join(', ')}, got "${flags.dtype}"`);
+    }
+    dtype = flags.dtype as Dtype;
+  }
+  const promptTokens = flags.promptTokens ?? DEFAULT_PROMPT_TOKENS;
+  const outputTokens = flags.outputTokens ?? DEFAULT_OUTPUT_TOKENS;
+  const tp = flags.tp ?? sensibleTp(model, silicon, efficiency, dtype, promptTokens + outputTokens / 2);
+  if (tp < 1 || tp > silicon.maxTp) throw new InputError(`--tp: ${silicon.id} supports 1 to ${silicon.maxTp}, got ${tp}`);
+  return {
+    name: `${model.id}@${silicon.id}`, model, silicon, efficiency, tp, dtype, kvDtype: kvDtypeFor(dtype),
+    kvFraction: KV_FRACTION, blockTokens: BLOCK_TOKENS, maxBatch: flags.maxBatch ?? DEFAULT_MAX_BATCH,
+    promptTokens, outputTokens, usdPerChipHour: silicon.usdPerChipHour,
+  };
+}
+
+/** The rows `explain` prints, header first. */
+export function explainRows(file: string | undefined, flags: ExplainFlags): string[][] {
+  let configs: Config[];
+  if (file !== undefined) {
+    if (flags.model || flags.silicon || flags.all) throw new InputError('explain: give either a scenario file or --model/--silicon or --all, not both');
+    configs = configsFromScenario(file, flags);
+  } else if (flags.all) {
+    const catalog = loadCatalog();
+    configs = [];
+    for (const m of catalog.models.keys()) for (const s of catalog.silicon.keys()) configs.push(configFor(catalog, m, s, flags));
+  } else {
+    if (!flags.model || !flags.silicon) throw new InputError('explain: give a scenario file, or --model and --silicon, or --all');
+    configs = [configFor(loadCatalog(), flags.model, flags.silicon, flags)];
+  }
+  return [HEADER, ...configs.map(explainRow)];
+}
+
+export function explainCommand(file: string | undefined, flags: ExplainFlags): void {
+  if (flags.format !== 'table' && flags.format !== 'csv') throw new InputError(`--format: expected table or csv, got "${flags.format}"`);
+  const rows = explainRows(file, flags);
+  if (flags.format === 'csv') {
+    for (const r of rows) process.stdout.write(csvRow(r));
+    return;
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+}
