@@ -9,7 +9,6 @@ import { parseDurationS } from '../scenario/units.js';
 import { VERSION } from '../index.js';
 import { catalogCommand, runCommand, validateCommand } from './commands.js';
 import { explainCommand } from './explain.js';
-import { explainCommand } from './explain.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -58,21 +57,6 @@ program
   .description('list the built-in silicon, models and prices')
   .option('--format <format>', 'table or csv', 'table')
   .action(catalogCommand);
-
-program
-  .command('explain')
-  .description('derived per-deployment numbers (sizes, step times, max throughput, cost at full load) without simulating')
-  .argument('[scenario]', 'scenario file: explain each of its deployments')
-  .option('--model <id>', 'explain one catalog model ...')
-  .option('--silicon <id>', '... on one catalog silicon')
-  .option('--tp <n>', 'tensor parallelism (default: smallest power of two holding 32 requests of KV)', integer)
-  .option('--dtype <dtype>', 'weight dtype (default: fp8 where the chip has it, mx9 on Maia 100, else int8 or bf16)')
-  .option('--max-batch <n>', 'max batch for --model/--all (default 256)', integer)
-  .option('--prompt-tokens <n>', 'mean prompt tokens (default: the scenario workloads, else 1000)', integer)
-  .option('--output-tokens <n>', 'mean output tokens (default: the scenario workloads, else 200)', integer)
-  .option('--all', 'every catalog (model, silicon) pair')
-  .option('--format <format>', 'table or csv', 'table')
-  .action(explainCommand);
 
 program
   .command('explain')
