@@ -166,8 +166,8 @@ function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): Inpu
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     return loc.at(path, `${issue.message}`);
   }
-  if (issue.code === 'invalid_type' && value === undefined) {
-    return loc.at(path, `missing required key (expected ${issue.expected})`);
+  if (value === undefined) {
+    return loc.at(path, issue.code === 'invalid_type' ? `missing required key (expected ${issue.expected})` : 'missing required key');
   }
   if (issue.code === 'invalid_value') {
     return loc.at(path, `expected one of ${issue.values.map((v) => describe(v)).join(', ')}, got ${describe(value)}`);
