@@ -61,6 +61,12 @@ export class Fleet {
   private readonly runStartS: Float64Array;
   private readonly runSteps: Float64Array;
   private readonly runCoeffs: Float64Array;
+  /** Per replica, its 5 coefficients in runCoeffs as a view made once (subarray per event would allocate). */
+  private readonly runCoeffView: Float64Array[];
+  /** KV blocks held at the start of the current decode run (the batch cannot change during a run). */
+  private readonly runBlocks: Float64Array;
+  /** Largest prompt + output a replica's whole KV cache can hold. */
+  private readonly maxTokens: Float64Array;
   /** ∫ 1/batch dt over busy time: a request's share of busy time is the difference across its stay. */
   private readonly shareIntegral: Float64Array;
   private readonly markS: Float64Array;
@@ -124,6 +130,11 @@ export class Fleet {
     this.runStartS = new Float64Array(R);
     this.runSteps = new Float64Array(R);
     this.runCoeffs = new Float64Array(R * 5);
+    this.runCoeffView = [];
+    for (let i = 0; i < R; i++) this.runCoeffView.push(this.runCoeffs.subarray(i * 5, i * 5 + 5));
+    this.runBlocks = new Float64Array(R);
+    this.maxTokens = new Float64Array(R);
+    for (let i = 0; i < R; i++) this.maxTokens[i] = this.kvCapacityBlocks[i] * this.blockTokens[i];
     this.shareIntegral = new Float64Array(R);
     this.markS = new Float64Array(R);
     this.busyS = new Float64Array(R);
@@ -182,22 +193,32 @@ export class Fleet {
       let best = NONE;
       let bestLoad = Infinity;
       const n = candidates.length;
-      const start = this.leastOutstanding ? 0 : this.rrCursor[w][k];
-      for (let j = 0; j < n; j++) {
-        let idx = start + j;
-        if (idx >= n) idx -= n;
-        const r = candidates[idx];
-        if (this.up[r] === 0) continue;
-        if (needTokens > this.kvCapacityBlocks[r] * this.blockTokens[r]) continue;
-        if (!this.leastOutstanding) {
+      if (this.leastOutstanding) {
+        // The first replica with the fewest outstanding requests; this scan is per arrival, so
+        // it reads locals and tests the cheap comparison first.
+        const up = this.up;
+        const queueLen = this.queueLen;
+        const batch = this.batch;
+        const maxTokens = this.maxTokens;
+        for (let j = 0; j < n; j++) {
+          const r = candidates[j];
+          const load = queueLen[r] + batch[r];
+          if (load < bestLoad && up[r] !== 0 && needTokens <= maxTokens[r]) {
+            bestLoad = load;
+            best = r;
+            if (load === 0) break;
+          }
+        }
+      } else {
+        const start = this.rrCursor[w][k];
+        for (let j = 0; j < n; j++) {
+          let idx = start + j;
+          if (idx >= n) idx -= n;
+          const r = candidates[idx];
+          if (this.up[r] === 0 || needTokens > this.maxTokens[r]) continue;
           best = r;
           this.rrCursor[w][k] = idx + 1 === n ? 0 : idx + 1;
           break;
-        }
-        const load = this.queueLen[r] + this.batch[r];
-        if (load < bestLoad) {
-          bestLoad = load;
-          best = r;
         }
       }
       if (best === NONE) continue; // whole tier down (or too small): fail over
@@ -255,8 +276,8 @@ export class Fleet {
     const d = this.deployments[this.deploymentOf[r]];
     if (this.batch[r] >= d.maxBatch) return;
     const need = this.blocksFor(r, this.requests.promptTokens[q] + this.requests.generated[q] + 1);
-    if (this.kvBlocksAt(r, this.step[r]) + need > this.kvCapacityBlocks[r]) return;
-    const c = this.runCoeffs.subarray(r * 5, r * 5 + 5);
+    if (this.runBlocks[r] + need > this.kvCapacityBlocks[r]) return;
+    const c = this.runCoeffView[r];
     const elapsedS = nowS - this.runStartS[r];
     const planned = this.runSteps[r];
     let m = decodeStepsWithin(c, elapsedS, planned);
@@ -283,6 +304,14 @@ export class Fleet {
     return total;
   }
 
+  /** Blocks the batch opens going from step s to s + 1: requests whose tokens reach a multiple of B. */
+  private kvOpening(r: number, s: number): number {
+    const B = this.blockTokens[r];
+    let rho = -s % B;
+    if (rho < 0) rho += B;
+    return this.kvResidue[this.kvResidueBase[r] + rho];
+  }
+
   private kvAdd(r: number, phase: number, sign: number): void {
     const B = this.blockTokens[r];
     const a = Math.floor(phase / B);
@@ -292,10 +321,10 @@ export class Fleet {
   }
 
   /** Most decode steps from `s` the KV cache can hold before it needs more blocks than it has. */
-  private kvStepsLeft(r: number, s: number, limit: number): number {
+  private kvStepsLeft(r: number, s: number, blocksAtS: number, limit: number): number {
     const B = this.blockTokens[r];
     const b = this.batch[r];
-    const free = this.kvCapacityBlocks[r] - this.kvBlocksAt(r, s);
+    const free = this.kvCapacityBlocks[r] - blocksAtS;
     if (free < 0) return 0;
     // Every B steps each request crosses exactly one block boundary.
     const cycles = Math.floor(free / b);
@@ -446,16 +475,20 @@ export class Fleet {
       return;
     }
     // Make room for the next step: preempt the latest admitted until the KV cache holds it.
-    let s = this.step[r];
-    while (this.batch[r] > 0 && this.kvBlocksAt(r, s + 1) > this.kvCapacityBlocks[r]) this.preemptLatest(r, nowS);
+    const s = this.step[r];
+    let blocks = this.kvBlocksAt(r, s);
+    while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > this.kvCapacityBlocks[r]) {
+      this.preemptLatest(r, nowS);
+      blocks = this.kvBlocksAt(r, s);
+    }
     if (this.batch[r] === 0) {
       this.startIteration(r, nowS);
       return;
     }
-    s = this.step[r];
+    this.runBlocks[r] = blocks;
     const toFinish = rq.finishStep[this.heap[this.slotBase[r]]] - s;
-    const steps = this.stepMode ? 1 : this.kvStepsLeft(r, s, toFinish);
-    const c = this.runCoeffs.subarray(r * 5, r * 5 + 5);
+    const steps = this.stepMode ? 1 : this.kvStepsLeft(r, s, blocks, toFinish);
+    const c = this.runCoeffView[r];
     const b = this.batch[r];
     d.perf.decodeLines(b, this.sumPhase[r] + b * s, c);
     this.phase[r] = DECODE;
@@ -613,7 +646,7 @@ export class Fleet {
   kvBlocksNow(r: number, nowS: number): number {
     let s = this.step[r];
     if (this.phase[r] === DECODE) {
-      const c = this.runCoeffs.subarray(r * 5, r * 5 + 5);
+      const c = this.runCoeffView[r];
       s += decodeStepsWithin(c, nowS - this.runStartS[r], this.runSteps[r]);
     }
     return this.batch[r] === 0 ? 0 : this.kvBlocksAt(r, s);
