@@ -4,6 +4,8 @@ import { loadCatalog, loadScenario, runToDir } from '../index.js';
 import { validateScenario } from '../scenario/validate.js';
 import { formatDuration } from '../scenario/units.js';
 import { csvRow } from '../report/csv.js';
+import { loadScenarioWithEdits } from '../sweep/job.js';
+import { parseSets } from './sweep.js';
 
 export interface RunFlags {
   out: string;
@@ -11,10 +13,13 @@ export interface RunFlags {
   horizon?: number;
   requests?: boolean;
   quiet?: boolean;
+  /** `--set path=value` edits (repeatable). */
+  set?: string[];
 }
 
 export function runCommand(file: string, flags: RunFlags): void {
-  const scenario = loadScenario(file, { seed: flags.seed, horizonS: flags.horizon });
+  const overrides = { seed: flags.seed, horizonS: flags.horizon };
+  const scenario = flags.set?.length ? loadScenarioWithEdits(file, parseSets(flags.set), overrides) : loadScenario(file, overrides);
   const showProgress = !flags.quiet && process.stderr.isTTY && !process.env.CI;
   let bar: SingleBar | null = null;
   if (showProgress) {

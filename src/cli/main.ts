@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationS } from '../scenario/units.js';
 import { VERSION } from '../index.js';
-import { catalogCommand, runCommand, validateCommand } from './commands.js';
+import { catalogCommand, runCommand, validateCommand, type RunFlags } from './commands.js';
+import { collectSet, mergeCommand, runReplications, sweepCommand, type SweepFlags } from './sweep.js';
 import { explainCommand } from './explain.js';
 
 function integer(value: string): number {
@@ -44,7 +45,35 @@ program
   .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
   .option('--requests', 'also write requests.csv, one row per request')
   .option('-q, --quiet', 'no progress or summary on stderr')
-  .action(runCommand);
+  .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collectSet)
+  .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', integer)
+  .option('--workers <n>', 'threads for replications (default: cores)', integer)
+  .action(async (file: string, flags: RunFlags & SweepFlags) => {
+    runCommand(file, flags);
+    await runReplications(file, flags);
+  });
+
+program
+  .command('sweep')
+  .description("run the scenario's sweep: grid (and --set edits) x replications; writes sweep.csv (and summary_ci.csv)")
+  .argument('<scenario>', 'scenario file (YAML or JSON)')
+  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+  .option('--set <path=value>', 'change a scenario value before validation (repeatable)', collectSet)
+  .option('--replications <n>', 'seeds per point (default 1)', integer)
+  .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', integer)
+  .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
+  .option('--seed <n>', 'override the scenario seed', integer)
+  .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
+  .option('-q, --quiet', 'no summary on stderr')
+  .action(sweepCommand);
+
+program
+  .command('merge')
+  .description('combine sweep shards (directories holding partial.json) into sweep.csv, byte-identical to the unsharded sweep')
+  .argument('<dirs...>', 'shard output directories')
+  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+  .option('-q, --quiet', 'no summary on stderr')
+  .action(mergeCommand);
 
 program
   .command('validate')

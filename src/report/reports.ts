@@ -116,7 +116,7 @@ export class RequestsWriter implements RequestLog {
   }
 }
 
-interface Scope {
+export interface Scope {
   scope: string;
   key: string;
   atoms: number[];
@@ -124,7 +124,7 @@ interface Scope {
   fleet: number[];
 }
 
-function scopes(scenario: Scenario): Scope[] {
+export function scopes(scenario: Scenario): Scope[] {
   const D = scenario.deployments.length;
   const allDeployments = scenario.deployments.map((d) => d.index);
   const atomsOf = (pred: (w: number, d: number) => boolean) => {

@@ -1,0 +1,76 @@
+/** CLI for `sweep`, `merge` and the `--set` / `--replications` flags of `run`. */
+import { InputError } from '../errors.js';
+import { parseSetFlag, type Edit } from '../sweep/paths.js';
+import { defaultWorkers } from '../sweep/pool.js';
+import { parseShard, readPartials, writeSweepOutputs } from '../sweep/output.js';
+import { runSweep, writeReplicationCi } from '../sweep/sweep.js';
+
+/** commander collector for repeatable `--set path=value`. */
+export function collectSet(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function parseSets(flags: string[] | undefined): Edit[] {
+  return (flags ?? []).map(parseSetFlag);
+}
+
+function positive(n: number | undefined, flag: string, fallback: number): number {
+  const v = n ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new InputError(`${flag} expects a positive integer, got ${v}`, { path: flag });
+  return v;
+}
+
+export interface SweepFlags {
+  out: string;
+  set?: string[];
+  replications?: number;
+  workers?: number;
+  shard?: string;
+  seed?: number;
+  horizon?: number;
+  quiet?: boolean;
+}
+
+export async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
+  const started = performance.now();
+  const summary = await runSweep({
+    file,
+    outDir: flags.out,
+    sets: parseSets(flags.set),
+    replications: positive(flags.replications, '--replications', 1),
+    workers: positive(flags.workers, '--workers', defaultWorkers()),
+    shard: flags.shard ? parseShard(flags.shard) : null,
+    seed: flags.seed,
+    horizonS: flags.horizon,
+  });
+  if (!flags.quiet) {
+    const wallS = (performance.now() - started) / 1000;
+    process.stderr.write(
+      `${file}: ${summary.points} points x ${summary.replications} replications, ${summary.jobsRun} simulations run in ` +
+        `${wallS.toFixed(2)} s; wrote ${summary.wroteFiles.join(', ')} to ${flags.out}/\n`,
+    );
+  }
+}
+
+/** After `run` has written its reports: add summary_ci.csv over R replications. */
+export async function runReplications(file: string, flags: SweepFlags): Promise<void> {
+  const R = positive(flags.replications, '--replications', 1);
+  if (R < 2) return;
+  await writeReplicationCi({
+    file,
+    outDir: flags.out,
+    sets: parseSets(flags.set),
+    replications: R,
+    workers: positive(flags.workers, '--workers', defaultWorkers()),
+    seed: flags.seed,
+    horizonS: flags.horizon,
+  });
+}
+
+export function mergeCommand(dirs: string[], flags: { out: string; quiet?: boolean }): void {
+  const { plan, results } = readPartials(dirs);
+  writeSweepOutputs(flags.out, plan, results);
+  if (!flags.quiet) {
+    process.stderr.write(`merged ${dirs.length} partials: ${plan.points.length} points x ${plan.replications} replications into ${flags.out}/\n`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Dotted scenario paths (`workloads[0].arrival.rate`) and edits to the raw scenario object, made
+ * before validation so an edited value is checked exactly like one typed into the file.
+ */
+import { parse as parseYamlScalar } from 'yaml';
+import { InputError } from '../errors.js';
+import { parseMultiplier } from '../scenario/units.js';
+
+export type PathPart = string | number;
+export type SweepValue = number | string | boolean;
+
+export function parsePath(path: string, where: string): PathPart[] {
+  const parts: PathPart[] = [];
+  const re = /([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|(\.)/gy;
+  let expectKey = true;
+  let m: RegExpExecArray | null;
+  let last = 0;
+  while (last < path.length && (m = re.exec(path)) !== null) {
+    last = re.lastIndex;
+    if (m[1] !== undefined) {
+      if (!expectKey) throw badPath(path, where);
+      parts.push(m[1]);
+      expectKey = false;
+    } else if (m[2] !== undefined) {
+      if (expectKey) throw badPath(path, where);
+      parts.push(Number(m[2]));
+    } else {
+      if (expectKey) throw badPath(path, where);
+      expectKey = true;
+    }
+  }
+  if (last !== path.length || expectKey || parts.length === 0) throw badPath(path, where);
+  return parts;
+}
+
+function badPath(path: string, where: string): InputError {
+  return new InputError(`bad scenario path "${path}": expected keys joined by dots, with [i] list indices, e.g. workloads[0].arrival.rate`, {
+    path: where,
+  });
+}
+
+function getAt(obj: unknown, parts: PathPart[]): unknown {
+  let v = obj;
+  for (const p of parts) v = v == null || typeof v !== 'object' ? undefined : (v as Record<PathPart, unknown>)[p];
+  return v;
+}
+
+/**
+ * Sets `parts` in `obj` (mutating it). Intermediate maps are created for a missing key, but a list
+ * index must already exist, so a typo'd index is an error instead of a silently padded list.
+ */
+function setAt(obj: Record<string, unknown>, parts: PathPart[], value: unknown, text: string, where: string): void {
+  let v: unknown = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = parts[i];
+    const container = v as Record<PathPart, unknown>;
+    let next = container[p];
+    if (next === undefined && typeof p === 'string' && !Array.isArray(container)) {
+      next = {};
+      container[p] = next;
+    }
+    if (next === null || typeof next !== 'object') {
+      throw new InputError(`scenario path "${text}": ${describePrefix(parts, i + 1)} is not a list or map in the scenario`, { path: where });
+    }
+    if (typeof parts[i + 1] === 'number' && !Array.isArray(next)) {
+      throw new InputError(`scenario path "${text}": ${describePrefix(parts, i + 1)} is not a list`, { path: where });
+    }
+    if (typeof parts[i + 1] === 'number' && (parts[i + 1] as number) >= (next as unknown[]).length) {
+      throw new InputError(
+        `scenario path "${text}": ${describePrefix(parts, i + 1)} has ${(next as unknown[]).length} entries, no index ${parts[i + 1]}`,
+        { path: where },
+      );
+    }
+    v = next;
+  }
+  (v as Record<PathPart, unknown>)[parts[parts.length - 1]] = value;
+}
+
+function describePrefix(parts: PathPart[], n: number): string {
+  let out = '';
+  for (const p of parts.slice(0, n)) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+const NUMBER_WITH_UNIT = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(.*)$/i;
+
+/**
+ * The value a sweep or `--set` entry gives a path. `Nx` multiplies the file's value at that path,
+ * keeping its unit: `2x` of `12/s` is `24/s`, of `4` is `8`.
+ */
+export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], value: SweepValue, text: string, where: string): unknown {
+  if (typeof value !== 'string') return value;
+  const factor = parseMultiplier(value);
+  if (factor === null) return value;
+  const base = getAt(raw, parts);
+  if (typeof base === 'number') return base * factor;
+  if (typeof base === 'string') {
+    const m = NUMBER_WITH_UNIT.exec(base);
+    if (m) return `${Number(m[1]) * factor}${m[2]}`;
+  }
+  throw new InputError(`"${value}" multiplies the value at "${text}", but the scenario has ${base === undefined ? 'no value' : JSON.stringify(base)} there`, {
+    path: where,
+  });
+}
+
+/** One edit: a path and the value it takes (a YAML scalar as typed on the command line, or from the sweep list). */
+export interface Edit {
+  path: string;
+  value: SweepValue;
+}
+
+/** Parses `--set path=value`; the value is read as a YAML scalar (`4` → 4, `20/s` → "20/s", `true` → true). */
+export function parseSetFlag(flag: string): Edit {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new InputError(`--set expects path=value, got "${flag}"`, { path: '--set' });
+  const path = flag.slice(0, eq).trim();
+  const text = flag.slice(eq + 1).trim();
+  let value: unknown;
+  try {
+    value = parseYamlScalar(text);
+  } catch {
+    value = text;
+  }
+  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') {
+    throw new InputError(`--set ${path}: expected a number, string or boolean, got "${text}"`, { path: '--set' });
+  }
+  parsePath(path, '--set');
+  return { path, value };
+}
+
+/** Applies edits in order to a deep copy of `raw`; a multiplier refers to the value before this edit. */
+export function applyEdits(raw: Record<string, unknown>, edits: readonly Edit[], where: string): Record<string, unknown> {
+  const copy = structuredClone(raw);
+  for (const e of edits) {
+    const parts = parsePath(e.path, where);
+    setAt(copy, parts, resolveValue(copy, parts, e.value, e.path, where), e.path, where);
+  }
+  return copy;
+}
+
+/** A canonical text of edits, hashed into the scenario hash. */
+export const describeEdits = (edits: readonly Edit[]) => edits.map((e) => `${e.path}=${JSON.stringify(e.value)}`).join('\n');
