@@ -151,6 +151,16 @@ export class RooflinePerf {
   }
 
   /**
+   * A chunked-prefill iteration: `decodeBatch` requests decoding over `decodeContext` tokens, plus
+   * prefill chunks of `prefillTokens` whose attention spans `prefillPairs` (query, key) pairs and
+   * reads `prefillKvRead` tokens of KV already cached by earlier chunks. One roofline over the lot:
+   * the chunk's compute fills the decode step's memory-bound slack (Sarathi's point).
+   */
+  mixedS(decodeBatch: number, decodeContext: number, prefillTokens: number, prefillPairs: number, prefillKvRead: number): number {
+    return this.iterationS(decodeBatch + prefillTokens, decodeContext + prefillPairs, decodeContext + prefillKvRead);
+  }
+
+  /**
    * Coefficients of a decode step as two lines in the step index k of a run in which `batch` stays
    * fixed and the context starts at `contextTokens`: t(k) = max(cA + cB·k, mA + mB·k) + fixed.
    * Written into `out` (length 5) so the hot loop allocates nothing.

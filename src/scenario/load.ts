@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { loadCatalog, type Catalog, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
 import { RooflinePerf } from '../perf/roofline.js';
+import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import type { LengthConfig } from '../workload/lengths.js';
@@ -33,6 +34,8 @@ export interface Deployment {
   scheduler: SchedulerKind;
   chunkTokens: number;
   blockTokens: number;
+  /** scheduler disaggregated: the first `prefillReplicas` replicas prefill, the rest decode; else 0. */
+  prefillReplicas: number;
   perf: RooflinePerf;
   usdPerChipHour: number;
   /** Where the chip-hour price came from, for the report's assumption list. */
@@ -308,7 +311,7 @@ function resolveScenario(
       throw loc.at(at('tensor_parallel'), `${silicon.id} supports tensor_parallel up to ${silicon.maxTp}, got ${d.tensor_parallel}`);
     }
     const kvDtype: Dtype = d.kv_dtype ?? (d.dtype === 'bf16' || d.dtype === 'fp16' ? d.dtype : 'fp8');
-    const perf = new RooflinePerf({
+    const perfInputs = {
       model,
       silicon,
       efficiency,
@@ -317,7 +320,26 @@ function resolveScenario(
       kvDtype,
       kvFraction: d.kv_fraction,
       blockTokens: d.block_tokens,
-    });
+    };
+    let perf: RooflinePerf;
+    if (d.profile !== undefined) {
+      try {
+        perf = new ProfilePerf(perfInputs, loadProfile(resolve(baseDir, d.profile)));
+      } catch (err) {
+        if (err instanceof InputError && err.location.line === undefined) throw loc.at(at('profile'), err.message);
+        throw err;
+      }
+    } else perf = new RooflinePerf(perfInputs);
+    let prefillReplicas = 0;
+    if (d.scheduler === 'disaggregated') {
+      prefillReplicas = d.prefill_replicas ?? Math.max(1, Math.floor(d.replicas / 2));
+      if (d.replicas < 2 || prefillReplicas >= d.replicas) {
+        throw loc.at(at(d.prefill_replicas === undefined ? 'replicas' : 'prefill_replicas'),
+          `scheduler disaggregated needs at least one prefill and one decode replica: prefill_replicas (${prefillReplicas}) must be below replicas (${d.replicas})`);
+      }
+    } else if (d.prefill_replicas !== undefined) {
+      throw loc.at(at('prefill_replicas'), 'prefill_replicas applies only to scheduler: disaggregated');
+    }
     const memGb = (d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1);
     if (perf.kvCapacityBlocks === 0) {
       throw loc.at(
@@ -349,6 +371,7 @@ function resolveScenario(
       scheduler: d.scheduler,
       chunkTokens: d.chunk_tokens,
       blockTokens: d.block_tokens,
+      prefillReplicas,
       perf,
       usdPerChipHour,
       priceProvenance,

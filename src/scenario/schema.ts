@@ -97,6 +97,10 @@ const deployment = z
     chunk_tokens: positiveInt.default(512),
     kv_fraction: z.number().gt(0).max(1).default(0.9),
     block_tokens: positiveInt.default(16),
+    /** Measured step-time CSV replacing the roofline's times (src/perf/profile.ts documents the format). */
+    profile: id.optional(),
+    /** scheduler: disaggregated — how many of `replicas` only prefill; the rest only decode. */
+    prefill_replicas: positiveInt.optional(),
     cost: cost.default({ model: 'rental', discount: 0 }),
   })
   .strict();
