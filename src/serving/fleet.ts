@@ -26,6 +26,31 @@ import {
   type Recorder,
 } from '../metrics/recorder.js';
 
+/**
+ * Smallest n <= maxSteps whose first n steps of a run end at or after `elapsedS`: the boundary an
+ * arrival mid-run waits for. Equal to stepping `decodeStepsWithin` up by one when it falls short,
+ * but this runs once per arrival, so it starts from the estimate elapsed / (first step), which is
+ * within a step or two because a run's steps grow slowly, and walks; the binary search is the
+ * fallback for the rare long walk.
+ */
+function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSteps: number): number {
+  const firstS = decodeRunS(c, 1);
+  if (firstS > 0) {
+    // Steps never get shorter, so this is an upper bound on the answer; pull it in by the
+    // average step time up to it (secant through the origin), then walk.
+    let n = Math.min(maxSteps, Math.ceil(elapsedS / firstS));
+    const t = decodeRunS(c, n);
+    if (t > elapsedS) n = Math.max(0, Math.min(n, Math.floor((n * elapsedS) / t)));
+    for (let i = 0; i < 8; i++) {
+      if (n < maxSteps && decodeRunS(c, n) < elapsedS) n++;
+      else if (n > 0 && decodeRunS(c, n - 1) >= elapsedS) n--;
+      else return n;
+    }
+  }
+  const m = decodeStepsWithin(c, elapsedS, maxSteps);
+  return m < maxSteps && decodeRunS(c, m) < elapsedS ? m + 1 : m;
+}
+
 const IDLE = 0;
 const PREFILL = 1;
 const DECODE = 2;
@@ -280,8 +305,7 @@ export class Fleet {
     const c = this.runCoeffView[r];
     const elapsedS = nowS - this.runStartS[r];
     const planned = this.runSteps[r];
-    let m = decodeStepsWithin(c, elapsedS, planned);
-    if (m < planned && decodeRunS(c, m) < elapsedS) m++;
+    const m = firstBoundaryAtOrAfter(c, elapsedS, planned);
     if (m >= planned) return;
     this.runSteps[r] = m;
     this.queue.schedule(this.replicaEntityBase + r, this.runStartS[r] + decodeRunS(c, m));
