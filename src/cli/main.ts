@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { parseDurationS } from '../scenario/units.js';
 import { VERSION } from '../index.js';
 import { catalogCommand, runCommand, validateCommand, type RunFlags } from './commands.js';
+import { planCommand } from './plan.js';
 import { collectSet, mergeCommand, runReplications, sweepCommand, type SweepFlags } from './sweep.js';
 import { explainCommand } from './explain.js';
 
@@ -66,6 +67,17 @@ program
   .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
   .option('-q, --quiet', 'no summary on stderr')
   .action(sweepCommand);
+
+program
+  .command('plan')
+  .description("find each model's cheapest fleet meeting the plan: section's SLO targets, by simulation; writes plan.csv")
+  .argument('<scenario>', 'scenario file (YAML or JSON) with a plan: section')
+  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+  .option('--set <path=value>', 'change a scenario value before validation (repeatable)', collectSet)
+  .option('--seed <n>', 'override the scenario seed', integer)
+  .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
+  .option('-q, --quiet', 'no summary on stderr')
+  .action(planCommand);
 
 program
   .command('merge')

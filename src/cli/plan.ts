@@ -1,0 +1,67 @@
+/** CLI for `fleetsim plan`: writes plan.csv and prints each model's cheapest fleet, or says none fits. */
+import { OutputDir } from '../report/atomic.js';
+import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '../report/csv.js';
+import { fleetText, planScenario, PLAN_COLUMNS, type Evaluation } from '../plan/plan.js';
+import { parseSets } from './sweep.js';
+
+export interface PlanFlags {
+  out: string;
+  set?: string[];
+  seed?: number;
+  horizon?: number;
+  quiet?: boolean;
+}
+
+const fleetLabel = (e: Evaluation) => fleetText(e.fleet) || e.fleet.map((p) => p.silicon).join(' + ');
+
+export function planCommand(file: string, flags: PlanFlags): void {
+  const started = performance.now();
+  const result = planScenario(file, { sets: parseSets(flags.set), seed: flags.seed, horizonS: flags.horizon });
+  const out = new OutputDir(flags.out);
+  try {
+    const csv = new CsvWriter(out.path('plan.csv'), PLAN_COLUMNS.map(([name]) => name));
+    for (const rows of result.byModel.values()) {
+      for (const e of rows) {
+        csv.write([
+          neutralizeText(e.model),
+          neutralizeText(fleetLabel(e)),
+          formatInt(e.fleet.reduce((n, p) => n + p.replicas, 0)),
+          formatInt(e.chips),
+          formatUsd(e.usdPerHour),
+          formatUsd(e.usdPerMtokOut),
+          formatDecimal(e.ttftP99S, 6),
+          formatDecimal(e.tpotP99S, 6),
+          formatDecimal(e.attainmentPct, 2),
+          e.feasible ? 'yes' : 'no',
+          e.rank !== undefined ? formatInt(e.rank) : '',
+          neutralizeText(e.note),
+        ]);
+      }
+    }
+    csv.close();
+    out.commit();
+  } catch (err) {
+    out.abort();
+    throw err;
+  }
+  for (const [model, rows] of result.byModel) {
+    const best = rows.find((r) => r.rank === 1);
+    if (best) {
+      process.stdout.write(
+        `${model}: cheapest fleet ${fleetText(best.fleet)} (${best.chips} chips) at $${formatUsd(best.usdPerHour)}/h, ` +
+          `$${formatUsd(best.usdPerMtokOut)}/M output tokens; TTFT p99 ${formatDecimal(best.ttftP99S, 3)} s, ` +
+          `TPOT p99 ${formatDecimal(best.tpotP99S, 3)} s, attainment ${formatDecimal(best.attainmentPct, 2)}%\n`,
+      );
+    } else {
+      process.stdout.write(`${model}: NO fleet within the allowed silicon and max_replicas meets the SLO targets\n`);
+    }
+    for (const r of rows) {
+      if (r === best) continue;
+      const what = r.feasible ? `runner-up #${r.rank}: ${fleetLabel(r)} at $${formatUsd(r.usdPerHour)}/h` : `infeasible: ${fleetLabel(r)}${r.note ? ` (${r.note})` : ''}`;
+      process.stdout.write(`  ${what}\n`);
+    }
+  }
+  if (!flags.quiet) {
+    process.stderr.write(`${result.simulations} simulations in ${((performance.now() - started) / 1000).toFixed(2)} s; plan.csv in ${flags.out}/\n`);
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Capacity planning by simulation: per model, the cheapest fleet (replicas per silicon kind) whose
+ * every workload meets the plan's SLO targets at the scenario's demand. For each silicon kind the
+ * replica count is bracketed by doubling, then bisected (latency falls as replicas rise, so the
+ * feasible counts form an upper interval); then mixes of the cheapest fleet with one replica of
+ * another kind are tried, bisecting the cheap kind's count down.
+ */
+import { simulate } from '../engine/simulate.js';
+import { InputError } from '../errors.js';
+import { LogHistogram } from '../metrics/histogram.js';
+import { readScenarioSource, resolveFromInput, validateShape, type Scenario, type ScenarioSource } from '../scenario/load.js';
+import type { PlanInput } from '../scenario/schema.js';
+import { applyEdits, describeEdits, type Edit } from '../sweep/paths.js';
+
+export const PLAN_COLUMNS = [
+  ['model', 'model id the fleet serves'],
+  ['fleet', 'replicas per silicon, e.g. `h100-sxm x3 + maia-200 x1`'],
+  ['replicas', 'replicas in the fleet'],
+  ['chips', 'chips in the fleet (replicas × tensor_parallel)'],
+  ['usd_per_hour', 'fleet cost per hour at the deployments\' chip-hour prices'],
+  ['usd_per_mtok_out', 'fleet cost per million output tokens served in the simulation'],
+  ['ttft_p99_s', 'worst workload\'s time-to-first-token 99th percentile, seconds'],
+  ['tpot_p99_s', 'worst workload\'s time-per-output-token 99th percentile, seconds'],
+  ['slo_attainment_pct', 'worst workload\'s SLO attainment, %'],
+  ['feasible', '`yes` when every workload meets every plan target'],
+  ['rank', '1 = cheapest feasible fleet for the model; empty when infeasible'],
+  ['note', 'why a silicon kind cannot serve, or the search bound hit'],
+] as const;
+
+export interface FleetPart {
+  silicon: string;
+  replicas: number;
+  tensorParallel: number;
+}
+
+export interface Evaluation {
+  model: string;
+  fleet: FleetPart[];
+  chips: number;
+  usdPerHour: number;
+  usdPerMtokOut: number;
+  ttftP99S: number;
+  tpotP99S: number;
+  attainmentPct: number;
+  feasible: boolean;
+  note: string;
+  rank?: number;
+}
+
+export interface PlanResult {
+  byModel: Map<string, Evaluation[]>;
+  simulations: number;
+}
+
+export interface PlanOptions {
+  sets?: Edit[];
+  seed?: number;
+  horizonS?: number;
+  onEvaluation?: (e: Evaluation) => void;
+}
+
+export const fleetText = (f: readonly FleetPart[]) =>
+  f.filter((p) => p.replicas > 0).map((p) => `${p.silicon} x${p.replicas}`).join(' + ');
+
+class Planner {
+  private readonly cache = new Map<string, Evaluation>();
+  simulations = 0;
+
+  constructor(
+    private readonly source: ScenarioSource,
+    private readonly raw: Record<string, unknown>,
+    private readonly plan: PlanInput,
+    private readonly opts: PlanOptions,
+  ) {}
+
+  /** The scenario reduced to one model's workloads, served only by `fleet`. */
+  private variant(candidate: PlanInput['candidates'][number], fleet: readonly FleetPart[]): Scenario {
+    const raw = structuredClone(this.raw) as Record<string, unknown> & { workloads: Record<string, unknown>[] };
+    const workloads = raw.workloads.filter((w) => w.model === candidate.model).map((w) => ({ ...w, fallback: [] }));
+    raw.workloads = workloads;
+    raw.deployments = fleet
+      .filter((p) => p.replicas > 0)
+      .map((p) => ({
+        name: `${candidate.model}-${p.silicon}`,
+        model: candidate.model,
+        silicon: p.silicon,
+        replicas: p.replicas,
+        tensor_parallel: p.tensorParallel,
+        dtype: candidate.dtype,
+        ...(candidate.max_batch !== undefined ? { max_batch: candidate.max_batch } : {}),
+      }));
+    raw.incidents = [];
+    delete raw.sweep;
+    const edits = `plan:${candidate.model}:${fleetText(fleet)}:${describeEdits(this.opts.sets ?? [])}`;
+    return resolveFromInput(this.source, raw, { seed: this.opts.seed, horizonS: this.opts.horizonS, edits });
+  }
+
+  /** Smallest power-of-two tensor parallelism whose chips hold the weights with room for KV cache. */
+  tensorParallel(candidate: PlanInput['candidates'][number], silicon: string): { tp: number; note: string } {
+    if (candidate.tensor_parallel !== undefined) return { tp: candidate.tensor_parallel, note: '' };
+    let lastError = '';
+    for (let tp = 1; tp <= 64; tp *= 2) {
+      try {
+        this.variant(candidate, [{ silicon, replicas: 1, tensorParallel: tp }]);
+        return { tp, note: '' };
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        lastError = err.message;
+        if (!/do not fit/.test(err.message)) break;
+      }
+    }
+    return { tp: 0, note: lastError };
+  }
+
+  evaluate(candidate: PlanInput['candidates'][number], fleet: FleetPart[]): Evaluation {
+    const key = `${candidate.model}|${fleetText(fleet)}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const scenario = this.variant(candidate, fleet);
+    const result = simulate(scenario);
+    this.simulations++;
+    const { recorder } = result;
+    const D = scenario.deployments.length;
+    let ttftWorst = 0;
+    let tpotWorst = 0;
+    let attainmentWorst = 100;
+    let outTok = 0;
+    for (let w = 0; w < scenario.workloads.length; w++) {
+      const ttft = new LogHistogram();
+      const tpot = new LogHistogram();
+      let met = 0;
+      let measured = 0;
+      for (let d = 0; d < D; d++) {
+        const a = w * D + d;
+        ttft.merge(recorder.ttft[a]);
+        tpot.merge(recorder.tpot[a]);
+        met += recorder.sloMet[a];
+        measured += recorder.measured[a];
+        outTok += recorder.outputTokens[a];
+      }
+      // No completed request means no latency to speak of: treat as failing.
+      ttftWorst = Math.max(ttftWorst, ttft.count > 0 ? ttft.quantile(0.99) : Infinity);
+      tpotWorst = Math.max(tpotWorst, tpot.count > 0 ? tpot.quantile(0.99) : 0);
+      attainmentWorst = Math.min(attainmentWorst, measured > 0 ? (100 * met) / measured : 0);
+    }
+    const t = this.plan.targets;
+    const feasible =
+      (t.ttft_p99 === undefined || ttftWorst <= t.ttft_p99) &&
+      (t.tpot_p99 === undefined || tpotWorst <= t.tpot_p99) &&
+      attainmentWorst >= t.attainment_pct;
+    const usdPerHour = scenario.deployments.reduce((c, d) => c + d.replicas * d.tensorParallel * d.usdPerChipHour, 0);
+    const chips = scenario.deployments.reduce((c, d) => c + d.replicas * d.tensorParallel, 0);
+    const e: Evaluation = {
+      model: candidate.model,
+      fleet: fleet.filter((p) => p.replicas > 0),
+      chips,
+      usdPerHour,
+      usdPerMtokOut: outTok > 0 ? (usdPerHour * (result.endS / 3600)) / (outTok / 1e6) : NaN,
+      ttftP99S: ttftWorst,
+      tpotP99S: tpotWorst,
+      attainmentPct: attainmentWorst,
+      feasible,
+      note: '',
+    };
+    this.cache.set(key, e);
+    this.opts.onEvaluation?.(e);
+    return e;
+  }
+
+  /** Fewest replicas of one kind meeting the targets, or the evaluation at max_replicas marked infeasible. */
+  single(candidate: PlanInput['candidates'][number], silicon: string, tp: number): Evaluation {
+    const max = candidate.max_replicas;
+    const at = (n: number) => this.evaluate(candidate, [{ silicon, replicas: n, tensorParallel: tp }]);
+    let lo = 0;
+    let n = 1;
+    for (;;) {
+      if (at(n).feasible) break;
+      lo = n;
+      if (n >= max) return { ...at(max), note: `no fleet of up to ${max} replicas meets the targets` };
+      n = Math.min(2 * n, max);
+    }
+    let hi = n;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (at(mid).feasible) hi = mid;
+      else lo = mid;
+    }
+    return at(hi);
+  }
+
+  /** The cheapest fleet with one replica of `extra` added: bisect the base kind's count down. */
+  mix(candidate: PlanInput['candidates'][number], base: FleetPart, extra: FleetPart): Evaluation | null {
+    const at = (k: number) => this.evaluate(candidate, [{ ...base, replicas: k }, extra]);
+    let hi = base.replicas;
+    if (!at(hi).feasible) return null;
+    let lo = -1;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (at(mid).feasible) hi = mid;
+      else lo = mid;
+    }
+    return at(hi);
+  }
+}
+
+/** Runs the plan section of a scenario file. */
+export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
+  const source = readScenarioSource(file);
+  const raw = opts.sets?.length ? applyEdits(source.raw, opts.sets, '--set') : source.raw;
+  const input = validateShape(raw, source.loc);
+  if (!input.plan) throw new InputError('the scenario has no plan: section (targets and candidates)', { file, path: 'plan' });
+  const plan = input.plan;
+  // Resolve the scenario once as written, so its own errors surface with their locations.
+  resolveFromInput(source, raw, { seed: opts.seed, horizonS: opts.horizonS, edits: describeEdits(opts.sets ?? []) });
+  const planner = new Planner(source, raw, plan, opts);
+  const byModel = new Map<string, Evaluation[]>();
+  plan.candidates.forEach((c, i) => {
+    if (!input.workloads.some((w) => w.model === c.model)) {
+      throw source.loc.at(['plan', 'candidates', i, 'model'], `no workload asks for model "${c.model}"`);
+    }
+    const rows: Evaluation[] = byModel.get(c.model) ?? [];
+    const singles: { part: FleetPart; e: Evaluation }[] = [];
+    for (const silicon of c.silicon) {
+      const { tp, note } = planner.tensorParallel(c, silicon);
+      if (tp === 0) {
+        rows.push({
+          model: c.model, fleet: [{ silicon, replicas: 0, tensorParallel: 0 }], chips: 0, usdPerHour: NaN, usdPerMtokOut: NaN,
+          ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note,
+        });
+        continue;
+      }
+      const e = planner.single(c, silicon, tp);
+      rows.push(e);
+      singles.push({ part: { silicon, replicas: e.fleet[0].replicas, tensorParallel: tp }, e });
+    }
+    const feasibleSingles = singles.filter((s) => s.e.feasible).sort((a, b) => compare(a.e, b.e));
+    if (plan.mixes && feasibleSingles.length > 0) {
+      const best = feasibleSingles[0];
+      for (const other of singles) {
+        if (other.part.silicon === best.part.silicon) continue;
+        const m = planner.mix(c, best.part, { ...other.part, replicas: 1 });
+        if (m && m.fleet.length > 1 && !rows.includes(m)) rows.push(m);
+      }
+    }
+    byModel.set(c.model, rows);
+  });
+  for (const rows of byModel.values()) {
+    rows.sort((a, b) => (a.feasible === b.feasible ? compare(a, b) : a.feasible ? -1 : 1));
+    let rank = 0;
+    for (const r of rows) if (r.feasible) r.rank = ++rank;
+  }
+  return { byModel, simulations: planner.simulations };
+}
+
+function compare(a: Evaluation, b: Evaluation): number {
+  const cost = (x: Evaluation) => (Number.isFinite(x.usdPerHour) ? x.usdPerHour : Infinity);
+  return cost(a) - cost(b) || a.chips - b.chips || (fleetText(a.fleet) < fleetText(b.fleet) ? -1 : fleetText(a.fleet) > fleetText(b.fleet) ? 1 : 0);
+}

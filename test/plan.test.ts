@@ -1,0 +1,84 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { loadScenario, simulate } from '../src/index.js';
+import { planScenario } from '../src/plan/plan.js';
+import { fleetsim, withFiles } from './helpers/cli.js';
+
+/** Azure-format trace: `count` arrivals every `intervalS` seconds, constant lengths. */
+function periodicTrace(count: number, intervalS: number): string {
+  const rows = ['TIMESTAMP,ContextTokens,GeneratedTokens'];
+  const t0 = Date.parse('2023-11-16T00:00:00Z');
+  for (let i = 0; i < count; i++) {
+    const ms = t0 + i * intervalS * 1000;
+    const iso = new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 19);
+    const frac = ((ms % 1000) / 1000).toFixed(7).slice(1);
+    rows.push(`${iso}${frac},500,100`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+const scenario = (horizonS: number, plan = '') => `name: plan-known-answer
+horizon: ${horizonS}
+seed: 1
+deployments:
+  - { name: one, model: mistral-7b, silicon: h100-sxm, replicas: 1, max_batch: 1 }
+workloads:
+  - name: steady
+    tenant: t
+    model: mistral-7b
+    arrival: { process: trace, file: trace.csv }
+${plan}`;
+
+describe('plan', () => {
+  it('finds the replica count computable by hand: ceil(arrival rate x service time)', () => {
+    // One request alone on one replica: its service time S.
+    const probe = withFiles({ 's.yaml': scenario(600), 'trace.csv': periodicTrace(1, 1) });
+    const alone = simulate(loadScenario(join(probe, 's.yaml')));
+    const serviceS = alone.recorder.e2e[0].quantile(0.5);
+    const ttftAloneS = alone.recorder.ttft[0].quantile(0.5);
+    expect(serviceS).toBeGreaterThan(3 * ttftAloneS);
+
+    // Arrivals every S/5.5: with max_batch 1, five replicas fall ever further behind, six never queue.
+    const intervalS = serviceS / 5.5;
+    const horizonS = Math.ceil(200 * serviceS);
+    const count = Math.floor(horizonS / intervalS);
+    const plan = `plan:
+  targets: { ttft_p99: ${serviceS}, attainment_pct: 99 }
+  candidates:
+    - { model: mistral-7b, silicon: [h100-sxm], max_batch: 1, max_replicas: 16 }
+`;
+    const dir = withFiles({ 's.yaml': scenario(horizonS, plan), 'trace.csv': periodicTrace(count, intervalS) });
+    const result = planScenario(join(dir, 's.yaml'));
+    const rows = result.byModel.get('mistral-7b')!;
+    expect(rows[0].rank).toBe(1);
+    expect(rows[0].fleet).toEqual([{ silicon: 'h100-sxm', replicas: 6, tensorParallel: 1 }]);
+    expect(rows[0].ttftP99S).toBeLessThan(serviceS);
+    // Bracketing 1, 2, 4, 8 then bisecting 4..8 visits 5 and 6, and no more.
+    expect(result.simulations).toBeLessThanOrEqual(6);
+
+    const capped = withFiles({
+      's.yaml': scenario(horizonS, plan.replace('max_replicas: 16', 'max_replicas: 5')),
+      'trace.csv': periodicTrace(count, intervalS),
+    });
+    const r = fleetsim(['plan', join(capped, 's.yaml'), '--out', join(capped, 'out'), '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/mistral-7b: NO fleet within the allowed silicon and max_replicas meets the SLO targets/);
+    const csv = parseCsv(readFileSync(join(capped, 'out', 'plan.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(csv).toHaveLength(1);
+    expect(csv[0]).toMatchObject({ fleet: 'h100-sxm x5', feasible: 'no', rank: '' });
+    expect(csv[0].note).toMatch(/up to 5 replicas/);
+  });
+
+  it('refuses a plan naming a model no workload uses, at its line', () => {
+    const dir = withFiles({ 'trace.csv': periodicTrace(10, 1) });
+    writeFileSync(
+      join(dir, 's.yaml'),
+      scenario(60, 'plan:\n  targets: { ttft_p99: 1s }\n  candidates:\n    - { model: llama-3.1-70b, silicon: [h100-sxm] }\n'),
+    );
+    const r = fleetsim(['plan', join(dir, 's.yaml'), '--out', join(dir, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/s\.yaml:\d+:\d+: plan\.candidates\[0\]\.model: no workload asks for model "llama-3.1-70b"/);
+  });
+});
