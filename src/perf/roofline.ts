@@ -96,6 +96,8 @@ export class RooflinePerf {
   private readonly expertTouchMiss: number;
   private readonly commLatencyS: number;
   private readonly commSPerToken: number;
+  private readonly kvTransferSPerToken: number;
+  private readonly kvTransferLatencyS: number;
 
   constructor(readonly inputs: PerfInputs) {
     const { model, silicon, efficiency, tensorParallel: tp, dtype, kvDtype } = inputs;
@@ -115,6 +117,13 @@ export class RooflinePerf {
     this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * efficiency.mfu);
     this.sPerByte = 1 / (tp * silicon.memBwGbps * 1e9 * efficiency.mbu);
     this.overheadS = efficiency.overheadMs / 1000;
+    // Disaggregated serving ships a prompt's KV from a prefill to a decode replica; each of the tp
+    // chips sends its shard over its own link (silicon without a listed interconnect: no cost).
+    {
+      const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
+      this.kvTransferSPerToken = linkBytesPerS > 0 ? this.kvBytesPerToken / (tp * linkBytesPerS) : 0;
+      this.kvTransferLatencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
+    }
     if (tp > 1) {
       const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
       const latencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
@@ -138,6 +147,11 @@ export class RooflinePerf {
     const compute = (2 * this.activeParams * tokens + this.attnFlopsPerPair * attendedPairs) * this.sPerFlop;
     const memory = (this.weightBytesRead(tokens) + this.kvBytesPerToken * (kvTokensRead + tokens)) * this.sPerByte;
     return (compute > memory ? compute : memory) + this.commLatencyS + this.commSPerToken * tokens + this.overheadS;
+  }
+
+  /** Time to move the KV of `tokens` tokens from one replica to another over the chip interconnect. */
+  kvTransferS(tokens: number): number {
+    return tokens > 0 ? this.kvTransferLatencyS + tokens * this.kvTransferSPerToken : 0;
   }
 
   /** One decode step of `batch` requests holding `contextTokens` tokens in total. */

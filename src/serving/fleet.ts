@@ -54,6 +54,17 @@ function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSteps: num
 const IDLE = 0;
 const PREFILL = 1;
 const DECODE = 2;
+/** scheduler chunked: one iteration of decodes plus prefill chunks within the token budget. */
+const MIXED = 3;
+
+// Per-replica scheduler (deployment `scheduler:`); a disaggregated deployment's replicas take a pool role.
+const SCHED_CONTINUOUS = 0;
+const SCHED_CHUNKED = 1;
+const SCHED_STATIC = 2;
+const SCHED_PREFILL_POOL = 3;
+const SCHED_DECODE_POOL = 4;
+/** rq.baseStep of a request whose KV arrived from a prefill replica: it decodes on admission. */
+const KV_TRANSFERRED = -1;
 
 /** Most prompt tokens one prefill iteration takes in (vLLM's max_num_batched_tokens); at least one request always fits. */
 export const PREFILL_TOKEN_BUDGET = 8192;
@@ -107,6 +118,15 @@ export class Fleet {
   private readonly failoverOnOverload: boolean;
   private readonly deployments: Deployment[];
   private readonly coeffScratch = new Float64Array(5);
+  private readonly sched: Uint8Array;
+  private readonly firstReplicaOf: Int32Array;
+  /** chunked: the request whose prompt is part-way through prefill (at most one), and tokens done. */
+  private readonly chunkReq: Int32Array;
+  private readonly chunkDone: Float64Array;
+  /** chunked: requests whose prefill completes in the iteration in flight, linked through rq.next. */
+  private readonly prefillList: Int32Array;
+  /** chunked: whether the iteration in flight advances the decoding requests by a step. */
+  private readonly mixedDecoders: Int32Array;
 
   constructor(
     scenario: Scenario,
@@ -124,6 +144,12 @@ export class Fleet {
     this.kvResidueBase = new Int32Array(R);
     this.blockTokens = new Int32Array(R);
     this.kvCapacityBlocks = new Float64Array(R);
+    this.sched = new Uint8Array(R);
+    this.firstReplicaOf = new Int32Array(deps.length);
+    this.chunkReq = new Int32Array(R).fill(NONE);
+    this.chunkDone = new Float64Array(R);
+    this.prefillList = new Int32Array(R).fill(NONE);
+    this.mixedDecoders = new Int32Array(R);
     let r = 0;
     let slotsTotal = 0;
     let residueTotal = 0;
@@ -136,6 +162,8 @@ export class Fleet {
         residueTotal += d.blockTokens;
         this.blockTokens[r] = d.blockTokens;
         this.kvCapacityBlocks[r] = d.perf.kvCapacityBlocks;
+        this.sched[r] = schedulerOf(d.scheduler, i < d.prefillReplicas);
+        if (i === 0) this.firstReplicaOf[d.index] = r;
       }
     }
     this.slots = new Int32Array(slotsTotal);
@@ -168,7 +196,10 @@ export class Fleet {
 
     const replicasOfModel = (model: string) => {
       const ids: number[] = [];
-      for (let i = 0; i < R; i++) if (deps[this.deploymentOf[i]].model.id === model) ids.push(i);
+      // Decode-pool replicas of a disaggregated deployment take requests only from its prefill pool.
+      for (let i = 0; i < R; i++) {
+        if (deps[this.deploymentOf[i]].model.id === model && this.sched[i] !== SCHED_DECODE_POOL) ids.push(i);
+      }
       return Int32Array.from(ids);
     };
     this.tierReplicas = scenario.workloads.map((w) => [w.model, ...w.fallback].map(replicasOfModel));
@@ -290,7 +321,8 @@ export class Fleet {
     if (front) return;
     const phase = this.phase[r];
     if (phase === IDLE) this.boundary(r, nowS);
-    else if (phase === DECODE && wasEmpty && !this.stepMode) this.interruptRun(r, q, nowS);
+    // Static batching admits nothing until its batch has drained, so arrivals never cut a run short.
+    else if (phase === DECODE && wasEmpty && !this.stepMode && this.sched[r] !== SCHED_STATIC) this.interruptRun(r, q, nowS);
   }
 
   /**
@@ -378,7 +410,8 @@ export class Fleet {
     this.markS[r] = nowS;
   }
 
-  private addToBatch(r: number, q: number): void {
+  /** `extra`: 1 reserves KV for the token this request's prefill produces; 0 for a request arriving with its KV. */
+  private addToBatch(r: number, q: number, extra = 1): void {
     const rq = this.requests;
     const b = this.batch[r];
     this.slots[this.slotBase[r] + b] = q;
@@ -388,7 +421,7 @@ export class Fleet {
     rq.admitSeq[q] = this.admitCounter[r]++;
     rq.heapPos[q] = NONE;
     // Reserve KV for the prompt, the tokens already generated, and the token this prefill produces.
-    const phase = rq.promptTokens[q] + rq.generated[q] + 1 - this.step[r];
+    const phase = rq.promptTokens[q] + rq.generated[q] + extra - this.step[r];
     rq.kvPhase[q] = phase;
     this.kvAdd(r, phase, 1);
   }
@@ -430,12 +463,42 @@ export class Fleet {
         rq.baseStep[q] = s;
         if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
         if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
+        else if (this.sched[r] === SCHED_PREFILL_POOL) this.handOff(r, q, nowS);
         else {
           rq.finishStep[q] = s + (rq.outputTokens[q] - g);
           this.heapPush(r, q);
         }
       }
       this.prefillCount[r] = 0;
+    } else if (phase === MIXED) {
+      let s = this.step[r];
+      if (this.mixedDecoders[r] > 0) {
+        s += 1;
+        this.step[r] = s;
+        const hb = this.slotBase[r];
+        while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
+      }
+      let q = this.prefillList[r];
+      this.prefillList[r] = NONE;
+      while (q !== NONE) {
+        const nextQ = rq.next[q];
+        const g = rq.generated[q] + 1;
+        rq.generated[q] = g;
+        rq.baseStep[q] = s;
+        if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
+        // Re-anchor its KV at this step: it holds prompt + generated tokens now (steps that passed
+        // while its prompt was still being chunked added none).
+        this.kvAdd(r, rq.kvPhase[q], -1);
+        const kvPhase = rq.promptTokens[q] + g - s;
+        rq.kvPhase[q] = kvPhase;
+        this.kvAdd(r, kvPhase, 1);
+        if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
+        else {
+          rq.finishStep[q] = s + (rq.outputTokens[q] - g);
+          this.heapPush(r, q);
+        }
+        q = nextQ;
+      }
     } else if (phase === DECODE) {
       const s = this.step[r] + this.runSteps[r];
       this.step[r] = s;
@@ -460,9 +523,14 @@ export class Fleet {
   }
 
   private startIteration(r: number, nowS: number): void {
+    const kind = this.sched[r];
+    if (kind === SCHED_CHUNKED) {
+      this.startChunked(r, nowS);
+      return;
+    }
     const d = this.deployments[this.deploymentOf[r]];
     const rq = this.requests;
-    if (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
+    if (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch && (kind !== SCHED_STATIC || this.batch[r] === 0)) {
       let admitted = 0;
       let tokens = 0;
       let sumSquares = 0;
@@ -472,11 +540,25 @@ export class Fleet {
       while (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
         const q = this.queueHead[r];
         const prefillTokens = rq.promptTokens[q] + rq.generated[q];
-        const need = this.blocksFor(r, prefillTokens + 1);
+        // A decode-pool replica takes transferred requests straight into decoding; once it has
+        // admitted one to recompute (preempted here), the rest wait, so the prefilled requests
+        // stay the last `prefillCount` slots.
+        const transferred = kind === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
+        if (transferred && admitted > 0) break;
+        const need = this.blocksFor(r, prefillTokens + (transferred ? 0 : 1));
         if (blocksUsed + need > capacity) break;
-        if (admitted > 0 && tokens + prefillTokens > PREFILL_TOKEN_BUDGET) break;
+        // Static batching prefills its whole batch at once.
+        if (admitted > 0 && kind !== SCHED_STATIC && tokens + prefillTokens > PREFILL_TOKEN_BUDGET) break;
         this.queueHead[r] = rq.next[q];
         this.queueLen[r]--;
+        if (transferred) {
+          this.addToBatch(r, q, 0);
+          blocksUsed += need;
+          rq.baseStep[q] = s;
+          rq.finishStep[q] = s + (rq.outputTokens[q] - rq.generated[q]);
+          this.heapPush(r, q);
+          continue;
+        }
         if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
           this.finish(q, d.index, FATE_TIMED_OUT, nowS);
           continue;
@@ -490,7 +572,9 @@ export class Fleet {
       if (admitted > 0) {
         this.prefillCount[r] = admitted;
         this.phase[r] = PREFILL;
-        this.queue.schedule(this.replicaEntityBase + r, nowS + d.perf.prefillS(tokens, sumSquares));
+        // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
+        const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(tokens + admitted) : 0;
+        this.queue.schedule(this.replicaEntityBase + r, nowS + d.perf.prefillS(tokens, sumSquares) + transferS);
         return;
       }
     }
@@ -498,6 +582,13 @@ export class Fleet {
       this.phase[r] = IDLE;
       return;
     }
+    this.startDecodeRun(r, nowS);
+  }
+
+  /** A run of decode steps over the whole batch (every request in it is past its prefill). */
+  private startDecodeRun(r: number, nowS: number): void {
+    const d = this.deployments[this.deploymentOf[r]];
+    const rq = this.requests;
     // Make room for the next step: preempt the latest admitted until the KV cache holds it.
     const s = this.step[r];
     let blocks = this.kvBlocksAt(r, s);
@@ -529,11 +620,128 @@ export class Fleet {
       const q = this.slots[base + i];
       if (rq.admitSeq[q] > rq.admitSeq[victim]) victim = q;
     }
-    // Recompute later: keep the tokens generated so far, give back their KV.
-    rq.generated[victim] += this.step[r] - rq.baseStep[victim];
+    // Recompute later: keep the tokens generated so far, give back their KV. A prompt still being
+    // chunked has generated nothing; its chunks are recomputed with it.
+    if (victim === this.chunkReq[r]) {
+      this.chunkReq[r] = NONE;
+      this.chunkDone[r] = 0;
+    } else rq.generated[victim] += this.step[r] - rq.baseStep[victim];
     this.removeFromBatch(r, victim, nowS);
     this.recorder.preemptions[this.deploymentOf[r]]++;
     this.enqueue(r, victim, nowS, true);
+  }
+
+  /**
+   * scheduler chunked (Sarathi-Serve): every iteration carries one token per decoding request and
+   * fills the rest of `chunk_tokens` with prompt chunks, the unfinished prompt first, then new
+   * admissions (at most one prompt part-way at a time). An iteration with prompt chunks is one
+   * event; with none, the decodes run collapsed as under `continuous`.
+   */
+  private startChunked(r: number, nowS: number): void {
+    const d = this.deployments[this.deploymentOf[r]];
+    const rq = this.requests;
+    const capacity = this.kvCapacityBlocks[r];
+    const s = this.step[r];
+    let blocks = this.kvBlocksAt(r, s);
+    // Room for the decoding requests' next token, as before a decode run.
+    while (this.heapCount[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
+      this.preemptLatest(r, nowS);
+      blocks = this.kvBlocksAt(r, s);
+    }
+    const decoders = this.heapCount[r];
+    // At least one prompt token per iteration, so a prompt always progresses however large the batch.
+    let budget = Math.max(1, d.chunkTokens - decoders);
+    let tokens = 0;
+    let pairs = 0;
+    let kvRead = 0;
+    let listTail = NONE;
+    const q0 = this.chunkReq[r];
+    if (q0 !== NONE) {
+      const need = rq.promptTokens[q0] + rq.generated[q0];
+      const done = this.chunkDone[r];
+      const c = Math.min(budget, need - done);
+      tokens += c;
+      // Causal attention of c new queries over `done` cached keys and each other.
+      pairs += c * done + (c * (c + 1)) / 2;
+      kvRead += done;
+      budget -= c;
+      if (done + c >= need) {
+        this.chunkReq[r] = NONE;
+        this.chunkDone[r] = 0;
+        rq.next[q0] = NONE;
+        this.prefillList[r] = q0;
+        listTail = q0;
+      } else this.chunkDone[r] = done + c;
+    }
+    while (budget > 0 && this.chunkReq[r] === NONE && this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
+      const q = this.queueHead[r];
+      const need = rq.promptTokens[q] + rq.generated[q];
+      const needBlocks = this.blocksFor(r, need + 1);
+      if (blocks + needBlocks > capacity) break;
+      this.queueHead[r] = rq.next[q];
+      this.queueLen[r]--;
+      if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
+        this.finish(q, d.index, FATE_TIMED_OUT, nowS);
+        continue;
+      }
+      this.addToBatch(r, q);
+      blocks += needBlocks;
+      const c = Math.min(budget, need);
+      tokens += c;
+      pairs += (c * (c + 1)) / 2;
+      budget -= c;
+      if (c >= need) {
+        rq.next[q] = NONE;
+        if (listTail === NONE) this.prefillList[r] = q;
+        else rq.next[listTail] = q;
+        listTail = q;
+      } else {
+        this.chunkReq[r] = q;
+        this.chunkDone[r] = c;
+      }
+    }
+    if (tokens > 0) {
+      let context = 0;
+      const hb = this.slotBase[r];
+      for (let i = 0; i < decoders; i++) context += rq.kvPhase[this.heap[hb + i]] + s;
+      this.mixedDecoders[r] = decoders;
+      this.phase[r] = MIXED;
+      this.queue.schedule(this.replicaEntityBase + r, nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead));
+      return;
+    }
+    if (this.batch[r] === 0) {
+      this.phase[r] = IDLE;
+      return;
+    }
+    this.startDecodeRun(r, nowS);
+  }
+
+  /**
+   * scheduler disaggregated: a prefill-pool replica hands a prefilled request (its first token out,
+   * its KV shipped) to the least-loaded decode-pool replica of the same deployment.
+   */
+  private handOff(r: number, q: number, nowS: number): void {
+    const rq = this.requests;
+    this.removeFromBatch(r, q, nowS);
+    const d = this.deploymentOf[r];
+    const dep = this.deployments[d];
+    const first = this.firstReplicaOf[d];
+    let best = NONE;
+    let bestLoad = Infinity;
+    for (let i = first + dep.prefillReplicas; i < first + dep.replicas; i++) {
+      const load = this.queueLen[i] + this.batch[i];
+      if (this.up[i] !== 0 && load < bestLoad) {
+        bestLoad = load;
+        best = i;
+      }
+    }
+    if (best === NONE) {
+      this.evict(q, d, nowS);
+      return;
+    }
+    rq.baseStep[q] = KV_TRANSFERRED;
+    rq.replica[q] = best;
+    this.enqueue(best, q, nowS, false);
   }
 
   // ---- completion heap: the batch's requests ordered by (finishStep, admitSeq) ----
@@ -625,6 +833,9 @@ export class Fleet {
       this.queue.cancel(this.replicaEntityBase + r);
       this.phase[r] = IDLE;
       this.prefillCount[r] = 0;
+      this.chunkReq[r] = NONE;
+      this.chunkDone[r] = 0;
+      this.prefillList[r] = NONE;
       while (this.batch[r] > 0) {
         const q = this.slots[this.slotBase[r] + this.batch[r] - 1];
         this.removeFromBatch(r, q, nowS);
@@ -678,5 +889,18 @@ export class Fleet {
 
   kvCapacity(r: number): number {
     return this.kvCapacityBlocks[r];
+  }
+}
+
+function schedulerOf(kind: Deployment['scheduler'], prefillPool: boolean): number {
+  switch (kind) {
+    case 'continuous':
+      return SCHED_CONTINUOUS;
+    case 'chunked':
+      return SCHED_CHUNKED;
+    case 'static':
+      return SCHED_STATIC;
+    case 'disaggregated':
+      return prefillPool ? SCHED_PREFILL_POOL : SCHED_DECODE_POOL;
   }
 }
