@@ -47,7 +47,7 @@ describe('plan', () => {
     const plan = `plan:
   targets: { ttft_p99: ${serviceS}, attainment_pct: 99 }
   candidates:
-    - { model: mistral-7b, silicon: [h100-sxm], max_batch: 1, max_replicas: 16 }
+    - { model: mistral-7b, silicon: [h100-sxm], tensor_parallel: 1, max_batch: 1, max_replicas: 16 }
 `;
     const dir = withFiles({ 's.yaml': scenario(horizonS, plan), 'trace.csv': periodicTrace(count, intervalS) });
     const result = planScenario(join(dir, 's.yaml'));

@@ -60,7 +60,10 @@ export interface PlanOptions {
 }
 
 export const fleetText = (f: readonly FleetPart[]) =>
-  f.filter((p) => p.replicas > 0).map((p) => `${p.silicon} x${p.replicas}`).join(' + ');
+  f
+    .filter((p) => p.replicas > 0)
+    .map((p) => `${p.silicon}${p.tensorParallel > 1 ? ` tp${p.tensorParallel}` : ''} x${p.replicas}`)
+    .join(' + ');
 
 class Planner {
   private readonly cache = new Map<string, Evaluation>();
@@ -95,21 +98,28 @@ class Planner {
     return resolveFromInput(this.source, raw, { seed: this.opts.seed, horizonS: this.opts.horizonS, edits });
   }
 
-  /** Smallest power-of-two tensor parallelism whose chips hold the weights with room for KV cache. */
-  tensorParallel(candidate: PlanInput['candidates'][number], silicon: string): { tp: number; note: string } {
-    if (candidate.tensor_parallel !== undefined) return { tp: candidate.tensor_parallel, note: '' };
+  /**
+   * Tensor-parallel degrees worth trying: the smallest power of two whose chips hold the weights
+   * with room for KV cache, and up to two doublings of it (more chips per replica buy KV room and
+   * bandwidth, which can be cheaper than more replicas), capped by the silicon's max_tp.
+   */
+  tensorParallelOptions(candidate: PlanInput['candidates'][number], silicon: string): { tps: number[]; note: string } {
+    if (candidate.tensor_parallel !== undefined) return { tps: [candidate.tensor_parallel], note: '' };
     let lastError = '';
     for (let tp = 1; tp <= 64; tp *= 2) {
       try {
-        this.variant(candidate, [{ silicon, replicas: 1, tensorParallel: tp }]);
-        return { tp, note: '' };
+        const sc = this.variant(candidate, [{ silicon, replicas: 1, tensorParallel: tp }]);
+        const maxTp = sc.deployments[0].silicon.maxTp;
+        const tps = [tp];
+        for (let t = tp * 2; t <= Math.min(maxTp, tp * 4); t *= 2) tps.push(t);
+        return { tps, note: '' };
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
         lastError = err.message;
         if (!/do not fit/.test(err.message)) break;
       }
     }
-    return { tp: 0, note: lastError };
+    return { tps: [], note: lastError };
   }
 
   evaluate(candidate: PlanInput['candidates'][number], fleet: FleetPart[]): Evaluation {
@@ -220,26 +230,35 @@ export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
     }
     const rows: Evaluation[] = byModel.get(c.model) ?? [];
     const singles: { part: FleetPart; e: Evaluation }[] = [];
+    const kinds: FleetPart[] = [];
     for (const silicon of c.silicon) {
-      const { tp, note } = planner.tensorParallel(c, silicon);
-      if (tp === 0) {
+      const { tps, note } = planner.tensorParallelOptions(c, silicon);
+      if (tps.length === 0) {
         rows.push({
           model: c.model, fleet: [{ silicon, replicas: 0, tensorParallel: 0 }], chips: 0, usdPerHour: NaN, usdPerMtokOut: NaN,
           ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note,
         });
         continue;
       }
-      const e = planner.single(c, silicon, tp);
-      rows.push(e);
-      singles.push({ part: { silicon, replicas: e.fleet[0].replicas, tensorParallel: tp }, e });
+      // Per silicon kind, keep the cheapest tensor-parallel choice (or the last infeasible one).
+      let best: Evaluation | null = null;
+      for (const tp of tps) {
+        const e = planner.single(c, silicon, tp);
+        if (!best || (e.feasible && (!best.feasible || compare(e, best) < 0))) best = e;
+      }
+      rows.push(best!);
+      if (best!.feasible) singles.push({ part: { ...best!.fleet[0] }, e: best! });
+      kinds.push({ silicon, replicas: 1, tensorParallel: best!.fleet[0].tensorParallel });
     }
     const feasibleSingles = singles.filter((s) => s.e.feasible).sort((a, b) => compare(a.e, b.e));
     if (plan.mixes && feasibleSingles.length > 0) {
       const best = feasibleSingles[0];
-      for (const other of singles) {
-        if (other.part.silicon === best.part.silicon) continue;
-        const m = planner.mix(c, best.part, { ...other.part, replicas: 1 });
-        if (m && m.fleet.length > 1 && !rows.includes(m)) rows.push(m);
+      // Even a kind that cannot carry the load alone may take a share of it more cheaply.
+      for (const other of kinds) {
+        if (other.silicon === best.part.silicon) continue;
+        const m = planner.mix(c, best.part, other);
+        // Only a mix cheaper than the best single-kind fleet is an improvement worth listing.
+        if (m && m.fleet.length > 1 && compare(m, best.e) < 0 && !rows.includes(m)) rows.push(m);
       }
     }
     byModel.set(c.model, rows);
