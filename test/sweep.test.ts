@@ -140,6 +140,19 @@ describe('sweeps', () => {
     }
   });
 
+  it('run --replications adds summary_ci.csv next to the usual reports', () => {
+    const dir = withFiles({ 's.yaml': SCENARIO() });
+    const r = fleetsim(['run', join(dir, 's.yaml'), '--out', join(dir, 'o'), '-q', '--replications', '3', '--workers', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    const ci = readRows(join(dir, 'o', 'summary_ci.csv'));
+    const arrived = ci.find((x) => x.scope === 'total' && x.metric === 'requests_arrived')!;
+    expect(arrived.replications).toBe('3');
+    expect(Number(arrived.ci95_half_width)).toBeGreaterThan(0);
+    expect(ci.some((x) => x.metric === 'ttft_p99_s')).toBe(true);
+    const summary = readRows(join(dir, 'o', 'summary.csv'));
+    expect(summary.find((x) => x.scope === 'total')).toBeDefined();
+  });
+
   it('refuses a bad --shard and a sweep path that is not in the scenario', () => {
     const dir = withFiles({ 's.yaml': SCENARIO('sweep:\n  "deployments[4].replicas": [1, 2]\n') });
     const bad = fleetsim(['sweep', join(dir, 's.yaml'), '--out', tempDir(), '--shard', '3/2']);
