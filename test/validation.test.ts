@@ -116,3 +116,15 @@ describe('an --out that cannot be a directory', () => {
     expect(r.stderr).toMatch(/taken: --out must name a directory/);
   });
 });
+
+describe('incidents', () => {
+  it('must start before the horizon', () => {
+    const text = SMALL_SCENARIO.replace('{ at: 2m, duration: 1m, deployment: l8-h100 }', '{ at: 10h, duration: 1m, deployment: l8-h100 }');
+    expectRejected({ 'scenario.yaml': text }, [/incidents\[0\]\.at/, /after the horizon/]);
+  });
+
+  it('must last a positive time', () => {
+    const text = SMALL_SCENARIO.replace('{ at: 2m, duration: 1m, deployment: l8-h100 }', '{ at: 2m, duration: 0s, deployment: l8-h100 }');
+    expectRejected({ 'scenario.yaml': text }, [/incidents\[0\]\.duration/, /positive duration/]);
+  });
+});

@@ -161,10 +161,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     } else if (e === tickEntity) {
       emitInterval(tickIndex, tickIndex * intervalS, nowS);
       tickIndex++;
-      // Keep reporting while anything else is pending: the drain after the horizon is billed to
-      // the end of the interval in which it finishes.
-      if (queue.size > 0) queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
       endS = Math.max(horizonS, nowS);
+      // Past the horizon no arrivals are pending, so the run is over once nothing is in flight;
+      // until then the drain is billed to the end of the interval in which it finishes.
+      if (nowS >= horizonS && fleet.requests.inFlight === 0) break;
+      queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
     } else {
       const i = (e - incidentBase) >> 1;
       const inc = scenario.incidents[i];

@@ -479,6 +479,8 @@ function resolveScenario(
   const incidents: Incident[] = input.incidents.map((inc, i) => {
     const d = deployments.findIndex((x) => x.name === inc.deployment);
     if (d < 0) throw loc.at(['incidents', i, 'deployment'], `unknown deployment "${inc.deployment}"`);
+    if (inc.at >= horizonS) throw loc.at(['incidents', i, 'at'], `starts at or after the horizon (${horizonS} s)`);
+    if (!(inc.duration > 0)) throw loc.at(['incidents', i, 'duration'], 'expected a positive duration');
     return { atS: inc.at, durationS: inc.duration, deployment: d, kind: inc.kind };
   });
 
