@@ -37,6 +37,7 @@ interface Row {
   requests_per_s?: number;
   events_per_s?: number;
   peak_rss_mb?: number;
+  cpu_s?: number;
   requests?: number;
   events?: number;
   wall_s?: number;
@@ -52,7 +53,14 @@ interface E2eReport {
   requests: number;
   events: number;
   wallS: number;
+  /** User + system CPU seconds of this process over the run: less sensitive than wall time to other load on the machine. */
+  cpuS: number;
   peakRssMb: number;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
 }
 
 function peakRssMb(): number {
@@ -64,10 +72,11 @@ function childE2e(file: string, horizonS: number | undefined): E2eReport {
   const scenario = loadScenario(file, horizonS === undefined ? {} : { horizonS });
   const out = mkdtempSync(join(tmpdir(), 'fleetsim-bench-'));
   try {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const result = runToDir(scenario, { outDir: join(out, 'run') });
     const wallS = (performance.now() - t0) / 1000;
-    return { requests: result.arrivals, events: result.events, wallS, peakRssMb: peakRssMb() };
+    return { requests: result.arrivals, events: result.events, wallS, cpuS: cpuSince(c0), peakRssMb: peakRssMb() };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -150,9 +159,10 @@ function childCompare(file: string, horizonS: number, repeats: number): CompareR
     const scenario = loadScenario(file, { horizonS });
     scenario.engine = engine;
     const log = new Capture();
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const result = simulate(scenario, { requestLog: log });
-    return { result, log, wallS: (performance.now() - t0) / 1000 };
+    // CPU time, not wall: on a shared machine the ratio should not depend on what else runs.
+    return { result, log, wallS: cpuSince(c0) };
   };
   // Warm-up: a collapsed run is short enough that JIT compilation is a visible part of it; a step
   // run is long enough to amortise its own.
@@ -198,6 +208,7 @@ function e2eRow(name: string, file: string, horizonS: number | undefined, runs: 
     reports.push(spawnChild<E2eReport>(['e2e', file, horizonS === undefined ? '-' : String(horizonS)]));
   }
   const wallS = median(reports.map((r) => r.wallS));
+  const cpuS = median(reports.map((r) => r.cpuS));
   return {
     name,
     requests_per_s: Math.round(reports[0].requests / wallS),
@@ -206,6 +217,7 @@ function e2eRow(name: string, file: string, horizonS: number | undefined, runs: 
     requests: reports[0].requests,
     events: reports[0].events,
     wall_s: Number(wallS.toFixed(3)),
+    cpu_s: Number(cpuS.toFixed(3)),
     note: runs > 1 ? `median of ${runs}` : undefined,
   };
 }
@@ -217,10 +229,10 @@ function compareRow(name: string, file: string, horizonS: number, repeats: numbe
     requests_per_s: Math.round(r.requests / r.collapsedS),
     events_per_s: Math.round(r.collapsedEvents / r.collapsedS),
     requests: r.requests,
-    wall_s: Number(r.collapsedS.toFixed(3)),
+    cpu_s: Number(r.collapsedS.toFixed(3)),
     speedup: Number((r.stepS / r.collapsedS).toFixed(1)),
     identical: r.difference === null,
-    note: r.difference ?? `step: ${r.stepS.toFixed(2)} s, ${r.stepEvents} events`,
+    note: r.difference ?? `step: ${r.stepS.toFixed(2)} cpu s, ${r.stepEvents} events`,
   };
 }
 
@@ -238,6 +250,7 @@ function print(rows: Row[], json: boolean): void {
       'events/s': fmt(r.events_per_s),
       'peak RSS MB': fmt(r.peak_rss_mb),
       'wall s': r.wall_s ?? '',
+      'cpu s': r.cpu_s ?? '',
       'step/collapsed': r.speedup ?? '',
       identical: r.identical ?? '',
       note: r.note ?? '',
