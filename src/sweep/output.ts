@@ -75,7 +75,8 @@ export function readPartials(dirs: readonly string[]): { plan: SweepPlan; result
       throw new InputError(`cannot read sweep partial: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
     }
     if (p?.format !== PARTIAL_FORMAT) throw new InputError(`not a fleetsim sweep partial (format ${PARTIAL_FORMAT})`, { file });
-    const text = JSON.stringify(p.plan);
+    // The file's path may differ between machines; its content hash may not.
+    const text = JSON.stringify({ ...p.plan, scenarioFile: '' });
     if (plan === null) {
       plan = p.plan;
       planText = text;

@@ -38,13 +38,14 @@ function prepare(opts: SweepOptions): { config: SweepConfig; plan: SweepPlan } {
   // Resolving the base scenario here reports input errors once, before any worker starts.
   const base = resolveEdited(source, sets, { seed: opts.seed, horizonS: opts.horizonS });
   const grid = expandGrid(opts.noGrid ? undefined : input.sweep);
-  // Points are checked here too: an edit that breaks the scenario fails fast, naming its point.
+  // Every point's shape is checked here, so a bad value fails fast, naming its point, before any worker starts.
   for (const p of grid.points) {
     try {
-      applyEdits(source.raw, [...sets, ...p.edits], `sweep point ${p.index}`);
+      validateShape(applyEdits(source.raw, [...sets, ...p.edits], 'sweep'), source.loc);
     } catch (err) {
-      if (err instanceof InputError) throw new InputError(err.message, { file: opts.file, path: `sweep (point ${p.index})` });
-      throw err;
+      if (!(err instanceof InputError)) throw err;
+      const values = p.edits.map((e) => `${e.path}=${String(e.value)}`).join(', ');
+      throw new InputError(`sweep point ${p.index} (${values}): ${err.message}`, err.location);
     }
   }
   const config: SweepConfig = { file: opts.file, sets, seed: opts.seed, horizonS: opts.horizonS };
