@@ -71,6 +71,22 @@ describe('plan', () => {
     expect(csv[0].note).toMatch(/up to 5 replicas/);
   });
 
+  it('bundled silicon-mix-plan: GPUs and Maia serve both models, Cobalt only the 7B one', () => {
+    const result = planScenario(join(import.meta.dirname, '..', 'scenarios', 'silicon-mix-plan.yaml'));
+    const small = result.byModel.get('mistral-7b')!;
+    const large = result.byModel.get('llama-3.1-70b')!;
+    const cobalt = (rows: typeof small) => rows.find((r) => r.fleet.length === 1 && r.fleet[0].silicon === 'cobalt-100')!;
+    expect(cobalt(small).feasible).toBe(true);
+    expect(cobalt(small).usdPerHour).toBeGreaterThan(small[0].usdPerHour);
+    expect(cobalt(large).feasible).toBe(false);
+    expect(cobalt(large).tpotP99S).toBeGreaterThan(0.2);
+    for (const rows of [small, large]) {
+      expect(rows[0].rank).toBe(1);
+      const feasible = rows.filter((r) => r.feasible);
+      for (let i = 1; i < feasible.length; i++) expect(feasible[i].usdPerHour).toBeGreaterThanOrEqual(feasible[i - 1].usdPerHour);
+    }
+  });
+
   it('refuses a plan naming a model no workload uses, at its line', () => {
     const dir = withFiles({ 'trace.csv': periodicTrace(10, 1) });
     writeFileSync(
