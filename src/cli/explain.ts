@@ -51,6 +51,8 @@ interface Config {
   promptTokens: number;
   outputTokens: number;
   usdPerChipHour: number;
+  /** A scenario deployment's own step-time model (roofline or measured profile). */
+  perf?: RooflinePerf;
 }
 
 const HEADER = [
@@ -62,7 +64,7 @@ const HEADER = [
 
 /** The numbers of one configuration, as table cells in HEADER order. */
 export function explainRow(c: Config): string[] {
-  const perf = new RooflinePerf({
+  const perf = c.perf ?? new RooflinePerf({
     model: c.model, silicon: c.silicon, efficiency: c.efficiency, tensorParallel: c.tp,
     dtype: c.dtype, kvDtype: c.kvDtype, kvFraction: c.kvFraction, blockTokens: c.blockTokens,
   });
@@ -146,6 +148,7 @@ function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
       promptTokens: flags.promptTokens ?? (n > 0 ? p / n : DEFAULT_PROMPT_TOKENS),
       outputTokens: flags.outputTokens ?? (n > 0 ? o / n : DEFAULT_OUTPUT_TOKENS),
       usdPerChipHour: d.usdPerChipHour,
+      perf: d.perf,
     };
   });
 }
