@@ -16,6 +16,8 @@ export { loadCatalog, type Catalog } from './catalog/catalog.js';
 export { simulate, type SimulationResult, type IntervalSnapshot } from './engine/simulate.js';
 export { buildLedger, type Ledger } from './economics/ledger.js';
 export { InputError } from './errors.js';
+export { runSweep, type SweepOptions } from './sweep/sweep.js';
+export { planScenario, type Evaluation as PlanEvaluation } from './plan/plan.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
   .version;
