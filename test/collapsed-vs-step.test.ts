@@ -11,21 +11,11 @@ import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/engine/simulate.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';
+import { mulberry32 } from './helpers/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cvs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Small deterministic PRNG for drawing scenario parameters (not the simulator's streams). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random small platform; `engine` is the only thing that differs between the pair. */
 function scenarioText(caseSeed: number, engine: 'collapsed' | 'step'): string {

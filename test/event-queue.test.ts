@@ -5,6 +5,7 @@ import {
   OctonaryEventQueue,
   QuaternaryEventQueue,
 } from '../src/engine/event-queue.js';
+import { mulberry32 as rng } from './helpers/random.js';
 
 // Private fields make the classes nominal in TS; the tests only need the public surface.
 type Queue = Pick<EventQueue, 'schedule' | 'cancel' | 'has' | 'size' | 'peekTime' | 'peekEntity' | 'pop'>;
@@ -15,17 +16,6 @@ const VARIANTS: Array<[string, new (capacity: number) => Queue]> = [
   ['OctonaryEventQueue', OctonaryEventQueue],
 ];
 
-/** Seeded so a failure reproduces; mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Obviously-correct model: a map of pending events, minimum found by linear scan. */
 class Reference {

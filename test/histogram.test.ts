@@ -1,17 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { LogHistogram, quantileRank } from '../src/metrics/histogram.js';
+import { mulberry32 as rng } from './helpers/random.js';
 
-/** Deterministic uniform [0, 1) generator (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function lognormal(n: number, seed: number): number[] {
   const u = rng(seed);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { DTYPE_BYTES, RooflinePerf, decodeRunS, decodeStepsWithin, peakFlops } from '../src/perf/roofline.js';
 import type { Dtype } from '../src/scenario/schema.js';
+import { mulberry32 } from './helpers/random.js';
 
 const catalog = loadCatalog();
 
@@ -22,16 +23,6 @@ function perf(model: string, silicon: string, tp: number, dtype: Dtype, kvDtype:
   });
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('roofline physics', () => {
   const llama = perf('llama-2-70b', 'h100-sxm', 2, 'fp8');
