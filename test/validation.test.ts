@@ -128,3 +128,12 @@ describe('incidents', () => {
     expectRejected({ 'scenario.yaml': text }, [/incidents\[0\]\.duration/, /positive duration/]);
   });
 });
+
+describe('--horizon shorter than the file', () => {
+  it('runs the first part of the scenario, leaving out incidents that start after the cut', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out'), '--horizon', '1m', '-q']);
+    expect(r.status).toBe(0);
+    expect(listDir(join(dir, 'out'))).toContain('summary.csv');
+  });
+});
