@@ -25,8 +25,8 @@ export interface IntervalSnapshot {
   /** Per deployment, over the interval: busy replica-seconds / (replicas × interval). */
   busyFraction: Float64Array;
   arrivals: Float64Array;
+  /** Per atom (workload × deployment): completed requests and their tokens. */
   completions: Float64Array;
-  /** Per atom (workload × deployment), completed requests' tokens. */
   inputTokens: Float64Array;
   outputTokens: Float64Array;
 }

@@ -19,13 +19,13 @@ export const FATE_NAMES = ['completed', 'failed_over', 'rejected', 'timed_out', 
 /** Per-interval counters for the timeseries, reset after each report interval. */
 export class IntervalCounters {
   readonly arrivals: Float64Array;
+  /** Per atom, like the tokens, so revenue (per-request fees included) can be priced by tenant. */
   readonly completions: Float64Array;
-  /** Per atom, so revenue can be priced by tenant. */
   readonly inputTokens: Float64Array;
   readonly outputTokens: Float64Array;
   constructor(deployments: number, atoms: number) {
     this.arrivals = new Float64Array(deployments);
-    this.completions = new Float64Array(deployments);
+    this.completions = new Float64Array(atoms);
     this.inputTokens = new Float64Array(atoms);
     this.outputTokens = new Float64Array(atoms);
   }
@@ -122,7 +122,7 @@ export class Recorder {
     this.periodOutputTokens[cell] += outputTokens;
     this.periodCompleted[cell]++;
     const iv = this.interval;
-    iv.completions[deployment]++;
+    iv.completions[a]++;
     iv.inputTokens[a] += promptTokens;
     iv.outputTokens[a] += outputTokens;
     if (arrivalS < this.warmupS) return;

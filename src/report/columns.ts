@@ -62,7 +62,7 @@ export const TIMESERIES_COLUMNS = [
   col('input_tokens', 'prompt tokens of requests completed during the interval'),
   col('output_tokens', 'output tokens of requests completed during the interval'),
   col('cost_usd', 'compute cost of the interval: chips × time × (busy rate for the busy share, idle rate for the rest)'),
-  col('revenue_usd', 'token revenue of requests completed during the interval (per-request fees are in pnl.csv and summary.csv only)'),
+  col('revenue_usd', 'revenue of requests completed during the interval (tokens and per-request fees)'),
 ] as const;
 
 export const PNL_COLUMNS = [

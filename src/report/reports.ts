@@ -37,18 +37,21 @@ export class TimeseriesWriter {
     const lengthS = s.endS - s.startS;
     for (let d = 0; d < D; d++) {
       const dep = sc.deployments[d];
+      let completions = 0;
       let inTok = 0;
       let outTok = 0;
       let revenueUsd = 0;
       for (let w = 0; w < sc.workloads.length; w++) {
         const a = w * D + d;
-        if (s.inputTokens[a] === 0 && s.outputTokens[a] === 0) continue;
+        if (s.completions[a] === 0) continue;
         const wl = sc.workloads[w];
         const price = sc.prices.get(priceKey(wl.tenant, dep.model.id))!;
+        completions += s.completions[a];
         inTok += s.inputTokens[a];
         outTok += s.outputTokens[a];
-        // Per-request fees are not in the interval snapshot (no per-tenant completions): pnl.csv has them.
-        revenueUsd += tokenRevenueUsd(price, wl.cachedPromptFraction, s.inputTokens[a], s.outputTokens[a]);
+        revenueUsd +=
+          tokenRevenueUsd(price, wl.cachedPromptFraction, s.inputTokens[a], s.outputTokens[a]) +
+          s.completions[a] * price.feeUsdPerRequest;
       }
       const busy = s.busyFraction[d];
       const usdPerChipHour = busy * busyUsdPerChipHour(dep.cost) + (1 - busy) * idleUsdPerChipHour(dep.cost);
@@ -65,7 +68,7 @@ export class TimeseriesWriter {
         pct(100 * s.kvUsedFraction[d]),
         pct(100 * s.busyFraction[d]),
         formatInt(s.arrivals[d]),
-        formatInt(s.completions[d]),
+        formatInt(completions),
         formatInt(inTok),
         formatInt(outTok),
         formatUsd(costUsd),
