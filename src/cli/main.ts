@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationS } from '../scenario/units.js';
 import { VERSION } from '../index.js';
+import { scenarioJsonSchema } from '../scenario/schema.js';
 import { catalogCommand, runCommand, validateCommand, type RunFlags } from './commands.js';
 import { planCommand } from './plan.js';
 import { collectSet, mergeCommand, runReplications, sweepCommand, type SweepFlags } from './sweep.js';
@@ -98,6 +99,13 @@ program
   .description('list the built-in silicon, models and prices')
   .option('--format <format>', 'table or csv', 'table')
   .action(catalogCommand);
+
+program
+  .command('schema')
+  .description('print the scenario file JSON Schema (for editor completion) on stdout')
+  .action(() => {
+    process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
+  });
 
 program
   .command('explain')

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { parseDurationS, parseRatePerS } from './units.js';
 
-function unit(parse: (v: unknown) => number) {
-  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+function unit(parse: (v: unknown) => number, description: string) {
+  return z.union([z.number(), z.string()]).describe(description).transform((value, ctx) => {
     try {
       return parse(value);
     } catch (err) {
@@ -18,9 +18,9 @@ function unit(parse: (v: unknown) => number) {
 }
 
 /** `250ms`, `2s`, `5m`, `1h`, `7d`, or a number of seconds. */
-export const duration = unit(parseDurationS);
+export const duration = unit(parseDurationS, 'a duration such as 250ms, 2s, 5m, 1h or 7d, or a number of seconds');
 /** `20/s`, `1200/min`, `2e6/day`, or a number per second. */
-export const rate = unit(parseRatePerS);
+export const rate = unit(parseRatePerS, 'a rate such as 20/s, 1200/min or 2e6/day, or a number per second');
 
 const positive = z.number().positive();
 const positiveInt = z.number().int().positive();
@@ -230,3 +230,15 @@ export type WorkloadInput = ScenarioInput['workloads'][number];
 export type Dtype = (typeof DTYPES)[number];
 export type PlanInput = NonNullable<ScenarioInput['plan']>;
 export type SchedulerKind = (typeof SCHEDULERS)[number];
+
+/**
+ * The scenario schema as JSON Schema (draft 2020-12) of what users write, for editor completion
+ * and validation (e.g. yaml-language-server). Durations and rates are strings or numbers there; the
+ * unit check itself happens in fleetsim.
+ */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'fleetsim scenario',
+  };
+}
