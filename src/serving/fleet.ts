@@ -51,6 +51,15 @@ function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSteps: num
   return m < maxSteps && decodeRunS(c, m) < elapsedS ? m + 1 : m;
 }
 
+/**
+ * The residue class (token count mod B) of the requests that open a new block going from step s to
+ * s + 1: those whose phase ≡ −s (mod B). Floor-based, since `%` on a double is a C call in V8.
+ */
+function openingResidue(s: number, B: number): number {
+  const t = s - Math.floor(s / B) * B;
+  return t === 0 ? 0 : B - t;
+}
+
 const IDLE = 0;
 const PREFILL = 1;
 const DECODE = 2;
@@ -90,6 +99,12 @@ export class Fleet {
   /** Σ kvPhase over the batch: context held at step s is sumPhase + batch·s. */
   private readonly sumPhase: Float64Array;
   private readonly kvBlockBase: Float64Array;
+  /**
+   * KV blocks the batch holds at the replica's current step (Σ ceil((kvPhase + step) / B)), kept
+   * up to date at every batch change and step advance so admission and run planning read it in
+   * O(1) instead of summing the residue table.
+   */
+  private readonly kvBlocks: Float64Array;
   private readonly kvResidueBase: Int32Array;
   private readonly kvResidue: Int32Array;
   private readonly blockTokens: Int32Array;
@@ -180,6 +195,7 @@ export class Fleet {
     this.step = new Float64Array(R);
     this.sumPhase = new Float64Array(R);
     this.kvBlockBase = new Float64Array(R);
+    this.kvBlocks = new Float64Array(R);
     this.runStartS = new Float64Array(R);
     this.runSteps = new Float64Array(R);
     this.runCoeffs = new Float64Array(R * 5);
@@ -362,10 +378,22 @@ export class Fleet {
 
   /** Blocks the batch opens going from step s to s + 1: requests whose tokens reach a multiple of B. */
   private kvOpening(r: number, s: number): number {
+    return this.kvResidue[this.kvResidueBase[r] + openingResidue(s, this.blockTokens[r])];
+  }
+
+  /** Blocks the batch opens going from step s to s + n: every B steps each request opens one. */
+  private kvOpenedOver(r: number, s: number, n: number): number {
     const B = this.blockTokens[r];
-    let rho = -s % B;
-    if (rho < 0) rho += B;
-    return this.kvResidue[this.kvResidueBase[r] + rho];
+    const cycles = Math.floor(n / B);
+    let opened = cycles * this.batch[r];
+    const rest = n - cycles * B;
+    const base = this.kvResidueBase[r];
+    let rho = openingResidue(s, B);
+    for (let j = 0; j < rest; j++) {
+      opened += this.kvResidue[base + rho];
+      rho = rho === 0 ? B - 1 : rho - 1;
+    }
+    return opened;
   }
 
   private kvAdd(r: number, phase: number, sign: number): void {
@@ -374,6 +402,7 @@ export class Fleet {
     this.kvBlockBase[r] += sign * a;
     this.kvResidue[this.kvResidueBase[r] + (phase - a * B)] += sign;
     this.sumPhase[r] += sign * phase;
+    this.kvBlocks[r] += sign * Math.ceil((phase + this.step[r]) / B);
   }
 
   /** Most decode steps from `s` the KV cache can hold before it needs more blocks than it has. */
@@ -388,14 +417,14 @@ export class Fleet {
     if (n >= limit) return limit;
     let used = this.kvCapacityBlocks[r] - free + cycles * b;
     const base = this.kvResidueBase[r];
+    // Going from step t to t+1, requests whose tokens reach a multiple of B open a block; the
+    // residue that does so steps down by one (mod B) as t steps up.
+    let rho = openingResidue(s + n, B);
     for (;;) {
-      // Going from step s+n to s+n+1, requests whose tokens reach a multiple of B open a block.
-      const t = s + n;
-      let rho = -t % B;
-      if (rho < 0) rho += B;
       used += this.kvResidue[base + rho];
       if (used > this.kvCapacityBlocks[r] || n >= limit) return Math.min(n, limit);
       n++;
+      rho = rho === 0 ? B - 1 : rho - 1;
     }
   }
 
@@ -473,6 +502,7 @@ export class Fleet {
     } else if (phase === MIXED) {
       let s = this.step[r];
       if (this.mixedDecoders[r] > 0) {
+        this.kvBlocks[r] += this.kvOpening(r, s);
         s += 1;
         this.step[r] = s;
         const hb = this.slotBase[r];
@@ -501,6 +531,7 @@ export class Fleet {
       }
     } else if (phase === DECODE) {
       const s = this.step[r] + this.runSteps[r];
+      this.kvBlocks[r] += this.kvOpenedOver(r, this.step[r], this.runSteps[r]);
       this.step[r] = s;
       const hb = this.slotBase[r];
       while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
@@ -535,7 +566,7 @@ export class Fleet {
       let tokens = 0;
       let sumSquares = 0;
       const s = this.step[r];
-      let blocksUsed = this.kvBlocksAt(r, s);
+      let blocksUsed = this.kvBlocks[r];
       const capacity = this.kvCapacityBlocks[r];
       while (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
         const q = this.queueHead[r];
@@ -591,10 +622,10 @@ export class Fleet {
     const rq = this.requests;
     // Make room for the next step: preempt the latest admitted until the KV cache holds it.
     const s = this.step[r];
-    let blocks = this.kvBlocksAt(r, s);
+    let blocks = this.kvBlocks[r];
     while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > this.kvCapacityBlocks[r]) {
       this.preemptLatest(r, nowS);
-      blocks = this.kvBlocksAt(r, s);
+      blocks = this.kvBlocks[r];
     }
     if (this.batch[r] === 0) {
       this.startIteration(r, nowS);
@@ -642,11 +673,11 @@ export class Fleet {
     const rq = this.requests;
     const capacity = this.kvCapacityBlocks[r];
     const s = this.step[r];
-    let blocks = this.kvBlocksAt(r, s);
+    let blocks = this.kvBlocks[r];
     // Room for the decoding requests' next token, as before a decode run.
     while (this.heapCount[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
       this.preemptLatest(r, nowS);
-      blocks = this.kvBlocksAt(r, s);
+      blocks = this.kvBlocks[r];
     }
     const decoders = this.heapCount[r];
     // At least one prompt token per iteration, so a prompt always progresses however large the batch.
