@@ -348,12 +348,18 @@ export class Fleet {
   private interruptRun(r: number, q: number, nowS: number): void {
     const d = this.deployments[this.deploymentOf[r]];
     if (this.batch[r] >= d.maxBatch) return;
-    const need = this.blocksFor(r, this.requests.promptTokens[q] + this.requests.generated[q] + 1);
+    // As at admission: a request arriving with its KV (disaggregated hand-off) needs no block for a
+    // prefill token; reserving one here would skip interrupts that step mode makes.
+    const rq = this.requests;
+    const transferred = this.sched[r] === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
+    const need = this.blocksFor(r, rq.promptTokens[q] + rq.generated[q] + (transferred ? 0 : 1));
     if (this.runBlocks[r] + need > this.kvCapacityBlocks[r]) return;
     const c = this.runCoeffView[r];
     const elapsedS = nowS - this.runStartS[r];
     const planned = this.runSteps[r];
-    const m = firstBoundaryAtOrAfter(c, elapsedS, planned);
+    // An arrival at the very instant the run started (a hand-off in the same event) still waits
+    // for the step in flight, as it does in step mode: the earliest boundary is after one step.
+    const m = Math.max(1, firstBoundaryAtOrAfter(c, elapsedS, planned));
     if (m >= planned) return;
     this.runSteps[r] = m;
     this.queue.schedule(this.replicaEntityBase + r, this.runStartS[r] + decodeRunS(c, m));
