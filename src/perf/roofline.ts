@@ -64,6 +64,9 @@ export function peakFlops(silicon: Silicon, dtype: Dtype): number {
   }
 }
 
+/** Batch sizes whose decode terms {@link RooflinePerf.decodeLines} tabulates (larger ones are computed). */
+const DECODE_TABLE_BATCHES = 1024;
+
 export interface PerfInputs {
   model: Model;
   silicon: Silicon;
@@ -98,6 +101,10 @@ export class RooflinePerf {
   private readonly commSPerToken: number;
   private readonly kvTransferSPerToken: number;
   private readonly kvTransferLatencyS: number;
+  private readonly computePerCtxS: number;
+  private readonly memoryPerCtxS: number;
+  /** [3·batch + 0/1/2]: decode step's compute, memory and fixed terms that depend on the batch size only. */
+  private readonly decodeByBatch: Float64Array;
 
   constructor(readonly inputs: PerfInputs) {
     const { model, silicon, efficiency, tensorParallel: tp, dtype, kvDtype } = inputs;
@@ -133,6 +140,16 @@ export class RooflinePerf {
     } else {
       this.commLatencyS = 0;
       this.commSPerToken = 0;
+    }
+    this.computePerCtxS = this.attnFlopsPerPair * this.sPerFlop;
+    this.memoryPerCtxS = this.kvBytesPerToken * this.sPerByte;
+    // A decode run starts at every batch change; its batch-only terms (a Math.pow for MoE weight
+    // reads among them) are looked up rather than recomputed.
+    this.decodeByBatch = new Float64Array(3 * DECODE_TABLE_BATCHES);
+    for (let b = 0; b < DECODE_TABLE_BATCHES; b++) {
+      this.decodeByBatch[3 * b] = this.decodeComputeS(b);
+      this.decodeByBatch[3 * b + 1] = this.decodeMemoryS(b);
+      this.decodeByBatch[3 * b + 2] = this.decodeFixedS(b);
     }
   }
 
@@ -180,13 +197,34 @@ export class RooflinePerf {
    * Written into `out` (length 5) so the hot loop allocates nothing.
    */
   decodeLines(batch: number, contextTokens: number, out: Float64Array): void {
-    const computePerCtx = this.attnFlopsPerPair * this.sPerFlop;
-    const memoryPerCtx = this.kvBytesPerToken * this.sPerByte;
-    out[0] = 2 * this.activeParams * batch * this.sPerFlop + computePerCtx * contextTokens;
+    const computePerCtx = this.computePerCtxS;
+    const memoryPerCtx = this.memoryPerCtxS;
+    const table = this.decodeByBatch;
+    if (batch < DECODE_TABLE_BATCHES) {
+      // The same expressions as below, evaluated once per batch size: identical doubles.
+      const i = 3 * batch;
+      out[0] = table[i] + computePerCtx * contextTokens;
+      out[2] = table[i + 1] + memoryPerCtx * contextTokens;
+      out[4] = table[i + 2];
+    } else {
+      out[0] = this.decodeComputeS(batch) + computePerCtx * contextTokens;
+      out[2] = this.decodeMemoryS(batch) + memoryPerCtx * contextTokens;
+      out[4] = this.decodeFixedS(batch);
+    }
     out[1] = computePerCtx * batch;
-    out[2] = (this.weightBytesRead(batch) + this.kvBytesPerToken * batch) * this.sPerByte + memoryPerCtx * contextTokens;
     out[3] = memoryPerCtx * batch;
-    out[4] = this.commLatencyS + this.commSPerToken * batch + this.overheadS;
+  }
+
+  private decodeComputeS(batch: number): number {
+    return 2 * this.activeParams * batch * this.sPerFlop;
+  }
+
+  private decodeMemoryS(batch: number): number {
+    return (this.weightBytesRead(batch) + this.kvBytesPerToken * batch) * this.sPerByte;
+  }
+
+  private decodeFixedS(batch: number): number {
+    return this.commLatencyS + this.commSPerToken * batch + this.overheadS;
   }
 }
 
