@@ -90,15 +90,48 @@ export function packageRoot(): string {
   return dir;
 }
 
+/** What a numeric column accepts: every catalog figure is non-negative, most strictly positive. */
+interface Range {
+  /** Smallest value allowed; `positive` excludes it. */
+  min: number;
+  positive?: boolean;
+  max?: number;
+  integer?: boolean;
+}
+
 interface Column<T> {
   key: keyof T & string;
   csv: string;
   type: 'text' | 'number' | 'optional-number';
+  range?: Range;
 }
 
+const NON_NEGATIVE: Range = { min: 0 };
+const POSITIVE: Range = { min: 0, positive: true };
+const COUNT: Range = { min: 1, integer: true };
+const SHARE: Range = { min: 0, max: 1 };
+const EFFICIENCY: Range = { min: 0, positive: true, max: 1 };
+
 const text = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'text' });
-const num = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'number' });
-const optNum = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'optional-number' });
+const num = <T>(key: keyof T & string, csv: string, range: Range = NON_NEGATIVE): Column<T> => ({ key, csv, type: 'number', range });
+const optNum = <T>(key: keyof T & string, csv: string, range: Range = NON_NEGATIVE): Column<T> => ({
+  key,
+  csv,
+  type: 'optional-number',
+  range,
+});
+
+function describeRange(r: Range): string {
+  const kind = r.integer ? 'an integer' : 'a number';
+  if (r.max !== undefined) return `${kind} ${r.positive ? 'above' : 'from'} ${r.min} to ${r.max}`;
+  return r.positive ? `${kind} above ${r.min}` : `${kind} of at least ${r.min}`;
+}
+
+function inRange(x: number, r: Range): boolean {
+  if (r.integer && !Number.isInteger(x)) return false;
+  if (r.positive ? x <= r.min : x < r.min) return false;
+  return r.max === undefined || x <= r.max;
+}
 
 const provenance = <T extends Provenance>(): Column<T>[] => [
   text<T>('source', 'source'),
@@ -107,35 +140,38 @@ const provenance = <T extends Provenance>(): Column<T>[] => [
 
 const SILICON_COLUMNS: Column<Silicon>[] = [
   text('id', 'id'), text('name', 'name'), text('vendor', 'vendor'), text('kind', 'kind'),
-  num('memoryGb', 'memory_gb'), num('memBwGbps', 'mem_bw_gbps'), num('bf16Tflops', 'bf16_tflops'),
+  num('memoryGb', 'memory_gb', POSITIVE), num('memBwGbps', 'mem_bw_gbps', POSITIVE), num('bf16Tflops', 'bf16_tflops', POSITIVE),
   optNum('fp8Tflops', 'fp8_tflops'), optNum('int8Tops', 'int8_tops'), optNum('fp4Tflops', 'fp4_tflops'),
   optNum('interconnectGbps', 'interconnect_gbps'), optNum('collectiveLatencyUs', 'collective_latency_us'),
-  num('maxTp', 'max_tp'), num('tdpW', 'tdp_w'), num('idleW', 'idle_w'),
-  num('usdPerChipHour', 'usd_per_chip_hour'), optNum('capexUsd', 'capex_usd'), optNum('lifetimeYears', 'lifetime_years'),
+  num('maxTp', 'max_tp', COUNT), num('tdpW', 'tdp_w'), num('idleW', 'idle_w'),
+  num('usdPerChipHour', 'usd_per_chip_hour'), optNum('capexUsd', 'capex_usd'), optNum('lifetimeYears', 'lifetime_years', POSITIVE),
   ...provenance<Silicon>(),
 ];
 
 const MODEL_COLUMNS: Column<Model>[] = [
   text('id', 'id'), text('name', 'name'), text('vendor', 'vendor'),
-  num('paramsB', 'params_b'), num('activeParamsB', 'active_params_b'), num('layers', 'layers'),
-  num('hidden', 'hidden'), num('heads', 'heads'), num('kvHeads', 'kv_heads'), num('headDim', 'head_dim'),
-  num('experts', 'experts'), num('expertsPerToken', 'experts_per_token'), num('expertParamsB', 'expert_params_b'),
-  num('maxContext', 'max_context'),
+  num('paramsB', 'params_b', POSITIVE), num('activeParamsB', 'active_params_b', POSITIVE), num('layers', 'layers', COUNT),
+  num('hidden', 'hidden', COUNT), num('heads', 'heads', COUNT), num('kvHeads', 'kv_heads', COUNT), num('headDim', 'head_dim', COUNT),
+  num('experts', 'experts', COUNT), num('expertsPerToken', 'experts_per_token', COUNT), num('expertParamsB', 'expert_params_b'),
+  num('maxContext', 'max_context', COUNT),
   ...provenance<Model>(),
 ];
 
 const PRICE_COLUMNS: Column<Price>[] = [
   text('model', 'model'), num('inputUsdPerMtok', 'input_usd_per_mtok'), num('outputUsdPerMtok', 'output_usd_per_mtok'),
-  optNum('cachedInputUsdPerMtok', 'cached_input_usd_per_mtok'), num('vendorShare', 'vendor_share'),
+  optNum('cachedInputUsdPerMtok', 'cached_input_usd_per_mtok'), num('vendorShare', 'vendor_share', SHARE),
   ...provenance<Price>(),
 ];
 
 const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
-  text('silicon', 'silicon'), num('mfu', 'mfu'), num('mbu', 'mbu'), num('overheadMs', 'overhead_ms'),
+  text('silicon', 'silicon'), num('mfu', 'mfu', EFFICIENCY), num('mbu', 'mbu', EFFICIENCY), num('overheadMs', 'overhead_ms'),
   ...provenance<Efficiency>(),
 ];
 
-function toRecord<T>(row: RawRow, columns: Column<T>[], where: { file: string; line?: number; path?: string }): T {
+/** Raises an input error about one column of a row (null: the whole row). */
+type Fail = (column: string | null, message: string) => never;
+
+function toRecord<T>(row: RawRow, columns: Column<T>[], fail: Fail): T {
   const out: Record<string, string | number> = {};
   for (const c of columns) {
     const raw = row[c.csv];
@@ -145,19 +181,16 @@ function toRecord<T>(row: RawRow, columns: Column<T>[], where: { file: string; l
       continue;
     }
     if (cell === '') {
-      if (c.type === 'number') {
-        throw new InputError(`${c.csv}: expected a number, got an empty cell`, where);
-      }
+      if (c.type === 'number') fail(c.csv, 'expected a number, got an empty cell');
       out[c.key] = NaN;
       continue;
     }
     const value = Number(cell);
-    if (!Number.isFinite(value)) throw new InputError(`${c.csv}: expected a number, got "${cell}"`, where);
+    const range = c.range ?? NON_NEGATIVE;
+    if (!Number.isFinite(value) || !inRange(value, range)) fail(c.csv, `expected ${describeRange(range)}, got "${cell}"`);
     out[c.key] = value;
   }
-  if (!out.source && !out.assumption) {
-    throw new InputError('every catalog row needs a source or an assumption', where);
-  }
+  if (!out.source && !out.assumption) fail(null, 'every catalog row needs a source or an assumption');
   return out as T;
 }
 
@@ -170,11 +203,16 @@ function readTable<T>(file: string, columns: Column<T>[], keyColumn: keyof T & s
   }
   const map = new Map<string, T>();
   rows.forEach((row, i) => {
-    const rec = toRecord(row, columns, { file, line: i + 2 });
+    const rec = toRecord(row, columns, (column, message) => {
+      throw new InputError(column ? `${column}: ${message}` : message, { file, line: i + 2 });
+    });
     map.set(String(rec[keyColumn]), rec);
   });
   return map;
 }
+
+/** Locates a field of the scenario file for an error message (file, line, column, path). */
+export type Locate = (path: (string | number)[], message: string) => InputError;
 
 /** Merge scenario rows over the built-in ones: a known id keeps its fields unless given; a new id must give all. */
 function overlay<T extends Provenance>(
@@ -182,22 +220,20 @@ function overlay<T extends Provenance>(
   rows: RawRow[] | undefined,
   columns: Column<T>[],
   keyColumn: keyof T & string,
-  where: { file: string; path: string },
+  table: string,
+  locate: Locate,
 ): void {
   if (!rows) return;
   const keyCsv = columns.find((c) => c.key === keyColumn)!.csv;
   rows.forEach((row, i) => {
-    const path = `${where.path}[${i}]`;
+    const path = ['catalog', table, i];
     for (const k of Object.keys(row)) {
       if (!columns.some((c) => c.csv === k)) {
-        throw new InputError(`unknown catalog column "${k}" (expected one of ${columns.map((c) => c.csv).join(', ')})`, {
-          file: where.file,
-          path: `${path}.${k}`,
-        });
+        throw locate([...path, k], `unknown catalog column "${k}" (expected one of ${columns.map((c) => c.csv).join(', ')})`);
       }
     }
     const key = String(row[keyCsv] ?? '');
-    if (!key) throw new InputError(`missing "${keyCsv}"`, { file: where.file, path });
+    if (!key) throw locate(path, `missing "${keyCsv}"`);
     const existing = base.get(key);
     const merged: RawRow = {};
     if (existing) {
@@ -212,7 +248,12 @@ function overlay<T extends Provenance>(
       }
     }
     Object.assign(merged, row);
-    base.set(key, toRecord(merged, columns, { file: where.file, path }));
+    base.set(
+      key,
+      toRecord(merged, columns, (column, message) => {
+        throw locate(column ? [...path, column] : path, message);
+      }),
+    );
   });
 }
 
@@ -223,8 +264,8 @@ export interface CatalogOverrides {
   efficiency?: RawRow[];
 }
 
-/** Loads data/*.csv, then applies a scenario's overrides (`catalog:` section). */
-export function loadCatalog(overrides?: CatalogOverrides, scenarioFile = 'scenario'): Catalog {
+/** Loads data/*.csv, then applies a scenario's overrides (`catalog:` section), located by `locate`. */
+export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Catalog {
   const dataDir = join(packageRoot(), 'data');
   const catalog: Catalog = {
     silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, 'id'),
@@ -232,18 +273,27 @@ export function loadCatalog(overrides?: CatalogOverrides, scenarioFile = 'scenar
     prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, 'model'),
     efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, 'silicon'),
   };
-  overlay(catalog.silicon, overrides?.silicon, SILICON_COLUMNS, 'id', { file: scenarioFile, path: 'catalog.silicon' });
-  overlay(catalog.models, overrides?.models, MODEL_COLUMNS, 'id', { file: scenarioFile, path: 'catalog.models' });
-  overlay(catalog.prices, overrides?.prices, PRICE_COLUMNS, 'model', { file: scenarioFile, path: 'catalog.prices' });
-  overlay(catalog.efficiency, overrides?.efficiency, EFFICIENCY_COLUMNS, 'silicon', {
-    file: scenarioFile,
-    path: 'catalog.efficiency',
-  });
+  if (overrides) {
+    const at: Locate = locate ?? ((path, message) => new InputError(message, { path: path.join('.') }));
+    overlay(catalog.silicon, overrides.silicon, SILICON_COLUMNS, 'id', 'silicon', at);
+    overlay(catalog.models, overrides.models, MODEL_COLUMNS, 'id', 'models', at);
+    overlay(catalog.prices, overrides.prices, PRICE_COLUMNS, 'model', 'prices', at);
+    overlay(catalog.efficiency, overrides.efficiency, EFFICIENCY_COLUMNS, 'silicon', 'efficiency', at);
+  }
+  // Figures that only make sense together; a row that breaks them would simulate nonsense.
+  const where = (table: string) => ({ file: join(dataDir, table) });
   for (const s of catalog.silicon.values()) {
     if (s.kind !== 'gpu' && s.kind !== 'accelerator' && s.kind !== 'cpu') {
-      throw new InputError(`silicon ${s.id}: kind must be gpu, accelerator or cpu, got "${s.kind}"`, {
-        file: join(dataDir, 'silicon.csv'),
-      });
+      throw new InputError(`silicon ${s.id}: kind must be gpu, accelerator or cpu, got "${s.kind}"`, where('silicon.csv'));
+    }
+    if (s.idleW > s.tdpW) throw new InputError(`silicon ${s.id}: idle_w (${s.idleW}) exceeds tdp_w (${s.tdpW})`, where('silicon.csv'));
+  }
+  for (const m of catalog.models.values()) {
+    if (m.activeParamsB > m.paramsB || m.expertParamsB >= m.paramsB || m.expertsPerToken > m.experts) {
+      throw new InputError(
+        `model ${m.id}: expected active_params_b <= params_b, expert_params_b < params_b and experts_per_token <= experts`,
+        where('models.csv'),
+      );
     }
   }
   return catalog;

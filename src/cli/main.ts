@@ -3,7 +3,7 @@
  * The fleetsim command line: wiring only. The library throws typed errors; this file alone turns
  * them into messages and exit codes (2 for input the user can fix). stdout is data, stderr the rest.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationS } from '../scenario/units.js';
 import { VERSION } from '../index.js';
@@ -16,6 +16,12 @@ import { explainCommand } from './explain.js';
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
@@ -48,8 +54,8 @@ program
   .option('--requests', 'also write requests.csv, one row per request')
   .option('-q, --quiet', 'no progress or summary on stderr')
   .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collectSet)
-  .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', integer)
-  .option('--workers <n>', 'threads for replications (default: cores)', integer)
+  .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)
+  .option('--workers <n>', 'threads for replications (default: cores)', positiveInteger)
   .action(async (file: string, flags: RunFlags & SweepFlags) => {
     runCommand(file, flags);
     await runReplications(file, flags);
@@ -61,8 +67,8 @@ program
   .argument('<scenario>', 'scenario file (YAML or JSON)')
   .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
   .option('--set <path=value>', 'change a scenario value before validation (repeatable)', collectSet)
-  .option('--replications <n>', 'seeds per point (default 1)', integer)
-  .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', integer)
+  .option('--replications <n>', 'seeds per point (default 1)', positiveInteger)
+  .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', positiveInteger)
   .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
   .option('--seed <n>', 'override the scenario seed', integer)
   .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
@@ -97,7 +103,7 @@ program
 program
   .command('catalog')
   .description('list the built-in silicon, models and prices')
-  .option('--format <format>', 'table or csv', 'table')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv']).default('table'))
   .action(catalogCommand);
 
 program
@@ -113,9 +119,9 @@ program
   .argument('[scenario]', 'scenario file: explain each of its deployments')
   .option('--model <id>', 'explain one catalog model ...')
   .option('--silicon <id>', '... on one catalog silicon')
-  .option('--tp <n>', 'tensor parallelism (default: smallest power of two holding 32 requests of KV)', integer)
+  .option('--tp <n>', 'tensor parallelism (default: smallest power of two holding 32 requests of KV)', positiveInteger)
   .option('--dtype <dtype>', 'weight dtype (default: fp8 where the chip has it, mx9 on Maia 100, else int8 or bf16)')
-  .option('--max-batch <n>', 'max batch for --model/--all (default 256)', integer)
+  .option('--max-batch <n>', 'max batch for --model/--all (default 256)', positiveInteger)
   .option('--prompt-tokens <n>', 'mean prompt tokens (default: the scenario workloads, else 1000)', integer)
   .option('--output-tokens <n>', 'mean output tokens (default: the scenario workloads, else 200)', integer)
   .option('--all', 'every catalog (model, silicon) pair')

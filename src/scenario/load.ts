@@ -282,7 +282,7 @@ function resolveScenario(
   text: string,
   overrides: { seed?: number; horizonS?: number },
 ): Scenario {
-  const catalog = loadCatalog(input.catalog, loc.file);
+  const catalog = loadCatalog(input.catalog, (path, message) => loc.at(path, message));
   const assumptions = new Set<string>();
   const note = (what: string, p: { source: string; assumption: string }) => {
     if (p.assumption) assumptions.add(`${what}: ${p.assumption}`);
@@ -389,6 +389,9 @@ function resolveScenario(
     if (!servedModels.has(w.model)) throw loc.at(at('model'), `no deployment serves model "${w.model}"`);
     w.fallback.forEach((m, j) => {
       if (!servedModels.has(m)) throw loc.at(at('fallback', j), `no deployment serves fallback model "${m}"`);
+      if (m === w.model || w.fallback.indexOf(m) < j) {
+        throw loc.at(at('fallback', j), `"${m}" is already ${m === w.model ? 'the workload\'s model' : 'an earlier fallback'}`);
+      }
     });
     const traceFile = (f: string, p: Path) => {
       const abs = resolve(baseDir, f);
