@@ -66,6 +66,8 @@ export function peakFlops(silicon: Silicon, dtype: Dtype): number {
 
 /** Batch sizes whose decode terms {@link RooflinePerf.decodeLines} tabulates (larger ones are computed). */
 const DECODE_TABLE_BATCHES = 1024;
+/** Token counts whose MoE weight reads {@link RooflinePerf.weightBytesRead} tabulates. */
+const MOE_TABLE_TOKENS = 16384;
 
 export interface PerfInputs {
   model: Model;
@@ -101,6 +103,8 @@ export class RooflinePerf {
   private readonly commSPerToken: number;
   private readonly kvTransferSPerToken: number;
   private readonly kvTransferLatencyS: number;
+  /** MoE: weightBytesRead(t) for integer t < MOE_TABLE_TOKENS (empty for dense models). */
+  private readonly moeWeightBytes: Float64Array;
   private readonly computePerCtxS: number;
   private readonly memoryPerCtxS: number;
   /** [3·batch + 0/1/2]: decode step's compute, memory and fixed terms that depend on the batch size only. */
@@ -141,6 +145,10 @@ export class RooflinePerf {
       this.commLatencyS = 0;
       this.commSPerToken = 0;
     }
+    // Every iteration of an MoE model asks how many weight bytes its tokens touch (a Math.pow);
+    // token counts are small integers, so the answers are tabulated once.
+    this.moeWeightBytes = new Float64Array(this.expertWeightBytes === 0 ? 0 : MOE_TABLE_TOKENS);
+    for (let t = 0; t < this.moeWeightBytes.length; t++) this.moeWeightBytes[t] = this.moeWeightBytesAt(t);
     this.computePerCtxS = this.attnFlopsPerPair * this.sPerFlop;
     this.memoryPerCtxS = this.kvBytesPerToken * this.sPerByte;
     // A decode run starts at every batch change; its batch-only terms (a Math.pow for MoE weight
@@ -156,6 +164,12 @@ export class RooflinePerf {
   /** Weight bytes an iteration over `tokens` tokens reads (MoE: only the experts they touch). */
   weightBytesRead(tokens: number): number {
     if (this.expertWeightBytes === 0) return this.weightBytes;
+    const i = tokens | 0;
+    if (i === tokens && i >= 0 && i < MOE_TABLE_TOKENS) return this.moeWeightBytes[i];
+    return this.moeWeightBytesAt(tokens);
+  }
+
+  private moeWeightBytesAt(tokens: number): number {
     return this.denseWeightBytes + this.expertWeightBytes * (1 - Math.pow(this.expertTouchMiss, tokens));
   }
 
