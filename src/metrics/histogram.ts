@@ -22,6 +22,83 @@ const BUCKETS = Math.ceil(Math.log(MAX_S / MIN_S) * INV_LN_RATIO);
 const OVERFLOW = BUCKETS + 1;
 const JSON_VERSION = 1;
 
+/**
+ * The bucket of a value by definition: floor(ln(v / MIN_S) / ln r) + 1, clamped to the regular
+ * range; 0 for v <= MIN_S. {@link bucketIndex} returns the same index without the logarithm.
+ */
+export function bucketIndexByLog(valueS: number): number {
+  if (valueS <= MIN_S) return 0;
+  const i = Math.floor(Math.log(valueS * INV_MIN_S) * INV_LN_RATIO) + 1;
+  // Rounding in log() can push a value sitting on a range edge one bucket out.
+  return i < 1 ? 1 : i > OVERFLOW ? OVERFLOW : i;
+}
+
+// Three latency values per completed request go through bucketIndex, and Math.log was the larger
+// part of recording them. Instead: the double's exponent and top 8 mantissa bits name a cell
+// spanning a ratio of at most 1 + 1/256 < r, so it meets at most two buckets; a table gives the
+// cell's first bucket and one comparison against that bucket's exact lower edge settles it.
+// Edges are found from bucketIndexByLog itself (monotone), so both functions agree on every double.
+const MANTISSA_BITS = 8;
+const bitsF64 = new Float64Array(1);
+const bitsU32 = new Uint32Array(bitsF64.buffer);
+/** Index of the high (sign, exponent, top mantissa) word of a double in bitsU32. */
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const nextUpF64 = new BigUint64Array(bitsF64.buffer);
+
+function cellOf(valueS: number): number {
+  bitsF64[0] = valueS;
+  return bitsU32[HI] >>> (20 - MANTISSA_BITS);
+}
+
+/** Smallest double v > MIN_S with bucketIndexByLog(v) >= i, for i in 1..OVERFLOW; Infinity past. */
+let lowerEdge: Float64Array | null = null;
+/** For each cell from cellOf(MIN_S): the bucket of its smallest value above MIN_S. */
+let cellBucket: Int32Array | null = null;
+let firstCell = 0;
+let lastCell = 0;
+
+function step(valueS: number, up: boolean): number {
+  bitsF64[0] = valueS;
+  nextUpF64[0] += up ? 1n : -1n;
+  return bitsF64[0];
+}
+
+function buildTables(): void {
+  const edges = new Float64Array(OVERFLOW + 2);
+  edges[0] = 0;
+  edges[1] = step(MIN_S, true);
+  for (let i = 2; i <= OVERFLOW; i++) {
+    let x = MIN_S * Math.pow(RATIO, i - 1);
+    while (bucketIndexByLog(x) >= i) x = step(x, false);
+    while (bucketIndexByLog(x) < i) x = step(x, true);
+    edges[i] = x;
+  }
+  edges[OVERFLOW + 1] = Infinity;
+  firstCell = cellOf(MIN_S);
+  lastCell = cellOf(MAX_S);
+  const cells = new Int32Array(lastCell - firstCell + 1);
+  let b = 1;
+  for (let c = firstCell; c <= lastCell; c++) {
+    bitsU32[HI] = c << (20 - MANTISSA_BITS);
+    bitsU32[1 - HI] = 0;
+    const low = Math.max(bitsF64[0], edges[1]);
+    while (edges[b + 1] <= low) b++;
+    cells[c - firstCell] = b;
+  }
+  lowerEdge = edges;
+  cellBucket = cells;
+}
+
+/** Bucket index of a value; equal to {@link bucketIndexByLog} for every double. */
+export function bucketIndex(valueS: number): number {
+  if (valueS <= MIN_S) return 0;
+  if (cellBucket === null) buildTables();
+  const c = cellOf(valueS);
+  if (c > lastCell) return bucketIndexByLog(valueS);
+  const i = cellBucket![c - firstCell];
+  return valueS >= lowerEdge![i + 1] ? i + 1 : i;
+}
+
 /** Serialised form of a {@link LogHistogram}; bucket counts are sparse `[index, count]` pairs. */
 export interface LogHistogramJSON {
   version: number;
@@ -68,16 +145,7 @@ export class LogHistogram {
     if (!(valueS >= 0 && valueS < Infinity)) {
       throw new RangeError(`LogHistogram.record: expected a finite non-negative value, got ${valueS}`);
     }
-    let i: number;
-    if (valueS <= MIN_S) {
-      i = 0;
-    } else {
-      i = Math.floor(Math.log(valueS * INV_MIN_S) * INV_LN_RATIO) + 1;
-      // Rounding in log() can push a value sitting on a range edge one bucket out.
-      if (i < 1) i = 1;
-      else if (i > OVERFLOW) i = OVERFLOW;
-    }
-    this.counts[i] += 1;
+    this.counts[bucketIndex(valueS)] += 1;
     this.total += 1;
     this.sumS += valueS;
     if (valueS < this.minS) this.minS = valueS;
