@@ -243,6 +243,20 @@ export class QuaternaryEventQueue {
     return this.n > 0 ? this.he[0] : -1;
   }
 
+  /** Sequence number of the next event, or `Infinity` when empty. */
+  peekSeq(): number {
+    return this.n > 0 ? this.hs[0] : Infinity;
+  }
+
+  /**
+   * Takes the next sequence number without scheduling anything: for a caller that keeps a few
+   * events of its own outside the heap (the simulator's arrival streams) and must still order
+   * them against the heap's events exactly as if they were in it.
+   */
+  takeSeq(): number {
+    return this.seq++;
+  }
+
   /**
    * Sets `entity`'s single pending event to `timeS`, replacing any earlier one. Every call takes a
    * fresh sequence number, so a moved event runs after events already scheduled at the same time.

@@ -79,10 +79,34 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     promptSamplers.push(w.promptTokens && makeLengthSampler(w.promptTokens, new RandomStream(seed, `prompt/${w.name}`)));
     outputSamplers.push(w.outputTokens && makeLengthSampler(w.outputTokens, new RandomStream(seed, `output/${w.name}`)));
   }
+  // Arrival streams' pending events live beside the queue, not in it: an arrival then costs a
+  // comparison with the queue's top instead of a sift through the heap. Each takes its sequence
+  // number from the queue, so ties order exactly as if it were in the heap.
+  const arrivalT = new Float64Array(W).fill(Infinity);
+  const arrivalSeq = new Float64Array(W);
   for (let w = 0; w < W; w++) {
     const t = sources[w].next();
-    if (t < horizonS) queue.schedule(w, t);
+    if (t < horizonS) {
+      arrivalT[w] = t;
+      arrivalSeq[w] = queue.takeSeq();
+    }
   }
+  /** The stream whose arrival is next by (time, seq), or -1 when none is pending. */
+  const nextStream = (): number => {
+    let best = -1;
+    let bestT = Infinity;
+    let bestSeq = Infinity;
+    for (let w = 0; w < W; w++) {
+      const t = arrivalT[w];
+      if (t < bestT || (t === bestT && t !== Infinity && arrivalSeq[w] < bestSeq)) {
+        best = w;
+        bestT = t;
+        bestSeq = arrivalSeq[w];
+      }
+    }
+    return best;
+  };
+  let stream = nextStream();
   scenario.incidents.forEach((inc, i) => {
     queue.schedule(incidentBase + 2 * i, inc.atS);
     queue.schedule(incidentBase + 2 * i + 1, inc.atS + inc.durationS);
@@ -140,28 +164,36 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   let tickIndex = 0;
   let endS = horizonS;
   const onProgress = options.onProgress;
-  while (queue.size > 0) {
-    const nowS = queue.peekTime();
+  for (;;) {
+    const topS = queue.peekTime();
+    if (stream >= 0) {
+      const arrivalS = arrivalT[stream];
+      if (arrivalS < topS || (arrivalS === topS && arrivalSeq[stream] < queue.peekSeq())) {
+        events++;
+        const e = stream;
+        const nowS = arrivalS;
+        const promptSampler = promptSamplers[e];
+        const outputSampler = outputSamplers[e];
+        const source = sources[e];
+        const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
+        const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
+        arrivals++;
+        fleet.arrive(e, nowS, prompt, output);
+        const next = source.next();
+        if (next < horizonS) {
+          arrivalT[e] = next;
+          arrivalSeq[e] = queue.takeSeq();
+        } else arrivalT[e] = Infinity;
+        stream = nextStream();
+        lastEventS = nowS;
+        if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(nowS, horizonS);
+        continue;
+      }
+    }
+    if (queue.size === 0) break;
+    const nowS = topS;
     const e = queue.peekEntity();
     events++;
-    if (e < replicaBase) {
-      // An arrival stream stays at the top while it is handled and then moves to its next arrival:
-      // one sift-down instead of a pop and a push. Order is unchanged: the queue orders by
-      // (time, schedule sequence) and the calls that assign sequence numbers happen as before.
-      const promptSampler = promptSamplers[e];
-      const outputSampler = outputSamplers[e];
-      const source = sources[e];
-      const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
-      const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
-      arrivals++;
-      fleet.arrive(e, nowS, prompt, output);
-      const next = source.next();
-      if (next < horizonS) queue.schedule(e, next);
-      else queue.cancel(e);
-      lastEventS = nowS;
-      if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(nowS, horizonS);
-      continue;
-    }
     queue.pop();
     if (e < tickEntity) {
       fleet.onEvent(e - replicaBase, nowS);
