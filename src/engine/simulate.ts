@@ -46,7 +46,7 @@ export interface SimulationResult {
   calendar: Calendar;
   /** Busy replica-seconds per deployment over the whole run. */
   busyS: Float64Array;
-  /** End of the billed run: the horizon, or the end of the report interval in which the drain ended. */
+  /** End of the billed run: the horizon, or the last completion when requests were in flight at the horizon. */
   endS: number;
   /** Time the last request finished (≥ horizon when requests were still in flight at the horizon). */
   lastEventS: number;
@@ -199,12 +199,17 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       fleet.onEvent(e - replicaBase, nowS);
       lastEventS = nowS;
     } else if (e === tickEntity) {
-      emitInterval(tickIndex, tickIndex * intervalS, nowS);
+      // Past the horizon no arrivals are pending, so once nothing is in flight the run is over: it
+      // ended at the horizon or at the drain's last completion, whichever is later, and the last
+      // interval is cut there. The report interval never changes what is billed.
+      const over = nowS >= horizonS && fleet.requests.inFlight === 0;
+      const intervalEndS = over ? Math.max(horizonS, lastEventS) : nowS;
+      emitInterval(tickIndex, tickIndex * intervalS, intervalEndS);
       tickIndex++;
-      endS = Math.max(horizonS, nowS);
-      // Past the horizon no arrivals are pending, so the run is over once nothing is in flight;
-      // until then the drain is billed to the end of the interval in which it finishes.
-      if (nowS >= horizonS && fleet.requests.inFlight === 0) break;
+      if (over) {
+        endS = intervalEndS;
+        break;
+      }
       queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
     } else {
       const i = (e - incidentBase) >> 1;

@@ -118,6 +118,8 @@ export class Fleet {
   private readonly runBlocks: Float64Array;
   /** Largest prompt + output a replica's whole KV cache can hold. */
   private readonly maxTokens: Float64Array;
+  /** Waiting requests a replica takes before turning arrivals away (deployment `max_queue`). */
+  private readonly queueLimit: Float64Array;
   /** ∫ 1/batch dt over busy time: a request's share of busy time is the difference across its stay. */
   private readonly shareIntegral: Float64Array;
   private readonly markS: Float64Array;
@@ -204,6 +206,8 @@ export class Fleet {
     this.runBlocks = new Float64Array(R);
     this.maxTokens = new Float64Array(R);
     for (let i = 0; i < R; i++) this.maxTokens[i] = this.kvCapacityBlocks[i] * this.blockTokens[i];
+    this.queueLimit = new Float64Array(R);
+    for (let i = 0; i < R; i++) this.queueLimit[i] = deps[this.deploymentOf[i]].maxQueuePerReplica;
     this.shareIntegral = new Float64Array(R);
     this.markS = new Float64Array(R);
     this.busyS = new Float64Array(R);
@@ -246,36 +250,42 @@ export class Fleet {
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 0;
-    this.route(q, nowS, FATE_REJECTED);
+    this.route(q, nowS, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 
   /**
    * Places a request on a replica of its model, or of a fallback model; when nothing can take it,
    * it ends with `fateIfNone` (rejected for a new request, lost for one evicted by an outage).
    */
-  private route(q: number, nowS: number, fateIfNone: number): void {
+  private route(q: number, nowS: number, fateIfNone: number, endAt: number): void {
     const rq = this.requests;
     const w = rq.workload[q];
     const tiers = this.tierReplicas[w];
     const needTokens = rq.promptTokens[q] + rq.outputTokens[q];
-    let rejectAt = this.tierFirstDeployment[w][0];
     const tierLimit = this.failoverOnOutage ? tiers.length : 1;
+    const up = this.up;
+    const queueLen = this.queueLen;
+    const queueLimit = this.queueLimit;
+    const maxTokens = this.maxTokens;
     for (let k = 0; k < tierLimit; k++) {
       const candidates = tiers[k];
       let best = NONE;
-      let bestLoad = Infinity;
+      // A replica that could serve but whose queue is full: the tier is overloaded, not down.
+      let full = NONE;
       const n = candidates.length;
       if (this.leastOutstanding) {
         // The first replica with the fewest outstanding requests; this scan is per arrival, so
         // it reads locals and tests the cheap comparison first.
-        const up = this.up;
-        const queueLen = this.queueLen;
         const batch = this.batch;
-        const maxTokens = this.maxTokens;
+        let bestLoad = Infinity;
         for (let j = 0; j < n; j++) {
           const r = candidates[j];
           const load = queueLen[r] + batch[r];
           if (load < bestLoad && up[r] !== 0 && needTokens <= maxTokens[r]) {
+            if (queueLen[r] >= queueLimit[r]) {
+              full = r;
+              continue;
+            }
             bestLoad = load;
             best = r;
             if (load === 0) break;
@@ -287,19 +297,23 @@ export class Fleet {
           let idx = start + j;
           if (idx >= n) idx -= n;
           const r = candidates[idx];
-          if (this.up[r] === 0 || needTokens > this.maxTokens[r]) continue;
+          if (up[r] === 0 || needTokens > maxTokens[r]) continue;
+          if (queueLen[r] >= queueLimit[r]) {
+            full = r;
+            continue;
+          }
           best = r;
           this.rrCursor[w][k] = idx + 1 === n ? 0 : idx + 1;
           break;
         }
       }
-      if (best === NONE) continue; // whole tier down (or too small): fail over
-      const d = this.deploymentOf[best];
-      if (this.queueLen[best] >= this.deployments[d].maxQueuePerReplica) {
-        rejectAt = d;
+      if (best === NONE) {
+        if (full === NONE) continue; // whole tier down (or too small): fail over
+        endAt = this.deploymentOf[full];
         if (this.failoverOnOverload) continue;
         break;
       }
+      const d = this.deploymentOf[best];
       if (k > 0) rq.failedOver[q] = 1;
       rq.tier[q] = k;
       rq.deployment[q] = d;
@@ -308,7 +322,7 @@ export class Fleet {
       this.enqueue(best, q, nowS, false);
       return;
     }
-    this.finish(q, rejectAt, fateIfNone, nowS);
+    this.finish(q, endAt, fateIfNone, nowS);
   }
 
   private finish(q: number, deployment: number, fate: number, nowS: number): void {
@@ -863,10 +877,11 @@ export class Fleet {
     this.downDepth[d]++;
     if (this.downDepth[d] > 1) return;
     const rq = this.requests;
+    // Every replica goes down before any request moves, so none is sent to a sibling about to fail.
+    for (let r = 0; r < this.replicas; r++) if (this.deploymentOf[r] === d) this.up[r] = 0;
     for (let r = 0; r < this.replicas; r++) {
       if (this.deploymentOf[r] !== d) continue;
       this.touch(r, nowS);
-      this.up[r] = 0;
       this.queue.cancel(this.replicaEntityBase + r);
       this.phase[r] = IDLE;
       this.prefillCount[r] = 0;
@@ -898,7 +913,7 @@ export class Fleet {
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 1;
-    this.route(q, nowS, FATE_LOST);
+    this.route(q, nowS, FATE_LOST, d);
   }
 
   outageEnd(d: number, _nowS: number): void {
