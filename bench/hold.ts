@@ -11,11 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import {
-  BinaryEventQueue,
-  OctonaryEventQueue,
-  QuaternaryEventQueue,
-} from '../src/engine/event-queue.js';
+import { EventQueue } from '../src/engine/event-queue.js';
+import { BinaryEventQueue, OctonaryEventQueue } from './queue-variants.js';
 
 /** One benchmark figure: `ops_per_s` counts pop + reschedule pairs. */
 export interface HoldResult {
@@ -70,7 +67,7 @@ function hold2(q: BinaryEventQueue, exp: Float64Array, c: Cursor): void {
   c.r = r;
 }
 
-function hold4(q: QuaternaryEventQueue, exp: Float64Array, c: Cursor): void {
+function hold4(q: EventQueue, exp: Float64Array, c: Cursor): void {
   let r = c.r;
   for (let k = 0; k < OPS_PER_ITERATION; k++) {
     const t = q.peekTime();
@@ -110,7 +107,7 @@ export async function holdBench(opts: HoldBenchOptions): Promise<HoldResult[]> {
   const bench = new Bench({ time: opts.timeMs, warmupTime: Math.min(250, opts.timeMs), iterations: 16 });
   for (const n of opts.sizes) {
     const q2 = new BinaryEventQueue(n);
-    const q4 = new QuaternaryEventQueue(n);
+    const q4 = new EventQueue(n);
     const q8 = new OctonaryEventQueue(n);
     const c2 = { r: 0 };
     const c4 = { r: 0 };

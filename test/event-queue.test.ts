@@ -1,18 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import {
-  BinaryEventQueue,
-  EventQueue,
-  OctonaryEventQueue,
-  QuaternaryEventQueue,
-} from '../src/engine/event-queue.js';
+import { EventQueue } from '../src/engine/event-queue.js';
+import { BinaryEventQueue, OctonaryEventQueue } from '../bench/queue-variants.js';
 import { mulberry32 as rng } from './helpers/random.js';
 
 // Private fields make the classes nominal in TS; the tests only need the public surface.
 type Queue = Pick<EventQueue, 'schedule' | 'cancel' | 'has' | 'size' | 'peekTime' | 'peekEntity' | 'pop'>;
 const VARIANTS: Array<[string, new (capacity: number) => Queue]> = [
-  ['EventQueue', EventQueue],
+  ['EventQueue (4-ary)', EventQueue],
   ['BinaryEventQueue', BinaryEventQueue],
-  ['QuaternaryEventQueue', QuaternaryEventQueue],
   ['OctonaryEventQueue', OctonaryEventQueue],
 ];
 

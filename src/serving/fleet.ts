@@ -805,19 +805,9 @@ export class Fleet {
   }
 
   private heapPush(r: number, q: number): void {
-    const base = this.slotBase[r];
-    let i = this.heapCount[r]++;
-    const rq = this.requests;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = this.heap[base + parent];
-      if (!this.less(q, p)) break;
-      this.heap[base + i] = p;
-      rq.heapPos[p] = i;
-      i = parent;
-    }
-    this.heap[base + i] = q;
-    rq.heapPos[q] = i;
+    const i = this.heapCount[r]++;
+    this.heap[this.slotBase[r] + i] = q;
+    this.siftUp(r, i);
   }
 
   private heapRemove(r: number, q: number): void {
