@@ -98,3 +98,18 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(root)).toEqual(['dir']);
   });
 });
+
+describe('temp dirs of dead processes', () => {
+  it('are removed by the next OutputDir created beside them, and live ones are kept', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'fleetsim-stale-'));
+    // pid 2^22 + 7 is above Linux's default pid_max, so no process has it.
+    const stale = join(parent, `.fleetsim-tmp-${2 ** 22 + 7}-abc`);
+    const live = join(parent, `.fleetsim-tmp-${process.ppid}-abc`);
+    mkdirSync(stale);
+    mkdirSync(live);
+    const out = new OutputDir(join(parent, 'out'));
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    out.abort();
+  });
+});

@@ -162,3 +162,16 @@ describe('fallbacks', () => {
     expectRejected({ 'scenario.yaml': text }, [/workloads\[0\]\.fallback\[0\]/, /already the workload's model/]);
   });
 });
+
+describe('odd values', () => {
+  it('names the JSON syntax error of a .json scenario with its line and column', () => {
+    const dir = withFiles({ 'scenario.json': '{\n  "name": "x",\n  "horizon": "1m",\n}\n' });
+    const r = fleetsim(['validate', join(dir, 'scenario.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/scenario\.json:4:1: malformed JSON/);
+  });
+
+  it('refuses an infinite duration in words a user can act on', () => {
+    expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('horizon: 5m', 'horizon: .inf') }, [/horizon: expected a finite number, got Infinity/]);
+  });
+});

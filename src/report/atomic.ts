@@ -24,8 +24,9 @@ import { basename, dirname, join, resolve } from 'node:path';
  * (`.fleetsim-tmp-<pid>-<random>`, a sibling of the final directory) and moved into place by
  * {@link OutputDir.commit}. Each file is replaced atomically; the set as a whole is not (a
  * crash during commit can leave some files new and others old), but no file is ever partial.
- * If the process dies before commit or abort, the temp dir is left behind; its name says
- * which process made it.
+ * If the process dies before commit or abort (a kill, Ctrl-C: the simulation loop is synchronous,
+ * so no signal handler could run first), its temp dir is left behind; its name says which process
+ * made it, and the next OutputDir created beside it removes it once that process is gone.
  */
 export class OutputDir {
   /** Absolute path of the directory the files end up in. */
@@ -38,6 +39,7 @@ export class OutputDir {
     this.finalDir = resolve(finalDir);
     const parent = dirname(this.finalDir);
     mkdirSync(parent, { recursive: true });
+    removeStaleTempDirs(parent);
     this.tmpDir = mkdtempSync(join(parent, `.fleetsim-tmp-${process.pid}-`));
   }
 
@@ -109,5 +111,23 @@ export function writeFileAtomic(path: string, data: string): void {
       // Already renamed or never created; the original error is the one that matters.
     }
     throw err;
+  }
+}
+
+/** Removes temp dirs in `parent` left by fleetsim processes that no longer run. */
+function removeStaleTempDirs(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const m = /^\.fleetsim-tmp-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

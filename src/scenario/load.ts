@@ -155,6 +155,7 @@ function formatPath(path: Path): string {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return `"${value}"`;
+  if (typeof value === 'number') return String(value); // keeps Infinity and NaN readable
   return JSON.stringify(value) ?? String(value);
 }
 
@@ -176,12 +177,34 @@ function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): Inpu
     return loc.at(path, `expected one of ${issue.values.map((v) => describe(v)).join(', ')}, got ${describe(value)}`);
   }
   if (issue.code === 'custom') return loc.at(path, issue.message);
+  if (typeof value === 'number' && !Number.isFinite(value)) return loc.at(path, `expected a finite number, got ${value}`);
   return loc.at(path, `${issue.message}, got ${describe(value)}`);
 }
 
 /** Parses scenario text (YAML or JSON) into a plain object, not yet validated, and its Locator. */
+/**
+ * JSON is read by the YAML parser (a superset), which accepts what JSON does not (trailing commas,
+ * comments) and then reports the wrong thing; a .json file gets JSON's own error and position.
+ */
+function checkJson(text: string, file: string): void {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const offset = at ? Number(at[1]) : 0;
+    const before = text.slice(0, offset).split('\n');
+    throw new InputError(`malformed JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, {
+      file,
+      line: before.length,
+      col: before[before.length - 1].length + 1,
+    });
+  }
+}
+
 export function parseScenarioRaw(text: string, file: string): { raw: Record<string, unknown>; loc: Locator } {
   const lines = new LineCounter();
+  if (file.toLowerCase().endsWith('.json')) checkJson(text, file);
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
