@@ -27,6 +27,8 @@ export interface RunOptions {
   outDir: string;
   /** Also write requests.csv, one row per request. */
   requests?: boolean;
+  /** With `requests`: the fraction of requests written (by a hash of the request id); default 1. */
+  requestsSample?: number;
   onProgress?: SimulationOptions['onProgress'];
 }
 
@@ -38,7 +40,7 @@ export function runToDir(scenario: Scenario, options: RunOptions): SimulationRes
   let requests: RequestsWriter | null = null;
   try {
     timeseries = new TimeseriesWriter(out.path('timeseries.csv'), scenario);
-    if (options.requests) requests = new RequestsWriter(out.path('requests.csv'), scenario);
+    if (options.requests) requests = new RequestsWriter(out.path('requests.csv'), scenario, options.requestsSample);
     const ts = timeseries;
     const rq = requests;
     const result = simulate(scenario, {

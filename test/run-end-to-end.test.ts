@@ -105,3 +105,28 @@ describe('requests.csv', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('requests.csv sampling', () => {
+  it('writes about the asked fraction, a subset of the full file, without changing any other report', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const run = (out: string, extra: string[]) =>
+      expect(fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, out), '-q', ...extra]).status).toBe(0);
+    run('all', ['--requests']);
+    run('quarter', ['--requests-sample', '0.25']);
+    const all = readCsv(join(dir, 'all', 'requests.csv'));
+    const quarter = readCsv(join(dir, 'quarter', 'requests.csv'));
+    expect(quarter.length / all.length).toBeGreaterThan(0.22);
+    expect(quarter.length / all.length).toBeLessThan(0.28);
+    const full = new Map(all.map((r) => [r.request_id, JSON.stringify(r)]));
+    for (const r of quarter) expect(full.get(r.request_id)).toBe(JSON.stringify(r));
+    for (const f of ['summary.csv', 'pnl.csv', 'timeseries.csv']) {
+      expect(readFileSync(join(dir, 'quarter', f), 'utf8')).toBe(readFileSync(join(dir, 'all', f), 'utf8'));
+    }
+  });
+
+  it('refuses a fraction outside (0, 1]', () => {
+    const r = fleetsim(['run', 'scenarios/azure-conv-trace.yaml', '--out', join(tempDir(), 'o'), '--requests-sample', '1.5']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/expected a fraction/);
+  });
+});

@@ -12,6 +12,7 @@ export interface RunFlags {
   seed?: number;
   horizon?: number;
   requests?: boolean;
+  requestsSample?: number;
   quiet?: boolean;
   /** `--set path=value` edits (repeatable). */
   set?: string[];
@@ -28,7 +29,8 @@ export function runCommand(file: string, flags: RunFlags): void {
   }
   const result = runToDir(scenario, {
     outDir: flags.out,
-    requests: flags.requests,
+    requests: flags.requests || flags.requestsSample !== undefined,
+    requestsSample: flags.requestsSample,
     onProgress: bar ? (t, h) => bar!.update(Math.round(Math.min(t, h))) : undefined,
   });
   bar?.stop();

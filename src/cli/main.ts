@@ -25,6 +25,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function fraction(value: string): number {
+  const x = Number(value);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('expected a fraction above 0, at most 1');
+  return x;
+}
+
 function duration(value: string): number {
   try {
     return parseDurationS(value);
@@ -52,6 +58,7 @@ program
   .option('--seed <n>', 'override the scenario seed', integer)
   .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
   .option('--requests', 'also write requests.csv, one row per request')
+  .option('--requests-sample <fraction>', 'write requests.csv for this fraction of requests (0-1], chosen by request id', fraction)
   .option('-q, --quiet', 'no progress or summary on stderr')
   .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collectSet)
   .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)

@@ -86,7 +86,7 @@ export const PNL_COLUMNS = [
 ] as const;
 
 export const REQUEST_COLUMNS = [
-  col('request_id', 'arrival order, 0-based'),
+  col('request_id', 'arrival order, 0-based (with --requests-sample, only the sampled ids appear)'),
   col('workload', 'workload name'),
   col('tenant', 'tenant'),
   col('deployment', 'deployment where the request ended'),

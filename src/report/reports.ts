@@ -85,14 +85,23 @@ export class TimeseriesWriter {
 /** Streams requests.csv as requests end. */
 export class RequestsWriter implements RequestLog {
   private readonly csv: CsvWriter;
+  /** Keep a request when its id hashes below this (a fraction of 2^32). */
+  private readonly keepBelow: number;
+
+  /** @param sample fraction of requests written, chosen by a hash of the request id (1 = all). */
   constructor(
     path: string,
     private readonly scenario: Scenario,
+    sample = 1,
   ) {
     this.csv = new CsvWriter(path, names(REQUEST_COLUMNS));
+    this.keepBelow = sample * 2 ** 32;
   }
 
   record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
+    // Sampling by a hash of the id (Knuth's multiplicative hash) needs no random stream, so it
+    // never perturbs the simulation, and a smaller sample is a subset of a larger one.
+    if (this.keepBelow < 2 ** 32 && Math.imul(rq.seq[q], 2654435761) >>> 0 >= this.keepBelow) return;
     const sc = this.scenario;
     const w = sc.workloads[rq.workload[q]];
     const dep = sc.deployments[deployment];
