@@ -175,3 +175,13 @@ describe('odd values', () => {
     expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('horizon: 5m', 'horizon: .inf') }, [/horizon: expected a finite number, got Infinity/]);
   });
 });
+
+describe('--set edits', () => {
+  it('are blamed for the errors they cause, not the scenario file', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out'), '--set', 'deployments[1].silicon=h101']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^fleetsim: error: --set deployments\[1\]\.silicon=h101: deployments\[1\]\.silicon: unknown silicon "h101"/);
+    expect(listDir(join(dir, 'out'))).toEqual([]);
+  });
+});

@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import { LogHistogram } from '../metrics/histogram.js';
 import { readScenarioSource, resolveFromInput, validateShape, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import type { PlanInput } from '../scenario/schema.js';
-import { applyEdits, describeEdits, type Edit } from '../sweep/paths.js';
+import { applyEdits, blameEdits, describeEdits, type Edit } from '../sweep/paths.js';
 
 export const PLAN_COLUMNS = [
   ['model', 'model id the fleet serves'],
@@ -217,7 +217,7 @@ class Planner {
 export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
   const source = readScenarioSource(file);
   const raw = opts.sets?.length ? applyEdits(source.raw, opts.sets, '--set') : source.raw;
-  const input = validateShape(raw, source.loc);
+  const input = blameEdits(opts.sets ?? [], '--set', () => validateShape(raw, source.loc));
   if (!input.plan) throw new InputError('the scenario has no plan: section (targets and candidates)', { file, path: 'plan' });
   const plan = input.plan;
   // Resolve the scenario once as written, so its own errors surface with their locations.

@@ -13,7 +13,7 @@ import { LogHistogram, type LogHistogramJSON } from '../metrics/histogram.js';
 import { scopes, writeSummary } from '../report/reports.js';
 import { readScenarioSource, resolveFromInput, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import { deriveSeed } from '../workload/rng.js';
-import { applyEdits, describeEdits, type Edit } from './paths.js';
+import { applyEdits, blameEdits, describeEdits, type Edit } from './paths.js';
 
 /** What every job of a sweep shares; small and plain so it can be posted to workers. */
 export interface SweepConfig {
@@ -60,7 +60,7 @@ export function replicationSeed(scenarioSeed: number, replication: number): numb
 export function resolveEdited(source: ScenarioSource, edits: readonly Edit[], overrides: { seed?: number; horizonS?: number } = {}): Scenario {
   if (edits.length === 0) return resolveFromInput(source, source.raw, overrides);
   const raw = applyEdits(source.raw, edits, '--set/sweep');
-  return resolveFromInput(source, raw, { ...overrides, edits: describeEdits(edits) });
+  return blameEdits(edits, '--set', () => resolveFromInput(source, raw, { ...overrides, edits: describeEdits(edits) }));
 }
 
 const sources = new Map<string, ScenarioSource>();

@@ -140,3 +140,24 @@ export function applyEdits(raw: Record<string, unknown>, edits: readonly Edit[],
 
 /** A canonical text of edits, hashed into the scenario hash. */
 export const describeEdits = (edits: readonly Edit[]) => edits.map((e) => `${e.path}=${JSON.stringify(e.value)}`).join('\n');
+
+/** True when one dotted path lies on the other's (a key, its parent or its child). */
+function onPath(a: string, b: string): boolean {
+  const under = (x: string, y: string) => x === y || x.startsWith(`${y}.`) || x.startsWith(`${y}[`);
+  return under(a, b) || under(b, a);
+}
+
+/**
+ * Runs `fn`; an input error at a field that an edit changed is reported against that edit
+ * (`--set workloads[0].rate=…`), not against a line of the file the value never came from.
+ */
+export function blameEdits<T>(edits: readonly Edit[], where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const path = err instanceof InputError ? err.location.path : undefined;
+    const edit = path === undefined ? undefined : edits.find((e) => onPath(e.path, path));
+    if (!edit) throw err;
+    throw new InputError((err as InputError).message, { file: `${where} ${edit.path}=${String(edit.value)}`, path });
+  }
+}

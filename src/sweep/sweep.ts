@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { OutputDir } from '../report/atomic.js';
 import { readScenarioSource, validateShape } from '../scenario/load.js';
 import { expandGrid } from './grid.js';
-import { applyEdits, type Edit } from './paths.js';
+import { applyEdits, blameEdits, type Edit } from './paths.js';
 import { resolveEdited, type JobSpec, type SweepConfig } from './job.js';
 import { runJobs } from './pool.js';
 import { PARTIAL_FILE, shardJobs, writePartial, writeSweepFiles, writeSweepOutputs, type SweepPlan } from './output.js';
@@ -34,7 +34,9 @@ function prepare(opts: SweepOptions): { config: SweepConfig; plan: SweepPlan } {
   const R = opts.replications ?? 1;
   if (!Number.isInteger(R) || R < 1) throw new InputError(`--replications expects a positive integer, got ${R}`, { path: '--replications' });
   const source = readScenarioSource(opts.file);
-  const input = validateShape(sets.length > 0 ? applyEdits(source.raw, sets, '--set') : source.raw, source.loc);
+  const input = blameEdits(sets, '--set', () =>
+    validateShape(sets.length > 0 ? applyEdits(source.raw, sets, '--set') : source.raw, source.loc),
+  );
   // Resolving the base scenario here reports input errors once, before any worker starts.
   const base = resolveEdited(source, sets, { seed: opts.seed, horizonS: opts.horizonS });
   const grid = expandGrid(opts.noGrid ? undefined : input.sweep);
