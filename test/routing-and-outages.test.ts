@@ -12,7 +12,12 @@ function run(yaml: string, overrides: { seed?: number } = {}) {
   writeFileSync(join(dir, 's.yaml'), yaml);
   runToDir(loadScenario(join(dir, 's.yaml'), overrides), { outDir: join(dir, 'out'), requests: true });
   const read = (f: string) => parse(readFileSync(join(dir, 'out', f)), { columns: true }) as Row[];
-  return { summary: read('summary.csv'), requests: read('requests.csv'), text: readFileSync(join(dir, 'out', 'summary.csv'), 'utf8') };
+  return {
+    summary: read('summary.csv'),
+    requests: read('requests.csv'),
+    pnl: read('pnl.csv'),
+    text: readFileSync(join(dir, 'out', 'summary.csv'), 'utf8'),
+  };
 }
 const row = (rows: Row[], scope: string, key: string) => rows.find((r) => r.scope === scope && r.key === key)!;
 
@@ -84,5 +89,21 @@ describe('billing', () => {
       (parse(text, { columns: true }) as Row[]).map((r) => [r.scope, r.key, r.cost_usd, r.chip_hours, r.utilization_pct, r.revenue_usd]);
     const reference = money(run(scenario('1s')).text);
     for (const interval of ['7m', '1h']) expect(money(run(scenario(interval)).text)).toEqual(reference);
+  });
+
+  it('books a drain that crosses midnight to the day it happens in', () => {
+    // Overloaded on purpose, so requests are still in flight at the horizon (midnight).
+    const yaml = base(
+      `  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 1, dtype: fp8 }`,
+      `  - { name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poisson, rate: 40/s },
+      prompt_tokens: { dist: constant, value: 1000 }, output_tokens: { dist: constant, value: 500 } }`,
+    ).replace('name: t\n', 'name: t\nstart: 2026-01-01T23:50:00Z\n');
+    const { pnl, summary } = run(yaml);
+    const days = [...new Set(pnl.map((r) => r.period))];
+    expect(days).toEqual(['2026-01-01', '2026-01-02']);
+    const revenue = (day: string) => pnl.filter((r) => r.period === day).reduce((n, r) => n + Number(r.revenue_usd), 0);
+    expect(revenue('2026-01-02')).toBeGreaterThan(0);
+    const cents = (x: number) => Math.round(x * 100);
+    expect(cents(revenue('2026-01-01') + revenue('2026-01-02'))).toBe(cents(Number(row(summary, 'total', 'all').revenue_usd)));
   });
 });

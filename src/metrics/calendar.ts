@@ -1,7 +1,7 @@
 /**
  * Calendar periods for the P&L: UTC days from the scenario's start, or calendar months when the
- * horizon is longer than 62 days. Time after the last period's start (the drain after the horizon)
- * belongs to the last period.
+ * horizon is longer than 62 days. The calendar runs one period past the horizon, for the drain; a
+ * drain longer than that belongs to that last period.
  */
 
 const DAY_MS = 86_400_000;
@@ -31,7 +31,10 @@ export class Calendar {
       this.granularity === 'day'
         ? Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())
         : Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
-    while (cur < endMs || periods.length === 0) {
+    // One period past the horizon as well, so a drain that crosses midnight is booked to the day it
+    // happens in; periods nothing touched are left out of pnl.csv.
+    let pastHorizon = 0;
+    while (cur < endMs || pastHorizon++ < 1) {
       const d = new Date(cur);
       const next =
         this.granularity === 'day' ? cur + DAY_MS : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);

@@ -278,6 +278,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
     return { model, silicon, vendor: scenario.deployments[deps[0]].model.vendor, deps };
   });
   ledger.periods.forEach((period, p) => {
+    if (result.calendar.overlapS(p, result.endS) === 0) return; // past the end of the run
     const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number, idleKwh: number) => {
       let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh;
       for (const a of atoms) {
