@@ -185,3 +185,13 @@ describe('--set edits', () => {
     expect(listDir(join(dir, 'out'))).toEqual([]);
   });
 });
+
+describe('count flags', () => {
+  it('refuse --replications 0 before writing anything', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out'), '--replications', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--replications <n>' argument '0' is invalid\. expected a positive integer/);
+    expect(listDir(join(dir, 'out'))).toEqual([]);
+  });
+});
