@@ -21,8 +21,6 @@ function run(yaml: string) {
   return { scenario, result, summary: read('summary.csv'), pnl: read('pnl.csv'), requests: read('requests.csv') };
 }
 
-const MONEY = ['revenue_usd', 'vendor_payout_usd', 'platform_revenue_usd', 'compute_cost_usd', 'gross_margin_usd', 'idle_cost_usd'];
-
 /** Random platforms with random cost models, prices, fees, cached prompts, and horizons crossing midnight. */
 function randomEconomics(seed: number): string {
   let s = (seed * 2654435761) % 2 ** 32;

@@ -7,7 +7,6 @@ import type { RequestTable } from '../engine/requests.js';
 import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js';
 import { LogHistogram } from '../metrics/histogram.js';
 import type { Ledger } from '../economics/ledger.js';
-import { usdPerReplicaHour } from '../economics/ledger.js';
 import { tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
@@ -368,4 +367,3 @@ export function runInfo(result: SimulationResult, version: string): RunInfo {
   };
 }
 
-export { usdPerReplicaHour };

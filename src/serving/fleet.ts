@@ -134,7 +134,6 @@ export class Fleet {
   private readonly failoverOnOutage: boolean;
   private readonly failoverOnOverload: boolean;
   private readonly deployments: Deployment[];
-  private readonly coeffScratch = new Float64Array(5);
   private readonly sched: Uint8Array;
   private readonly firstReplicaOf: Int32Array;
   /** chunked: the request whose prompt is part-way through prefill (at most one), and tokens done. */

@@ -88,7 +88,6 @@ export function runJob(config: SweepConfig, job: JobSpec): JobResult {
   const table = parseCsv(text, { relax_column_count: false }) as string[][];
   const [columns, ...rows] = table;
   const sIdx = columns.indexOf('scope');
-  const kIdx = columns.indexOf('key');
   // The same scopes writeSummary wrote, in the same order: merge their atoms' histograms.
   const scopeList = scopes(scenario);
   if (scopeList.length !== rows.length) throw new Error('sweep: summary rows and scopes disagree');
