@@ -265,13 +265,28 @@ export interface CatalogOverrides {
 }
 
 /** Loads data/*.csv, then applies a scenario's overrides (`catalog:` section), located by `locate`. */
-export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Catalog {
-  const dataDir = join(packageRoot(), 'data');
-  const catalog: Catalog = {
+let builtIn: Catalog | null = null;
+
+/** data/*.csv, parsed once per process: sweeps and plans resolve the scenario once per point. */
+function builtInCatalog(dataDir: string): Catalog {
+  builtIn ??= {
     silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, 'id'),
     models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, 'id'),
     prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, 'model'),
     efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, 'silicon'),
+  };
+  return builtIn;
+}
+
+export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Catalog {
+  const dataDir = join(packageRoot(), 'data');
+  const base = builtInCatalog(dataDir);
+  // Fresh maps over shared, never-mutated records: overrides replace records, they do not edit them.
+  const catalog: Catalog = {
+    silicon: new Map(base.silicon),
+    models: new Map(base.models),
+    prices: new Map(base.prices),
+    efficiency: new Map(base.efficiency),
   };
   if (overrides) {
     const at: Locate = locate ?? ((path, message) => new InputError(message, { path: path.join('.') }));
