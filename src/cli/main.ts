@@ -39,6 +39,19 @@ function duration(value: string): number {
   }
 }
 
+/** The arguments and options every simulating command shares, defined once. */
+function scenarioCommand(name: string, description: string, scenarioHelp = 'scenario file (YAML or JSON)'): Command {
+  return program
+    .command(name)
+    .description(description)
+    .argument('<scenario>', scenarioHelp)
+    .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+    .option('--seed <n>', 'override the scenario seed', integer)
+    .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
+    .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collectSet)
+    .option('-q, --quiet', 'no progress or summary on stderr');
+}
+
 const program = new Command();
 program
   .name('fleetsim')
@@ -50,17 +63,9 @@ program
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-program
-  .command('run')
-  .description('simulate a scenario and write its reports to --out')
-  .argument('<scenario>', 'scenario file (YAML or JSON)')
-  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
-  .option('--seed <n>', 'override the scenario seed', integer)
-  .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
+scenarioCommand('run', 'simulate a scenario and write its reports to --out')
   .option('--requests', 'also write requests.csv, one row per request')
   .option('--requests-sample <fraction>', 'write requests.csv for this fraction of requests (0-1], chosen by request id', fraction)
-  .option('-q, --quiet', 'no progress or summary on stderr')
-  .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collectSet)
   .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)
   .option('--workers <n>', 'threads for replications (default: cores)', positiveInteger)
   .action(async (file: string, flags: RunFlags & SweepFlags) => {
@@ -68,29 +73,17 @@ program
     await runReplications(file, flags);
   });
 
-program
-  .command('sweep')
-  .description("run the scenario's sweep: grid (and --set edits) x replications; writes sweep.csv (and summary_ci.csv)")
-  .argument('<scenario>', 'scenario file (YAML or JSON)')
-  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
-  .option('--set <path=value>', 'change a scenario value before validation (repeatable)', collectSet)
+scenarioCommand('sweep', "run the scenario's sweep: grid (and --set edits) x replications; writes sweep.csv (and summary_ci.csv)")
   .option('--replications <n>', 'seeds per point (default 1)', positiveInteger)
   .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', positiveInteger)
   .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
-  .option('--seed <n>', 'override the scenario seed', integer)
-  .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
-  .option('-q, --quiet', 'no summary on stderr')
   .action(sweepCommand);
 
-program
-  .command('plan')
-  .description("find each model's cheapest fleet meeting the plan: section's SLO targets, by simulation; writes plan.csv")
-  .argument('<scenario>', 'scenario file (YAML or JSON) with a plan: section')
-  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
-  .option('--set <path=value>', 'change a scenario value before validation (repeatable)', collectSet)
-  .option('--seed <n>', 'override the scenario seed', integer)
-  .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
-  .option('-q, --quiet', 'no summary on stderr')
+scenarioCommand(
+  'plan',
+  "find each model's cheapest fleet meeting the plan: section's SLO targets, by simulation; writes plan.csv",
+  'scenario file (YAML or JSON) with a plan: section',
+)
   .action(planCommand);
 
 program
