@@ -98,13 +98,12 @@ export class Fleet {
   private readonly step: Float64Array;
   /** Σ kvPhase over the batch: context held at step s is sumPhase + batch·s. */
   private readonly sumPhase: Float64Array;
-  private readonly kvBlockBase: Float64Array;
   /**
-   * KV blocks the batch holds at the replica's current step (Σ ceil((kvPhase + step) / B)), kept
-   * up to date at every batch change and step advance so admission and run planning read it in
-   * O(1) instead of summing the residue table.
+   * KV blocks the batch holds at step s are Σ ceil((kvPhase + s) / B), exactly kvBlockBase plus a
+   * sum over the residue table (kvBlocksAt, O(B)). Admission and run planning first ask an O(1)
+   * upper bound (kvBlocksBound) and sum the table only when the bound says the cache may be full.
    */
-  private readonly kvBlocks: Float64Array;
+  private readonly kvBlockBase: Float64Array;
   private readonly kvResidueBase: Int32Array;
   private readonly kvResidue: Int32Array;
   private readonly blockTokens: Int32Array;
@@ -196,7 +195,6 @@ export class Fleet {
     this.step = new Float64Array(R);
     this.sumPhase = new Float64Array(R);
     this.kvBlockBase = new Float64Array(R);
-    this.kvBlocks = new Float64Array(R);
     this.runStartS = new Float64Array(R);
     this.runSteps = new Float64Array(R);
     this.runCoeffs = new Float64Array(R * 5);
@@ -366,7 +364,11 @@ export class Fleet {
     const rq = this.requests;
     const transferred = this.sched[r] === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
     const need = this.blocksFor(r, rq.promptTokens[q] + rq.generated[q] + (transferred ? 0 : 1));
-    if (this.runBlocks[r] + need > this.kvCapacityBlocks[r]) return;
+    if (this.runBlocks[r] + need > this.kvCapacityBlocks[r]) {
+      // runBlocks may be the bound; the batch has not changed since the run started at step[r].
+      this.runBlocks[r] = this.kvBlocksAt(r, this.step[r]);
+      if (this.runBlocks[r] + need > this.kvCapacityBlocks[r]) return;
+    }
     const c = this.runCoeffView[r];
     const elapsedS = nowS - this.runStartS[r];
     const planned = this.runSteps[r];
@@ -395,24 +397,19 @@ export class Fleet {
     return total;
   }
 
+  /**
+   * An upper bound on kvBlocksAt(r, s) in O(1): Σ ceil(x_i / B) ≤ floor((Σ x_i + b·(B − 1)) / B),
+   * with Σ x_i = sumPhase + b·s the tokens held. Exact integers in doubles, so the bound is sound.
+   */
+  private kvBlocksBound(r: number, s: number): number {
+    const B = this.blockTokens[r];
+    const b = this.batch[r];
+    return Math.floor((this.sumPhase[r] + b * (s + B - 1)) / B);
+  }
+
   /** Blocks the batch opens going from step s to s + 1: requests whose tokens reach a multiple of B. */
   private kvOpening(r: number, s: number): number {
     return this.kvResidue[this.kvResidueBase[r] + openingResidue(s, this.blockTokens[r])];
-  }
-
-  /** Blocks the batch opens going from step s to s + n: every B steps each request opens one. */
-  private kvOpenedOver(r: number, s: number, n: number): number {
-    const B = this.blockTokens[r];
-    const cycles = Math.floor(n / B);
-    let opened = cycles * this.batch[r];
-    const rest = n - cycles * B;
-    const base = this.kvResidueBase[r];
-    let rho = openingResidue(s, B);
-    for (let j = 0; j < rest; j++) {
-      opened += this.kvResidue[base + rho];
-      rho = rho === 0 ? B - 1 : rho - 1;
-    }
-    return opened;
   }
 
   private kvAdd(r: number, phase: number, sign: number): void {
@@ -421,7 +418,6 @@ export class Fleet {
     this.kvBlockBase[r] += sign * a;
     this.kvResidue[this.kvResidueBase[r] + (phase - a * B)] += sign;
     this.sumPhase[r] += sign * phase;
-    this.kvBlocks[r] += sign * Math.ceil((phase + this.step[r]) / B);
   }
 
   /** Most decode steps from `s` the KV cache can hold before it needs more blocks than it has. */
@@ -521,7 +517,6 @@ export class Fleet {
     } else if (phase === MIXED) {
       let s = this.step[r];
       if (this.mixedDecoders[r] > 0) {
-        this.kvBlocks[r] += this.kvOpening(r, s);
         s += 1;
         this.step[r] = s;
         const hb = this.slotBase[r];
@@ -550,7 +545,6 @@ export class Fleet {
       }
     } else if (phase === DECODE) {
       const s = this.step[r] + this.runSteps[r];
-      this.kvBlocks[r] += this.kvOpenedOver(r, this.step[r], this.runSteps[r]);
       this.step[r] = s;
       const hb = this.slotBase[r];
       while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
@@ -585,7 +579,8 @@ export class Fleet {
       let tokens = 0;
       let sumSquares = 0;
       const s = this.step[r];
-      let blocksUsed = this.kvBlocks[r];
+      let blocksUsed = this.kvBlocksBound(r, s);
+      let blocksExact = false;
       const capacity = this.kvCapacityBlocks[r];
       while (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch) {
         const q = this.queueHead[r];
@@ -596,7 +591,13 @@ export class Fleet {
         const transferred = kind === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
         if (transferred && admitted > 0) break;
         const need = this.blocksFor(r, prefillTokens + (transferred ? 0 : 1));
-        if (blocksUsed + need > capacity) break;
+        if (blocksUsed + need > capacity) {
+          if (blocksExact) break;
+          // The bound says no; the exact count (which includes those just admitted) decides.
+          blocksUsed = this.kvBlocksAt(r, s);
+          blocksExact = true;
+          if (blocksUsed + need > capacity) break;
+        }
         // Static batching prefills its whole batch at once.
         if (admitted > 0 && kind !== SCHED_STATIC && tokens + prefillTokens > PREFILL_TOKEN_BUDGET) break;
         this.queueHead[r] = rq.next[q];
@@ -641,18 +642,27 @@ export class Fleet {
     const rq = this.requests;
     // Make room for the next step: preempt the latest admitted until the KV cache holds it.
     const s = this.step[r];
-    let blocks = this.kvBlocks[r];
-    while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > this.kvCapacityBlocks[r]) {
-      this.preemptLatest(r, nowS);
-      blocks = this.kvBlocks[r];
-    }
-    if (this.batch[r] === 0) {
-      this.startIteration(r, nowS);
-      return;
+    const capacity = this.kvCapacityBlocks[r];
+    // A step opens at most one block per request.
+    let blocks = this.kvBlocksBound(r, s);
+    if (blocks + this.batch[r] > capacity) {
+      blocks = this.kvBlocksAt(r, s);
+      while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
+        this.preemptLatest(r, nowS);
+        blocks = this.kvBlocksAt(r, s);
+      }
+      if (this.batch[r] === 0) {
+        this.startIteration(r, nowS);
+        return;
+      }
     }
     this.runBlocks[r] = blocks;
     const toFinish = rq.finishStep[this.heap[this.slotBase[r]]] - s;
-    const steps = this.stepMode ? 1 : this.kvStepsLeft(r, s, blocks, toFinish);
+    let steps = 1;
+    if (!this.stepMode) {
+      // Blocks never shrink as steps pass, so a cache that holds the run's last step holds them all.
+      steps = this.kvBlocksBound(r, s + toFinish) <= capacity ? toFinish : this.kvStepsLeft(r, s, this.kvBlocksAt(r, s), toFinish);
+    }
     const c = this.runCoeffView[r];
     const b = this.batch[r];
     d.perf.decodeLines(b, this.sumPhase[r] + b * s, c);
@@ -692,11 +702,11 @@ export class Fleet {
     const rq = this.requests;
     const capacity = this.kvCapacityBlocks[r];
     const s = this.step[r];
-    let blocks = this.kvBlocks[r];
+    let blocks = this.kvBlocksAt(r, s);
     // Room for the decoding requests' next token, as before a decode run.
     while (this.heapCount[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
       this.preemptLatest(r, nowS);
-      blocks = this.kvBlocks[r];
+      blocks = this.kvBlocksAt(r, s);
     }
     const decoders = this.heapCount[r];
     // At least one prompt token per iteration, so a prompt always progresses however large the batch.
