@@ -8,6 +8,9 @@
  *                                     collapsed is >= 10x faster than step in this same run
  *   --runs=N                          end-to-end repetitions (the median is reported; default 3, quick 1)
  *   --only=hold,e2e,compare           subsets
+ *   --against=DIR                     end-to-end runs alternate with those of the fleetsim checkout in
+ *                                     DIR (built: DIR/dist/bench/run.js), on this checkout's scenarios;
+ *                                     each bench gets a row per build and the ratio of their medians
  *
  * The hold model uses tinybench (many short iterations, median). End-to-end benches are single
  * long runs timed directly: one run is seconds long, so timer resolution and per-call overhead do
@@ -16,7 +19,7 @@
  * bench cannot help or hurt another.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +46,8 @@ interface Row {
   wall_s?: number;
   /** collapsed vs step */
   speedup?: number;
+  /** With --against: the other build's median wall time over ours (above 1: ours is faster). */
+  against_ratio?: number;
   identical?: boolean;
   note?: string;
 }
@@ -194,8 +199,9 @@ function childCompare(file: string, horizonS: number, repeats: number): CompareR
   };
 }
 
-function spawnChild<T>(args: string[]): T {
-  const stdout = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
+/** Runs a child of this bench script, or of the same script in another checkout (`--against`). */
+function spawnChild<T>(args: string[], script = fileURLToPath(import.meta.url)): T {
+  const stdout = execFileSync(process.execPath, [script, '--child', ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -211,11 +217,27 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function e2eRow(name: string, file: string, horizonS: number | undefined, runs: number): Row {
-  const reports: E2eReport[] = [];
+function e2eRows(name: string, file: string, horizonS: number | undefined, runs: number, against: string | null): Row[] {
+  const args = ['e2e', file, horizonS === undefined ? '-' : String(horizonS)];
+  const ours: E2eReport[] = [];
+  const theirs: E2eReport[] = [];
+  // Interleaved (ours, theirs, ours, ...), so that a change in the machine's load touches both builds alike.
   for (let i = 0; i < runs; i++) {
-    reports.push(spawnChild<E2eReport>(['e2e', file, horizonS === undefined ? '-' : String(horizonS)]));
+    ours.push(spawnChild<E2eReport>(args));
+    if (against !== null) theirs.push(spawnChild<E2eReport>(args, join(against, 'dist/bench/run.js')));
   }
+  const row = e2eRow(name, ours);
+  if (against === null) return [row];
+  const other = e2eRow(`${name}@against`, theirs);
+  const same = ours[0].requests === theirs[0].requests && ours[0].events === theirs[0].events;
+  row.against_ratio = Number((other.wall_s! / row.wall_s!).toFixed(3));
+  const counts = same ? '' : ' (request or event counts differ)';
+  row.note = `${row.note ? `${row.note}, ` : ''}${against} took ${row.against_ratio}x our median wall${counts}`;
+  return [row, other];
+}
+
+function e2eRow(name: string, reports: E2eReport[]): Row {
+  const runs = reports.length;
   const wallS = median(reports.map((r) => r.wallS));
   const cpuS = median(reports.map((r) => r.cpuS));
   return {
@@ -289,12 +311,18 @@ async function main(argv: string[]): Promise<number> {
   const ci = argv.includes('--ci');
   const runsArg = argv.find((a) => a.startsWith('--runs='));
   const onlyArg = argv.find((a) => a.startsWith('--only='));
+  const againstArg = argv.find((a) => a.startsWith('--against='));
+  const against = againstArg ? againstArg.slice('--against='.length) : null;
   const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
   const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare']);
   const known = new Set(['--json', '--quick', '--ci']);
-  const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg);
+  const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg && a !== againstArg);
   if (bad.length > 0 || !(Number.isInteger(runs) && runs > 0)) {
-    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare]   (unexpected: ${bad.join(' ')})`);
+    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
+    return 2;
+  }
+  if (against !== null && !existsSync(join(against, 'dist/bench/run.js'))) {
+    console.error(`bench --against: ${join(against, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`);
     return 2;
   }
   const scenario = (f: string) => join(scenarioDir, f);
@@ -326,11 +354,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (only.has('e2e')) {
     if (quick) {
-      rows.push(e2eRow('e2e/platform-1m@10m', scenario('platform-1m.yaml'), 600, runs));
-      rows.push(e2eRow('e2e/week-27m@6h', scenario('week-27m.yaml'), 6 * 3600, runs));
+      rows.push(...e2eRows('e2e/platform-1m@10m', scenario('platform-1m.yaml'), 600, runs, against));
+      rows.push(...e2eRows('e2e/week-27m@6h', scenario('week-27m.yaml'), 6 * 3600, runs, against));
     } else {
-      rows.push(e2eRow('e2e/platform-1m', scenario('platform-1m.yaml'), undefined, runs));
-      rows.push(e2eRow('e2e/week-27m', scenario('week-27m.yaml'), undefined, runs));
+      rows.push(...e2eRows('e2e/platform-1m', scenario('platform-1m.yaml'), undefined, runs, against));
+      rows.push(...e2eRows('e2e/week-27m', scenario('week-27m.yaml'), undefined, runs, against));
     }
   }
   if (only.has('compare')) {
