@@ -20,12 +20,8 @@ export class RequestTable {
   generated = new Int32Array(0);
   baseStep = new Float64Array(0);
   firstTokenS = new Float64Array(0);
-  deployment = new Int32Array(0);
-  replica = new Int32Array(0);
   /** 1 once the request has been moved to another model's deployment. */
   failedOver = new Uint8Array(0);
-  /** Model tier (0 = primary model, 1.. = fallbacks in order) the request is being served by. */
-  tier = new Int32Array(0);
   /** Replica step at which the last token will have been generated. */
   finishStep = new Float64Array(0);
   /** Admission order on its replica; the latest admitted is preempted first. */
@@ -80,12 +76,9 @@ export class RequestTable {
     this.generated = i32(this.generated);
     this.baseStep = f64(this.baseStep);
     this.firstTokenS = f64(this.firstTokenS);
-    this.deployment = i32(this.deployment);
-    this.replica = i32(this.replica);
     const fo = new Uint8Array(cap);
     fo.set(this.failedOver);
     this.failedOver = fo;
-    this.tier = i32(this.tier);
     this.finishStep = f64(this.finishStep);
     this.admitSeq = f64(this.admitSeq);
     this.next = i32(this.next);

@@ -312,9 +312,6 @@ export class Fleet {
       }
       const d = this.deploymentOf[best];
       if (k > 0) rq.failedOver[q] = 1;
-      rq.tier[q] = k;
-      rq.deployment[q] = d;
-      rq.replica[q] = best;
       this.recorder.interval.arrivals[d]++;
       this.enqueue(best, q, nowS, false);
       return;
@@ -800,7 +797,6 @@ export class Fleet {
       return;
     }
     rq.baseStep[q] = KV_TRANSFERRED;
-    rq.replica[q] = best;
     this.enqueue(best, q, nowS, false);
   }
 
