@@ -21,7 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenario, type Scenario } from '../src/scenario/load.js';
 import { simulate } from '../src/engine/simulate.js';
@@ -312,7 +312,8 @@ async function main(argv: string[]): Promise<number> {
   const runsArg = argv.find((a) => a.startsWith('--runs='));
   const onlyArg = argv.find((a) => a.startsWith('--only='));
   const againstArg = argv.find((a) => a.startsWith('--against='));
-  const against = againstArg ? againstArg.slice('--against='.length) : null;
+  const againstDir = againstArg ? againstArg.slice('--against='.length) : null;
+  const against = againstDir ? resolve(againstDir) : null;
   const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
   const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare']);
   const known = new Set(['--json', '--quick', '--ci']);
@@ -321,9 +322,19 @@ async function main(argv: string[]): Promise<number> {
     console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
     return 2;
   }
-  if (against !== null && !existsSync(join(against, 'dist/bench/run.js'))) {
-    console.error(`bench --against: ${join(against, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`);
-    return 2;
+  if (againstDir !== null) {
+    const problem =
+      againstDir === ''
+        ? 'needs a directory: --against=DIR'
+        : !only.has('e2e') || ci
+          ? 'compares end-to-end runs only: use it with e2e in --only, and without --ci'
+          : !existsSync(join(against!, 'dist/bench/run.js'))
+            ? `${join(against!, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`
+            : null;
+    if (problem !== null) {
+      console.error(`bench --against: ${problem}`);
+      return 2;
+    }
   }
   const scenario = (f: string) => join(scenarioDir, f);
 
