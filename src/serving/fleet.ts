@@ -660,6 +660,9 @@ export class Fleet {
       // Blocks never shrink as steps pass, so a cache that holds the run's last step holds them all.
       steps = this.kvBlocksBound(r, s + toFinish) <= capacity ? toFinish : this.kvStepsLeft(r, s, this.kvBlocksAt(r, s), toFinish);
     }
+    // A run of no steps would end where it starts and be planned again, forever: only a bug in the
+    // KV accounting above could cause it, so fail loudly rather than hang.
+    if (!(steps >= 1)) throw new Error(`internal: replica ${r} planned a decode run of ${steps} steps at ${nowS} s`);
     const c = this.runCoeffView[r];
     const b = this.batch[r];
     d.perf.decodeLines(b, this.sumPhase[r] + b * s, c);
