@@ -322,19 +322,17 @@ async function main(argv: string[]): Promise<number> {
     console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
     return 2;
   }
-  if (againstDir !== null) {
-    const problem =
-      againstDir === ''
-        ? 'needs a directory: --against=DIR'
-        : !only.has('e2e') || ci
-          ? 'compares end-to-end runs only: use it with e2e in --only, and without --ci'
-          : !existsSync(join(against!, 'dist/bench/run.js'))
-            ? `${join(against!, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`
-            : null;
-    if (problem !== null) {
-      console.error(`bench --against: ${problem}`);
-      return 2;
-    }
+  const againstProblem = (): string | null => {
+    if (againstDir === null) return null;
+    if (against === null) return 'needs a directory: --against=DIR';
+    if (!only.has('e2e') || ci) return 'compares end-to-end runs only: use it with e2e in --only, and without --ci';
+    const script = join(against, 'dist/bench/run.js');
+    return existsSync(script) ? null : `${script} not found (build that checkout first: npx tsc -p tsconfig.build.json)`;
+  };
+  const problem = againstProblem();
+  if (problem !== null) {
+    console.error(`bench --against: ${problem}`);
+    return 2;
   }
   const scenario = (f: string) => join(scenarioDir, f);
 
