@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { DTYPE_BYTES, RooflinePerf, decodeRunS, decodeStepsWithin, peakFlops } from '../src/perf/roofline.js';
+import { DTYPE_BYTES, RooflinePerf, decodeRunS, decodeStepsWithin, firstBoundaryAtOrAfter, peakFlops } from '../src/perf/roofline.js';
 import type { Dtype } from '../src/scenario/schema.js';
 import { mulberry32 } from './helpers/random.js';
 
@@ -167,6 +167,51 @@ describe('closed-form decode runs', () => {
       if (m < n) expect(decodeRunS(c, m + 1)).toBeGreaterThan(elapsed);
     }
   });
+
+  it('firstBoundaryAtOrAfter is the first step end at or after the elapsed time, and returns that end exactly', () => {
+    // What an arrival mid-run waits for. Its walk starts from a quadratic estimate, so the cases
+    // that matter are where the estimate is off: lines that cross, and elapsed times sitting on,
+    // or one ulp either side of, a step end.
+    const c = new Float64Array(5);
+    const runS = new Float64Array(1);
+    const rnd = mulberry32(11);
+    const onEdge = [0, 0, 0];
+    for (let i = 0; i < 20000; i++) {
+      c[0] = rnd() * 0.05;
+      c[1] = rnd() < 0.1 ? 0 : rnd() * 1e-4;
+      c[2] = rnd() < 0.05 ? c[0] : rnd() * 0.05;
+      c[3] = rnd() < 0.1 ? c[1] : rnd() * 1e-4;
+      c[4] = rnd() < 0.2 ? 0 : rnd() * 1e-3;
+      const maxSteps = 1 + Math.floor(rnd() * 2000);
+      const k = Math.floor(rnd() * (maxSteps + 1));
+      const end = decodeRunS(c, k);
+      const pick = Math.floor(rnd() * 4);
+      const elapsed = pick === 3 ? rnd() * decodeRunS(c, maxSteps) : [end, nextDown(end), nextUp(end)][pick];
+      if (pick < 3) onEdge[pick]++;
+      const n = firstBoundaryAtOrAfter(c, elapsed, maxSteps, runS);
+      // The definition: the smallest n <= maxSteps with decodeRunS(c, n) >= elapsed, else maxSteps.
+      let expected = 0;
+      while (expected < maxSteps && decodeRunS(c, expected) < elapsed) expected++;
+      expect(n).toBe(expected);
+      if (!Number.isNaN(runS[0])) expect(runS[0]).toBe(decodeRunS(c, n));
+    }
+    expect(Math.min(...onEdge)).toBeGreaterThan(1000);
+  });
+
+  // The adjacent doubles of a non-negative x, by stepping its bit pattern.
+  const bits = new Float64Array(1);
+  const word = new BigUint64Array(bits.buffer);
+  function nextUp(x: number): number {
+    bits[0] = x;
+    word[0] += 1n;
+    return bits[0];
+  }
+  function nextDown(x: number): number {
+    if (x <= 0) return x;
+    bits[0] = x;
+    word[0] -= 1n;
+    return bits[0];
+  }
 
   function llama70(b: number, ctx: number, c: Float64Array): void {
     perf('llama-2-70b', 'h100-sxm', 2, 'fp8').decodeLines(b, ctx, c);

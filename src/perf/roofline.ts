@@ -279,3 +279,52 @@ export function decodeStepsWithin(c: Float64Array, elapsedS: number, maxSteps: n
   }
   return lo;
 }
+
+/**
+ * Smallest n <= maxSteps whose first n steps of a run end at or after `elapsedS`: the boundary an
+ * arrival mid-run waits for. Equal to stepping `decodeStepsWithin` up by one when it falls short,
+ * but this runs once per arrival, so it starts from the root of the quadratic the step line on top
+ * at the run's start gives (the run's time when the lines do not cross), which is exact up to
+ * rounding, and walks, checking with decodeRunS itself; the binary search is the fallback for the
+ * rare long walk. The answer's decodeRunS goes to runS[0] (NaN when the fallback found the answer),
+ * so the caller need not compute it again.
+ */
+export function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSteps: number, runS: Float64Array): number {
+  runS[0] = NaN;
+  const cA = c[0], cB = c[1], mA = c[2], mB = c[3];
+  const computeFirst = cA > mA || (cA === mA && cB >= mB);
+  const a = (computeFirst ? cA : mA) + c[4];
+  const b = computeFirst ? cB : mB;
+  if (a > 0 && b >= 0) {
+    // a·n + b·n(n − 1)/2 = elapsed, in the form without cancellation.
+    const p = a - b / 2;
+    let n = Math.ceil((2 * elapsedS) / (p + Math.sqrt(p * p + 2 * b * elapsedS)));
+    if (!(n >= 0)) n = 0;
+    else if (n > maxSteps) n = maxSteps;
+    let t = decodeRunS(c, n);
+    for (let i = 0; i < 8; i++) {
+      if (n < maxSteps && t < elapsedS) {
+        n++;
+        t = decodeRunS(c, n);
+        continue;
+      }
+      // t less step n − 1 is decodeRunS(c, n − 1) to within a few ulps of t (every term is
+      // positive): when it falls well short of elapsed, so does the exact value, which is then
+      // not computed.
+      const cS = cA + cB * (n - 1);
+      const mS = mA + mB * (n - 1);
+      if (n > 0 && t - (cS > mS ? cS : mS) - c[4] >= elapsedS - 1e-9 * t) {
+        const before = decodeRunS(c, n - 1);
+        if (before >= elapsedS) {
+          n--;
+          t = before;
+          continue;
+        }
+      }
+      runS[0] = t;
+      return n;
+    }
+  }
+  const m = decodeStepsWithin(c, elapsedS, maxSteps);
+  return m < maxSteps && decodeRunS(c, m) < elapsedS ? m + 1 : m;
+}

@@ -16,7 +16,7 @@
 import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, RequestTable } from '../engine/requests.js';
 import type { EventQueue } from '../engine/event-queue.js';
-import { decodeRunS, decodeStepsWithin } from '../perf/roofline.js';
+import { decodeRunS, decodeStepsWithin, firstBoundaryAtOrAfter } from '../perf/roofline.js';
 import {
   FATE_COMPLETED,
   FATE_FAILED_OVER,
@@ -25,31 +25,6 @@ import {
   FATE_TIMED_OUT,
   type Recorder,
 } from '../metrics/recorder.js';
-
-/**
- * Smallest n <= maxSteps whose first n steps of a run end at or after `elapsedS`: the boundary an
- * arrival mid-run waits for. Equal to stepping `decodeStepsWithin` up by one when it falls short,
- * but this runs once per arrival, so it starts from the estimate elapsed / (first step), which is
- * within a step or two because a run's steps grow slowly, and walks; the binary search is the
- * fallback for the rare long walk.
- */
-function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSteps: number): number {
-  const firstS = decodeRunS(c, 1);
-  if (firstS > 0) {
-    // Steps never get shorter, so this is an upper bound on the answer; pull it in by the
-    // average step time up to it (secant through the origin), then walk.
-    let n = Math.min(maxSteps, Math.ceil(elapsedS / firstS));
-    const t = decodeRunS(c, n);
-    if (t > elapsedS) n = Math.max(0, Math.min(n, Math.floor((n * elapsedS) / t)));
-    for (let i = 0; i < 8; i++) {
-      if (n < maxSteps && decodeRunS(c, n) < elapsedS) n++;
-      else if (n > 0 && decodeRunS(c, n - 1) >= elapsedS) n--;
-      else return n;
-    }
-  }
-  const m = decodeStepsWithin(c, elapsedS, maxSteps);
-  return m < maxSteps && decodeRunS(c, m) < elapsedS ? m + 1 : m;
-}
 
 /**
  * The residue class (token count mod B) of the requests that open a new block going from step s to
@@ -113,6 +88,8 @@ export class Fleet {
   private readonly runCoeffs: Float64Array;
   /** Per replica, its 5 coefficients in runCoeffs as a view made once (subarray per event would allocate). */
   private readonly runCoeffView: Float64Array[];
+  /** Scratch for {@link firstBoundaryAtOrAfter}'s second result, the time of the boundary it found. */
+  private readonly boundaryRunS = new Float64Array(1);
   /** KV blocks held at the start of the current decode run (the batch cannot change during a run). */
   private readonly runBlocks: Float64Array;
   /** Largest prompt + output a replica's whole KV cache can hold. */
@@ -371,10 +348,13 @@ export class Fleet {
     const planned = this.runSteps[r];
     // An arrival at the very instant the run started (a hand-off in the same event) still waits
     // for the step in flight, as it does in step mode: the earliest boundary is after one step.
-    const m = Math.max(1, firstBoundaryAtOrAfter(c, elapsedS, planned));
+    const n = firstBoundaryAtOrAfter(c, elapsedS, planned, this.boundaryRunS);
+    const m = Math.max(1, n);
     if (m >= planned) return;
     this.runSteps[r] = m;
-    this.queue.schedule(this.replicaEntityBase + r, this.runStartS[r] + decodeRunS(c, m));
+    const known = this.boundaryRunS[0];
+    const runS = m === n && !Number.isNaN(known) ? known : decodeRunS(c, m);
+    this.queue.schedule(this.replicaEntityBase + r, this.runStartS[r] + runS);
   }
 
   private blocksFor(r: number, tokens: number): number {
