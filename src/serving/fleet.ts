@@ -90,7 +90,10 @@ export class Fleet {
   private readonly runCoeffView: Float64Array[];
   /** Scratch for {@link firstBoundaryAtOrAfter}'s second result, the time of the boundary it found. */
   private readonly boundaryRunS = new Float64Array(1);
-  /** KV blocks held at the start of the current decode run (the batch cannot change during a run). */
+  /**
+   * KV blocks held at the start of the current decode run, or the upper bound on them that planned it
+   * (interruptRun makes it exact when the bound would refuse). The batch cannot change during a run.
+   */
   private readonly runBlocks: Float64Array;
   /** Largest prompt + output a replica's whole KV cache can hold. */
   private readonly maxTokens: Float64Array;
