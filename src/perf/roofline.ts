@@ -249,15 +249,28 @@ function sumLine(a: number, b: number, k0: number, k1: number): number {
 }
 
 /**
+ * Whether the compute line of a run is on top at step 0 (on a tie, the steeper one, which is on top
+ * from then on). That line stays on top until the crossing point, if the run reaches it.
+ */
+function computeOnTop(c: Float64Array): boolean {
+  return c[0] > c[2] || (c[0] === c[2] && c[1] >= c[3]);
+}
+
+/** Time of step k of a run with coefficients `c`: the term {@link decodeRunS} sums. */
+function decodeStepAtS(c: Float64Array, k: number): number {
+  const compute = c[0] + c[1] * k;
+  const memory = c[2] + c[3] * k;
+  return (compute > memory ? compute : memory) + c[4];
+}
+
+/**
  * Total time of the first n steps of a run with coefficients `c` from {@link RooflinePerf.decodeLines}.
  * The two lines cross at most once, so the sum splits into at most two arithmetic series.
  */
 export function decodeRunS(c: Float64Array, n: number): number {
   if (n <= 0) return 0;
   const cA = c[0], cB = c[1], mA = c[2], mB = c[3];
-  // The line on top at k = 0 (on a tie, the steeper one, which is on top from then on) stays on
-  // top until the crossing point, if that falls inside the run.
-  const computeFirst = cA > mA || (cA === mA && cB >= mB);
+  const computeFirst = computeOnTop(c);
   const slopeDiff = cB - mB;
   const cross = slopeDiff === 0 ? Infinity : (mA - cA) / slopeDiff;
   const split = cross > 0 && cross < n ? Math.ceil(cross) : n;
@@ -291,10 +304,9 @@ export function decodeStepsWithin(c: Float64Array, elapsedS: number, maxSteps: n
  */
 export function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSteps: number, runS: Float64Array): number {
   runS[0] = NaN;
-  const cA = c[0], cB = c[1], mA = c[2], mB = c[3];
-  const computeFirst = cA > mA || (cA === mA && cB >= mB);
-  const a = (computeFirst ? cA : mA) + c[4];
-  const b = computeFirst ? cB : mB;
+  const computeFirst = computeOnTop(c);
+  const a = (computeFirst ? c[0] : c[2]) + c[4];
+  const b = computeFirst ? c[1] : c[3];
   if (a > 0 && b >= 0) {
     // a·n + b·n(n − 1)/2 = elapsed, in the form without cancellation.
     const p = a - b / 2;
@@ -311,9 +323,7 @@ export function firstBoundaryAtOrAfter(c: Float64Array, elapsedS: number, maxSte
       // t less step n − 1 is decodeRunS(c, n − 1) to within a few ulps of t (every term is
       // positive): when it falls well short of elapsed, so does the exact value, which is then
       // not computed.
-      const cS = cA + cB * (n - 1);
-      const mS = mA + mB * (n - 1);
-      if (n > 0 && t - (cS > mS ? cS : mS) - c[4] >= elapsedS - 1e-9 * t) {
+      if (n > 0 && t - decodeStepAtS(c, n - 1) >= elapsedS - 1e-9 * t) {
         const before = decodeRunS(c, n - 1);
         if (before >= elapsedS) {
           n--;
