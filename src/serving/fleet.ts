@@ -625,7 +625,9 @@ export class Fleet {
     const capacity = this.kvCapacityBlocks[r];
     // A step opens at most one block per request.
     let blocks = this.kvBlocksBound(r, s);
-    if (blocks + this.batch[r] > capacity) {
+    // When the bound leaves room, blocks stays the bound; otherwise it is the exact count from here on.
+    const bounded = blocks + this.batch[r] <= capacity;
+    if (!bounded) {
       blocks = this.kvBlocksAt(r, s);
       while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
         this.preemptLatest(r, nowS);
@@ -641,7 +643,8 @@ export class Fleet {
     let steps = 1;
     if (!this.stepMode) {
       // Blocks never shrink as steps pass, so a cache that holds the run's last step holds them all.
-      steps = this.kvBlocksBound(r, s + toFinish) <= capacity ? toFinish : this.kvStepsLeft(r, s, this.kvBlocksAt(r, s), toFinish);
+      if (this.kvBlocksBound(r, s + toFinish) <= capacity) steps = toFinish;
+      else steps = this.kvStepsLeft(r, s, bounded ? this.kvBlocksAt(r, s) : blocks, toFinish);
     }
     // A run of no steps would end where it starts and be planned again, forever: only a bug in the
     // KV accounting above could cause it, so fail loudly rather than hang.
