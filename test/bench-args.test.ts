@@ -1,0 +1,39 @@
+/**
+ * bench/run.js --against=DIR compares end-to-end runs with another built checkout. Arguments it
+ * cannot honour are refused before any benchmark runs: one line naming the problem, exit code 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from './helpers/cli.js';
+
+const BENCH = join(ROOT, 'dist', 'bench', 'run.js');
+
+function bench(args: string[]) {
+  const r = spawnSync(process.execPath, [BENCH, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.trim() };
+}
+
+describe('bench --against', () => {
+  it('refuses an empty directory', () => {
+    const r = bench(['--against=']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('bench --against: needs a directory: --against=DIR');
+  });
+
+  it('refuses runs without end-to-end benches, and --ci', () => {
+    for (const args of [['--against=.', '--only=hold'], ['--against=.', '--ci']]) {
+      const r = bench(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^bench --against: compares end-to-end runs only/);
+    }
+  });
+
+  it('refuses a directory without a built bench, naming the file it looked for', () => {
+    const dir = tempDir();
+    const r = bench([`--against=${dir}`, '--only=e2e']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`bench --against: ${join(dir, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`);
+    expect(r.stdout).toBe('');
+  });
+});
