@@ -74,6 +74,30 @@ describe('routing, queues and outages', () => {
     expect(lost.length).toBeGreaterThan(0);
     for (const r of lost) expect(r.deployment).toBe('C');
   });
+
+  // Least-outstanding routing rules whole deployments in or out before it compares replicas, so
+  // two deployments of one model with adjacent replica ids must still be judged each on its own.
+  it('least-outstanding judges adjacent deployments of one model separately: outages, KV size, queue limits', () => {
+    const { requests } = run(
+      base(
+        `  - { name: small, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.21, max_queue: 1 }
+  - { name: down, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, dtype: fp8 }
+  - { name: big, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, dtype: fp8 }`,
+        `  - { name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poisson, rate: 8/s },
+      prompt_tokens: { dist: uniform, min: 100, max: 20000 }, output_tokens: { dist: constant, value: 100 } }`,
+        'incidents:\n  - { at: 2m, duration: 6m, deployment: down }',
+      ),
+    );
+    const startS = (r: Row) => Number(r.arrival_s);
+    // KV of 21% of 80 GB less 16 GB of bf16 weights holds under 10k tokens: long prompts never go there.
+    const onSmall = requests.filter((r) => r.deployment === 'small');
+    expect(onSmall.length).toBeGreaterThan(0);
+    for (const r of onSmall) expect(Number(r.prompt_tokens)).toBeLessThan(10_000);
+    // Nothing that arrives while a deployment is down ends there.
+    expect(requests.filter((r) => r.deployment === 'down' && startS(r) > 120 && startS(r) < 480)).toEqual([]);
+    expect(requests.filter((r) => r.deployment === 'down' && startS(r) > 480).length).toBeGreaterThan(0);
+    expect(requests.filter((r) => r.deployment === 'big' && Number(r.prompt_tokens) > 10_000).length).toBeGreaterThan(0);
+  });
 });
 
 describe('billing', () => {

@@ -107,6 +107,12 @@ export class Fleet {
   private readonly downDepth: Int32Array;
   /** Per workload, per model tier: the replicas serving that tier's model. */
   private readonly tierReplicas: Int32Array[][];
+  /**
+   * The same replicas as runs of consecutive ids within one deployment: [first, end) pairs in
+   * ascending id order. Least-outstanding routing scans these, so a deployment that is
+   * down or too small is skipped whole and the scan reads the load arrays in order.
+   */
+  private readonly tierRuns: Int32Array[][];
   private readonly tierFirstDeployment: number[][];
   private readonly rrCursor: Int32Array[];
   private readonly leastOutstanding: boolean;
@@ -200,6 +206,7 @@ export class Fleet {
       return Int32Array.from(ids);
     };
     this.tierReplicas = scenario.workloads.map((w) => [w.model, ...w.fallback].map(replicasOfModel));
+    this.tierRuns = this.tierReplicas.map((tiers) => tiers.map((ids) => this.runsOf(ids)));
     this.tierFirstDeployment = scenario.workloads.map((w) =>
       [w.model, ...w.fallback].map((m) => deps.findIndex((d) => d.model.id === m)),
     );
@@ -209,6 +216,18 @@ export class Fleet {
     this.failoverOnOverload = scenario.routing.failover === 'on-outage-or-overload';
     this.workloadSlo = scenario.workloads.map((w) => w.slo);
     this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
+  }
+
+  /** Splits ascending replica ids into [first, end) runs of consecutive ids within one deployment. */
+  private runsOf(ids: Int32Array): Int32Array {
+    const runs: number[] = [];
+    for (let i = 0; i < ids.length; ) {
+      let j = i + 1;
+      while (j < ids.length && ids[j] === ids[j - 1] + 1 && this.deploymentOf[ids[j]] === this.deploymentOf[ids[i]]) j++;
+      runs.push(ids[i], ids[j - 1] + 1);
+      i = j;
+    }
+    return Int32Array.from(runs);
   }
 
   private arrivalCount = 0;
@@ -251,21 +270,28 @@ export class Fleet {
       let full = NONE;
       const n = candidates.length;
       if (this.leastOutstanding) {
-        // The first replica with the fewest outstanding requests; this scan is per arrival, so
-        // it reads locals and tests the cheap comparison first.
+        // The first replica with the fewest outstanding requests. This scan runs per arrival: whole
+        // deployments are ruled in or out first (outages, KV size and queue limits are per
+        // deployment), then the loop reads the two load arrays in id order.
         const batch = this.batch;
+        const runs = this.tierRuns[w][k];
         let bestLoad = Infinity;
-        for (let j = 0; j < n; j++) {
-          const r = candidates[j];
-          const load = queueLen[r] + batch[r];
-          if (load < bestLoad && up[r] !== 0 && needTokens <= maxTokens[r]) {
-            if (queueLen[r] >= queueLimit[r]) {
-              full = r;
-              continue;
+        scan: for (let i = 0; i < runs.length; i += 2) {
+          const first = runs[i];
+          if (up[first] === 0 || needTokens > maxTokens[first]) continue;
+          const limit = queueLimit[first];
+          const end = runs[i + 1];
+          for (let r = first; r < end; r++) {
+            const load = queueLen[r] + batch[r];
+            if (load < bestLoad) {
+              if (queueLen[r] >= limit) {
+                full = r;
+                continue;
+              }
+              bestLoad = load;
+              best = r;
+              if (load === 0) break scan;
             }
-            bestLoad = load;
-            best = r;
-            if (load === 0) break;
           }
         }
       } else {
