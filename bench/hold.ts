@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { EventQueue } from '../src/engine/event-queue.js';
-import { BinaryEventQueue, OctonaryEventQueue } from './queue-variants.js';
+import { BinaryEventQueue, OctonaryEventQueue, QuaternaryEventQueue } from './queue-variants.js';
 
 /** One benchmark figure: `ops_per_s` counts pop + reschedule pairs. */
 export interface HoldResult {
@@ -67,7 +67,7 @@ function hold2(q: BinaryEventQueue, exp: Float64Array, c: Cursor): void {
   c.r = r;
 }
 
-function hold4(q: EventQueue, exp: Float64Array, c: Cursor): void {
+function hold4(q: QuaternaryEventQueue, exp: Float64Array, c: Cursor): void {
   let r = c.r;
   for (let k = 0; k < OPS_PER_ITERATION; k++) {
     const t = q.peekTime();
@@ -78,6 +78,16 @@ function hold4(q: EventQueue, exp: Float64Array, c: Cursor): void {
 }
 
 function hold8(q: OctonaryEventQueue, exp: Float64Array, c: Cursor): void {
+  let r = c.r;
+  for (let k = 0; k < OPS_PER_ITERATION; k++) {
+    const t = q.peekTime();
+    q.schedule(q.pop(), t + exp[r]);
+    r = (r + 1) & EXP_MASK;
+  }
+  c.r = r;
+}
+
+function holdTree(q: EventQueue, exp: Float64Array, c: Cursor): void {
   let r = c.r;
   for (let k = 0; k < OPS_PER_ITERATION; k++) {
     const t = q.peekTime();
@@ -107,17 +117,21 @@ export async function holdBench(opts: HoldBenchOptions): Promise<HoldResult[]> {
   const bench = new Bench({ time: opts.timeMs, warmupTime: Math.min(250, opts.timeMs), iterations: 16 });
   for (const n of opts.sizes) {
     const q2 = new BinaryEventQueue(n);
-    const q4 = new EventQueue(n);
+    const q4 = new QuaternaryEventQueue(n);
     const q8 = new OctonaryEventQueue(n);
+    const qt = new EventQueue(n);
     const c2 = { r: 0 };
     const c4 = { r: 0 };
     const c8 = { r: 0 };
+    const ct = { r: 0 };
     fill(q2, n, exp, c2);
     fill(q4, n, exp, c4);
     fill(q8, n, exp, c8);
+    fill(qt, n, exp, ct);
     bench.add(`hold/2ary/N=${n}`, () => hold2(q2, exp, c2));
     bench.add(`hold/4ary/N=${n}`, () => hold4(q4, exp, c4));
     bench.add(`hold/8ary/N=${n}`, () => hold8(q8, exp, c8));
+    bench.add(`hold/tree/N=${n}`, () => holdTree(qt, exp, ct));
   }
   await bench.run();
   const out: HoldResult[] = [];

@@ -1,13 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { EventQueue } from '../src/engine/event-queue.js';
-import { BinaryEventQueue, OctonaryEventQueue } from '../bench/queue-variants.js';
+import { BinaryEventQueue, OctonaryEventQueue, QuaternaryEventQueue } from '../bench/queue-variants.js';
 import { mulberry32 as rng } from './helpers/random.js';
 
 // Private fields make the classes nominal in TS; the tests only need the public surface.
 type Queue = Pick<EventQueue, 'schedule' | 'cancel' | 'has' | 'size' | 'peekTime' | 'peekEntity' | 'pop'>;
 const VARIANTS: Array<[string, new (capacity: number) => Queue]> = [
-  ['EventQueue (4-ary)', EventQueue],
+  ['EventQueue (tournament tree)', EventQueue],
   ['BinaryEventQueue', BinaryEventQueue],
+  ['QuaternaryEventQueue', QuaternaryEventQueue],
   ['OctonaryEventQueue', OctonaryEventQueue],
 ];
 
@@ -78,6 +79,12 @@ function randomRun(make: (capacity: number) => Queue, seed: number, check: boole
       if (e >= 0) {
         now = expectTime;
         popped.push(e);
+        // As in the simulator, the popped entity often schedules its next event straight away.
+        if (rand() < 0.5) {
+          const dt = rand() * 4;
+          q.schedule(e, now + dt);
+          ref.schedule(e, now + dt);
+        }
       }
     }
     if (check) {
@@ -151,6 +158,33 @@ describe.each(VARIANTS)('%s', (_name, Variant) => {
     expect([q.pop(), q.pop(), q.pop()]).toEqual([0, 2, -1]);
   });
 
+  it('after a pop, reschedules that entity, schedules or cancels another, and reports it not pending', () => {
+    const q = new Variant(5);
+    q.schedule(0, 1);
+    q.schedule(1, 2);
+    q.schedule(2, 3);
+    expect(q.pop()).toBe(0);
+    expect(q.has(0)).toBe(false);
+    expect(q.size).toBe(2);
+    q.schedule(0, 2.5);
+    expect(q.pop()).toBe(1);
+    q.schedule(3, 0.5);
+    expect(q.peekEntity()).toBe(3);
+    expect(q.pop()).toBe(3);
+    q.cancel(3);
+    q.cancel(2);
+    expect(q.size).toBe(1);
+    expect([q.pop(), q.pop()]).toEqual([0, -1]);
+  });
+
+  it('works with a single entity', () => {
+    const q = new Variant(1);
+    q.schedule(0, 3);
+    q.schedule(0, 2);
+    expect(q.peekTime()).toBe(2);
+    expect([q.pop(), q.pop()]).toEqual([0, -1]);
+  });
+
   it('returns -1 from pop and peekEntity when empty', () => {
     const q = new Variant(2);
     expect(q.pop()).toBe(-1);
@@ -181,7 +215,7 @@ describe.each(VARIANTS)('%s', (_name, Variant) => {
 });
 
 describe('event queue variants', () => {
-  it('pop in exactly the same order whatever the arity', () => {
+  it('pop in exactly the same order whatever the structure', () => {
     const orders = VARIANTS.map(([, Variant]) => randomRun((c) => new Variant(c), 42, false));
     for (const order of orders.slice(1)) expect(order).toEqual(orders[0]);
   });

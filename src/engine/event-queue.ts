@@ -1,61 +1,75 @@
 /**
  * Indexed priority queue of pending simulation events, keyed by entity id.
  *
- * Every entity (arrival stream, replica, timer) has at most one pending event, so the queue is
- * indexed by entity: rescheduling moves the existing event instead of leaving a stale one to be
- * skipped on pop, and memory is fixed at construction (no allocation per operation).
+ * Every entity (replica, report timer, incident edge) has at most one pending event, so the
+ * queue is indexed by entity: rescheduling moves the existing event instead of leaving a stale
+ * one to be skipped on pop, and memory is fixed at construction (no allocation per operation).
  *
  * Order is (time, seq), where seq is a global counter taken on every schedule(). Events at equal
  * times therefore run in the order they were scheduled, and the pop order is a pure function of
- * the call sequence: it does not depend on heap arity or layout (every variant below pops
- * identically; the tests check this). The binary and 8-ary variants live in bench/queue-variants.ts
- * as the benchmark's comparators.
+ * the call sequence: it does not depend on the data structure (the d-ary heaps in
+ * bench/queue-variants.ts pop identically; the tests check this).
  *
- * Layout follows mourner/flatqueue: keys live in typed arrays in heap order, sifts move a hole
- * and write the moving element once, and nothing allocates after construction.
+ * The structure is a tournament (winner) tree: one leaf per entity, each inner node holding the
+ * entity that wins (is earliest) in its subtree. Changing an entity's event replays the matches on
+ * its leaf's path to the root, one comparison per level with the sibling's winner: no choosing
+ * among children, no heap positions to keep. And pop is lazy: it leaves the popped leaf in place,
+ * and the next operation clears it only if that is not a reschedule of the same entity. The
+ * simulator pops a replica's event and the replica almost always schedules its next one, so a pop
+ * plus reschedule costs one replay instead of a heap's sift-down plus sift-up.
  *
- * Arity was chosen by measurement: bench/hold.ts (hold model: pop the minimum, reschedule it at
- * time + Exp(1), queue size fixed at N). Median of 3 runs of `node dist/bench/hold-main.js`,
- * Node 20.20, 2 cores of an AMD EPYC (Zen 5) VM shared with other work, so expect +-10% noise;
- * millions of pop+reschedule ops/s:
+ * Chosen by measurement against indexed 2-, 4- and 8-ary heaps (the 4-ary heap was the queue
+ * before). Hold model (bench/hold.ts: pop the minimum, reschedule it at time + Exp(1), N fixed),
+ * `node dist/bench/hold-main.js`, Node 20.20, 2-vCPU AMD EPYC VM, one sitting; millions of
+ * pop + reschedule operations per second:
  *
- *                    N=64   N=4096   N=262144
- *   binary          14.7     8.08      3.47
- *   4-ary           15.5     8.25      3.59    <- EventQueue (won N=4096 in 2 of 3 runs)
- *   8-ary           14.8     7.57      3.29
- *   C++ 4-ary -O2   23.8    11.35      6.31    (bench/cpp/hold.cpp; TS is 1.4x slower at 4096)
+ *                       N=64   N=4096   N=262144
+ *   binary heap          10.6     5.83      2.81
+ *   4-ary heap           12.0     6.29      3.38    (the queue before)
+ *   8-ary heap            8.9     5.84      3.39
+ *   tournament tree      14.3     7.35      4.04    <- EventQueue
+ *   C++ 4-ary heap -O2   19.5     9.60      5.35    (bench/cpp/hold.cpp; 1.31x the tree at 4096)
  *
- * Also tried at N=4096 and dropped: time/seq interleaved in one Float64Array (8-15% slower: the
- * extra index arithmetic costs more than the locality gains), an unrolled tournament over the 4
- * children (~8% slower), and Floyd's bottom-up pop (no gain beyond noise). The entity-range and
- * NaN checks in schedule() cost nothing measurable, so they stay.
+ * End to end (median of 7 interleaved pairs against the 4-ary heap): platform-1m 2.3% faster, the
+ * first day of week-27m 1.7% faster, outputs byte-identical. Also tried with the heaps: time/seq
+ * interleaved in one Float64Array (8-15% slower), an unrolled tournament over a 4-ary node's
+ * children (~8% slower), Floyd's bottom-up pop (no gain beyond noise).
  */
 
 /**
- * The simulator's event queue: a 4-ary indexed heap, the arity that won the hold benchmark at
- * N=4096 (see the numbers above).
+ * The simulator's event queue: a tournament tree over a fixed set of entities (see above).
  */
 export class EventQueue {
-  /** Event time at each heap slot; heap order, so siblings compared in sift-down share a cache line. */
-  private readonly ht: Float64Array;
-  /** Tie-break sequence number at each heap slot (Float64: exact past 2^32, up to 2^53). */
-  private readonly hs: Float64Array;
-  /** Entity id at each heap slot. */
-  private readonly he: Int32Array;
-  /** Heap slot of each entity, or -1 when it has no pending event. */
-  private readonly pos: Int32Array;
+  /** Leaves: the entity capacity rounded up to a power of two (padding leaves are never pending). */
+  private readonly leaves: number;
+  private readonly capacity: number;
+  /** Event time and tie-break sequence number per entity; Infinity when none is pending. */
+  private readonly time: Float64Array;
+  private readonly seqOf: Float64Array;
+  /** 1 while the entity has a pending event. */
+  private readonly pending: Uint8Array;
+  /** Winner entity of each inner node 1..leaves-1; node leaves + e is entity e's leaf. */
+  private readonly winner: Int32Array;
   private n = 0;
   private seq = 0;
+  /** Entity popped whose leaf still holds its old event: cleared by the next operation unless that reschedules it. */
+  private popped = -1;
 
   /** @param entityCapacity entity ids are `0 .. entityCapacity - 1`. */
   constructor(entityCapacity: number) {
-    if (!Number.isInteger(entityCapacity) || entityCapacity < 0 || entityCapacity > 0x7fffffff) {
-      throw new RangeError(`entityCapacity must be an integer in [0, 2^31), got ${entityCapacity}`);
+    if (!Number.isInteger(entityCapacity) || entityCapacity < 0 || entityCapacity > 0x40000000) {
+      throw new RangeError(`entityCapacity must be an integer in [0, 2^30], got ${entityCapacity}`);
     }
-    this.ht = new Float64Array(entityCapacity);
-    this.hs = new Float64Array(entityCapacity);
-    this.he = new Int32Array(entityCapacity);
-    this.pos = new Int32Array(entityCapacity).fill(-1);
+    let leaves = 1;
+    while (leaves < entityCapacity) leaves *= 2;
+    this.leaves = leaves;
+    this.capacity = entityCapacity;
+    this.time = new Float64Array(leaves).fill(Infinity);
+    this.seqOf = new Float64Array(leaves).fill(Infinity);
+    this.pending = new Uint8Array(leaves);
+    this.winner = new Int32Array(2 * leaves);
+    for (let e = 0; e < leaves; e++) this.winner[leaves + e] = e;
+    for (let i = leaves - 1; i >= 1; i--) this.winner[i] = this.winner[2 * i];
   }
 
   /** Number of pending events. */
@@ -65,28 +79,31 @@ export class EventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return entity >>> 0 < this.pos.length && this.pos[entity] >= 0;
+    return entity >>> 0 < this.capacity && this.pending[entity] === 1;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
   peekTime(): number {
-    return this.n > 0 ? this.ht[0] : Infinity;
+    if (this.popped >= 0) this.clearPopped();
+    return this.n > 0 ? this.time[this.winner[1]] : Infinity;
   }
 
   /** Entity of the next event, or `-1` when empty. */
   peekEntity(): number {
-    return this.n > 0 ? this.he[0] : -1;
+    if (this.popped >= 0) this.clearPopped();
+    return this.n > 0 ? this.winner[1] : -1;
   }
 
   /** Sequence number of the next event, or `Infinity` when empty. */
   peekSeq(): number {
-    return this.n > 0 ? this.hs[0] : Infinity;
+    if (this.popped >= 0) this.clearPopped();
+    return this.n > 0 ? this.seqOf[this.winner[1]] : Infinity;
   }
 
   /**
    * Takes the next sequence number without scheduling anything: for a caller that keeps a few
-   * events of its own outside the heap (the simulator's arrival streams) and must still order
-   * them against the heap's events exactly as if they were in it.
+   * events of its own outside the queue (the simulator's arrival streams) and must still order
+   * them against the queue's events exactly as if they were in it.
    */
   takeSeq(): number {
     return this.seq++;
@@ -97,117 +114,75 @@ export class EventQueue {
    * fresh sequence number, so a moved event runs after events already scheduled at the same time.
    */
   schedule(entity: number, timeS: number): void {
-    const pos = this.pos;
-    // Typed arrays ignore out-of-range writes silently, so a stray id would corrupt the heap.
+    // Typed arrays ignore out-of-range writes silently, so a stray id would corrupt the tree.
     // `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
-    if (!(entity >>> 0 === entity && entity < pos.length)) badEntity(entity, pos.length);
+    if (!(entity >>> 0 === entity && entity < this.capacity)) badEntity(entity, this.capacity);
     if (timeS !== timeS) badTime(entity);
-    const s = this.seq++;
-    const i = pos[entity];
-    if (i < 0) {
-      this.up(this.n++, timeS, s, entity);
-    } else if (timeS < this.ht[i]) {
-      this.up(i, timeS, s, entity);
-    } else {
-      // The new seq is the largest so far, so an equal-or-later time can only move down. This is
-      // also the pop-free path for an entity at the top rescheduling itself: one sift-down.
-      this.down(i, timeS, s, entity);
+    const popped = this.popped;
+    if (popped >= 0) {
+      this.popped = -1;
+      // Rescheduling the entity just popped overwrites its leaf: one replay for pop + schedule.
+      if (popped !== entity) this.clear(popped);
     }
+    if (this.pending[entity] === 0) {
+      this.pending[entity] = 1;
+      this.n++;
+    }
+    this.time[entity] = timeS;
+    this.seqOf[entity] = this.seq++;
+    this.replay(entity);
   }
 
-  /** Drops `entity`'s pending event; a no-op if it has none. */
+  /** Drops `entity`'s pending event; a no-op if it has none (a popped leaf is left to the next operation). */
   cancel(entity: number): void {
-    if (!(entity >>> 0 < this.pos.length)) return;
-    const i = this.pos[entity];
-    if (i < 0) return;
-    this.pos[entity] = -1;
-    this.fill(i);
+    if (!(entity >>> 0 < this.capacity) || this.pending[entity] === 0) return;
+    this.pending[entity] = 0;
+    this.n--;
+    this.clear(entity);
   }
 
   /** Removes the event with the smallest (time, seq) and returns its entity, or `-1` when empty. */
   pop(): number {
+    if (this.popped >= 0) this.clearPopped();
     if (this.n === 0) return -1;
-    const e = this.he[0];
-    this.pos[e] = -1;
-    this.fill(0);
+    const e = this.winner[1];
+    this.pending[e] = 0;
+    this.n--;
+    this.popped = e;
     return e;
   }
 
-  /** Closes the hole at slot `i` with the last element, which may belong above or below it. */
-  private fill(i: number): void {
-    const last = --this.n;
-    if (i === last) return;
-    const t = this.ht[last];
-    const s = this.hs[last];
-    const e = this.he[last];
-    if (i > 0) {
-      const p = (i - 1) >> 2;
-      const pt = this.ht[p];
-      if (t < pt || (t === pt && s < this.hs[p])) {
-        this.up(i, t, s, e);
-        return;
-      }
-    }
-    this.down(i, t, s, e);
+  private clearPopped(): void {
+    const e = this.popped;
+    this.popped = -1;
+    this.clear(e);
   }
 
-  /** Moves the hole at `i` up until (t, s) fits, then writes it once. */
-  private up(i: number, t: number, s: number, e: number): void {
-    const ht = this.ht;
-    const hs = this.hs;
-    const he = this.he;
-    const pos = this.pos;
-    while (i > 0) {
-      const p = (i - 1) >> 2;
-      const pt = ht[p];
-      if (t > pt || (t === pt && s > hs[p])) break;
-      ht[i] = pt;
-      hs[i] = hs[p];
-      const pe = he[p];
-      he[i] = pe;
-      pos[pe] = i;
-      i = p;
-    }
-    ht[i] = t;
-    hs[i] = s;
-    he[i] = e;
-    pos[e] = i;
+  /** Empties `entity`'s leaf (its pending flag and count are the caller's). */
+  private clear(entity: number): void {
+    this.time[entity] = Infinity;
+    this.seqOf[entity] = Infinity;
+    this.replay(entity);
   }
 
-  /** Moves the hole at `i` down along smallest children until (t, s) fits, then writes it once. */
-  private down(i: number, t: number, s: number, e: number): void {
-    const ht = this.ht;
-    const hs = this.hs;
-    const he = this.he;
-    const pos = this.pos;
-    const n = this.n;
-    for (;;) {
-      const c = (i << 2) + 1;
-      if (c >= n) break;
-      let m = c;
-      let mt = ht[c];
-      let ms = hs[c];
-      const end = c + 4 < n ? c + 4 : n;
-      for (let k = c + 1; k < end; k++) {
-        const kt = ht[k];
-        if (kt < mt || (kt === mt && hs[k] < ms)) {
-          m = k;
-          mt = kt;
-          ms = hs[k];
-        }
+  /** Replays the matches on the path from `entity`'s leaf to the root. */
+  private replay(entity: number): void {
+    const time = this.time;
+    const seqOf = this.seqOf;
+    const winner = this.winner;
+    let best = entity;
+    let bestT = time[entity];
+    let bestS = seqOf[entity];
+    for (let i = entity + this.leaves; i > 1; i >>= 1) {
+      const other = winner[i ^ 1];
+      const t = time[other];
+      if (t < bestT || (t === bestT && seqOf[other] < bestS)) {
+        best = other;
+        bestT = t;
+        bestS = seqOf[other];
       }
-      if (t < mt || (t === mt && s < ms)) break;
-      ht[i] = mt;
-      hs[i] = ms;
-      const me = he[m];
-      he[i] = me;
-      pos[me] = i;
-      i = m;
+      winner[i >> 1] = best;
     }
-    ht[i] = t;
-    hs[i] = s;
-    he[i] = e;
-    pos[e] = i;
   }
 }
 
