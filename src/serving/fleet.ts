@@ -868,8 +868,14 @@ export class Fleet {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      const right = child + 1;
-      if (right < n && this.less(this.heap[base + right], this.heap[base + child])) child = right;
+      if (child + 1 < n) {
+        // Which child is earlier is a coin toss: add the comparison as 0 or 1 instead of branching.
+        const left = this.heap[base + child];
+        const right = this.heap[base + child + 1];
+        const fl = rq.finishStep[left];
+        const fr = rq.finishStep[right];
+        child += +(fr < fl) | (+(fr === fl) & +(rq.admitSeq[right] < rq.admitSeq[left]));
+      }
       const c = this.heap[base + child];
       if (!this.less(c, q)) break;
       this.heap[base + i] = c;
