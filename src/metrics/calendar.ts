@@ -18,6 +18,8 @@ export class Calendar {
   readonly periods: Period[];
   readonly granularity: 'day' | 'month';
   private cursor = 0;
+  /** [start, end) of period `cursor` in seconds; empty until the first lookup. */
+  private readonly cursorBoundsS = new Float64Array([Infinity, -Infinity]);
 
   constructor(
     readonly startMs: number,
@@ -48,11 +50,17 @@ export class Calendar {
 
   /** Index of the period holding simulation time `tS`. Amortised O(1) for non-decreasing times. */
   periodAt(tS: number): number {
+    // Asked twice per completed request, almost always for the period of the last answer: its
+    // bounds sit in a typed array, two compares away.
+    const bounds = this.cursorBoundsS;
+    if (tS >= bounds[0] && tS < bounds[1]) return this.cursor;
     const p = this.periods;
     let i = this.cursor;
     if (tS < p[i].startS) i = 0;
     while (tS >= p[i].endS) i++;
     this.cursor = i;
+    bounds[0] = i === 0 ? -Infinity : p[i].startS;
+    bounds[1] = p[i].endS;
     return i;
   }
 
