@@ -1,13 +1,17 @@
-// Hold-model comparator for fleetsim's event queue (src/engine/event-queue.ts).
+// Hold-model comparators for fleetsim's event queue (src/engine/event-queue.ts).
 //
-// A hand-written indexed 4-ary heap with the same semantics and memory layout as the TypeScript
-// QuaternaryEventQueue: ordered by (time, seq), seq a global counter taken on every schedule,
-// keys stored in heap order, a position index per entity. Same workload as bench/hold.ts: N
-// events at Exp(1) times; each operation pops the minimum and reschedules it at time + Exp(1),
-// with Exp(1) samples precomputed from mulberry32 (same seed) into a ring.
+// Two hand-written queues with the semantics of the TypeScript ones, ordered by (time, seq), seq a
+// global counter taken on every schedule:
+//  - an indexed 4-ary heap with the memory layout of bench/queue-variants.ts's QuaternaryEventQueue
+//    (keys in heap order, a position index per entity): the comparator the issue names;
+//  - the tournament tree with lazy pop of EventQueue, the same algorithm as the TypeScript queue,
+//    so the gap between the two languages on one algorithm is measured too.
+// Same workload as bench/hold.ts: N events at Exp(1) times; each operation pops the minimum and
+// reschedules it at time + Exp(1), with Exp(1) samples precomputed from mulberry32 (same seed)
+// into a ring.
 //
 // Build and run:  g++ -O2 -o /tmp/hold bench/cpp/hold.cpp && /tmp/hold [timeMs]
-// Prints one JSON object per line: {"name":"hold/cpp-4ary/N=...","ops_per_s":...}
+// Prints one JSON object per line: {"name":"hold/cpp-4ary/N=...","ops_per_s":...}, then cpp-tree.
 
 #include <algorithm>
 #include <chrono>
@@ -125,6 +129,85 @@ class QuaternaryEventQueue {
   double seq_ = 0;
 };
 
+class TournamentEventQueue {
+ public:
+  explicit TournamentEventQueue(int capacity) {
+    while (leaves_ < capacity) leaves_ *= 2;
+    time_.assign(leaves_, INFINITY);
+    seq_of_.assign(leaves_, INFINITY);
+    pending_.assign(leaves_, 0);
+    winner_.assign(2 * leaves_, 0);
+    for (int e = 0; e < leaves_; e++) winner_[leaves_ + e] = e;
+    for (int i = leaves_ - 1; i >= 1; i--) winner_[i] = winner_[2 * i];
+  }
+
+  double peek_time() {
+    if (popped_ >= 0) clear_popped();
+    return n_ > 0 ? time_[winner_[1]] : INFINITY;
+  }
+
+  void schedule(int entity, double t) {
+    if (popped_ >= 0) {
+      int p = popped_;
+      popped_ = -1;
+      if (p != entity) clear(p);
+    }
+    if (!pending_[entity]) {
+      pending_[entity] = 1;
+      n_++;
+    }
+    time_[entity] = t;
+    seq_of_[entity] = seq_++;
+    replay(entity);
+  }
+
+  int pop() {
+    if (popped_ >= 0) clear_popped();
+    if (n_ == 0) return -1;
+    int e = winner_[1];
+    pending_[e] = 0;
+    n_--;
+    popped_ = e;
+    return e;
+  }
+
+ private:
+  void clear_popped() {
+    int e = popped_;
+    popped_ = -1;
+    clear(e);
+  }
+
+  void clear(int e) {
+    time_[e] = INFINITY;
+    seq_of_[e] = INFINITY;
+    replay(e);
+  }
+
+  void replay(int entity) {
+    const double* time = time_.data();
+    const double* seq_of = seq_of_.data();
+    int* winner = winner_.data();
+    int best = entity;
+    for (int i = entity + leaves_; i > 1; i >>= 1) {
+      int other = winner[i ^ 1];
+      double t = time[other], best_t = time[best];
+      // As in the TypeScript: the match's winner by integer masks, not a (mispredicted) branch.
+      int other_wins = int(t < best_t) | (int(t == best_t) & int(seq_of[other] < seq_of[best]));
+      best ^= (best ^ other) & -other_wins;
+      winner[i >> 1] = best;
+    }
+  }
+
+  int leaves_ = 1;
+  std::vector<double> time_, seq_of_;
+  std::vector<uint8_t> pending_;
+  std::vector<int> winner_;
+  int n_ = 0;
+  int popped_ = -1;
+  double seq_ = 0;
+};
+
 constexpr int kExpRing = 1 << 16;
 constexpr int kExpMask = kExpRing - 1;
 constexpr int kOpsPerBatch = 1024;
@@ -147,8 +230,9 @@ std::vector<double> exp_ring(uint32_t seed) {
 using Clock = std::chrono::steady_clock;
 
 // Median batch rate, like bench/hold.ts (tinybench latency p50), after a warmup of time_ms / 4.
+template <typename Queue>
 double hold(int n, double time_ms, const std::vector<double>& exp, double* checksum) {
-  QuaternaryEventQueue q(n);
+  Queue q(n);
   int r = 0;
   for (int e = 0; e < n; e++) {
     q.schedule(e, exp[r]);
@@ -191,8 +275,12 @@ int main(int argc, char** argv) {
   std::vector<double> exp = exp_ring(0x5eed1234u);
   double checksum = 0;
   for (int n : {64, 4096, 262144}) {
-    double ops = hold(n, time_ms, exp, &checksum);
+    double ops = hold<QuaternaryEventQueue>(n, time_ms, exp, &checksum);
     std::printf("{\"name\":\"hold/cpp-4ary/N=%d\",\"ops_per_s\":%.0f}\n", n, ops);
+  }
+  for (int n : {64, 4096, 262144}) {
+    double ops = hold<TournamentEventQueue>(n, time_ms, exp, &checksum);
+    std::printf("{\"name\":\"hold/cpp-tree/N=%d\",\"ops_per_s\":%.0f}\n", n, ops);
   }
   // Keeps the final queue state observable so the compiler cannot drop the work.
   std::fprintf(stderr, "checksum %.6f\n", checksum);

@@ -23,17 +23,20 @@
  * `node dist/bench/hold-main.js`, Node 20.20, 2-vCPU AMD EPYC VM, one sitting; millions of
  * pop + reschedule operations per second:
  *
- *                       N=64   N=4096   N=262144
- *   binary heap          10.6     5.83      2.81
- *   4-ary heap           12.0     6.29      3.38    (the queue before)
- *   8-ary heap            8.9     5.84      3.39
- *   tournament tree      14.3     7.35      4.04    <- EventQueue
- *   C++ 4-ary heap -O2   19.5     9.60      5.35    (bench/cpp/hold.cpp; 1.31x the tree at 4096)
+ *                                N=64   N=4096   N=262144
+ *   binary heap                  11.0     5.90      2.37
+ *   4-ary heap                   12.0     6.31      2.70    (the queue before)
+ *   8-ary heap                   10.9     5.82      2.82
+ *   tournament tree, branching   14.3     7.35      4.04    (the replay below with an if)
+ *   tournament tree              22.4    12.0       5.11    <- EventQueue
+ *   C++ 4-ary heap, g++ -O2      19.5     9.60      5.01    (bench/cpp/hold.cpp)
+ *   C++ tournament tree, -O2     22.3    11.5       5.86    (the same algorithm and masks)
  *
- * End to end (median of 7 interleaved pairs against the 4-ary heap): platform-1m 2.3% faster, the
- * first day of week-27m 1.7% faster, outputs byte-identical. Also tried with the heaps: time/seq
- * interleaved in one Float64Array (8-15% slower), an unrolled tournament over a 4-ary node's
- * children (~8% slower), Floyd's bottom-up pop (no gain beyond noise).
+ * End to end (interleaved pairs against the 4-ary heap, outputs byte-identical): the tree with a
+ * branching replay made platform-1m 2.3% faster and the week's first day 1.7%; the masks in the
+ * replay brought it to 10% and 8%. Also tried with the heaps: time/seq interleaved in one
+ * Float64Array (8-15% slower), an unrolled tournament over a 4-ary node's children (~8% slower),
+ * Floyd's bottom-up pop (no gain beyond noise).
  */
 
 /**
@@ -168,7 +171,7 @@ export class EventQueue {
   /**
    * Replays the matches on the path from `entity`'s leaf to the root. Who wins a match is close to
    * a coin toss, so a branch on it would be mispredicted about half the time: the winner is chosen
-   * with integer masks instead (1.5x the hold-model throughput of the branching form).
+   * with integer masks instead (1.6x the hold-model throughput of the branching form at N=4096).
    */
   private replay(entity: number): void {
     const time = this.time;
