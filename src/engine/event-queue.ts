@@ -27,7 +27,7 @@
  *   binary heap                  11.0     5.90      2.37
  *   4-ary heap                   12.0     6.31      2.70    (the queue before)
  *   8-ary heap                   10.9     5.82      2.82
- *   tournament tree, branching   14.3     7.35      4.04    (the replay below with an if)
+ *   tournament tree, branching   14.3     7.35      4.04    (the replay below with an if; an hour earlier)
  *   tournament tree              22.4    12.0       5.11    <- EventQueue
  *   C++ 4-ary heap, g++ -O2      19.5     9.60      5.01    (bench/cpp/hold.cpp)
  *   C++ tournament tree, -O2     22.3    11.5       5.86    (the same algorithm and masks)
