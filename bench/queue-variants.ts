@@ -81,7 +81,7 @@ export class BinaryEventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none. */
   cancel(entity: number): void {
-    if (!(entity >>> 0 < this.pos.length)) return;
+    if (!(entity >>> 0 === entity && entity < this.pos.length)) return;
     const i = this.pos[entity];
     if (i < 0) return;
     this.pos[entity] = -1;
@@ -247,7 +247,7 @@ export class OctonaryEventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none. */
   cancel(entity: number): void {
-    if (!(entity >>> 0 < this.pos.length)) return;
+    if (!(entity >>> 0 === entity && entity < this.pos.length)) return;
     const i = this.pos[entity];
     if (i < 0) return;
     this.pos[entity] = -1;
@@ -424,7 +424,7 @@ export class QuaternaryEventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none. */
   cancel(entity: number): void {
-    if (!(entity >>> 0 < this.pos.length)) return;
+    if (!(entity >>> 0 === entity && entity < this.pos.length)) return;
     const i = this.pos[entity];
     if (i < 0) return;
     this.pos[entity] = -1;

@@ -185,6 +185,15 @@ describe.each(VARIANTS)('%s', (_name, Variant) => {
     expect([q.pop(), q.pop()]).toEqual([0, -1]);
   });
 
+  it('ignores cancelling an id that is no entity id (NaN, a fraction, 2^32): the queue stays intact', () => {
+    const q = new Variant(4);
+    q.schedule(0, 1);
+    q.schedule(1, 2);
+    for (const bad of [NaN, 1.5, 2 ** 32, 2 ** 32 + 1, -1]) q.cancel(bad);
+    expect(q.size).toBe(2);
+    expect([q.pop(), q.pop(), q.pop()]).toEqual([0, 1, -1]);
+  });
+
   it('returns -1 from pop and peekEntity when empty', () => {
     const q = new Variant(2);
     expect(q.pop()).toBe(-1);

@@ -82,7 +82,7 @@ export class EventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return entity >>> 0 < this.capacity && this.pending[entity] === 1;
+    return entity >>> 0 === entity && entity < this.capacity && this.pending[entity] === 1;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
@@ -138,7 +138,7 @@ export class EventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none (a popped leaf is left to the next operation). */
   cancel(entity: number): void {
-    if (!(entity >>> 0 < this.capacity) || this.pending[entity] === 0) return;
+    if (!(entity >>> 0 === entity && entity < this.capacity) || this.pending[entity] === 0) return;
     this.pending[entity] = 0;
     this.n--;
     this.clear(entity);
