@@ -4,14 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bucketIndex, bucketIndexByLog } from '../src/metrics/histogram.js';
-
-const f = new Float64Array(1);
-const u = new BigUint64Array(f.buffer);
-const ulp = (x: number, k: bigint) => {
-  f[0] = x;
-  u[0] += k;
-  return f[0];
-};
+import { ulpStep as ulp } from './helpers/float.js';
 
 describe('bucketIndex', () => {
   it('equals the log formula on log-uniform values from 1e-8 s to 1e8 s', () => {

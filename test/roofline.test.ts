@@ -7,6 +7,7 @@ import { loadCatalog } from '../src/catalog/catalog.js';
 import { DTYPE_BYTES, RooflinePerf, decodeRunS, decodeStepsWithin, firstBoundaryAtOrAfter, peakFlops } from '../src/perf/roofline.js';
 import type { Dtype } from '../src/scenario/schema.js';
 import { mulberry32 } from './helpers/random.js';
+import { ulpStep } from './helpers/float.js';
 
 const catalog = loadCatalog();
 
@@ -186,7 +187,7 @@ describe('closed-form decode runs', () => {
       const k = Math.floor(rnd() * (maxSteps + 1));
       const end = decodeRunS(c, k);
       const pick = Math.floor(rnd() * 4);
-      const elapsed = pick === 3 ? rnd() * decodeRunS(c, maxSteps) : [end, nextDown(end), nextUp(end)][pick];
+      const elapsed = pick === 3 ? rnd() * decodeRunS(c, maxSteps) : [end, end > 0 ? ulpStep(end, -1n) : end, ulpStep(end, 1n)][pick];
       if (pick < 3) onEdge[pick]++;
       const n = firstBoundaryAtOrAfter(c, elapsed, maxSteps, runS);
       // The definition: the smallest n <= maxSteps with decodeRunS(c, n) >= elapsed, else maxSteps.
@@ -197,21 +198,6 @@ describe('closed-form decode runs', () => {
     }
     expect(Math.min(...onEdge)).toBeGreaterThan(1000);
   });
-
-  // The adjacent doubles of a non-negative x, by stepping its bit pattern.
-  const bits = new Float64Array(1);
-  const word = new BigUint64Array(bits.buffer);
-  function nextUp(x: number): number {
-    bits[0] = x;
-    word[0] += 1n;
-    return bits[0];
-  }
-  function nextDown(x: number): number {
-    if (x <= 0) return x;
-    bits[0] = x;
-    word[0] -= 1n;
-    return bits[0];
-  }
 
   function llama70(b: number, ctx: number, c: Float64Array): void {
     perf('llama-2-70b', 'h100-sxm', 2, 'fp8').decodeLines(b, ctx, c);
