@@ -824,6 +824,17 @@ export class Fleet {
     return fa < fb || (fa === fb && rq.admitSeq[a] < rq.admitSeq[b]);
   }
 
+  /**
+   * less(a, b) as 1 or 0, so sift-down can add it to pick the earlier child without a branch: which
+   * child is earlier is a coin toss, while the loops' exits (kept on less) are mostly predicted.
+   */
+  private lessBit(a: number, b: number): number {
+    const rq = this.requests;
+    const fa = rq.finishStep[a];
+    const fb = rq.finishStep[b];
+    return +(fa < fb) | (+(fa === fb) & +(rq.admitSeq[a] < rq.admitSeq[b]));
+  }
+
   private heapPush(r: number, q: number): void {
     const i = this.heapCount[r]++;
     this.heap[this.slotBase[r] + i] = q;
@@ -868,14 +879,7 @@ export class Fleet {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n) {
-        // Which child is earlier is a coin toss: add the comparison as 0 or 1 instead of branching.
-        const left = this.heap[base + child];
-        const right = this.heap[base + child + 1];
-        const fl = rq.finishStep[left];
-        const fr = rq.finishStep[right];
-        child += +(fr < fl) | (+(fr === fl) & +(rq.admitSeq[right] < rq.admitSeq[left]));
-      }
+      if (child + 1 < n) child += this.lessBit(this.heap[base + child + 1], this.heap[base + child]);
       const c = this.heap[base + child];
       if (!this.less(c, q)) break;
       this.heap[base + i] = c;
