@@ -82,7 +82,15 @@ export class EventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return entity >>> 0 === entity && entity < this.capacity && this.pending[entity] === 1;
+    return this.isEntity(entity) && this.pending[entity] === 1;
+  }
+
+  /**
+   * Whether `entity` is an id of this queue. Typed arrays ignore out-of-range writes silently, so a
+   * stray id would corrupt the tree; `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
+   */
+  private isEntity(entity: number): boolean {
+    return entity >>> 0 === entity && entity < this.capacity;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
@@ -117,9 +125,7 @@ export class EventQueue {
    * fresh sequence number, so a moved event runs after events already scheduled at the same time.
    */
   schedule(entity: number, timeS: number): void {
-    // Typed arrays ignore out-of-range writes silently, so a stray id would corrupt the tree.
-    // `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
-    if (!(entity >>> 0 === entity && entity < this.capacity)) badEntity(entity, this.capacity);
+    if (!this.isEntity(entity)) badEntity(entity, this.capacity);
     if (timeS !== timeS) badTime(entity);
     const popped = this.popped;
     if (popped >= 0) {
@@ -138,7 +144,7 @@ export class EventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none (a popped leaf is left to the next operation). */
   cancel(entity: number): void {
-    if (!(entity >>> 0 === entity && entity < this.capacity) || this.pending[entity] === 0) return;
+    if (!this.isEntity(entity) || this.pending[entity] === 0) return;
     this.pending[entity] = 0;
     this.n--;
     this.clear(entity);
