@@ -36,4 +36,20 @@ describe('bench --against', () => {
     expect(r.stderr).toBe(`bench --against: ${join(dir, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`);
     expect(r.stdout).toBe('');
   });
+
+  it('runs each end-to-end bench on both builds, a row each, with the ratio of their median wall times', () => {
+    // This checkout against itself, small versions of the benches: a few seconds.
+    const r = bench(['--quick', '--only=e2e', '--runs=1', '--json', `--against=${ROOT}`]);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.name)).toEqual([
+      'e2e/platform-1m@10m', 'e2e/platform-1m@10m@against', 'e2e/week-27m@6h', 'e2e/week-27m@6h@against',
+    ]);
+    for (const [ours, theirs] of [[rows[0], rows[1]], [rows[2], rows[3]]]) {
+      expect(theirs.requests).toBe(ours.requests);
+      expect(theirs.events).toBe(ours.events);
+      expect(ours.against_ratio).toBe(Number(((theirs.wall_s as number) / (ours.wall_s as number)).toFixed(3)));
+      expect(ours.note).toBe(`${ROOT} took ${ours.against_ratio}x our median wall`);
+    }
+  });
 });
