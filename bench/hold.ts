@@ -6,7 +6,7 @@
  * stays at N, so this is the steady state of a simulation with N live entities.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,8 +168,13 @@ export function cppHoldBench(timeMs = 1000): HoldResult[] | null {
     return null;
   }
   const exe = join(tmpdir(), `fleetsim-hold-${process.pid}`);
-  execFileSync('g++', ['-O2', '-std=c++17', '-o', exe, src], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const stdout = execFileSync(exe, [String(timeMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  let stdout: string;
+  try {
+    execFileSync('g++', ['-O2', '-std=c++17', '-o', exe, src], { stdio: ['ignore', 'ignore', 'inherit'] });
+    stdout = execFileSync(exe, [String(timeMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } finally {
+    rmSync(exe, { force: true });
+  }
   const out: HoldResult[] = [];
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;

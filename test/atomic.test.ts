@@ -111,5 +111,6 @@ describe('temp dirs of dead processes', () => {
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(live)).toBe(true);
     out.abort();
+    rmSync(parent, { recursive: true });
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -18,8 +18,17 @@ export function fleetsim(args: string[], cwd = ROOT): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const createdDirs: string[] = [];
+
+/** A fresh temp dir, removed after the test file by `removeTempDirs` (test/setup.ts). */
 export function tempDir(prefix = 'fleetsim-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  createdDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of createdDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Writes files into a fresh temp dir and returns it. */
