@@ -10,6 +10,9 @@
  *    its length is the sum of an arithmetic series (perf/roofline.ts) and it ends at the next
  *    completion or KV-exhaustion boundary, or earlier when an arrival could be admitted
  *    (`interruptRun`). With `stepMode` every run is one step: the reference the tests compare to.
+ *    A prefill that nothing can follow but a decode run is planned with it as one event
+ *    (`prefillThenDecode`): the run starts at the prefill's end, and an arrival before then
+ *    turns it back into a prefill whose end admits again (PREFILLED).
  * At each boundary (`boundary`) the replica commits the finished steps, retires completed requests,
  * admits from its queue, preempts when KV blocks run out, and starts the next iteration.
  */
@@ -40,6 +43,8 @@ const PREFILL = 1;
 const DECODE = 2;
 /** scheduler chunked: one iteration of decodes plus prefill chunks within the token budget. */
 const MIXED = 3;
+/** A prefill whose requests were already moved to decoding: its end only starts the next iteration. */
+const PREFILLED = 4;
 
 // Per-replica scheduler (deployment `scheduler:`); a disaggregated deployment's replicas take a pool role.
 const SCHED_CONTINUOUS = 0;
@@ -360,6 +365,13 @@ export class Fleet {
    * step in progress; one that could not (batch full, KV short) leaves the run alone.
    */
   private interruptRun(r: number, q: number, nowS: number): void {
+    if (nowS < this.runStartS[r]) {
+      // The run was planned with the prefill still in flight (prefillThenDecode): the arrival waits
+      // for the prefill's end, where the replica admits again, as when the prefill is its own event.
+      this.phase[r] = PREFILLED;
+      this.queue.schedule(this.replicaEntityBase + r, this.runStartS[r]);
+      return;
+    }
     const d = this.deployments[this.deploymentOf[r]];
     if (this.batch[r] >= d.maxBatch) return;
     // As at admission: a request arriving with its KV (disaggregated hand-off) needs no block for a
@@ -501,25 +513,7 @@ export class Fleet {
     this.touch(r, nowS);
     const phase = this.phase[r];
     if (phase === PREFILL) {
-      const base = this.slotBase[r];
-      const b = this.batch[r];
-      const s = this.step[r];
-      // The prefilled requests are the last prefillCount slots; completing one swaps from the end,
-      // so walk from the end down.
-      for (let i = b - 1; i >= b - this.prefillCount[r]; i--) {
-        const q = this.slots[base + i];
-        const g = rq.generated[q] + 1;
-        rq.generated[q] = g;
-        rq.baseStep[q] = s;
-        if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
-        if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
-        else if (this.sched[r] === SCHED_PREFILL_POOL) this.handOff(r, q, nowS);
-        else {
-          rq.finishStep[q] = s + (rq.outputTokens[q] - g);
-          this.heapPush(r, q);
-        }
-      }
-      this.prefillCount[r] = 0;
+      this.finishPrefill(r, nowS);
     } else if (phase === MIXED) {
       let s = this.step[r];
       if (this.mixedDecoders[r] > 0) {
@@ -556,6 +550,51 @@ export class Fleet {
       while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
     }
     this.startIteration(r, nowS);
+  }
+
+  /** The prefilled requests have their first token: each completes, is handed off, or decodes. */
+  private finishPrefill(r: number, nowS: number): void {
+    const rq = this.requests;
+    const base = this.slotBase[r];
+    const b = this.batch[r];
+    const s = this.step[r];
+    // The prefilled requests are the last prefillCount slots; completing one swaps from the end,
+    // so walk from the end down.
+    for (let i = b - 1; i >= b - this.prefillCount[r]; i--) {
+      const q = this.slots[base + i];
+      const g = rq.generated[q] + 1;
+      rq.generated[q] = g;
+      rq.baseStep[q] = s;
+      if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
+      if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
+      else if (this.sched[r] === SCHED_PREFILL_POOL) this.handOff(r, q, nowS);
+      else {
+        rq.finishStep[q] = s + (rq.outputTokens[q] - g);
+        this.heapPush(r, q);
+      }
+    }
+    this.prefillCount[r] = 0;
+  }
+
+  /**
+   * Plans the decode run that follows a prefill ending at `endS` now, as one event, when nothing
+   * else can happen at the prefill's end: no request completes or leaves there, nothing waits to be
+   * admitted, and the run needs no preemption. Until `endS` only an arrival or an outage touches
+   * the replica; `interruptRun` turns the first back into the prefill's own event. Busy time is
+   * then accumulated across the prefill's end in one step, which may differ in the last bit.
+   */
+  private prefillThenDecode(r: number, endS: number): boolean {
+    if (this.queueLen[r] > 0 || this.kvBlocksBound(r, this.step[r]) + this.batch[r] > this.kvCapacityBlocks[r]) return false;
+    const rq = this.requests;
+    const base = this.slotBase[r];
+    const b = this.batch[r];
+    for (let i = b - this.prefillCount[r]; i < b; i++) {
+      const q = this.slots[base + i];
+      if (rq.generated[q] + 1 >= rq.outputTokens[q]) return false;
+    }
+    this.finishPrefill(r, endS);
+    this.startDecodeRun(r, endS);
+    return true;
   }
 
   private complete(r: number, q: number, nowS: number): void {
@@ -631,7 +670,10 @@ export class Fleet {
         this.phase[r] = PREFILL;
         // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
         const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(tokens + admitted) : 0;
-        this.queue.schedule(this.replicaEntityBase + r, nowS + d.perf.prefillS(tokens, sumSquares) + transferS);
+        const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS;
+        if (this.stepMode || kind === SCHED_PREFILL_POOL || !this.prefillThenDecode(r, endS)) {
+          this.queue.schedule(this.replicaEntityBase + r, endS);
+        }
         return;
       }
     }
@@ -911,6 +953,9 @@ export class Fleet {
       while (this.batch[r] > 0) {
         const q = this.slots[this.slotBase[r] + this.batch[r] - 1];
         this.removeFromBatch(r, q, nowS);
+        // A prefill planned with its run (prefillThenDecode) recorded a first token still to come;
+        // at an outage at that very instant the prefill's own event would have come second.
+        if (rq.firstTokenS[q] >= nowS) rq.firstTokenS[q] = -1;
         this.evict(q, d, nowS);
       }
       while (this.queueLen[r] > 0) {
