@@ -192,8 +192,10 @@ class TournamentEventQueue {
     for (int i = entity + leaves_; i > 1; i >>= 1) {
       int other = winner[i ^ 1];
       double t = time[other], best_t = time[best];
-      // As in the TypeScript: the match's winner by integer masks, not a (mispredicted) branch.
-      int other_wins = int(t < best_t) | (int(t == best_t) & int(seq_of[other] < seq_of[best]));
+      // As in the TypeScript: the match's winner by integer masks, not a (mispredicted) branch;
+      // seq is read only on the rare (so predicted) equal times.
+      int other_wins = int(t < best_t);
+      if (t == best_t) other_wins = int(seq_of[other] < seq_of[best]);
       best ^= (best ^ other) & -other_wins;
       winner[i >> 1] = best;
     }

@@ -28,15 +28,22 @@
  *   4-ary heap                   12.0     6.31      2.70    (the queue before)
  *   8-ary heap                   10.9     5.82      2.82
  *   tournament tree, branching   14.3     7.35      4.04    (the replay below with an if; an hour earlier)
- *   tournament tree              22.4    12.0       5.11    <- EventQueue
+ *   tournament tree, seq masked  22.4    12.0       5.11    (seq compared in every match)
  *   C++ 4-ary heap, g++ -O2      19.5     9.60      5.01    (bench/cpp/hold.cpp)
  *   C++ tournament tree, -O2     22.3    11.5       5.86    (the same algorithm and masks)
  *
+ * and, hours later, with seq read only on equal times (the replay below, in both languages):
+ *
+ *   tournament tree              24.8    13.5       6.94    <- EventQueue
+ *   C++ 4-ary heap, g++ -O2      20.0     9.83      5.08
+ *   C++ tournament tree, -O2     25.7    13.2       7.18
+ *
  * End to end (interleaved pairs against the 4-ary heap, outputs byte-identical): the tree with a
  * branching replay made platform-1m 2.3% faster and the week's first day 1.7%; the masks in the
- * replay brought it to 10% and 8%. Also tried with the heaps: time/seq interleaved in one
- * Float64Array (8-15% slower), an unrolled tournament over a 4-ary node's children (~8% slower),
- * Floyd's bottom-up pop (no gain beyond noise).
+ * replay brought it to 10% and 8%; reading seq only on equal times made platform-1m 5% faster
+ * again. Also tried with the heaps: time/seq interleaved in one Float64Array (8-15% slower), an
+ * unrolled tournament over a 4-ary node's children (~8% slower), Floyd's bottom-up pop (no gain
+ * beyond noise).
  */
 
 /**
@@ -188,8 +195,10 @@ export class EventQueue {
       const other = winner[i ^ 1];
       const t = time[other];
       const bestT = time[best];
-      // Unary plus turns each comparison into 0 or 1 without a branch (a ternary or && would branch).
-      const otherWins = +(t < bestT) | (+(t === bestT) & +(seqOf[other] < seqOf[best]));
+      // Unary plus turns the comparison into 0 or 1 without a branch (a ternary or && would branch).
+      let otherWins = +(t < bestT);
+      // Equal times are rare, so this branch is predicted and the common path loads no seq.
+      if (t === bestT) otherWins = +(seqOf[other] < seqOf[best]);
       best ^= (best ^ other) & -otherWins;
       winner[i >> 1] = best;
     }
