@@ -229,9 +229,12 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   const row = e2eRow(name, ours);
   if (against === null) return [row];
   const other = e2eRow(`${name}@against`, theirs);
-  const same = ours[0].requests === theirs[0].requests && ours[0].events === theirs[0].events;
   row.against_ratio = Number((other.wall_s! / row.wall_s!).toFixed(3));
-  const counts = same ? '' : ' (request or event counts differ)';
+  // Different requests mean different work, so the ratio says little; different events for the
+  // same requests are an engine that collapses more (or less), which is what it measures.
+  let counts = '';
+  if (ours[0].requests !== theirs[0].requests) counts = ` (requests differ: ${theirs[0].requests} there, so not the same work)`;
+  else if (ours[0].events !== theirs[0].events) counts = ` (${theirs[0].events} events there)`;
   row.note = `${row.note ? `${row.note}, ` : ''}${against} took ${row.against_ratio}x our median wall${counts}`;
   return [row, other];
 }
