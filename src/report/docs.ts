@@ -11,6 +11,6 @@ export function columnsMarkdown(): string {
     table('summary.csv', SUMMARY_COLUMNS),
     table('timeseries.csv (one row per report interval and deployment)', TIMESERIES_COLUMNS),
     table('pnl.csv (one row per period, tenant, model and silicon)', PNL_COLUMNS),
-    table('requests.csv (with --requests; one row per request, in the order they ended)', REQUEST_COLUMNS),
+    table('requests.csv (with --requests; one row per request, in the order they ended, ties in event order)', REQUEST_COLUMNS),
   ].join('\n');
 }
