@@ -425,6 +425,14 @@ export class Fleet {
     return Math.floor((this.sumPhase[r] + b * (s + B - 1)) / B);
   }
 
+  /**
+   * Whether a cache holding `blocks` (exact, or an upper bound) has room for the batch's next decode
+   * step without preempting: a step opens at most one block per request.
+   */
+  private holdsNextStep(r: number, blocks: number): boolean {
+    return blocks + this.batch[r] <= this.kvCapacityBlocks[r];
+  }
+
   /** Blocks the batch opens going from step s to s + 1: requests whose tokens reach a multiple of B. */
   private kvOpening(r: number, s: number): number {
     return this.kvResidue[this.kvResidueBase[r] + openingResidue(s, this.blockTokens[r])];
@@ -584,7 +592,7 @@ export class Fleet {
    * then accumulated across the prefill's end in one step, which may differ in the last bit.
    */
   private prefillThenDecode(r: number, endS: number): boolean {
-    if (this.queueLen[r] > 0 || this.kvBlocksBound(r, this.step[r]) + this.batch[r] > this.kvCapacityBlocks[r]) return false;
+    if (this.queueLen[r] > 0 || !this.holdsNextStep(r, this.kvBlocksBound(r, this.step[r]))) return false;
     const rq = this.requests;
     const base = this.slotBase[r];
     const b = this.batch[r];
@@ -691,10 +699,9 @@ export class Fleet {
     // Make room for the next step: preempt the latest admitted until the KV cache holds it.
     const s = this.step[r];
     const capacity = this.kvCapacityBlocks[r];
-    // A step opens at most one block per request.
     let blocks = this.kvBlocksBound(r, s);
     // When the bound leaves room, blocks stays the bound; otherwise it is the exact count from here on.
-    const bounded = blocks + this.batch[r] <= capacity;
+    const bounded = this.holdsNextStep(r, blocks);
     if (!bounded) {
       blocks = this.kvBlocksAt(r, s);
       while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
