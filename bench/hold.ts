@@ -55,8 +55,8 @@ interface Cursor {
   r: number;
 }
 
-// One loop per class on purpose: a single generic loop would see three receiver shapes and
-// measure V8's polymorphic dispatch instead of the heaps. The simulator will only ever use one.
+// One loop per class on purpose: a single generic loop would see four receiver shapes and
+// measure V8's polymorphic dispatch instead of the queues. The simulator will only ever use one.
 function hold2(q: BinaryEventQueue, exp: Float64Array, c: Cursor): void {
   let r = c.r;
   for (let k = 0; k < OPS_PER_ITERATION; k++) {

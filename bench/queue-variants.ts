@@ -7,7 +7,7 @@
  * Layout follows mourner/flatqueue: keys live in typed arrays in heap order, sifts move a hole
  * and write the moving element once, and nothing allocates after construction.
  */
-import { badEntity, badTime } from '../src/engine/event-queue.js';
+import { badEntity, badTime, isEntityId } from '../src/engine/event-queue.js';
 
 /**
  * 2-ary variant of the indexed event queue. Same contract as `EventQueue`; kept as
@@ -43,7 +43,7 @@ export class BinaryEventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return entity >>> 0 < this.pos.length && this.pos[entity] >= 0;
+    return isEntityId(entity, this.pos.length) && this.pos[entity] >= 0;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
@@ -62,9 +62,7 @@ export class BinaryEventQueue {
    */
   schedule(entity: number, timeS: number): void {
     const pos = this.pos;
-    // Typed arrays ignore out-of-range writes silently, so a stray id would corrupt the heap.
-    // `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
-    if (!(entity >>> 0 === entity && entity < pos.length)) badEntity(entity, pos.length);
+    if (!isEntityId(entity, pos.length)) badEntity(entity, pos.length);
     if (timeS !== timeS) badTime(entity);
     const s = this.seq++;
     const i = pos[entity];
@@ -81,7 +79,7 @@ export class BinaryEventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none. */
   cancel(entity: number): void {
-    if (!(entity >>> 0 === entity && entity < this.pos.length)) return;
+    if (!isEntityId(entity, this.pos.length)) return;
     const i = this.pos[entity];
     if (i < 0) return;
     this.pos[entity] = -1;
@@ -209,7 +207,7 @@ export class OctonaryEventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return entity >>> 0 < this.pos.length && this.pos[entity] >= 0;
+    return isEntityId(entity, this.pos.length) && this.pos[entity] >= 0;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
@@ -228,9 +226,7 @@ export class OctonaryEventQueue {
    */
   schedule(entity: number, timeS: number): void {
     const pos = this.pos;
-    // Typed arrays ignore out-of-range writes silently, so a stray id would corrupt the heap.
-    // `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
-    if (!(entity >>> 0 === entity && entity < pos.length)) badEntity(entity, pos.length);
+    if (!isEntityId(entity, pos.length)) badEntity(entity, pos.length);
     if (timeS !== timeS) badTime(entity);
     const s = this.seq++;
     const i = pos[entity];
@@ -247,7 +243,7 @@ export class OctonaryEventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none. */
   cancel(entity: number): void {
-    if (!(entity >>> 0 === entity && entity < this.pos.length)) return;
+    if (!isEntityId(entity, this.pos.length)) return;
     const i = this.pos[entity];
     if (i < 0) return;
     this.pos[entity] = -1;
@@ -372,7 +368,7 @@ export class QuaternaryEventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return entity >>> 0 < this.pos.length && this.pos[entity] >= 0;
+    return isEntityId(entity, this.pos.length) && this.pos[entity] >= 0;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
@@ -405,9 +401,7 @@ export class QuaternaryEventQueue {
    */
   schedule(entity: number, timeS: number): void {
     const pos = this.pos;
-    // Typed arrays ignore out-of-range writes silently, so a stray id would corrupt the heap.
-    // `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
-    if (!(entity >>> 0 === entity && entity < pos.length)) badEntity(entity, pos.length);
+    if (!isEntityId(entity, pos.length)) badEntity(entity, pos.length);
     if (timeS !== timeS) badTime(entity);
     const s = this.seq++;
     const i = pos[entity];
@@ -424,7 +418,7 @@ export class QuaternaryEventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none. */
   cancel(entity: number): void {
-    if (!(entity >>> 0 === entity && entity < this.pos.length)) return;
+    if (!isEntityId(entity, this.pos.length)) return;
     const i = this.pos[entity];
     if (i < 0) return;
     this.pos[entity] = -1;

@@ -89,15 +89,7 @@ export class EventQueue {
 
   /** Whether `entity` has a pending event. */
   has(entity: number): boolean {
-    return this.isEntity(entity) && this.pending[entity] === 1;
-  }
-
-  /**
-   * Whether `entity` is an id of this queue. Typed arrays ignore out-of-range writes silently, so a
-   * stray id would corrupt the tree; `>>> 0 ===` rejects negatives, fractions and NaN in one compare.
-   */
-  private isEntity(entity: number): boolean {
-    return entity >>> 0 === entity && entity < this.capacity;
+    return isEntityId(entity, this.capacity) && this.pending[entity] === 1;
   }
 
   /** Time of the next event, or `Infinity` when empty. */
@@ -132,7 +124,7 @@ export class EventQueue {
    * fresh sequence number, so a moved event runs after events already scheduled at the same time.
    */
   schedule(entity: number, timeS: number): void {
-    if (!this.isEntity(entity)) badEntity(entity, this.capacity);
+    if (!isEntityId(entity, this.capacity)) badEntity(entity, this.capacity);
     if (timeS !== timeS) badTime(entity);
     const popped = this.popped;
     if (popped >= 0) {
@@ -151,7 +143,7 @@ export class EventQueue {
 
   /** Drops `entity`'s pending event; a no-op if it has none (a popped leaf is left to the next operation). */
   cancel(entity: number): void {
-    if (!this.isEntity(entity) || this.pending[entity] === 0) return;
+    if (!isEntityId(entity, this.capacity) || this.pending[entity] === 0) return;
     this.pending[entity] = 0;
     this.n--;
     this.clear(entity);
@@ -203,6 +195,15 @@ export class EventQueue {
       winner[i >> 1] = best;
     }
   }
+}
+
+/**
+ * Whether `entity` is an id of a queue of `capacity` entities. Typed arrays ignore out-of-range
+ * writes silently, so a stray id would corrupt the structure; `>>> 0 ===` rejects negatives,
+ * fractions and NaN in one compare. Shared with the benchmark's heaps (bench/queue-variants.ts).
+ */
+export function isEntityId(entity: number, capacity: number): boolean {
+  return entity >>> 0 === entity && entity < capacity;
 }
 
 // Out of line so the throw sites do not bloat the hot methods V8 wants to inline.
