@@ -29,6 +29,7 @@ import { runToDir } from '../src/index.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';
 import { cppHoldBench, holdBench } from './hold.js';
+import { againstNote } from './against.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** bench/scenarios, whether running from dist/bench or (via a TS loader) from bench/. */
@@ -230,12 +231,7 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   if (against === null) return [row];
   const other = e2eRow(`${name}@against`, theirs);
   row.against_ratio = Number((other.wall_s! / row.wall_s!).toFixed(3));
-  // Different requests mean different work, so the ratio says little; different events for the
-  // same requests are an engine that collapses more (or less), which is what it measures.
-  let counts = '';
-  if (ours[0].requests !== theirs[0].requests) counts = ` (requests differ: ${theirs[0].requests} there, so not the same work)`;
-  else if (ours[0].events !== theirs[0].events) counts = ` (${theirs[0].events} events there)`;
-  row.note = `${row.note ? `${row.note}, ` : ''}${against} took ${row.against_ratio}x our median wall${counts}`;
+  row.note = `${row.note ? `${row.note}, ` : ''}${againstNote(against, row.against_ratio, ours[0], theirs[0])}`;
   return [row, other];
 }
 

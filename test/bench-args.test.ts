@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './helpers/cli.js';
+import { againstNote } from '../bench/against.js';
 
 const BENCH = join(ROOT, 'dist', 'bench', 'run.js');
 
@@ -51,5 +52,14 @@ describe('bench --against', () => {
       expect(ours.against_ratio).toBe(Number(((theirs.wall_s as number) / (ours.wall_s as number)).toFixed(3)));
       expect(ours.note).toBe(`${ROOT} took ${ours.against_ratio}x our median wall`);
     }
+  });
+
+  it('notes which counts differ: events for the same requests, or the requests themselves', () => {
+    const same = { requests: 100, events: 300 };
+    expect(againstNote('../old', 1.2, same, same)).toBe('../old took 1.2x our median wall');
+    expect(againstNote('../old', 1.2, same, { requests: 100, events: 390 })).toBe('../old took 1.2x our median wall (390 events there)');
+    expect(againstNote('../old', 1.2, same, { requests: 99, events: 390 })).toBe(
+      '../old took 1.2x our median wall (requests differ: 99 there, so not the same work)',
+    );
   });
 });
