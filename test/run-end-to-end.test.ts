@@ -98,6 +98,10 @@ describe('requests.csv', () => {
     expect(requests.length).toBe(Number(total.requests_arrived));
     const ids = new Set(requests.map((r) => r.request_id));
     expect(ids.size).toBe(requests.length);
+    // In the order they ended: arrival + e2e never decreases (each printed to 1e-6 s).
+    const endsS = requests.map((r) => Number(r.arrival_s) + Number(r.e2e_s));
+    for (let i = 1; i < endsS.length; i++) expect(endsS[i]).toBeGreaterThanOrEqual(endsS[i - 1] - 2e-6);
+    expect(new Set(endsS).size).toBeGreaterThan(requests.length / 2);
   });
 
   it('runs from any folder with the scenario path relative to it', () => {
