@@ -38,8 +38,6 @@ export interface SimulationOptions {
   onProgress?: (simTimeS: number, horizonS: number) => void;
   /** Receives every request as it ends (requests.csv). */
   requestLog?: RequestLog | null;
-  /** Least-outstanding routing reads every replica's load instead of the load index: the reference tests compare against. */
-  routeByScan?: boolean;
 }
 
 export interface SimulationResult {
@@ -69,7 +67,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const tickEntity = W + replicaCount;
   const incidentBase = tickEntity + 1;
   const queue = new EventQueue(incidentBase + 2 * scenario.incidents.length);
-  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step', options.routeByScan);
+  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step');
   const horizonS = scenario.horizonS;
 
   const sources: ArrivalSource[] = [];

@@ -19,7 +19,6 @@
 import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, RequestTable } from '../engine/requests.js';
 import type { EventQueue } from '../engine/event-queue.js';
-import { LoadIndex } from './load-index.js';
 import { decodeRunS, decodeStepsWithin, firstBoundaryAtOrAfter } from '../perf/roofline.js';
 import {
   FATE_COMPLETED,
@@ -55,8 +54,6 @@ const SCHED_PREFILL_POOL = 3;
 const SCHED_DECODE_POOL = 4;
 /** rq.baseStep of a request whose KV arrived from a prefill replica: it decodes on admission. */
 const KV_TRANSFERRED = -1;
-/** leastLoaded's answer when a queue limit may be in play and only the full scan can decide. */
-const SCAN = -2;
 
 /** Most prompt tokens one prefill iteration takes in (vLLM's max_num_batched_tokens); at least one request always fits. */
 export const PREFILL_TOKEN_BUDGET = 8192;
@@ -122,8 +119,6 @@ export class Fleet {
    */
   private readonly tierRuns: Int32Array[][];
   private readonly tierFirstDeployment: number[][];
-  /** Outstanding requests per replica and least load per deployment's routable replicas (one run each). */
-  private readonly loads: LoadIndex;
   private readonly rrCursor: Int32Array[];
   private readonly leastOutstanding: boolean;
   private readonly failoverOnOutage: boolean;
@@ -145,8 +140,6 @@ export class Fleet {
     private readonly replicaEntityBase: number,
     private readonly recorder: Recorder,
     private readonly stepMode: boolean,
-    /** Route by reading every replica's load (the reference the load index is tested against). */
-    private readonly routeByScan = false,
   ) {
     const deps = scenario.deployments;
     this.deployments = deps;
@@ -223,10 +216,6 @@ export class Fleet {
       [w.model, ...w.fallback].map((m) => deps.findIndex((d) => d.model.id === m)),
     );
     this.rrCursor = scenario.workloads.map((w) => new Int32Array(w.fallback.length + 1));
-    // A deployment's routable replicas are consecutive ids, so each is exactly one of the runs above.
-    const groupOf = new Int32Array(R);
-    for (let i = 0; i < R; i++) groupOf[i] = this.sched[i] === SCHED_DECODE_POOL ? -1 : this.deploymentOf[i];
-    this.loads = new LoadIndex(groupOf, deps.length);
     this.leastOutstanding = scenario.routing.policy === 'least-outstanding';
     this.failoverOnOutage = scenario.routing.failover !== 'never';
     this.failoverOnOverload = scenario.routing.failover === 'on-outage-or-overload';
@@ -285,10 +274,8 @@ export class Fleet {
       // A replica that could serve but whose queue is full: the tier is overloaded, not down.
       let full = NONE;
       const n = candidates.length;
-      if (this.leastOutstanding) best = this.routeByScan ? SCAN : this.leastLoaded(this.tierRuns[w][k], needTokens);
-      if (best === SCAN) {
-        best = NONE;
-        // The first replica with the fewest outstanding requests, by reading them all: whole
+      if (this.leastOutstanding) {
+        // The first replica with the fewest outstanding requests. This scan runs per arrival: whole
         // deployments are ruled in or out first (outages, KV size and queue limits are per
         // deployment), then the loop reads the two load arrays in id order.
         const batch = this.batch;
@@ -312,7 +299,7 @@ export class Fleet {
             }
           }
         }
-      } else if (!this.leastOutstanding) {
+      } else {
         const start = this.rrCursor[w][k];
         for (let j = 0; j < n; j++) {
           let idx = start + j;
@@ -343,29 +330,6 @@ export class Fleet {
     this.finish(q, endAt, fateIfNone, nowS);
   }
 
-  /**
-   * The scan's answer from the load index: the first replica, in run order, at the smallest load of
-   * the runs that are up and can hold `needTokens`; NONE when there is no such run. A replica whose
-   * queue is full has at least its queue limit outstanding, so while a run's smallest load is below
-   * its limit, its least-loaded replicas all have room; otherwise it returns SCAN.
-   */
-  private leastLoaded(runs: Int32Array, needTokens: number): number {
-    const minLoad = this.loads.minLoad;
-    let bestFirst = NONE;
-    let bestLoad = Infinity;
-    for (let i = 0; i < runs.length; i += 2) {
-      const first = runs[i];
-      if (this.up[first] === 0 || needTokens > this.maxTokens[first]) continue;
-      const load = minLoad[this.deploymentOf[first]];
-      if (load >= this.queueLimit[first]) return SCAN;
-      if (load < bestLoad) {
-        bestLoad = load;
-        bestFirst = first;
-      }
-    }
-    return bestFirst === NONE ? NONE : this.loads.firstAt(bestFirst, bestLoad);
-  }
-
   private finish(q: number, deployment: number, fate: number, nowS: number): void {
     const rq = this.requests;
     this.recorder.ended(rq.workload[q], deployment, fate, rq.arrivalS[q]);
@@ -389,7 +353,6 @@ export class Fleet {
       this.queueTail[r] = q;
     }
     this.queueLen[r]++;
-    this.loads.increment(r);
     if (front) return;
     const phase = this.phase[r];
     if (phase === IDLE) this.boundary(r, nowS);
@@ -545,7 +508,6 @@ export class Fleet {
     rq.slot[moved] = s;
     this.batch[r] = last;
     this.kvAdd(r, rq.kvPhase[q], -1);
-    this.loads.decrement(r);
     this.recorder.busyShare(rq.workload[q], this.deploymentOf[r], nowS, this.shareIntegral[r] - rq.shareMark[q]);
   }
 
@@ -702,7 +664,6 @@ export class Fleet {
           continue;
         }
         if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
-          this.loads.decrement(r);
           this.finish(q, d.index, FATE_TIMED_OUT, nowS);
           continue;
         }
@@ -841,7 +802,6 @@ export class Fleet {
       this.queueHead[r] = rq.next[q];
       this.queueLen[r]--;
       if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
-        this.loads.decrement(r);
         this.finish(q, d.index, FATE_TIMED_OUT, nowS);
         continue;
       }
@@ -1009,7 +969,6 @@ export class Fleet {
         const q = this.queueHead[r];
         this.queueHead[r] = rq.next[q];
         this.queueLen[r]--;
-        this.loads.decrement(r);
         this.evict(q, d, nowS);
       }
       this.queueTail[r] = NONE;
