@@ -60,14 +60,16 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const W = scenario.workloads.length;
   const D = scenario.deployments.length;
   const calendar = new Calendar(scenario.startMs, scenario.horizonS);
-  const recorder = new Recorder(W, D, calendar, scenario.warmupS);
+  // The simulated time of the event in hand, shared by the fleet and the recorder (Fleet.clockS).
+  const clockS = new Float64Array(1);
+  const recorder = new Recorder(W, D, calendar, scenario.warmupS, scenario.workloads.map((w) => w.slo), clockS);
   recorder.requestLog = options.requestLog ?? null;
   const replicaCount = scenario.deployments.reduce((n, d) => n + d.replicas, 0);
   const replicaBase = W;
   const tickEntity = W + replicaCount;
   const incidentBase = tickEntity + 1;
   const queue = new EventQueue(incidentBase + 2 * scenario.incidents.length);
-  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step');
+  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step', clockS);
   const horizonS = scenario.horizonS;
 
   const sources: ArrivalSource[] = [];
@@ -160,10 +162,15 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
 
   let events = 0;
   let arrivals = 0;
-  let lastEventS = 0;
+  // Time of the last arrival or replica event, in a typed array: as a local, V8 kept it boxed
+  // across the loop, a new heap object per event.
+  const lastEventS = new Float64Array(1);
   let tickIndex = 0;
   let endS = horizonS;
   const onProgress = options.onProgress;
+  // The rare branches below read the event's time from the clock rather than from a local: V8
+  // boxes a double into a new heap object wherever a use needs one (a call it does not inline), and
+  // a local those branches shared would be boxed on every event.
   for (;;) {
     const topS = queue.peekTime();
     if (stream >= 0) {
@@ -171,39 +178,40 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       if (arrivalS < topS || (arrivalS === topS && arrivalSeq[stream] < queue.peekSeq())) {
         events++;
         const e = stream;
-        const nowS = arrivalS;
+        clockS[0] = arrivalS;
         const promptSampler = promptSamplers[e];
         const outputSampler = outputSamplers[e];
         const source = sources[e];
         const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
         const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
         arrivals++;
-        fleet.arrive(e, nowS, prompt, output);
+        fleet.arrive(e, prompt, output);
         const next = source.next();
         if (next < horizonS) {
           arrivalT[e] = next;
           arrivalSeq[e] = queue.takeSeq();
         } else arrivalT[e] = Infinity;
         stream = nextStream();
-        lastEventS = nowS;
-        if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(nowS, horizonS);
+        lastEventS[0] = arrivalS;
+        if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(clockS[0], horizonS);
         continue;
       }
     }
     if (queue.size === 0) break;
-    const nowS = topS;
+    clockS[0] = topS;
     const e = queue.peekEntity();
     events++;
     queue.pop();
     if (e < tickEntity) {
-      fleet.onEvent(e - replicaBase, nowS);
-      lastEventS = nowS;
+      fleet.onEvent(e - replicaBase);
+      lastEventS[0] = topS;
     } else if (e === tickEntity) {
+      const nowS = clockS[0];
       // Past the horizon no arrivals are pending, so once nothing is in flight the run is over: it
       // ended at the horizon or at the drain's last completion, whichever is later, and the last
       // interval is cut there. The report interval never changes what is billed.
       const over = nowS >= horizonS && fleet.requests.inFlight === 0;
-      const intervalEndS = over ? Math.max(horizonS, lastEventS) : nowS;
+      const intervalEndS = over ? Math.max(horizonS, lastEventS[0]) : nowS;
       emitInterval(tickIndex, tickIndex * intervalS, intervalEndS);
       tickIndex++;
       if (over) {
@@ -214,10 +222,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     } else {
       const i = (e - incidentBase) >> 1;
       const inc = scenario.incidents[i];
-      if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, nowS);
-      else fleet.outageEnd(inc.deployment, nowS);
+      if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, clockS[0]);
+      else fleet.outageEnd(inc.deployment, clockS[0]);
     }
-    if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(nowS, horizonS);
+    if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(clockS[0], horizonS);
   }
 
   const busyS = new Float64Array(D);
@@ -228,7 +236,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     calendar,
     busyS,
     endS,
-    lastEventS,
+    lastEventS: lastEventS[0],
     events,
     arrivals,
     wallS: (performance.now() - wallStart) / 1000,

@@ -7,6 +7,7 @@
 import { LogHistogram } from './histogram.js';
 import type { Calendar } from './calendar.js';
 import type { RequestTable } from '../engine/requests.js';
+import type { Slo } from '../scenario/load.js';
 
 export const FATE_COMPLETED = 0;
 export const FATE_FAILED_OVER = 1;
@@ -62,13 +63,30 @@ export class Recorder {
   readonly periodCompleted: Float64Array;
   readonly periodBusyShareS: Float64Array;
   readonly interval: IntervalCounters;
+  /** Per workload, its SLO thresholds (Infinity where it sets none). */
+  private readonly sloTtftS: Float64Array;
+  private readonly sloTpotS: Float64Array;
+  private readonly sloE2eS: Float64Array;
+  /** The calendar period the clock was last in, and its [start, end) in seconds. */
+  private clockPeriodIndex = 0;
+  private readonly clockPeriodS = new Float64Array([Infinity, -Infinity]);
 
+  /**
+   * @param clockS the simulated time, shared with the fleet (Fleet.clockS): the per-request methods
+   * read the time there rather than take it as an argument, which V8 would box into a new heap
+   * object on every call it does not inline.
+   */
   constructor(
     readonly workloads: number,
     readonly deployments: number,
     readonly calendar: Calendar,
     readonly warmupS: number,
+    slos: readonly Slo[],
+    readonly clockS: Float64Array,
   ) {
+    this.sloTtftS = Float64Array.from(slos, (s) => s.ttftS);
+    this.sloTpotS = Float64Array.from(slos, (s) => s.tpotS);
+    this.sloE2eS = Float64Array.from(slos, (s) => s.e2eS);
     const atoms = workloads * deployments;
     this.atoms = atoms;
     this.fates = new Float64Array(atoms * FATE_COUNT);
@@ -99,25 +117,16 @@ export class Recorder {
     if (arrivalS >= this.warmupS) this.measured[a]++;
   }
 
-  /** A request completed; its tokens are billed in the period it completed in. */
-  completed(
-    workload: number,
-    deployment: number,
-    failedOver: boolean,
-    nowS: number,
-    arrivalS: number,
-    firstTokenS: number,
-    promptTokens: number,
-    outputTokens: number,
-    sloTtftS: number,
-    sloTpotS: number,
-    sloE2eS: number,
-  ): void {
+  /** Request q completed on `deployment` at the clock's time; its tokens are billed in that period. */
+  completed(requests: RequestTable, q: number, deployment: number): void {
+    const workload = requests.workload[q];
+    const promptTokens = requests.promptTokens[q];
+    const outputTokens = requests.outputTokens[q];
     const a = workload * this.deployments + deployment;
-    this.fates[a * FATE_COUNT + (failedOver ? FATE_FAILED_OVER : FATE_COMPLETED)]++;
+    this.fates[a * FATE_COUNT + (requests.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED)]++;
     this.inputTokens[a] += promptTokens;
     this.outputTokens[a] += outputTokens;
-    const cell = this.calendar.periodAt(nowS) * this.atoms + a;
+    const cell = this.clockPeriod() * this.atoms + a;
     this.periodInputTokens[cell] += promptTokens;
     this.periodOutputTokens[cell] += outputTokens;
     this.periodCompleted[cell]++;
@@ -125,8 +134,11 @@ export class Recorder {
     iv.completions[a]++;
     iv.inputTokens[a] += promptTokens;
     iv.outputTokens[a] += outputTokens;
+    const arrivalS = requests.arrivalS[q];
     if (arrivalS < this.warmupS) return;
     this.measured[a]++;
+    const nowS = this.clockS[0];
+    const firstTokenS = requests.firstTokenS[q];
     const ttftS = firstTokenS - arrivalS;
     const e2eS = nowS - arrivalS;
     this.ttft[a].record(ttftS);
@@ -136,13 +148,28 @@ export class Recorder {
       tpotS = (nowS - firstTokenS) / (outputTokens - 1);
       this.tpot[a].record(tpotS);
     }
-    if (ttftS <= sloTtftS && tpotS <= sloTpotS && e2eS <= sloE2eS) this.sloMet[a]++;
+    if (ttftS <= this.sloTtftS[workload] && tpotS <= this.sloTpotS[workload] && e2eS <= this.sloE2eS[workload]) {
+      this.sloMet[a]++;
+    }
   }
 
-  /** Busy replica-seconds a request used, for cost attribution. */
-  busyShare(workload: number, deployment: number, nowS: number, seconds: number): void {
+  /** Busy replica-seconds a request used up to the clock's time, for cost attribution. */
+  busyShare(workload: number, deployment: number, seconds: number): void {
     if (seconds <= 0) return;
     const a = workload * this.deployments + deployment;
-    this.periodBusyShareS[this.calendar.periodAt(nowS) * this.atoms + a] += seconds;
+    this.periodBusyShareS[this.clockPeriod() * this.atoms + a] += seconds;
+  }
+
+  /** The calendar period the clock is in: nearly always the last one, so its bounds are checked first. */
+  private clockPeriod(): number {
+    const tS = this.clockS[0];
+    const bounds = this.clockPeriodS;
+    if (tS >= bounds[0] && tS < bounds[1]) return this.clockPeriodIndex;
+    const i = this.calendar.periodAt(tS);
+    const period = this.calendar.periods[i];
+    bounds[0] = i === 0 ? -Infinity : period.startS;
+    bounds[1] = period.endS;
+    this.clockPeriodIndex = i;
+    return i;
   }
 }

@@ -242,12 +242,6 @@ export class RooflinePerf {
   }
 }
 
-/** Σ_{k=k0}^{k1−1} (a + b·k). */
-function sumLine(a: number, b: number, k0: number, k1: number): number {
-  if (k1 <= k0) return 0;
-  return (k1 - k0) * a + (b * (k1 * (k1 - 1) - k0 * (k0 - 1))) / 2;
-}
-
 /**
  * Whether the compute line of a run is on top at step 0 (on a tie, the steeper one, which is on top
  * from then on). That line stays on top until the crossing point, if the run reaches it.
@@ -272,12 +266,23 @@ export function decodeRunS(c: Float64Array, n: number): number {
   const cA = c[0], cB = c[1], mA = c[2], mB = c[3];
   const computeFirst = computeOnTop(c);
   const slopeDiff = cB - mB;
-  const cross = slopeDiff === 0 ? Infinity : (mA - cA) / slopeDiff;
-  const split = cross > 0 && cross < n ? Math.ceil(cross) : n;
-  const run = computeFirst
-    ? sumLine(cA, cB, 0, split) + sumLine(mA, mB, split, n)
-    : sumLine(mA, mB, 0, split) + sumLine(cA, cB, split, n);
-  return run + n * c[4];
+  let split = n;
+  // Parallel lines never cross. (Not `cross = … ? Infinity : …`: a value merged with an `Infinity`
+  // that never ran before V8 optimised this is kept boxed, a heap object per call.)
+  if (slopeDiff !== 0) {
+    const cross = (mA - cA) / slopeDiff;
+    if (cross > 0 && cross < n) split = Math.ceil(cross);
+  }
+  // Σ_{k=k0}^{k1−1} (a + b·k) = (k1 − k0)·a + b·(k1(k1 − 1) − k0(k0 − 1))/2, for steps 0..split−1 on
+  // the line on top at step 0 and split..n−1 on the other. Written out rather than as a helper:
+  // a helper V8 does not inline boxes its double arguments and result on every call.
+  const a0 = computeFirst ? cA : mA;
+  const b0 = computeFirst ? cB : mB;
+  const a1 = computeFirst ? mA : cA;
+  const b1 = computeFirst ? mB : cB;
+  const first = (split - 0) * a0 + (b0 * (split * (split - 1) - 0 * (0 - 1))) / 2;
+  const rest = n <= split ? 0 : (n - split) * a1 + (b1 * (n * (n - 1) - split * (split - 1))) / 2;
+  return first + rest + n * c[4];
 }
 
 /** Largest n ≤ maxSteps whose first n steps end no later than `elapsedS` into the run. */

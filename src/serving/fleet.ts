@@ -140,6 +140,14 @@ export class Fleet {
     private readonly replicaEntityBase: number,
     private readonly recorder: Recorder,
     private readonly stepMode: boolean,
+    /**
+     * The simulated time of the operation in progress: the event loop sets clockS[0] before it
+     * calls arrive or onEvent (outageStart and settle set it themselves). Methods read it here
+     * instead of taking the time as an argument: V8 boxes a double argument into a new heap object
+     * at every call it does not inline, and passing the time down the call chain made garbage on
+     * every event (README "Performance").
+     */
+    readonly clockS: Float64Array = new Float64Array(1),
   ) {
     const deps = scenario.deployments;
     this.deployments = deps;
@@ -219,7 +227,6 @@ export class Fleet {
     this.leastOutstanding = scenario.routing.policy === 'least-outstanding';
     this.failoverOnOutage = scenario.routing.failover !== 'never';
     this.failoverOnOverload = scenario.routing.failover === 'on-outage-or-overload';
-    this.workloadSlo = scenario.workloads.map((w) => w.slo);
     this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
   }
 
@@ -236,29 +243,28 @@ export class Fleet {
   }
 
   private arrivalCount = 0;
-  private readonly workloadSlo: { ttftS: number; tpotS: number; e2eS: number }[];
   private readonly workloadTimeoutS: Float64Array;
 
-  /** A new request arrives from workload `w`. */
-  arrive(w: number, nowS: number, promptTokens: number, outputTokens: number): void {
+  /** A new request arrives from workload `w`, at clockS[0]. */
+  arrive(w: number, promptTokens: number, outputTokens: number): void {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
-    rq.arrivalS[q] = nowS;
+    rq.arrivalS[q] = this.clockS[0];
     rq.workload[q] = w;
     rq.promptTokens[q] = promptTokens;
     rq.outputTokens[q] = outputTokens;
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 0;
-    this.route(q, nowS, FATE_REJECTED, this.tierFirstDeployment[w][0]);
+    this.route(q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 
   /**
    * Places a request on a replica of its model, or of a fallback model; when nothing can take it,
    * it ends with `fateIfNone` (rejected for a new request, lost for one evicted by an outage).
    */
-  private route(q: number, nowS: number, fateIfNone: number, endAt: number): void {
+  private route(q: number, fateIfNone: number, endAt: number): void {
     const rq = this.requests;
     const w = rq.workload[q];
     const tiers = this.tierReplicas[w];
@@ -324,20 +330,20 @@ export class Fleet {
       const d = this.deploymentOf[best];
       if (k > 0) rq.failedOver[q] = 1;
       this.recorder.interval.arrivals[d]++;
-      this.enqueue(best, q, nowS, false);
+      this.enqueue(best, q, false);
       return;
     }
-    this.finish(q, endAt, fateIfNone, nowS);
+    this.finish(q, endAt, fateIfNone);
   }
 
-  private finish(q: number, deployment: number, fate: number, nowS: number): void {
+  private finish(q: number, deployment: number, fate: number): void {
     const rq = this.requests;
     this.recorder.ended(rq.workload[q], deployment, fate, rq.arrivalS[q]);
-    this.recorder.requestLog?.record(rq, q, deployment, fate, nowS);
+    this.recorder.requestLog?.record(rq, q, deployment, fate, this.clockS[0]);
     rq.release(q);
   }
 
-  private enqueue(r: number, q: number, nowS: number, front: boolean): void {
+  private enqueue(r: number, q: number, front: boolean): void {
     const rq = this.requests;
     const wasEmpty = this.queueLen[r] === 0;
     if (wasEmpty) {
@@ -355,16 +361,17 @@ export class Fleet {
     this.queueLen[r]++;
     if (front) return;
     const phase = this.phase[r];
-    if (phase === IDLE) this.boundary(r, nowS);
+    if (phase === IDLE) this.boundary(r);
     // Static batching admits nothing until its batch has drained, so arrivals never cut a run short.
-    else if (phase === DECODE && wasEmpty && !this.stepMode && this.sched[r] !== SCHED_STATIC) this.interruptRun(r, q, nowS);
+    else if (phase === DECODE && wasEmpty && !this.stepMode && this.sched[r] !== SCHED_STATIC) this.interruptRun(r, q);
   }
 
   /**
    * An arrival to a decoding replica that could admit it cuts the run short at the end of the
    * step in progress; one that could not (batch full, KV short) leaves the run alone.
    */
-  private interruptRun(r: number, q: number, nowS: number): void {
+  private interruptRun(r: number, q: number): void {
+    const nowS = this.clockS[0];
     if (nowS < this.runStartS[r]) {
       // The run was planned with the prefill still in flight (prefillThenDecode): the arrival waits
       // for the prefill's end, where the replica admits again, as when the prefill is its own event.
@@ -470,7 +477,8 @@ export class Fleet {
   }
 
   /** Adds the elapsed busy time to the replica's share integral. Call before the batch changes. */
-  private touch(r: number, nowS: number): void {
+  private touch(r: number): void {
+    const nowS = this.clockS[0];
     const b = this.batch[r];
     if (b > 0) {
       const dt = nowS - this.markS[r];
@@ -497,7 +505,7 @@ export class Fleet {
   }
 
   /** Removes a request from its replica's batch (and completion heap), settling its cost share. */
-  private removeFromBatch(r: number, q: number, nowS: number): void {
+  private removeFromBatch(r: number, q: number): void {
     const rq = this.requests;
     if (rq.heapPos[q] !== NONE) this.heapRemove(r, q);
     const base = this.slotBase[r];
@@ -508,17 +516,18 @@ export class Fleet {
     rq.slot[moved] = s;
     this.batch[r] = last;
     this.kvAdd(r, rq.kvPhase[q], -1);
-    this.recorder.busyShare(rq.workload[q], this.deploymentOf[r], nowS, this.shareIntegral[r] - rq.shareMark[q]);
+    this.recorder.busyShare(rq.workload[q], this.deploymentOf[r], this.shareIntegral[r] - rq.shareMark[q]);
   }
 
-  /** The replica's event: the end of an iteration or decode run. */
-  onEvent(r: number, nowS: number): void {
-    this.boundary(r, nowS);
+  /** The replica's event, at clockS[0]: the end of an iteration or decode run. */
+  onEvent(r: number): void {
+    this.boundary(r);
   }
 
-  private boundary(r: number, nowS: number): void {
+  private boundary(r: number): void {
     const rq = this.requests;
-    this.touch(r, nowS);
+    const nowS = this.clockS[0];
+    this.touch(r);
     const phase = this.phase[r];
     if (phase === PREFILL) {
       this.finishPrefill(r, nowS);
@@ -528,7 +537,7 @@ export class Fleet {
         s += 1;
         this.step[r] = s;
         const hb = this.slotBase[r];
-        while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
+        while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb]);
       }
       let q = this.prefillList[r];
       this.prefillList[r] = NONE;
@@ -544,7 +553,7 @@ export class Fleet {
         const kvPhase = rq.promptTokens[q] + g - s;
         rq.kvPhase[q] = kvPhase;
         this.kvAdd(r, kvPhase, 1);
-        if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
+        if (g >= rq.outputTokens[q]) this.complete(r, q);
         else {
           rq.finishStep[q] = s + (rq.outputTokens[q] - g);
           this.heapPush(r, q);
@@ -555,12 +564,16 @@ export class Fleet {
       const s = this.step[r] + this.runSteps[r];
       this.step[r] = s;
       const hb = this.slotBase[r];
-      while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb], nowS);
+      while (this.heapCount[r] > 0 && rq.finishStep[this.heap[hb]] <= s) this.complete(r, this.heap[hb]);
     }
-    this.startIteration(r, nowS);
+    this.startIteration(r);
   }
 
-  /** The prefilled requests have their first token: each completes, is handed off, or decodes. */
+  /**
+   * The prefilled requests have their first token at `nowS`: each completes, is handed off, or
+   * decodes. `nowS` is ahead of the clock only from prefillThenDecode, which it calls only when
+   * none completes or is handed off (both happen at the clock's time).
+   */
   private finishPrefill(r: number, nowS: number): void {
     const rq = this.requests;
     const base = this.slotBase[r];
@@ -574,8 +587,8 @@ export class Fleet {
       rq.generated[q] = g;
       rq.baseStep[q] = s;
       if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
-      if (g >= rq.outputTokens[q]) this.complete(r, q, nowS);
-      else if (this.sched[r] === SCHED_PREFILL_POOL) this.handOff(r, q, nowS);
+      if (g >= rq.outputTokens[q]) this.complete(r, q);
+      else if (this.sched[r] === SCHED_PREFILL_POOL) this.handOff(r, q);
       else {
         rq.finishStep[q] = s + (rq.outputTokens[q] - g);
         this.heapPush(r, q);
@@ -585,13 +598,13 @@ export class Fleet {
   }
 
   /**
-   * Plans the decode run that follows a prefill ending at `endS` now, as one event, when nothing
-   * else can happen at the prefill's end: no request completes or leaves there, nothing waits to be
-   * admitted, and the run needs no preemption. Until `endS` only an arrival or an outage touches
+   * Plans the decode run that follows a prefill ending at runStartS[r] (the caller sets it) now, as
+   * one event, when nothing else can happen at the prefill's end: no request completes or leaves
+   * there, nothing waits to be admitted, and the run needs no preemption. Until then only an arrival or an outage touches
    * the replica; `interruptRun` turns the first back into the prefill's own event. Busy time is
    * then accumulated across the prefill's end in one step, which may differ in the last bit.
    */
-  private prefillThenDecode(r: number, endS: number): boolean {
+  private prefillThenDecode(r: number): boolean {
     if (this.queueLen[r] > 0 || !this.holdsNextStep(r, this.kvBlocksBound(r, this.step[r]))) return false;
     const rq = this.requests;
     const base = this.slotBase[r];
@@ -600,31 +613,28 @@ export class Fleet {
       const q = this.slots[base + i];
       if (rq.generated[q] + 1 >= rq.outputTokens[q]) return false;
     }
-    this.finishPrefill(r, endS);
-    this.startDecodeRun(r, endS);
+    this.finishPrefill(r, this.runStartS[r]);
+    this.startDecodeRun(r);
     return true;
   }
 
-  private complete(r: number, q: number, nowS: number): void {
+  private complete(r: number, q: number): void {
     const rq = this.requests;
-    const w = rq.workload[q];
     const d = this.deploymentOf[r];
-    this.removeFromBatch(r, q, nowS);
-    const slo = this.workloadSlo[w];
-    this.recorder.completed(
-      w, d, rq.failedOver[q] === 1, nowS, rq.arrivalS[q], rq.firstTokenS[q],
-      rq.promptTokens[q], rq.outputTokens[q], slo.ttftS, slo.tpotS, slo.e2eS,
-    );
-    this.recorder.requestLog?.record(rq, q, d, rq.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED, nowS);
+    this.removeFromBatch(r, q);
+    this.recorder.completed(rq, q, d);
+    const fate = rq.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED;
+    this.recorder.requestLog?.record(rq, q, d, fate, this.clockS[0]);
     rq.release(q);
   }
 
-  private startIteration(r: number, nowS: number): void {
+  private startIteration(r: number): void {
     const kind = this.sched[r];
     if (kind === SCHED_CHUNKED) {
-      this.startChunked(r, nowS);
+      this.startChunked(r);
       return;
     }
+    const nowS = this.clockS[0];
     const d = this.deployments[this.deploymentOf[r]];
     const rq = this.requests;
     if (this.queueLen[r] > 0 && this.batch[r] < d.maxBatch && (kind !== SCHED_STATIC || this.batch[r] === 0)) {
@@ -664,7 +674,7 @@ export class Fleet {
           continue;
         }
         if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
-          this.finish(q, d.index, FATE_TIMED_OUT, nowS);
+          this.finish(q, d.index, FATE_TIMED_OUT);
           continue;
         }
         this.addToBatch(r, q);
@@ -679,7 +689,9 @@ export class Fleet {
         // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
         const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(tokens + admitted) : 0;
         const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS;
-        if (this.stepMode || kind === SCHED_PREFILL_POOL || !this.prefillThenDecode(r, endS)) {
+        // Where a fused run would start (runStartS is read only while the replica decodes).
+        this.runStartS[r] = endS;
+        if (this.stepMode || kind === SCHED_PREFILL_POOL || !this.prefillThenDecode(r)) {
           this.queue.schedule(this.replicaEntityBase + r, endS);
         }
         return;
@@ -689,11 +701,17 @@ export class Fleet {
       this.phase[r] = IDLE;
       return;
     }
-    this.startDecodeRun(r, nowS);
+    this.runStartS[r] = nowS;
+    this.startDecodeRun(r);
   }
 
-  /** A run of decode steps over the whole batch (every request in it is past its prefill). */
-  private startDecodeRun(r: number, nowS: number): void {
+  /**
+   * A run of decode steps over the whole batch (every request in it is past its prefill), starting
+   * at runStartS[r], which the caller sets: the clock's time, or a prefill's end (prefillThenDecode,
+   * whose runs never preempt, so preemption below always happens at the clock's time).
+   */
+  private startDecodeRun(r: number): void {
+    const startS = this.runStartS[r];
     const d = this.deployments[this.deploymentOf[r]];
     const rq = this.requests;
     // Make room for the next step: preempt the latest admitted until the KV cache holds it.
@@ -705,11 +723,11 @@ export class Fleet {
     if (!bounded) {
       blocks = this.kvBlocksAt(r, s);
       while (this.batch[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
-        this.preemptLatest(r, nowS);
+        this.preemptLatest(r);
         blocks = this.kvBlocksAt(r, s);
       }
       if (this.batch[r] === 0) {
-        this.startIteration(r, nowS);
+        this.startIteration(r);
         return;
       }
     }
@@ -723,17 +741,16 @@ export class Fleet {
     }
     // A run of no steps would end where it starts and be planned again, forever: only a bug in the
     // KV accounting above could cause it, so fail loudly rather than hang.
-    if (!(steps >= 1)) throw new Error(`internal: replica ${r} planned a decode run of ${steps} steps at ${nowS} s`);
+    if (!(steps >= 1)) throw new Error(`internal: replica ${r} planned a decode run of ${steps} steps at ${startS} s`);
     const c = this.runCoeffView[r];
     const b = this.batch[r];
     d.perf.decodeLines(b, this.sumPhase[r] + b * s, c);
     this.phase[r] = DECODE;
-    this.runStartS[r] = nowS;
     this.runSteps[r] = steps;
-    this.queue.schedule(this.replicaEntityBase + r, nowS + decodeRunS(c, steps));
+    this.queue.schedule(this.replicaEntityBase + r, startS + decodeRunS(c, steps));
   }
 
-  private preemptLatest(r: number, nowS: number): void {
+  private preemptLatest(r: number): void {
     const rq = this.requests;
     const base = this.slotBase[r];
     let victim = this.slots[base];
@@ -747,9 +764,9 @@ export class Fleet {
       this.chunkReq[r] = NONE;
       this.chunkDone[r] = 0;
     } else rq.generated[victim] += this.step[r] - rq.baseStep[victim];
-    this.removeFromBatch(r, victim, nowS);
+    this.removeFromBatch(r, victim);
     this.recorder.preemptions[this.deploymentOf[r]]++;
-    this.enqueue(r, victim, nowS, true);
+    this.enqueue(r, victim, true);
   }
 
   /**
@@ -758,7 +775,8 @@ export class Fleet {
    * admissions (at most one prompt part-way at a time). An iteration with prompt chunks is one
    * event; with none, the decodes run collapsed as under `continuous`.
    */
-  private startChunked(r: number, nowS: number): void {
+  private startChunked(r: number): void {
+    const nowS = this.clockS[0];
     const d = this.deployments[this.deploymentOf[r]];
     const rq = this.requests;
     const capacity = this.kvCapacityBlocks[r];
@@ -766,7 +784,7 @@ export class Fleet {
     let blocks = this.kvBlocksAt(r, s);
     // Room for the decoding requests' next token, as before a decode run.
     while (this.heapCount[r] > 0 && blocks + this.kvOpening(r, s) > capacity) {
-      this.preemptLatest(r, nowS);
+      this.preemptLatest(r);
       blocks = this.kvBlocksAt(r, s);
     }
     const decoders = this.heapCount[r];
@@ -802,7 +820,7 @@ export class Fleet {
       this.queueHead[r] = rq.next[q];
       this.queueLen[r]--;
       if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > this.workloadTimeoutS[rq.workload[q]]) {
-        this.finish(q, d.index, FATE_TIMED_OUT, nowS);
+        this.finish(q, d.index, FATE_TIMED_OUT);
         continue;
       }
       this.addToBatch(r, q);
@@ -834,16 +852,17 @@ export class Fleet {
       this.phase[r] = IDLE;
       return;
     }
-    this.startDecodeRun(r, nowS);
+    this.runStartS[r] = nowS;
+    this.startDecodeRun(r);
   }
 
   /**
    * scheduler disaggregated: a prefill-pool replica hands a prefilled request (its first token out,
    * its KV shipped) to the least-loaded decode-pool replica of the same deployment.
    */
-  private handOff(r: number, q: number, nowS: number): void {
+  private handOff(r: number, q: number): void {
     const rq = this.requests;
-    this.removeFromBatch(r, q, nowS);
+    this.removeFromBatch(r, q);
     const d = this.deploymentOf[r];
     const dep = this.deployments[d];
     const first = this.firstReplicaOf[d];
@@ -857,11 +876,11 @@ export class Fleet {
       }
     }
     if (best === NONE) {
-      this.evict(q, d, nowS);
+      this.evict(q, d);
       return;
     }
     rq.baseStep[q] = KV_TRANSFERRED;
-    this.enqueue(best, q, nowS, false);
+    this.enqueue(best, q, false);
   }
 
   // ---- completion heap: the batch's requests ordered by (finishStep, admitSeq) ----
@@ -943,6 +962,7 @@ export class Fleet {
 
   /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
   outageStart(d: number, nowS: number): void {
+    this.clockS[0] = nowS;
     this.downDepth[d]++;
     if (this.downDepth[d] > 1) return;
     const rq = this.requests;
@@ -950,7 +970,7 @@ export class Fleet {
     for (let r = 0; r < this.replicas; r++) if (this.deploymentOf[r] === d) this.up[r] = 0;
     for (let r = 0; r < this.replicas; r++) {
       if (this.deploymentOf[r] !== d) continue;
-      this.touch(r, nowS);
+      this.touch(r);
       this.queue.cancel(this.replicaEntityBase + r);
       this.phase[r] = IDLE;
       this.prefillCount[r] = 0;
@@ -959,33 +979,33 @@ export class Fleet {
       this.prefillList[r] = NONE;
       while (this.batch[r] > 0) {
         const q = this.slots[this.slotBase[r] + this.batch[r] - 1];
-        this.removeFromBatch(r, q, nowS);
+        this.removeFromBatch(r, q);
         // A prefill planned with its run (prefillThenDecode) recorded a first token still to come;
         // at an outage at that very instant the prefill's own event would have come second.
         if (rq.firstTokenS[q] >= nowS) rq.firstTokenS[q] = -1;
-        this.evict(q, d, nowS);
+        this.evict(q, d);
       }
       while (this.queueLen[r] > 0) {
         const q = this.queueHead[r];
         this.queueHead[r] = rq.next[q];
         this.queueLen[r]--;
-        this.evict(q, d, nowS);
+        this.evict(q, d);
       }
       this.queueTail[r] = NONE;
     }
   }
 
-  private evict(q: number, d: number, nowS: number): void {
+  private evict(q: number, d: number): void {
     const rq = this.requests;
     if (!this.failoverOnOutage) {
-      this.finish(q, d, FATE_LOST, nowS);
+      this.finish(q, d, FATE_LOST);
       return;
     }
     // The answer starts over elsewhere: tokens generated on the failed replica are gone.
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 1;
-    this.route(q, nowS, FATE_LOST, d);
+    this.route(q, FATE_LOST, d);
   }
 
   outageEnd(d: number, _nowS: number): void {
@@ -998,7 +1018,8 @@ export class Fleet {
 
   /** Settles busy time up to now on every replica (for per-interval busy fractions). */
   settle(nowS: number): void {
-    for (let r = 0; r < this.replicas; r++) this.touch(r, nowS);
+    this.clockS[0] = nowS;
+    for (let r = 0; r < this.replicas; r++) this.touch(r);
   }
 
   /** KV blocks in use at `nowS`, counting decode steps finished inside a collapsed run. */

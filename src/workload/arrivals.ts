@@ -54,9 +54,14 @@ class PoissonArrivals implements ArrivalSource {
     if (ratePerS === 0) this.timeS = Infinity;
   }
   next(): number {
-    if (this.timeS === Infinity) return Infinity;
-    const timeS = this.timeS + this.rng.exponential(this.ratePerS);
-    this.timeS = timeS < this.horizonS ? timeS : Infinity;
+    // Every exit returns the field, and Infinity is stored, never merged into a value: V8 keeps a
+    // time merged with an `Infinity` that had not yet run when it optimised the event loop boxed,
+    // a new heap object per arrival.
+    if (this.timeS !== Infinity) {
+      const timeS = this.timeS + this.rng.exponential(this.ratePerS);
+      if (timeS < this.horizonS) this.timeS = timeS;
+      else this.timeS = Infinity;
+    }
     return this.timeS;
   }
 }
@@ -97,7 +102,7 @@ class DiurnalArrivals implements ArrivalSource {
 
   next(): number {
     let timeS = this.timeS;
-    if (timeS === Infinity) return Infinity;
+    if (timeS === Infinity) return timeS; // not a literal: see PoissonArrivals.next
     let remaining = this.rng.exponential(1);
     for (;;) {
       const ratePerS = this.ratesPerS[this.hourIndex % HOURS_PER_DAY];
@@ -113,7 +118,8 @@ class DiurnalArrivals implements ArrivalSource {
       this.hourEndS = (this.hourIndex + 1 - this.startHourOffset) * SECONDS_PER_HOUR;
       if (timeS >= this.horizonS) break;
     }
-    this.timeS = timeS < this.horizonS ? timeS : Infinity;
+    if (timeS < this.horizonS) this.timeS = timeS;
+    else this.timeS = Infinity; // two stores: see PoissonArrivals.next
     return this.timeS;
   }
 }
