@@ -43,6 +43,9 @@ export interface RequestLog {
   record(requests: RequestTable, q: number, deployment: number, fate: number, endS: number): void;
 }
 
+/** Completed requests' latencies held back before they are bucketed (see Recorder.completed). */
+const LATENCY_BATCH = 1024;
+
 export class Recorder {
   requestLog: RequestLog | null = null;
   readonly atoms: number;
@@ -54,9 +57,20 @@ export class Recorder {
   /** Requests counted in latency metrics (arrived after warmup), by atom. */
   readonly measured: Float64Array;
   readonly preemptions: Float64Array;
-  readonly ttft: LogHistogram[];
-  readonly tpot: LogHistogram[];
-  readonly e2e: LogHistogram[];
+  private readonly ttftByAtom: LogHistogram[];
+  private readonly tpotByAtom: LogHistogram[];
+  private readonly e2eByAtom: LogHistogram[];
+  /**
+   * Latencies of completed requests not yet in the histograms, in completion order (a TPOT of NaN:
+   * one output token, no TPOT). Passing each latency to a histogram's method costs a heap object
+   * whenever V8 does not inline that call, as often happened in the completion path; stored here
+   * and bucketed a batch at a time, every histogram still receives the same values in the same order.
+   */
+  private readonly pendingAtom = new Int32Array(LATENCY_BATCH);
+  private readonly pendingTtftS = new Float64Array(LATENCY_BATCH);
+  private readonly pendingTpotS = new Float64Array(LATENCY_BATCH);
+  private readonly pendingE2eS = new Float64Array(LATENCY_BATCH);
+  private pending = 0;
   /** [period * atoms + atom]: tokens billed and busy replica-seconds attributed, per calendar period. */
   readonly periodInputTokens: Float64Array;
   readonly periodOutputTokens: Float64Array;
@@ -95,15 +109,33 @@ export class Recorder {
     this.sloMet = new Float64Array(atoms);
     this.measured = new Float64Array(atoms);
     this.preemptions = new Float64Array(deployments);
-    this.ttft = Array.from({ length: atoms }, () => new LogHistogram());
-    this.tpot = Array.from({ length: atoms }, () => new LogHistogram());
-    this.e2e = Array.from({ length: atoms }, () => new LogHistogram());
+    this.ttftByAtom = Array.from({ length: atoms }, () => new LogHistogram());
+    this.tpotByAtom = Array.from({ length: atoms }, () => new LogHistogram());
+    this.e2eByAtom = Array.from({ length: atoms }, () => new LogHistogram());
     const cells = calendar.periods.length * atoms;
     this.periodInputTokens = new Float64Array(cells);
     this.periodOutputTokens = new Float64Array(cells);
     this.periodCompleted = new Float64Array(cells);
     this.periodBusyShareS = new Float64Array(cells);
     this.interval = new IntervalCounters(deployments, atoms);
+  }
+
+  /** Per atom, time to first token of measured requests, seconds. */
+  get ttft(): readonly LogHistogram[] {
+    this.flushLatencies();
+    return this.ttftByAtom;
+  }
+
+  /** Per atom, time per output token after the first (requests with more than one output token). */
+  get tpot(): readonly LogHistogram[] {
+    this.flushLatencies();
+    return this.tpotByAtom;
+  }
+
+  /** Per atom, arrival to last token. */
+  get e2e(): readonly LogHistogram[] {
+    this.flushLatencies();
+    return this.e2eByAtom;
   }
 
   atom(workload: number, deployment: number): number {
@@ -141,16 +173,31 @@ export class Recorder {
     const firstTokenS = requests.firstTokenS[q];
     const ttftS = firstTokenS - arrivalS;
     const e2eS = nowS - arrivalS;
-    this.ttft[a].record(ttftS);
-    this.e2e[a].record(e2eS);
-    let tpotS = 0;
-    if (outputTokens > 1) {
-      tpotS = (nowS - firstTokenS) / (outputTokens - 1);
-      this.tpot[a].record(tpotS);
-    }
+    const tpotS = outputTokens > 1 ? (nowS - firstTokenS) / (outputTokens - 1) : 0;
     if (ttftS <= this.sloTtftS[workload] && tpotS <= this.sloTpotS[workload] && e2eS <= this.sloE2eS[workload]) {
       this.sloMet[a]++;
     }
+    const i = this.pending;
+    this.pendingAtom[i] = a;
+    this.pendingTtftS[i] = ttftS;
+    this.pendingE2eS[i] = e2eS;
+    if (outputTokens > 1) this.pendingTpotS[i] = tpotS;
+    else this.pendingTpotS[i] = NaN;
+    this.pending = i + 1;
+    if (i + 1 === LATENCY_BATCH) this.flushLatencies();
+  }
+
+  /** Buckets the latencies held back; reading ttft, tpot or e2e does this first. */
+  private flushLatencies(): void {
+    const n = this.pending;
+    for (let i = 0; i < n; i++) {
+      const a = this.pendingAtom[i];
+      this.ttftByAtom[a].record(this.pendingTtftS[i]);
+      this.e2eByAtom[a].record(this.pendingE2eS[i]);
+      const tpotS = this.pendingTpotS[i];
+      if (tpotS === tpotS) this.tpotByAtom[a].record(tpotS);
+    }
+    this.pending = 0;
   }
 
   /** Busy replica-seconds a request used up to the clock's time, for cost attribution. */

@@ -98,7 +98,7 @@ export function runJob(config: SweepConfig, job: JobSpec): JobResult {
   return { point: job.point, replication: job.replication, seed, columns, rows, latency };
 }
 
-function scopeLatency(recorder: { ttft: LogHistogram[]; tpot: LogHistogram[]; e2e: LogHistogram[] }, atoms: readonly number[]): ScopeLatency {
+function scopeLatency(recorder: { readonly ttft: readonly LogHistogram[]; readonly tpot: readonly LogHistogram[]; readonly e2e: readonly LogHistogram[] }, atoms: readonly number[]): ScopeLatency {
   const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
   for (const a of atoms) {
     ttft.merge(recorder.ttft[a]);
