@@ -280,7 +280,7 @@ export function decodeRunS(c: Float64Array, n: number): number {
   const b0 = computeFirst ? cB : mB;
   const a1 = computeFirst ? mA : cA;
   const b1 = computeFirst ? mB : cB;
-  const first = (split - 0) * a0 + (b0 * (split * (split - 1) - 0 * (0 - 1))) / 2;
+  const first = split * a0 + (b0 * (split * (split - 1))) / 2;
   const rest = n <= split ? 0 : (n - split) * a1 + (b1 * (n * (n - 1) - split * (split - 1))) / 2;
   return first + rest + n * c[4];
 }

@@ -147,7 +147,7 @@ export class Fleet {
      * at every call it does not inline, and passing the time down the call chain made garbage on
      * every event (README "Performance").
      */
-    readonly clockS: Float64Array = new Float64Array(1),
+    readonly clockS: Float64Array,
   ) {
     const deps = scenario.deployments;
     this.deployments = deps;
