@@ -7,7 +7,7 @@
  *   node dist/bench/run.js --ci       collapsed vs step gate: exit 1 unless outputs are identical and
  *                                     collapsed is >= 10x faster than step in this same run
  *   --runs=N                          end-to-end repetitions (the median is reported; default 3, quick 1)
- *   --only=hold,e2e,compare           subsets
+ *   --only=hold,e2e,compare,alloc     subsets (alloc: heap allocation per simulated request)
  *   --against=DIR                     end-to-end runs alternate with those of the fleetsim checkout in
  *                                     DIR (built: DIR/dist/bench/run.js), on this checkout's scenarios;
  *                                     each bench gets a row per build and the ratio of their medians
@@ -19,6 +19,7 @@
  * bench cannot help or hurt another.
  */
 import { execFileSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,6 +48,8 @@ interface Row {
   wall_s?: number;
   /** collapsed vs step */
   speedup?: number;
+  /** Bytes allocated on the JS heap per simulated request, garbage included (sampled). */
+  alloc_bytes_per_request?: number;
   /** With --against: the other build's median wall time over ours (above 1: ours is faster). */
   against_ratio?: number;
   identical?: boolean;
@@ -96,6 +99,40 @@ function childE2e(file: string, horizonS: number | undefined): E2eReport {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+interface AllocReport {
+  requests: number;
+  sampledBytes: number;
+}
+
+/**
+ * Heap allocation during one simulation, garbage included: V8's sampling heap profiler records an
+ * allocation about every 4 KB and, with these flags, keeps samples of objects the GC has since
+ * collected. The hot loop allocates nothing itself, so what this finds is V8 boxing doubles at
+ * calls it does not inline (README "Performance"), plus the JIT's warm-up.
+ */
+async function childAlloc(file: string, horizonS: number | undefined): Promise<AllocReport> {
+  const scenario = loadAt(file, horizonS);
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: true,
+  });
+  const result = simulate(scenario);
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  let sampledBytes = 0;
+  const stack = [profile.head];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    sampledBytes += node.selfSize;
+    stack.push(...node.children);
+  }
+  return { requests: result.arrivals, sampledBytes };
 }
 
 /** Every ended request, by arrival sequence number, in typed arrays (no per-request objects). */
@@ -266,6 +303,16 @@ function compareRow(name: string, file: string, horizonS: number, repeats: numbe
   };
 }
 
+function allocRow(name: string, file: string, horizonS: number | undefined): Row {
+  const r = spawnChild<AllocReport>(['alloc', file, horizonS === undefined ? '-' : String(horizonS)]);
+  return {
+    name,
+    requests: r.requests,
+    alloc_bytes_per_request: Math.round(r.sampledBytes / r.requests),
+    note: `${(r.sampledBytes / 1e6).toFixed(1)} MB sampled over the run, JIT warm-up included`,
+  };
+}
+
 function print(rows: Row[], json: boolean): void {
   if (json) {
     for (const r of rows) console.log(JSON.stringify(r));
@@ -282,6 +329,7 @@ function print(rows: Row[], json: boolean): void {
       'wall s': r.wall_s ?? '',
       'cpu s': r.cpu_s ?? '',
       'step/collapsed': r.speedup ?? '',
+      'alloc B/req': r.alloc_bytes_per_request ?? '',
       identical: r.identical ?? '',
       note: r.note ?? '',
     })),
@@ -301,7 +349,13 @@ const CI_COMPARE = { file: 'week-27m.yaml', horizonS: 1800, name: 'collapsed-vs-
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--child') {
     const [kind, file, h, repeats] = argv.slice(1);
-    const out = kind === 'e2e' ? childE2e(file, h === '-' ? undefined : Number(h)) : childCompare(file, Number(h), Number(repeats));
+    const horizonS = h === '-' ? undefined : Number(h);
+    const out =
+      kind === 'e2e'
+        ? childE2e(file, horizonS)
+        : kind === 'alloc'
+          ? await childAlloc(file, horizonS)
+          : childCompare(file, Number(h), Number(repeats));
     console.log(JSON.stringify(out));
     return 0;
   }
@@ -314,11 +368,11 @@ async function main(argv: string[]): Promise<number> {
   const againstDir = againstArg ? againstArg.slice('--against='.length) : null;
   const against = againstDir ? resolve(againstDir) : null;
   const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
-  const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare']);
+  const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare', 'alloc']);
   const known = new Set(['--json', '--quick', '--ci']);
   const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg && a !== againstArg);
   if (bad.length > 0 || !(Number.isInteger(runs) && runs > 0)) {
-    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
+    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare,alloc] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
     return 2;
   }
   const againstProblem = (): string | null => {
@@ -373,6 +427,10 @@ async function main(argv: string[]): Promise<number> {
     rows.push(compareRow(CI_COMPARE.name, scenario(CI_COMPARE.file), CI_COMPARE.horizonS, quick ? 2 : 3));
     const platformS = quick ? 600 : 1800;
     rows.push(compareRow(`collapsed-vs-step/platform-${platformS / 60}m`, scenario('platform-1m.yaml'), platformS, quick ? 2 : 3));
+  }
+  if (only.has('alloc')) {
+    if (quick) rows.push(allocRow('alloc/platform-1m@10m', scenario('platform-1m.yaml'), 600));
+    else rows.push(allocRow('alloc/platform-1m', scenario('platform-1m.yaml'), undefined));
   }
   print(rows, json);
   return rows.some((r) => r.identical === false) ? 1 : 0;

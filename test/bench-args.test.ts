@@ -63,3 +63,17 @@ describe('bench --against', () => {
     );
   });
 });
+
+describe('bench --only=alloc', () => {
+  it('reports the heap bytes a simulated request allocates, as one JSON row', () => {
+    const r = bench(['--quick', '--only=alloc', '--json']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.name)).toEqual(['alloc/platform-1m@10m']);
+    expect(rows[0].requests).toBeGreaterThan(50_000);
+    // A 10-minute run is mostly JIT warm-up, whose baseline code boxes freely: some bytes per
+    // request, but nowhere near a request table or list growing per request.
+    expect(rows[0].alloc_bytes_per_request).toBeGreaterThan(0);
+    expect(rows[0].alloc_bytes_per_request).toBeLessThan(2_000);
+  });
+});
