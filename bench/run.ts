@@ -130,7 +130,7 @@ async function childAlloc(file: string, horizonS: number | undefined): Promise<A
   while (stack.length > 0) {
     const node = stack.pop()!;
     sampledBytes += node.selfSize;
-    stack.push(...node.children);
+    for (const child of node.children) stack.push(child);
   }
   return { requests: result.arrivals, sampledBytes };
 }
