@@ -81,9 +81,6 @@ export class Recorder {
   private readonly sloTtftS: Float64Array;
   private readonly sloTpotS: Float64Array;
   private readonly sloE2eS: Float64Array;
-  /** The calendar period the clock was last in, and its [start, end) in seconds. */
-  private clockPeriodIndex = 0;
-  private readonly clockPeriodS = new Float64Array([Infinity, -Infinity]);
 
   /**
    * @param clockS the simulated time, shared with the fleet (Fleet.clockS): the per-request methods
@@ -158,7 +155,7 @@ export class Recorder {
     this.fates[a * FATE_COUNT + (requests.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED)]++;
     this.inputTokens[a] += promptTokens;
     this.outputTokens[a] += outputTokens;
-    const cell = this.clockPeriod() * this.atoms + a;
+    const cell = this.calendar.periodAt(this.clockS[0]) * this.atoms + a;
     this.periodInputTokens[cell] += promptTokens;
     this.periodOutputTokens[cell] += outputTokens;
     this.periodCompleted[cell]++;
@@ -204,19 +201,6 @@ export class Recorder {
   busyShare(workload: number, deployment: number, seconds: number): void {
     if (seconds <= 0) return;
     const a = workload * this.deployments + deployment;
-    this.periodBusyShareS[this.clockPeriod() * this.atoms + a] += seconds;
-  }
-
-  /** The calendar period the clock is in: nearly always the last one, so its bounds are checked first. */
-  private clockPeriod(): number {
-    const tS = this.clockS[0];
-    const bounds = this.clockPeriodS;
-    if (tS >= bounds[0] && tS < bounds[1]) return this.clockPeriodIndex;
-    const i = this.calendar.periodAt(tS);
-    const period = this.calendar.periods[i];
-    bounds[0] = i === 0 ? -Infinity : period.startS;
-    bounds[1] = period.endS;
-    this.clockPeriodIndex = i;
-    return i;
+    this.periodBusyShareS[this.calendar.periodAt(this.clockS[0]) * this.atoms + a] += seconds;
   }
 }
