@@ -229,3 +229,28 @@ describe('event queue variants', () => {
     for (const order of orders.slice(1)) expect(order).toEqual(orders[0]);
   });
 });
+
+describe('EventQueue when empty', () => {
+  // peekTime and peekSeq read the root leaf without checking the count: every leaf without a pending
+  // event, padding leaves included, must hold Infinity however the queue was emptied.
+  it('reports Infinity for peekTime and peekSeq after pops, cancels and reschedules, with padding leaves', () => {
+    const q = new EventQueue(5); // 8 leaves, 3 of them padding
+    const empty = () => {
+      expect(q.size).toBe(0);
+      expect(q.peekTime()).toBe(Infinity);
+      expect(q.peekSeq()).toBe(Infinity);
+    };
+    empty();
+    for (let e = 0; e < 5; e++) q.schedule(e, 10 - e);
+    q.schedule(2, 0.5); // moved earlier
+    q.cancel(4);
+    q.cancel(0);
+    for (let n = q.size; n > 0; n--) q.pop();
+    empty();
+    q.schedule(3, 1);
+    q.pop();
+    q.schedule(1, 2); // a different entity after the pop: the popped leaf is cleared lazily here
+    q.cancel(1);
+    empty();
+  });
+});
