@@ -600,9 +600,10 @@ export class Fleet {
   /**
    * Plans the decode run that follows a prefill ending at runStartS[r] (the caller sets it) now, as
    * one event, when nothing else can happen at the prefill's end: no request completes or leaves
-   * there, nothing waits to be admitted, and the run needs no preemption. Until then only an arrival or an outage touches
-   * the replica; `interruptRun` turns the first back into the prefill's own event. Busy time is
-   * then accumulated across the prefill's end in one step, which may differ in the last bit.
+   * there, nothing waits to be admitted, and the run needs no preemption. Until then only an
+   * arrival or an outage touches the replica; `interruptRun` turns the first back into the
+   * prefill's own event. Busy time is then accumulated across the prefill's end in one step, which
+   * may differ in the last bit.
    */
   private prefillThenDecode(r: number): boolean {
     if (this.queueLen[r] > 0 || !this.holdsNextStep(r, this.kvBlocksBound(r, this.step[r]))) return false;

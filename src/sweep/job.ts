@@ -10,6 +10,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { simulate } from '../engine/simulate.js';
 import { buildLedger } from '../economics/ledger.js';
 import { LogHistogram, type LogHistogramJSON } from '../metrics/histogram.js';
+import type { Recorder } from '../metrics/recorder.js';
 import { scopes, writeSummary } from '../report/reports.js';
 import { readScenarioSource, resolveFromInput, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import { deriveSeed } from '../workload/rng.js';
@@ -98,7 +99,7 @@ export function runJob(config: SweepConfig, job: JobSpec): JobResult {
   return { point: job.point, replication: job.replication, seed, columns, rows, latency };
 }
 
-function scopeLatency(recorder: { readonly ttft: readonly LogHistogram[]; readonly tpot: readonly LogHistogram[]; readonly e2e: readonly LogHistogram[] }, atoms: readonly number[]): ScopeLatency {
+function scopeLatency(recorder: Pick<Recorder, 'ttft' | 'tpot' | 'e2e'>, atoms: readonly number[]): ScopeLatency {
   const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
   for (const a of atoms) {
     ttft.merge(recorder.ttft[a]);
