@@ -3,10 +3,12 @@
  * cannot honour are refused before any benchmark runs: one line naming the problem, exit code 2.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './helpers/cli.js';
 import { againstNote } from '../bench/against.js';
+import { loadScenario } from '../src/scenario/load.js';
 
 const BENCH = join(ROOT, 'dist', 'bench', 'run.js');
 
@@ -75,5 +77,14 @@ describe('bench --only=alloc', () => {
     // request, but nowhere near a request table or list growing per request.
     expect(rows[0].alloc_bytes_per_request).toBeGreaterThan(0);
     expect(rows[0].alloc_bytes_per_request).toBeLessThan(2_000);
+  });
+});
+
+describe('bench scenarios', () => {
+  it('every file in bench/scenarios loads and validates', () => {
+    const dir = join(ROOT, 'bench', 'scenarios');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files).toContain('platform-1k-replicas.yaml');
+    for (const f of files) expect(loadScenario(join(dir, f)).deployments.length).toBeGreaterThan(0);
   });
 });

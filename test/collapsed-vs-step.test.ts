@@ -9,13 +9,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/engine/simulate.js';
-import type { RequestTable } from '../src/engine/requests.js';
-import type { RequestLog } from '../src/metrics/recorder.js';
+import { Capture } from './helpers/capture.js';
 import { mulberry32 } from './helpers/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cvs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
 
 /** A random small platform; `engine` is the only thing that differs between the pair. */
 function scenarioText(caseSeed: number, engine: 'collapsed' | 'step'): string {
@@ -65,35 +63,6 @@ routing: { policy: ${policy}, failover: ${failover} }
 incidents:
   - { at: ${outageAt}s, duration: ${outageFor}s, deployment: ${pick(['a', 'b', 'c'])}, kind: outage }
 `;
-}
-
-interface Row {
-  seq: number;
-  workload: number;
-  deployment: number;
-  fate: number;
-  arrivalS: number;
-  firstTokenS: number;
-  endS: number;
-  promptTokens: number;
-  outputTokens: number;
-}
-
-class Capture implements RequestLog {
-  rows: Row[] = [];
-  record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
-    this.rows.push({
-      seq: rq.seq[q],
-      workload: rq.workload[q],
-      deployment,
-      fate,
-      arrivalS: rq.arrivalS[q],
-      firstTokenS: rq.firstTokenS[q],
-      endS,
-      promptTokens: rq.promptTokens[q],
-      outputTokens: rq.outputTokens[q],
-    });
-  }
 }
 
 /**

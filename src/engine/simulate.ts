@@ -38,6 +38,8 @@ export interface SimulationOptions {
   onProgress?: (simTimeS: number, horizonS: number) => void;
   /** Receives every request as it ends (requests.csv). */
   requestLog?: RequestLog | null;
+  /** false: least-outstanding routing scans every replica instead of using its index (a test reference). */
+  routingIndex?: boolean;
 }
 
 export interface SimulationResult {
@@ -69,7 +71,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const tickEntity = W + replicaCount;
   const incidentBase = tickEntity + 1;
   const queue = new EventQueue(incidentBase + 2 * scenario.incidents.length);
-  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step', clockS);
+  const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step', clockS, {
+    routingIndex: options.routingIndex,
+  });
   const horizonS = scenario.horizonS;
 
   const sources: ArrivalSource[] = [];
