@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { readTraceColumn, TRACE_CHUNK_BYTES, TraceReader, validateTrace } from '../src/workload/trace.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { readTraceColumns, TRACE_CHUNK_BYTES, TraceReader, validateTrace } from '../src/workload/trace.js';
 
 const CONV = 'data/traces/AzureLLMInferenceTrace_conv.csv';
 const CODE = 'data/traces/AzureLLMInferenceTrace_code.csv';
@@ -74,10 +75,10 @@ describe('TraceReader on the Azure traces', () => {
     expect(validateTrace(CODE).rows).toBe(8819);
   });
 
-  it('readTraceColumn returns exactly the column', () => {
-    const prompts = readTraceColumn(CODE, 'prompt');
-    const outputs = readTraceColumn(CODE, 'output');
+  it('readTraceColumns returns exactly the columns', () => {
+    const { prompt: prompts, output: outputs } = readTraceColumns(CODE);
     expect(prompts.length).toBe(8819);
+    expect(outputs.length).toBe(8819);
     expect(prompts[0]).toBe(4808);
     expect(outputs[1]).toBe(8);
   });
@@ -102,7 +103,7 @@ describe('TraceReader edge cases', () => {
       rows.push(`2023-11-16 18:${String(Math.floor(i / 6000)).padStart(2, '0')}:${String(Math.floor(i / 100) % 60).padStart(2, '0')}.${String(i % 100).padStart(2, '0')},${i},${i % 7}`);
     }
     const file = writeTrace(`${HEADER}\r\n${rows.join('\r\n')}`);
-    const prompts = readTraceColumn(file, 'prompt');
+    const prompts = readTraceColumns(file).prompt;
     expect(prompts.length).toBe(rows.length);
     expect(prompts.every((v, i) => v === i)).toBe(true);
   });
@@ -178,5 +179,18 @@ describe('TraceReader errors', () => {
   it('a line longer than a chunk', () => {
     const file = writeTrace(`${HEADER}\n${row(0)}\n${'9'.repeat(TRACE_CHUNK_BYTES + 10)}\n`);
     expect(catchInputError(() => validateTrace(file)).location.line).toBe(3);
+  });
+});
+
+describe('traces in a scenario', () => {
+  it('are read once per load, however many workloads draw lengths from them', () => {
+    const scenario = loadScenario('bench/scenarios/platform-1m.yaml');
+    const [chat, assist] = scenario.workloads;
+    if (chat.promptTokens?.dist !== 'empirical' || assist.promptTokens?.dist !== 'empirical') throw new Error('expected empirical lengths');
+    if (chat.outputTokens?.dist !== 'empirical') throw new Error('expected empirical lengths');
+    // The same column of the same file is the same array: it was read once.
+    expect(assist.promptTokens.values).toBe(chat.promptTokens.values);
+    expect(chat.promptTokens.values).toEqual(readTraceColumns(CONV).prompt);
+    expect(chat.outputTokens.values).toEqual(readTraceColumns(CONV).output);
   });
 });

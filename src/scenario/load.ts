@@ -15,7 +15,7 @@ import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import type { LengthConfig } from '../workload/lengths.js';
-import { readTraceColumn, validateTrace } from '../workload/trace.js';
+import { readTraceColumns, validateTrace } from '../workload/trace.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
 
@@ -404,6 +404,10 @@ function resolveScenario(
   const servedModels = new Set(deployments.map((d) => d.model.id));
 
   const workloadNames = new Set<string>();
+  // Many tenants often draw lengths from the same trace: each file is read once per load, not once
+  // per workload and column (40 workloads on one trace took 0.7 s to load).
+  const checkedTraces = new Set<string>();
+  const traceColumns = new Map<string, { prompt: Int32Array; output: Int32Array }>();
   const workloads: Workload[] = input.workloads.map((w, i) => {
     const at = (...p: Path) => ['workloads', i, ...p];
     if (workloadNames.has(w.name)) throw loc.at(at('name'), `duplicate workload name "${w.name}"`);
@@ -416,13 +420,20 @@ function resolveScenario(
         throw loc.at(at('fallback', j), `"${m}" is already ${m === w.model ? 'the workload\'s model' : 'an earlier fallback'}`);
       }
     });
-    const traceFile = (f: string, p: Path) => {
-      const abs = resolve(baseDir, f);
+    /** Runs `read` on a trace file; an error about the file as a whole is reported at `p`. */
+    const readTrace = <T>(abs: string, p: Path, read: (file: string) => T): T => {
       try {
-        validateTrace(abs);
+        return read(abs);
       } catch (err) {
         if (err instanceof InputError && err.location.line === undefined) throw loc.at(p, err.message);
         throw err;
+      }
+    };
+    const traceFile = (f: string, p: Path) => {
+      const abs = resolve(baseDir, f);
+      if (!checkedTraces.has(abs)) {
+        readTrace(abs, p, validateTrace);
+        checkedTraces.add(abs);
       }
       return abs;
     };
@@ -448,8 +459,14 @@ function resolveScenario(
         throw loc.at(at(key), 'missing required key (a length distribution; only trace arrivals may leave it out)');
       }
       if (cfg.dist === 'empirical') {
-        const abs = traceFile(cfg.file, at(key, 'file'));
-        return { dist: 'empirical', values: readTraceColumn(abs, cfg.column ?? (key === 'prompt_tokens' ? 'prompt' : 'output')) };
+        const abs = resolve(baseDir, cfg.file);
+        let columns = traceColumns.get(abs);
+        if (columns === undefined) {
+          columns = readTrace(abs, at(key, 'file'), readTraceColumns);
+          traceColumns.set(abs, columns);
+        }
+        const column = cfg.column ?? (key === 'prompt_tokens' ? 'prompt' : 'output');
+        return { dist: 'empirical', values: columns[column] };
       }
       if (cfg.dist === 'uniform' && cfg.max < cfg.min) throw loc.at(at(key, 'max'), 'max must be at least min');
       if (cfg.dist === 'lognormal' && cfg.p99 < cfg.median) throw loc.at(at(key, 'p99'), 'p99 must be at least the median');

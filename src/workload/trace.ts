@@ -420,25 +420,31 @@ export function validateTrace(file: string): { rows: number; spanS: number } {
 }
 
 /**
- * Reads one token column of a trace, e.g. to feed an empirical length distribution.
- * Streams the file; the result is sized exactly to the row count.
+ * Reads both token columns of a trace, e.g. to feed empirical length distributions, in one pass
+ * that checks every row as {@link validateTrace} does. Streams the file; the results are sized
+ * exactly to the row count.
  * @throws InputError for any problem, including a trace with a header but no rows.
  */
-export function readTraceColumn(file: string, column: 'prompt' | 'output'): Int32Array {
+export function readTraceColumns(file: string): { prompt: Int32Array; output: Int32Array } {
   const reader = new TraceReader(file);
-  const wantPrompt = column === 'prompt';
-  let values = new Int32Array(4096);
+  let prompt = new Int32Array(4096);
+  let output = new Int32Array(4096);
   let count = 0;
   while (reader.next()) {
-    if (count === values.length) {
-      const grown = new Int32Array(values.length * 2);
-      grown.set(values);
-      values = grown;
+    if (count === prompt.length) {
+      const grownPrompt = new Int32Array(count * 2);
+      grownPrompt.set(prompt);
+      prompt = grownPrompt;
+      const grownOutput = new Int32Array(count * 2);
+      grownOutput.set(output);
+      output = grownOutput;
     }
-    values[count++] = wantPrompt ? reader.promptTokens : reader.outputTokens;
+    prompt[count] = reader.promptTokens;
+    output[count] = reader.outputTokens;
+    count++;
   }
   if (count === 0) {
     throw new InputError('trace has a header but no rows', { file, line: 2 });
   }
-  return values.slice(0, count);
+  return { prompt: prompt.slice(0, count), output: output.slice(0, count) };
 }
