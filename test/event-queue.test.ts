@@ -254,3 +254,24 @@ describe('EventQueue when empty', () => {
     empty();
   });
 });
+
+describe('EventQueue.scheduleWithSeq', () => {
+  // The simulator's arrival streams live in a queue of their own, with sequence numbers taken from
+  // the main queue: equal times must order by the numbers given, not by the order of the calls.
+  it('orders equal times by the sequence numbers given, and moves an event like schedule', () => {
+    const main = new EventQueue(1);
+    const streams = new EventQueue(4);
+    const seqs = [main.takeSeq(), main.takeSeq(), main.takeSeq(), main.takeSeq()];
+    streams.scheduleWithSeq(3, 5, seqs[0]);
+    streams.scheduleWithSeq(0, 5, seqs[3]);
+    streams.scheduleWithSeq(2, 5, seqs[1]);
+    streams.scheduleWithSeq(1, 7, seqs[2]);
+    expect(streams.peekSeq()).toBe(seqs[0]);
+    streams.scheduleWithSeq(3, 5, main.takeSeq()); // moved to the back of the time-5 ties
+    const order: number[] = [];
+    while (streams.size > 0) order.push(streams.pop());
+    expect(order).toEqual([2, 0, 3, 1]);
+    main.schedule(0, 1);
+    expect(main.peekSeq()).toBe(5); // takeSeq consumed 0..4
+  });
+});

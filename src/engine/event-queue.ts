@@ -127,6 +127,19 @@ export class EventQueue {
    * fresh sequence number, so a moved event runs after events already scheduled at the same time.
    */
   schedule(entity: number, timeS: number): void {
+    this.place(entity, timeS, this.seq++);
+  }
+
+  /**
+   * Sets `entity`'s pending event to `timeS` with a sequence number taken from another queue
+   * (`takeSeq`): the simulator keeps its arrival streams in a queue of their own, ordered against
+   * the main queue's events exactly as if they were in it.
+   */
+  scheduleWithSeq(entity: number, timeS: number, seq: number): void {
+    this.place(entity, timeS, seq);
+  }
+
+  private place(entity: number, timeS: number, seq: number): void {
     if (!isEntityId(entity, this.capacity)) badEntity(entity, this.capacity);
     if (timeS !== timeS) badTime(entity);
     const popped = this.popped;
@@ -140,7 +153,7 @@ export class EventQueue {
       this.n++;
     }
     this.time[entity] = timeS;
-    this.seqOf[entity] = this.seq++;
+    this.seqOf[entity] = seq;
     this.replay(entity);
   }
 
