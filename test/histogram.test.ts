@@ -94,6 +94,26 @@ describe('LogHistogram', () => {
     for (const q of [0, 0.5, 0.9, 0.99, 0.999, 1]) expect(merged.quantile(q)).toBe(whole.quantile(q));
   });
 
+  it('merges empty histograms either way round, and into an empty one', () => {
+    const h = new LogHistogram();
+    h.record(0.25);
+    h.merge(new LogHistogram());
+    const into = new LogHistogram();
+    into.merge(new LogHistogram());
+    expect(into.toJSON()).toEqual(new LogHistogram().toJSON());
+    into.merge(h);
+    expect(into.toJSON()).toEqual(h.toJSON());
+  });
+
+  it('holds no buckets until its first value (memory grows with the histograms in use)', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const empty = Array.from({ length: 5000 }, () => new LogHistogram());
+    // 5,000 histograms with their 22 KB of buckets would be 110 MB; empty, they hold none.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(5e6);
+    empty[0].record(1);
+    expect(empty[0].quantile(0.5)).toBe(1);
+  });
+
   it('returns NaN quantiles and mean when empty', () => {
     const h = new LogHistogram();
     expect(h.count).toBe(0);
