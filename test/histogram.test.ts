@@ -114,6 +114,23 @@ describe('LogHistogram', () => {
     expect(empty[0].quantile(0.5)).toBe(1);
   });
 
+  it('clears every bucket it used: after clear and one value, one bucket', () => {
+    const h = new LogHistogram();
+    for (const v of [1e-7, 2e-6, 0.01, 0.5, 3, 700, 2e6]) h.record(v);
+    h.clear();
+    h.record(0.2);
+    expect(h.toJSON().buckets).toHaveLength(1);
+    expect(h.toJSON().count).toBe(1);
+  });
+
+  it('rejects JSON whose buckets lie outside its min and max (merge reads only that range)', () => {
+    const h = new LogHistogram();
+    h.record(0.5);
+    h.record(2);
+    const json = h.toJSON();
+    expect(() => LogHistogram.fromJSON({ ...json, maxSeenS: 1 })).toThrow(/outside min\/max/);
+  });
+
   it('returns NaN quantiles and mean when empty', () => {
     const h = new LogHistogram();
     expect(h.count).toBe(0);

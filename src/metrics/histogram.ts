@@ -161,9 +161,13 @@ export class LogHistogram {
   /** Add another histogram's values into this one. Counts add exactly. */
   merge(other: LogHistogram): void {
     const src = other.counts;
-    if (src !== null) {
+    if (src !== null && other.total > 0) {
       const dst = this.counts ?? this.allocate();
-      for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+      // Buckets are monotone in the value, so only those from the minimum's to the maximum's can
+      // hold counts: reports merge each histogram into several groupings, and a latency
+      // distribution spans a few hundred of the 2,780 buckets.
+      const last = bucketIndex(other.maxS);
+      for (let i = bucketIndex(other.minS); i <= last; i++) dst[i] += src[i];
     }
     this.total += other.total;
     this.sumS += other.sumS;
@@ -225,7 +229,8 @@ export class LogHistogram {
 
   /** Forget every value, keeping the allocated buckets. */
   clear(): void {
-    this.counts?.fill(0);
+    // As in merge: only the buckets from the minimum's to the maximum's can hold counts.
+    if (this.total > 0) this.counts!.fill(0, bucketIndex(this.minS), bucketIndex(this.maxS) + 1);
     this.total = 0;
     this.sumS = 0;
     this.minS = Infinity;
@@ -283,6 +288,12 @@ export class LogHistogram {
       }
       h.minS = json.minSeenS;
       h.maxS = json.maxSeenS;
+      // merge relies on every count lying between the minimum's bucket and the maximum's.
+      const first = bucketIndex(h.minS);
+      const last = bucketIndex(h.maxS);
+      for (const [i, n] of json.buckets) {
+        if (n > 0 && (i < first || i > last)) throw new Error(`LogHistogram.fromJSON: bucket ${i} lies outside min/max`);
+      }
     }
     return h;
   }

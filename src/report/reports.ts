@@ -176,10 +176,14 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   let fleetReplicaS = 0;
   for (const d of scenario.deployments) fleetReplicaS += d.replicas * result.endS;
 
+  // Reused row to row (a platform of many tenants has hundreds of rows, 22 KB of buckets each).
+  const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
-    const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
+    ttft.clear();
+    tpot.clear();
+    e2e.clear();
     for (const a of s.atoms) {
       for (let f = 0; f < FATE_COUNT; f++) fates[f] += recorder.fates[a * FATE_COUNT + f];
       inTok += recorder.inputTokens[a];
