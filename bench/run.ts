@@ -422,6 +422,7 @@ async function main(argv: string[]): Promise<number> {
       rows.push(...e2eRows('e2e/platform-1m', scenario('platform-1m.yaml'), undefined, runs, against));
       rows.push(...e2eRows('e2e/week-27m', scenario('week-27m.yaml'), undefined, runs, against));
       rows.push(...e2eRows('e2e/platform-1k-replicas', scenario('platform-1k-replicas.yaml'), undefined, runs, against));
+      rows.push(...e2eRows('e2e/platform-60-tenants', scenario('platform-60-tenants.yaml'), undefined, runs, against));
     }
   }
   if (only.has('compare')) {

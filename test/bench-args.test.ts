@@ -84,7 +84,7 @@ describe('bench scenarios', () => {
   it('every file in bench/scenarios loads and validates', () => {
     const dir = join(ROOT, 'bench', 'scenarios');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-    expect(files).toContain('platform-1k-replicas.yaml');
+    expect(files).toEqual(expect.arrayContaining(['platform-1k-replicas.yaml', 'platform-60-tenants.yaml']));
     for (const f of files) expect(loadScenario(join(dir, f)).deployments.length).toBeGreaterThan(0);
   });
 });
