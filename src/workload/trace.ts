@@ -427,17 +427,18 @@ export function validateTrace(file: string): { rows: number; spanS: number } {
  */
 export function readTraceColumns(file: string): { prompt: Int32Array; output: Int32Array } {
   const reader = new TraceReader(file);
+  const doubled = (a: Int32Array) => {
+    const b = new Int32Array(a.length * 2);
+    b.set(a);
+    return b;
+  };
   let prompt = new Int32Array(4096);
   let output = new Int32Array(4096);
   let count = 0;
   while (reader.next()) {
     if (count === prompt.length) {
-      const grownPrompt = new Int32Array(count * 2);
-      grownPrompt.set(prompt);
-      prompt = grownPrompt;
-      const grownOutput = new Int32Array(count * 2);
-      grownOutput.set(output);
-      output = grownOutput;
+      prompt = doubled(prompt);
+      output = doubled(output);
     }
     prompt[count] = reader.promptTokens;
     output[count] = reader.outputTokens;
