@@ -265,7 +265,9 @@ export class Fleet {
     // A disaggregated deployment's decode replicas: a pool of their own, for hand-offs.
     this.decodePool = new Int32Array(deps.length).fill(NONE);
     for (const d of deps) {
-      if (d.scheduler === 'disaggregated') pools.set(this.firstReplicaOf[d.index] + d.prefillReplicas, this.firstReplicaOf[d.index] + d.replicas);
+      if (d.scheduler !== 'disaggregated') continue;
+      const first = this.firstReplicaOf[d.index];
+      pools.set(first + d.prefillReplicas, first + d.replicas);
     }
     const P = pools.size;
     this.poolOf = new Int32Array(R).fill(NONE);
