@@ -138,18 +138,23 @@ export interface Scope {
 export function scopes(scenario: Scenario): Scope[] {
   const D = scenario.deployments.length;
   const allDeployments = scenario.deployments.map((d) => d.index);
-  const atomsOf = (pred: (w: number, d: number) => boolean) => {
-    const out: number[] = [];
-    for (let w = 0; w < scenario.workloads.length; w++) for (let d = 0; d < D; d++) if (pred(w, d)) out.push(w * D + d);
-    return out;
-  };
-  const rows: Scope[] = [{ scope: 'total', key: 'all', atoms: atomsOf(() => true), fleet: allDeployments }];
-  const byDeployment = (scope: string, keyOf: (d: number) => string) => {
-    const keys = [...new Set(allDeployments.map(keyOf))];
-    for (const key of keys) {
-      const fleet = allDeployments.filter((d) => keyOf(d) === key);
-      rows.push({ scope, key, atoms: atomsOf((_, d) => fleet.includes(d)), fleet });
+  /** Atoms of these workloads on these deployments, by workload then deployment (as summed). */
+  const atomsOf = (workloads: number[], deployments: number[]) => workloads.flatMap((w) => deployments.map((d) => w * D + d));
+  const allWorkloads = scenario.workloads.map((w) => w.index);
+  /** Ids grouped by key, keys in order of first appearance: one pass, so thousands of tenants stay linear. */
+  const groups = (ids: number[], keyOf: (id: number) => string) => {
+    const byKey = new Map<string, number[]>();
+    for (const id of ids) {
+      const key = keyOf(id);
+      const group = byKey.get(key);
+      if (group === undefined) byKey.set(key, [id]);
+      else group.push(id);
     }
+    return byKey;
+  };
+  const rows: Scope[] = [{ scope: 'total', key: 'all', atoms: atomsOf(allWorkloads, allDeployments), fleet: allDeployments }];
+  const byDeployment = (scope: string, keyOf: (d: number) => string) => {
+    for (const [key, fleet] of groups(allDeployments, keyOf)) rows.push({ scope, key, atoms: atomsOf(allWorkloads, fleet), fleet });
   };
   byDeployment('deployment', (d) => scenario.deployments[d].name);
   byDeployment('model', (d) => scenario.deployments[d].model.id);
@@ -157,8 +162,7 @@ export function scopes(scenario: Scenario): Scope[] {
   // Cost per million tokens by model × silicon, merging deployments of the same pair.
   byDeployment('model_silicon', (d) => `${scenario.deployments[d].model.id}/${scenario.deployments[d].silicon.id}`);
   const byWorkload = (scope: string, keyOf: (w: number) => string) => {
-    const keys = [...new Set(scenario.workloads.map((w) => keyOf(w.index)))];
-    for (const key of keys) rows.push({ scope, key, atoms: atomsOf((w) => keyOf(w) === key), fleet: [] });
+    for (const [key, workloads] of groups(allWorkloads, keyOf)) rows.push({ scope, key, atoms: atomsOf(workloads, allDeployments), fleet: [] });
     rows.push({ scope, key: IDLE_KEY, atoms: [], fleet: allDeployments });
   };
   byWorkload('tenant', (w) => scenario.workloads[w].tenant);
