@@ -278,6 +278,10 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
   const D = scenario.deployments.length;
   const A = ledger.atoms;
   const tenants = [...new Set(scenario.workloads.map((w) => w.tenant))];
+  // Each tenant's workloads in index order, found once: per period and line, a walk over every
+  // workload made the report quadratic in tenants.
+  const workloadsOf = new Map<string, number[]>(tenants.map((t) => [t, []]));
+  for (const w of scenario.workloads) workloadsOf.get(w.tenant)!.push(w.index);
   // One row per (period, tenant, model, silicon); deployments of the same model on the same silicon merge.
   const lines = [...new Set(scenario.deployments.map((d) => `${d.model.id}\u0000${d.silicon.id}`))].map((k) => {
     const [model, silicon] = k.split('\u0000');
@@ -323,7 +327,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
     for (const tenant of tenants) {
       for (const line of lines) {
         const atoms: number[] = [];
-        for (const w of scenario.workloads) if (w.tenant === tenant) for (const d of line.deps) atoms.push(w.index * D + d);
+        for (const w of workloadsOf.get(tenant)!) for (const d of line.deps) atoms.push(w * D + d);
         row(tenant, line, atoms, 0, 0);
       }
     }
