@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { LogHistogram, quantileRank } from '../src/metrics/histogram.js';
+import { bucketIndex, LogHistogram, quantileRank } from '../src/metrics/histogram.js';
 import { mulberry32 as rng } from './helpers/random.js';
 
 
@@ -129,6 +129,49 @@ describe('LogHistogram', () => {
     h.record(2);
     const json = h.toJSON();
     expect(() => LogHistogram.fromJSON({ ...json, maxSeenS: 1 })).toThrow(/outside min\/max/);
+  });
+
+  it('matches a histogram over all buckets however its window grows (random values, merges, clears, JSON)', () => {
+    const rnd = rng(2027);
+    // Values over 14 decades, from below the underflow edge to above the overflow one, so windows
+    // grow in both directions and reach both ends of the bucket range.
+    const value = () => (rnd() < 0.05 ? 0 : 10 ** (-8 + 15 * rnd()));
+    for (let trial = 0; trial < 200; trial++) {
+      const parts = [new LogHistogram(), new LogHistogram()];
+      const reference = new Float64Array(3000);
+      const all: number[] = [];
+      for (let n = Math.floor(rnd() * 60); n > 0; n--) {
+        const v = trial % 2 === 0 ? value() : 0.5 * (1 + rnd()); // narrow or wide spans
+        parts[n % 2].record(v);
+        all.push(v);
+        reference[bucketIndex(v)]++;
+      }
+      const merged = LogHistogram.fromJSON(JSON.parse(JSON.stringify(parts[0])));
+      merged.merge(parts[1]);
+      const expected = Array.from(reference).flatMap((count, i) => (count > 0 ? [[i, count]] : []));
+      expect(merged.toJSON().buckets).toEqual(expected);
+      expect(merged.count).toBe(all.length);
+      if (all.length > 0) {
+        const sorted = [...all].sort((a, b) => a - b);
+        for (const q of [0.01, 0.5, 0.9, 0.99]) {
+          const exact = sorted[quantileRank(q, sorted.length) - 1];
+          expect(bucketIndex(merged.quantile(q))).toBe(bucketIndex(exact));
+        }
+      }
+      merged.clear();
+      merged.record(1);
+      expect(merged.toJSON().buckets).toEqual([[bucketIndex(1), 1]]);
+    }
+  });
+
+  it('keeps only the buckets its values span', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const narrow = Array.from({ length: 2000 }, () => new LogHistogram());
+    const rnd = rng(5);
+    // Latencies within one decade span 232 buckets: a window of 2-4 KB per histogram (plus the
+    // outgrown ones not yet collected), where all buckets would take 22 KB: 44 MB for these.
+    for (const h of narrow) for (let i = 0; i < 100; i++) h.record(0.1 + 0.9 * rnd());
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(22e6);
   });
 
   it('returns NaN quantiles and mean when empty', () => {
