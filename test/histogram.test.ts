@@ -174,6 +174,24 @@ describe('LogHistogram', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(22e6);
   });
 
+  it('merges into itself: every count doubles', () => {
+    const h = new LogHistogram();
+    for (const v of [0.001, 0.5, 0.5, 40]) h.record(v);
+    const once = h.toJSON();
+    h.merge(h);
+    expect(h.toJSON().buckets).toEqual(once.buckets.map(([i, n]) => [i, 2 * n]));
+    expect(h.count).toBe(8);
+  });
+
+  it('rejects JSON whose min or max is not a finite value with min <= max', () => {
+    const h = new LogHistogram();
+    h.record(1);
+    const json = h.toJSON();
+    for (const bad of [{ minSeenS: NaN }, { maxSeenS: NaN }, { maxSeenS: Infinity }, { minSeenS: -1 }, { minSeenS: 2 }]) {
+      expect(() => LogHistogram.fromJSON({ ...json, ...bad })).toThrow(/finite min <= max/);
+    }
+  });
+
   it('returns NaN quantiles and mean when empty', () => {
     const h = new LogHistogram();
     expect(h.count).toBe(0);

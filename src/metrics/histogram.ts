@@ -168,13 +168,15 @@ export class LogHistogram {
 
   /** Add another histogram's values into this one. Counts add exactly. */
   merge(other: LogHistogram): void {
-    const src = other.counts;
-    if (src !== null && other.total > 0) {
+    if (other.total > 0) {
       const first = bucketIndex(other.minS);
       const last = bucketIndex(other.maxS);
       let dst = this.counts;
       if (dst === null || first < this.base || last >= this.base + dst.length) dst = this.cover(first, last);
-      for (let i = first; i <= last; i++) dst[i - this.base] += src[i - other.base];
+      // Read after cover: `other` may be this histogram, whose window cover may have replaced.
+      const src = other.counts!;
+      const srcBase = other.base;
+      for (let i = first; i <= last; i++) dst[i - this.base] += src[i - srcBase];
     }
     this.total += other.total;
     this.sumS += other.sumS;
@@ -305,11 +307,14 @@ export class LogHistogram {
     h.total = total;
     h.sumS = json.sumS;
     if (total > 0) {
-      if (typeof json.minSeenS !== 'number' || typeof json.maxSeenS !== 'number') {
-        throw new Error('LogHistogram.fromJSON: non-empty histogram without min/max');
+      const { minSeenS, maxSeenS } = json;
+      // Recorded values are finite and non-negative, so min and max are too.
+      const ordered = typeof minSeenS === 'number' && typeof maxSeenS === 'number' && minSeenS >= 0 && minSeenS <= maxSeenS;
+      if (!ordered || !(maxSeenS < Infinity)) {
+        throw new Error('LogHistogram.fromJSON: non-empty histogram without a finite min <= max');
       }
-      h.minS = json.minSeenS;
-      h.maxS = json.maxSeenS;
+      h.minS = minSeenS;
+      h.maxS = maxSeenS;
       // The window (and merge) rely on every count lying between the minimum's bucket and the maximum's.
       const first = bucketIndex(h.minS);
       const last = bucketIndex(h.maxS);
