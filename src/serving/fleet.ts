@@ -145,8 +145,6 @@ export class Fleet {
   private readonly poolIndexed: Uint8Array;
   private readonly levelBits: Int32Array;
   private readonly levelCount: Int32Array;
-  /** Queue length + batch size, as the index last saw it. */
-  private readonly load: Int32Array;
   /** Per deployment, the pool of its decode replicas (disaggregated), or NONE. */
   private readonly decodePool: Int32Array;
   private readonly rrCursor: Int32Array[];
@@ -277,7 +275,6 @@ export class Fleet {
     this.poolMinLevel = new Int32Array(P);
     this.poolIndexed = new Uint8Array(P);
     this.levelCount = new Int32Array(P * LOAD_LEVELS);
-    this.load = new Int32Array(R);
     let bitsTotal = 0;
     let p = 0;
     for (const [first, end] of pools) {
@@ -502,13 +499,15 @@ export class Fleet {
     throw new Error(`internal: the routing index has no replica of pool ${pool} at load ${level}`);
   }
 
-  /** Replica r's queue + batch changed by `delta` (±1): moves it between the routing index's levels. */
+  /**
+   * Replica r's queue + batch has just changed by `delta` (±1): moves it between the routing
+   * index's levels. Every caller has already updated queueLen or batch, so the new load is theirs.
+   */
   private loadMoved(r: number, delta: number): void {
     const pool = this.poolOf[r];
     if (pool === NONE) return;
-    const from = this.load[r];
-    const to = from + delta;
-    this.load[r] = to;
+    const to = this.queueLen[r] + this.batch[r];
+    const from = to - delta;
     const fromLevel = from < TOP_LEVEL ? from : TOP_LEVEL;
     const toLevel = to < TOP_LEVEL ? to : TOP_LEVEL;
     if (fromLevel === toLevel) return;
