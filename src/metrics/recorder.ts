@@ -135,6 +135,18 @@ export class Recorder {
     return this.e2eByAtom;
   }
 
+  /** The latency histograms of these atoms merged into new ones: one summary row, or one sweep scope. */
+  latencyOf(atoms: readonly number[]): { ttft: LogHistogram; tpot: LogHistogram; e2e: LogHistogram } {
+    this.flushLatencies();
+    const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
+    for (const a of atoms) {
+      ttft.merge(this.ttftByAtom[a]);
+      tpot.merge(this.tpotByAtom[a]);
+      e2e.merge(this.e2eByAtom[a]);
+    }
+    return { ttft, tpot, e2e };
+  }
+
   atom(workload: number, deployment: number): number {
     return workload * this.deployments + deployment;
   }

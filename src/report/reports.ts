@@ -5,7 +5,6 @@
 import type { IntervalSnapshot, SimulationResult } from '../engine/simulate.js';
 import type { RequestTable } from '../engine/requests.js';
 import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js';
-import { LogHistogram } from '../metrics/histogram.js';
 import type { Ledger } from '../economics/ledger.js';
 import { tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
@@ -180,23 +179,16 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   let fleetReplicaS = 0;
   for (const d of scenario.deployments) fleetReplicaS += d.replicas * result.endS;
 
-  // Reused row to row (a platform of many tenants has hundreds of rows, 22 KB of buckets each).
-  const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
-    ttft.clear();
-    tpot.clear();
-    e2e.clear();
+    const { ttft, tpot, e2e } = recorder.latencyOf(s.atoms);
     for (const a of s.atoms) {
       for (let f = 0; f < FATE_COUNT; f++) fates[f] += recorder.fates[a * FATE_COUNT + f];
       inTok += recorder.inputTokens[a];
       outTok += recorder.outputTokens[a];
       sloMet += recorder.sloMet[a];
       measured += recorder.measured[a];
-      ttft.merge(recorder.ttft[a]);
-      tpot.merge(recorder.tpot[a]);
-      e2e.merge(recorder.e2e[a]);
       for (let p = 0; p < P; p++) {
         revenue += ledger.revenueCents[p * A + a];
         payout += ledger.vendorPayoutCents[p * A + a];

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { simulate } from '../engine/simulate.js';
 import { buildLedger } from '../economics/ledger.js';
-import { LogHistogram, type LogHistogramJSON } from '../metrics/histogram.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LogHistogramJSON } from '../metrics/histogram.js';
 import { scopes, writeSummary } from '../report/reports.js';
 import { readScenarioSource, resolveFromInput, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import { deriveSeed } from '../workload/rng.js';
@@ -94,19 +93,10 @@ export function runJob(config: SweepConfig, job: JobSpec): JobResult {
   if (scopeList.length !== rows.length) throw new Error('sweep: summary rows and scopes disagree');
   const latency = scopeList.map((s, i) => {
     if (s.scope !== rows[i][sIdx]) throw new Error(`sweep: summary row ${i} is ${rows[i][sIdx]}, expected ${s.scope}`);
-    return scopeLatency(result.recorder, s.atoms);
+    const { ttft, tpot, e2e } = result.recorder.latencyOf(s.atoms);
+    return { ttft: ttft.toJSON(), tpot: tpot.toJSON(), e2e: e2e.toJSON() };
   });
   return { point: job.point, replication: job.replication, seed, columns, rows, latency };
-}
-
-function scopeLatency(recorder: Pick<Recorder, 'ttft' | 'tpot' | 'e2e'>, atoms: readonly number[]): ScopeLatency {
-  const ttft = new LogHistogram(), tpot = new LogHistogram(), e2e = new LogHistogram();
-  for (const a of atoms) {
-    ttft.merge(recorder.ttft[a]);
-    tpot.merge(recorder.tpot[a]);
-    e2e.merge(recorder.e2e[a]);
-  }
-  return { ttft: ttft.toJSON(), tpot: tpot.toJSON(), e2e: e2e.toJSON() };
 }
 
 /** `loadScenario` with `--set` edits applied to the raw input first. */
