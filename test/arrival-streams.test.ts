@@ -4,17 +4,15 @@
  * replaying one trace arrive at identical instants, and those must still run in the order their
  * arrivals were drawn.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/engine/simulate.js';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, tempDir } from './helpers/cli.js';
 import { Capture } from './helpers/capture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fleetsim-streams-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('fleetsim-streams-');
 
 const trace = join(ROOT, 'data', 'traces', 'AzureLLMInferenceTrace_code.csv');
 

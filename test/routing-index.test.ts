@@ -5,17 +5,16 @@
  * timeouts at admission, hand-offs to a decode pool, outages that empty whole deployments, queues
  * past the index's top level): every request must end the same way at the same time.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate, type IntervalSnapshot } from '../src/engine/simulate.js';
+import { tempDir } from './helpers/cli.js';
 import { Capture } from './helpers/capture.js';
 import { mulberry32 } from './helpers/random.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fleetsim-routing-index-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('fleetsim-routing-index-');
 
 function scenarioText(caseSeed: number): string {
   const rnd = mulberry32(caseSeed * 104729 + 7);

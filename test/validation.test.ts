@@ -62,6 +62,16 @@ describe('bad input is refused with one clear message and exit code 2', () => {
     expect(listDir(join(dir, 'out'))).toEqual([]);
   });
 
+  it('names a missing or empty trace behind empirical lengths at the length field', () => {
+    const empirical = (file: string) =>
+      SMALL_SCENARIO.replace('prompt_tokens: { dist: lognormal, median: 500, p99: 3000 }', `prompt_tokens: { dist: empirical, file: ${file} }`);
+    expectRejected({ 'scenario.yaml': empirical('nope.csv') }, [/workloads\[0\]\.prompt_tokens\.file/, /cannot read trace file: .*nope\.csv/]);
+    const dir = withFiles({ 'scenario.yaml': empirical('empty.csv'), 'empty.csv': 'TIMESTAMP,ContextTokens,GeneratedTokens\n' });
+    const r = fleetsim(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/empty\.csv:2: .*no rows/);
+  });
+
   it('refuses a model whose weights do not fit its chips', () => {
     const text = SMALL_SCENARIO.replace(
       '{ name: mix-mi300x, model: mixtral-8x7b, silicon: mi300x, replicas: 1, dtype: fp8 }',
