@@ -104,6 +104,7 @@ function childE2e(file: string, horizonS: number | undefined): E2eReport {
 interface AllocReport {
   requests: number;
   sampledBytes: number;
+  peakRssMb: number;
 }
 
 /**
@@ -132,7 +133,7 @@ async function childAlloc(file: string, horizonS: number | undefined): Promise<A
     sampledBytes += node.selfSize;
     for (const child of node.children) stack.push(child);
   }
-  return { requests: result.arrivals, sampledBytes };
+  return { requests: result.arrivals, sampledBytes, peakRssMb: peakRssMb() };
 }
 
 /** Every ended request, by arrival sequence number, in typed arrays (no per-request objects). */
@@ -200,6 +201,7 @@ interface CompareReport {
   collapsedEvents: number;
   stepEvents: number;
   difference: string | null;
+  peakRssMb: number;
 }
 
 /**
@@ -234,6 +236,7 @@ function childCompare(file: string, horizonS: number, repeats: number): CompareR
     collapsedEvents: c.result.events,
     stepEvents: s.result.events,
     difference: diff,
+    peakRssMb: peakRssMb(),
   };
 }
 
@@ -295,6 +298,7 @@ function compareRow(name: string, file: string, horizonS: number, repeats: numbe
     name,
     requests_per_s: Math.round(r.requests / r.collapsedS),
     events_per_s: Math.round(r.collapsedEvents / r.collapsedS),
+    peak_rss_mb: Math.round(r.peakRssMb),
     requests: r.requests,
     cpu_s: Number(r.collapsedS.toFixed(3)),
     speedup: Number((r.stepS / r.collapsedS).toFixed(1)),
@@ -307,6 +311,7 @@ function allocRow(name: string, file: string, horizonS: number | undefined): Row
   const r = spawnChild<AllocReport>(['alloc', file, horizonS === undefined ? '-' : String(horizonS)]);
   return {
     name,
+    peak_rss_mb: Math.round(r.peakRssMb),
     requests: r.requests,
     alloc_bytes_per_request: Math.round(r.sampledBytes / r.requests),
     note: `${(r.sampledBytes / 1e6).toFixed(1)} MB sampled over the run, JIT warm-up included`,

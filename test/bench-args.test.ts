@@ -77,6 +77,18 @@ describe('bench --only=alloc', () => {
     // request, but nowhere near a request table or list growing per request.
     expect(rows[0].alloc_bytes_per_request).toBeGreaterThan(0);
     expect(rows[0].alloc_bytes_per_request).toBeLessThan(2_000);
+    expect(rows[0].peak_rss_mb).toBeGreaterThan(0);
+  });
+});
+
+describe('bench --ci', () => {
+  it('prints the collapsed-vs-step row with the fields every speed row carries', () => {
+    const r = bench(['--ci', '--json']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.name)).toEqual(['collapsed-vs-step/week-30m']);
+    expect(rows[0].identical).toBe(true);
+    for (const field of ['requests_per_s', 'events_per_s', 'peak_rss_mb', 'speedup']) expect(rows[0][field]).toBeGreaterThan(0);
   });
 });
 
