@@ -3,7 +3,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { InputError } from './errors.js';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from './catalog/catalog.js';
 import { simulate, type SimulationOptions, type SimulationResult } from './engine/simulate.js';
 import { buildLedger } from './economics/ledger.js';
@@ -35,7 +35,7 @@ export interface RunOptions {
 /** Simulates a scenario and writes summary.csv, timeseries.csv, pnl.csv, run.json (and requests.csv). */
 export function runToDir(scenario: Scenario, options: RunOptions): SimulationResult {
   checkOutputDir(options.outDir);
-  const out = new OutputDir(options.outDir);
+  const out = new OutputDir(options.outDir, RUN_FILES);
   let timeseries: TimeseriesWriter | null = null;
   let requests: RequestsWriter | null = null;
   try {
@@ -63,10 +63,22 @@ export function runToDir(scenario: Scenario, options: RunOptions): SimulationRes
   }
 }
 
+/**
+ * Every file `fleetsim run` can write (summary_ci.csv with --replications): a run into a directory
+ * that holds an earlier run's reports removes those this run does not write.
+ */
+export const RUN_FILES = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'run.json', 'requests.csv', 'summary_ci.csv'];
+
 /** Refuses an --out that cannot become a directory before spending time simulating. */
 export function checkOutputDir(dir: string): void {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new InputError('--out must name a directory, and this is a file', { file: dir });
+  if (dir.trim() === '') throw new InputError('--out needs a directory name, got an empty one', { path: '--out' });
+  // mkdir fails where the path, or the nearest part of it that exists, is a file.
+  const target = resolve(dir);
+  let existing = target;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) {
+    const what = existing === target ? 'this is a file' : `${existing} is a file`;
+    throw new InputError(`--out must name a directory, and ${what}`, { file: dir });
   }
 }
 

@@ -62,6 +62,18 @@ describe('OutputDir', () => {
     expect(readdirSync(finalDir)).toEqual([]);
   });
 
+  it('removes the files it replaces that this commit did not write, and only at commit', () => {
+    const finalDir = join(root, 'run');
+    mkdirSync(finalDir);
+    for (const name of ['a.csv', 'b.csv', 'mine.txt']) writeFileSync(join(finalDir, name), 'old\n');
+    const out = new OutputDir(finalDir, ['a.csv', 'b.csv', 'c.csv']);
+    writeFileSync(out.path('a.csv'), 'new\n');
+    expect(readdirSync(finalDir).sort()).toEqual(['a.csv', 'b.csv', 'mine.txt']);
+    out.commit();
+    expect(readdirSync(finalDir).sort()).toEqual(['a.csv', 'mine.txt']);
+    expect(readFileSync(join(finalDir, 'a.csv'), 'utf8')).toBe('new\n');
+  });
+
   it('rejects names that are not plain file names', () => {
     const out = new OutputDir(join(root, 'run'));
     for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b']) expect(() => out.path(bad)).toThrow(/plain file name/);

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { fleetsim, listDir, ROOT, SMALL_SCENARIO, tempDir, withFiles } from './helpers/cli.js';
@@ -132,5 +132,29 @@ describe('requests.csv sampling', () => {
     const r = fleetsim(['run', 'scenarios/azure-conv-trace.yaml', '--out', join(tempDir(), 'o'), '--requests-sample', '1.5']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/expected a fraction/);
+  });
+});
+
+describe('an --out directory written again', () => {
+  it('holds only the new run: reports the new run does not write are removed, files of the user kept', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const out = join(dir, 'out');
+    const first = fleetsim(['run', 'scenario.yaml', '--out', out, '--requests', '--replications', '2', '--workers', '1', '--quiet'], dir);
+    expect(first.status).toBe(0);
+    expect(listDir(out).sort()).toEqual(['pnl.csv', 'requests.csv', 'run.json', 'summary.csv', 'summary_ci.csv', 'timeseries.csv']);
+    writeFileSync(join(out, 'notes.txt'), 'mine\n');
+    const second = fleetsim(['run', 'scenario.yaml', '--out', out, '--seed', '7', '--quiet'], dir);
+    expect(second.status).toBe(0);
+    expect(listDir(out).sort()).toEqual(['notes.txt', 'pnl.csv', 'run.json', 'summary.csv', 'timeseries.csv']);
+    expect((JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { seed: number }).seed).toBe(7);
+  });
+
+  it('by a sweep: a shard partial left there goes when the whole sweep is written', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const out = join(dir, 'out');
+    expect(fleetsim(['sweep', 'scenario.yaml', '--out', out, '--shard', '1/2', '--workers', '1', '--quiet'], dir).status).toBe(0);
+    expect(listDir(out)).toEqual(['partial.json']);
+    expect(fleetsim(['sweep', 'scenario.yaml', '--out', out, '--workers', '1', '--quiet'], dir).status).toBe(0);
+    expect(listDir(out)).toEqual(['sweep.csv']);
   });
 });

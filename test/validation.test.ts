@@ -125,6 +125,25 @@ describe('an --out that cannot be a directory', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/taken: --out must name a directory/);
   });
+
+  it('is refused by every command that writes one: an empty name, a file, a path under a file', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO, 'taken': 'x' });
+    const scenario = join(dir, 'scenario.yaml');
+    const taken = join(dir, 'taken');
+    const cases: [string[], string][] = [
+      [['run', scenario, '--out', ''], 'fleetsim: error: --out: --out needs a directory name, got an empty one'],
+      [['run', scenario, '--out', join(taken, 'sub')], `fleetsim: error: ${join(taken, 'sub')}: --out must name a directory, and ${taken} is a file`],
+      [['sweep', scenario, '--out', taken], `fleetsim: error: ${taken}: --out must name a directory, and this is a file`],
+      [['plan', scenario, '--out', taken], `fleetsim: error: ${taken}: --out must name a directory, and this is a file`],
+      [['merge', dir, '--out', taken], `fleetsim: error: ${taken}: --out must name a directory, and this is a file`],
+    ];
+    for (const [args, message] of cases) {
+      const r = fleetsim(args, dir);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim()).toBe(message);
+    }
+    expect(listDir(dir).sort()).toEqual(['scenario.yaml', 'taken']);
+  });
 });
 
 describe('incidents', () => {

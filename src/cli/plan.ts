@@ -1,5 +1,6 @@
 /** CLI for `fleetsim plan`: writes plan.csv and prints each model's cheapest fleet, or says none fits. */
 import { OutputDir } from '../report/atomic.js';
+import { checkOutputDir } from '../index.js';
 import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '../report/csv.js';
 import { fleetText, planScenario, PLAN_COLUMNS, type Evaluation } from '../plan/plan.js';
 import { parseSets } from './sweep.js';
@@ -15,6 +16,7 @@ export interface PlanFlags {
 const fleetLabel = (e: Evaluation) => fleetText(e.fleet) || e.fleet.map((p) => p.silicon).join(' + ');
 
 export function planCommand(file: string, flags: PlanFlags): void {
+  checkOutputDir(flags.out);
   const started = performance.now();
   const result = planScenario(file, { sets: parseSets(flags.set), seed: flags.seed, horizonS: flags.horizon });
   const out = new OutputDir(flags.out);

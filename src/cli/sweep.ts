@@ -2,7 +2,8 @@
 import { InputError } from '../errors.js';
 import { parseSetFlag, type Edit } from '../sweep/paths.js';
 import { defaultWorkers } from '../sweep/pool.js';
-import { parseShard, readPartials, writeSweepOutputs } from '../sweep/output.js';
+import { PARTIAL_FILE, SWEEP_FILES, parseShard, readPartials, writeSweepOutputs } from '../sweep/output.js';
+import { checkOutputDir } from '../index.js';
 import { runSweep, writeReplicationCi } from '../sweep/sweep.js';
 
 /** commander collector for repeatable `--set path=value`. */
@@ -32,6 +33,7 @@ export interface SweepFlags {
 }
 
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
+  checkOutputDir(flags.out);
   const started = performance.now();
   const summary = await runSweep({
     file,
@@ -68,8 +70,10 @@ export async function runReplications(file: string, flags: SweepFlags): Promise<
 }
 
 export function mergeCommand(dirs: string[], flags: { out: string; quiet?: boolean }): void {
+  checkOutputDir(flags.out);
   const { plan, results } = readPartials(dirs);
-  writeSweepOutputs(flags.out, plan, results);
+  // A merge may write into one of the shards' own directories: its partial stays.
+  writeSweepOutputs(flags.out, plan, results, SWEEP_FILES.filter((f) => f !== PARTIAL_FILE));
   if (!flags.quiet) {
     process.stderr.write(`merged ${dirs.length} partials: ${plan.points.length} points x ${plan.replications} replications into ${flags.out}/\n`);
   }

@@ -27,6 +27,10 @@ import { basename, dirname, join, resolve } from 'node:path';
  * If the process dies before commit or abort (a kill, Ctrl-C: the simulation loop is synchronous,
  * so no signal handler could run first), its temp dir is left behind; its name says which process
  * made it, and the next OutputDir created beside it removes it once that process is gone.
+ *
+ * `replaces` names every file the command can write there. Commit removes those this commit did
+ * not write, so a directory written twice never holds one run's summary.csv beside another run's
+ * requests.csv; files fleetsim does not write are left alone.
  */
 export class OutputDir {
   /** Absolute path of the directory the files end up in. */
@@ -35,7 +39,10 @@ export class OutputDir {
   private state: 'open' | 'committed' | 'aborted' = 'open';
 
   /** Creates the temp dir now (and finalDir's parent if missing), but not finalDir itself. */
-  constructor(finalDir: string) {
+  constructor(
+    finalDir: string,
+    private readonly replaces: readonly string[] = [],
+  ) {
     this.finalDir = resolve(finalDir);
     const parent = dirname(this.finalDir);
     mkdirSync(parent, { recursive: true });
@@ -57,13 +64,18 @@ export class OutputDir {
 
   /**
    * Create finalDir if needed, rename every file written in the temp dir into it (replacing
-   * same-named files), then remove the temp dir. Names requested but never written are skipped.
+   * same-named files), remove the `replaces` files not written, then remove the temp dir. Names
+   * requested but never written are skipped.
    */
   commit(): void {
     this.assertOpen('commit');
     mkdirSync(this.finalDir, { recursive: true });
-    for (const name of readdirSync(this.tmpDir)) {
+    const written = readdirSync(this.tmpDir);
+    for (const name of written) {
       renameSync(join(this.tmpDir, name), join(this.finalDir, name));
+    }
+    for (const name of this.replaces) {
+      if (!written.includes(name)) rmSync(join(this.finalDir, name), { force: true });
     }
     rmSync(this.tmpDir, { recursive: true, force: true });
     this.state = 'committed';

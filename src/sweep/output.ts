@@ -50,8 +50,11 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** Every file a sweep can write: a sweep (or a shard of one) into a directory removes the others' leftovers. */
+export const SWEEP_FILES = ['sweep.csv', 'summary_ci.csv', PARTIAL_FILE];
+
 export function writePartial(outDir: string, partial: Partial): void {
-  const out = new OutputDir(outDir);
+  const out = new OutputDir(outDir, SWEEP_FILES);
   try {
     writeFileSync(out.path(PARTIAL_FILE), JSON.stringify(partial) + '\n');
     out.commit();
@@ -106,9 +109,12 @@ export function readPartials(dirs: readonly string[]): { plan: SweepPlan; result
 
 const LATENCY_COLUMN = /^(ttft|tpot|e2e)_p(\d+)_s$/;
 
-/** Writes sweep.csv (and summary_ci.csv when there are ≥ 2 replications) for complete, ordered results. */
-export function writeSweepOutputs(outDir: string, plan: SweepPlan, results: readonly JobResult[]): void {
-  const out = new OutputDir(outDir);
+/**
+ * Writes sweep.csv (and summary_ci.csv when there are ≥ 2 replications) for complete, ordered
+ * results, removing the `replaces` files not written (see OutputDir).
+ */
+export function writeSweepOutputs(outDir: string, plan: SweepPlan, results: readonly JobResult[], replaces: readonly string[]): void {
+  const out = new OutputDir(outDir, replaces);
   try {
     writeSweepFiles(out, plan, results);
     out.commit();

@@ -6,7 +6,7 @@ import { expandGrid } from './grid.js';
 import { applyEdits, blameEdits, type Edit } from './paths.js';
 import { resolveEdited, type JobSpec, type SweepConfig } from './job.js';
 import { runJobs } from './pool.js';
-import { PARTIAL_FILE, shardJobs, writePartial, writeSweepFiles, writeSweepOutputs, type SweepPlan } from './output.js';
+import { PARTIAL_FILE, SWEEP_FILES, shardJobs, writePartial, writeSweepFiles, writeSweepOutputs, type SweepPlan } from './output.js';
 
 export interface SweepOptions {
   file: string;
@@ -73,7 +73,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     writePartial(opts.outDir, { format: 'fleetsim-sweep-partial/1', plan, shard: opts.shard, results });
     return { points: plan.points.length, replications: R, jobsRun: jobs.length, wroteFiles: [PARTIAL_FILE] };
   }
-  writeSweepOutputs(opts.outDir, plan, results);
+  writeSweepOutputs(opts.outDir, plan, results, SWEEP_FILES);
   return { points: plan.points.length, replications: R, jobsRun: jobs.length, wroteFiles: R >= 2 ? ['sweep.csv', 'summary_ci.csv'] : ['sweep.csv'] };
 }
 
