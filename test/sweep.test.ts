@@ -62,6 +62,17 @@ describe('scenario paths and --set', () => {
     expect(() => applyEdits(raw, [{ path: 'deployments[3].replicas', value: 1 }], 'test')).toThrow(/has 1 entries, no index 3/);
   });
 
+  it('gives a multiplied value as the decimal the analyst meant, not the product of two doubles', () => {
+    // 6 * 0.3 and 7 * 1.1 are 1.7999999999999998 and 7.700000000000001 in doubles.
+    const raw = { workloads: [{ arrival: { rate: '7/s' } }], deployments: [{ replicas: 6 }] };
+    const out = applyEdits(raw, [
+      { path: 'workloads[0].arrival.rate', value: '1.1x' },
+      { path: 'deployments[0].replicas', value: '0.3x' },
+    ], 'test') as typeof raw;
+    expect(out.workloads[0].arrival.rate).toBe('7.7/s');
+    expect(out.deployments[0].replicas).toBe(1.8);
+  });
+
   it('expands a grid with the last path varying fastest', () => {
     const g = expandGrid({ a: [1, 2], b: ['x', 'y', 'z'] });
     expect(g.points.length).toBe(6);

@@ -93,10 +93,12 @@ export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], va
   const factor = parseMultiplier(value);
   if (factor === null) return value;
   const base = getAt(raw, parts);
-  if (typeof base === 'number') return base * factor;
+  // To 15 significant digits: `0.3x` of 6 is the 1.8 the analyst meant, not 1.7999999999999998.
+  const scaled = (x: number) => Number((x * factor).toPrecision(15));
+  if (typeof base === 'number') return scaled(base);
   if (typeof base === 'string') {
     const m = NUMBER_WITH_UNIT.exec(base);
-    if (m) return `${Number(m[1]) * factor}${m[2]}`;
+    if (m) return `${scaled(Number(m[1]))}${m[2]}`;
   }
   throw new InputError(`"${value}" multiplies the value at "${text}", but the scenario has ${base === undefined ? 'no value' : JSON.stringify(base)} there`, {
     path: where,
