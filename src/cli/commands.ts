@@ -3,7 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { loadCatalog, loadScenario, runToDir } from '../index.js';
 import { validateScenario } from '../scenario/validate.js';
 import { formatDuration } from '../scenario/units.js';
-import { csvRow } from '../report/csv.js';
+import { csvRow, neutralizeText } from '../report/csv.js';
 import { loadScenarioWithEdits } from '../sweep/job.js';
 import { parseSets } from './sweep.js';
 
@@ -53,21 +53,24 @@ export function validateCommand(file: string): void {
 
 export function catalogCommand(flags: { format: string }): void {
   const c = loadCatalog();
-  const rows: string[][] = [['kind', 'id', 'name', 'vendor', 'detail', 'provenance']];
+  // The CSV also carries each row's source and assumption in full; the table only says which it leans on.
+  const rows: string[][] = [['kind', 'id', 'name', 'vendor', 'detail', 'provenance', 'source', 'assumption']];
+  const provenance = (r: { source: string; assumption: string }) => [r.assumption ? 'assumption' : 'source', r.source, r.assumption];
   for (const s of c.silicon.values()) {
-    rows.push(['silicon', s.id, s.name, s.vendor, `${s.kind}, ${s.memoryGb} GB, ${s.memBwGbps} GB/s, ${s.bf16Tflops} bf16 TFLOPS, $${s.usdPerChipHour}/chip-h`, s.assumption ? 'assumption' : 'source']);
+    rows.push(['silicon', s.id, s.name, s.vendor, `${s.kind}, ${s.memoryGb} GB, ${s.memBwGbps} GB/s, ${s.bf16Tflops} bf16 TFLOPS, $${s.usdPerChipHour}/chip-h`, ...provenance(s)]);
   }
   for (const m of c.models.values()) {
     const moe = m.experts > 1 ? `, MoE ${m.experts}x top-${m.expertsPerToken}, ${m.activeParamsB}B active` : '';
-    rows.push(['model', m.id, m.name, m.vendor, `${m.paramsB}B params, ${m.layers} layers${moe}`, m.assumption ? 'assumption' : 'source']);
+    rows.push(['model', m.id, m.name, m.vendor, `${m.paramsB}B params, ${m.layers} layers${moe}`, ...provenance(m)]);
   }
   for (const p of c.prices.values()) {
-    rows.push(['price', p.model, '', '', `$${p.inputUsdPerMtok} in / $${p.outputUsdPerMtok} out per Mtok, vendor share ${p.vendorShare}`, p.assumption ? 'assumption' : 'source']);
+    rows.push(['price', p.model, '', '', `$${p.inputUsdPerMtok} in / $${p.outputUsdPerMtok} out per Mtok, vendor share ${p.vendorShare}`, ...provenance(p)]);
   }
   if (flags.format === 'csv') {
-    for (const r of rows) process.stdout.write(csvRow(r));
+    for (const r of rows) process.stdout.write(csvRow(r.map(neutralizeText)));
     return;
   }
+  for (const r of rows) r.length = 6;
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n');
 }
