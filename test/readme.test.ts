@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { scenarioSchema } from '../src/scenario/schema.js';
 import { columnsMarkdown } from '../src/report/docs.js';
-import { ROOT } from './helpers/cli.js';
+import { fleetsim, ROOT, tempDir } from './helpers/cli.js';
 
 const README = join(ROOT, 'README.md');
 const BEGIN = '<!-- columns:begin -->\n';
@@ -49,5 +49,16 @@ describe('README', () => {
       return;
     }
     expect(text.slice(start + BEGIN.length, end)).toBe(generated);
+  });
+
+  it("shows what `fleetsim plan` prints for the bundled plan scenario", () => {
+    const text = readFileSync(README, 'utf8');
+    const command = '$ fleetsim plan scenarios/silicon-mix-plan.yaml --out out/plan\n';
+    const at = text.indexOf(command);
+    expect(at).toBeGreaterThan(0);
+    const shown = text.slice(at + command.length, text.indexOf('```', at));
+    const r = fleetsim(['plan', 'scenarios/silicon-mix-plan.yaml', '--out', join(tempDir(), 'plan'), '--quiet']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(shown);
   });
 });
