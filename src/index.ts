@@ -67,7 +67,7 @@ export function runToDir(scenario: Scenario, options: RunOptions): SimulationRes
  * Every file `fleetsim run` can write (summary_ci.csv with --replications): a run into a directory
  * that holds an earlier run's reports removes those this run does not write.
  */
-export const RUN_FILES = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'run.json', 'requests.csv', 'summary_ci.csv'];
+const RUN_FILES = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'run.json', 'requests.csv', 'summary_ci.csv'];
 
 /** Refuses an --out that cannot become a directory before spending time simulating. */
 export function checkOutputDir(dir: string): void {

@@ -70,7 +70,7 @@ export function catalogCommand(flags: { format: string }): void {
     for (const r of rows) process.stdout.write(csvRow(r.map(neutralizeText)));
     return;
   }
-  for (const r of rows) r.length = 6;
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  const table = rows.map((r) => r.slice(0, 6));
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  for (const r of table) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n');
 }
