@@ -80,6 +80,20 @@ describe('determinism', () => {
     expect(run()).toEqual(run());
   });
 
+  it('gives the same run.json but for the two fields that time the run itself', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    const info = (out: string) => {
+      expect(fleetsim(['run', 'scenario.yaml', '--out', out, '--quiet'], dir).status).toBe(0);
+      const json = JSON.parse(readFileSync(join(dir, out, 'run.json'), 'utf8')) as Record<string, unknown>;
+      expect(json.wall_time_s).toBeGreaterThan(0);
+      expect(json.requests_per_wall_s).toBeGreaterThan(0);
+      delete json.wall_time_s;
+      delete json.requests_per_wall_s;
+      return json;
+    };
+    expect(info('a')).toEqual(info('b'));
+  });
+
   it('gives different CSVs for another --seed', () => {
     const a = run();
     const b = run('4');
