@@ -262,10 +262,14 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   const args = ['e2e', file, horizonS === undefined ? '-' : String(horizonS)];
   const ours: E2eReport[] = [];
   const theirs: E2eReport[] = [];
-  // Interleaved (ours, theirs, ours, ...), so that a change in the machine's load touches both builds alike.
+  // Interleaved, so that a change in the machine's load touches both builds alike, and each build
+  // first in every other pair: the first of two back-to-back runs measured ~3% slower here, whichever
+  // build it was (README "Performance").
   for (let i = 0; i < runs; i++) {
+    const theirsFirst = against !== null && i % 2 === 1;
+    if (theirsFirst) theirs.push(spawnChild<E2eReport>(args, join(against, 'dist/bench/run.js')));
     ours.push(spawnChild<E2eReport>(args));
-    if (against !== null) theirs.push(spawnChild<E2eReport>(args, join(against, 'dist/bench/run.js')));
+    if (against !== null && !theirsFirst) theirs.push(spawnChild<E2eReport>(args, join(against, 'dist/bench/run.js')));
   }
   const row = e2eRow(name, ours);
   if (against === null) return [row];
