@@ -10,7 +10,8 @@
  *   --only=hold,e2e,compare,alloc     subsets (alloc: heap allocation per simulated request)
  *   --against=DIR                     end-to-end runs alternate with those of the fleetsim checkout in
  *                                     DIR (built: DIR/dist/bench/run.js), on this checkout's scenarios;
- *                                     each bench gets a row per build and the ratio of their medians
+ *                                     each bench gets a row per build and the ratio of their medians;
+ *                                     each build goes first in every other pair (odd --runs round up)
  *
  * The hold model uses tinybench (many short iterations, median). End-to-end benches are single
  * long runs timed directly: one run is seconds long, so timer resolution and per-call overhead do
@@ -376,7 +377,9 @@ async function main(argv: string[]): Promise<number> {
   const againstArg = argv.find((a) => a.startsWith('--against='));
   const againstDir = againstArg ? againstArg.slice('--against='.length) : null;
   const against = againstDir ? resolve(againstDir) : null;
-  const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
+  const runsAsked = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
+  // Against another build, each goes first in every other pair, so an even count is fair to both.
+  const runs = againstArg && runsAsked % 2 === 1 ? runsAsked + 1 : runsAsked;
   const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare', 'alloc']);
   const known = new Set(['--json', '--quick', '--ci']);
   const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg && a !== againstArg);

@@ -1,7 +1,7 @@
 /**
  * fleetsim's library API. The CLI is a thin shell over these; tests and benchmarks call them directly.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from './catalog/catalog.js';
@@ -71,15 +71,23 @@ const RUN_FILES = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'run.json', 'requ
 
 /** Refuses an --out that cannot become a directory before spending time simulating. */
 export function checkOutputDir(dir: string): void {
-  if (dir.trim() === '') throw new InputError('--out needs a directory name, got an empty one', { path: '--out' });
-  // mkdir fails where the path, or the nearest part of it that exists, is a file.
+  if (dir === '') throw new InputError('--out needs a directory name, got an empty one', { path: '--out' });
+  // mkdir fails where the path, or the nearest part of it that exists, is a file or a broken link.
   const target = resolve(dir);
+  const named = (p: string) => {
+    try {
+      lstatSync(p);
+      return true;
+    } catch {
+      return false; // missing, or under a file (ENOTDIR)
+    }
+  };
   let existing = target;
-  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
-  if (!statSync(existing).isDirectory()) {
-    const what = existing === target ? 'this is a file' : `${existing} is a file`;
-    throw new InputError(`--out must name a directory, and ${what}`, { file: dir });
-  }
+  while (!named(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const it = existing === target ? 'this' : existing;
+  const stat = statSync(existing, { throwIfNoEntry: false });
+  if (stat === undefined) throw new InputError(`--out must name a directory, and ${it} is a broken symbolic link`, { file: dir });
+  if (!stat.isDirectory()) throw new InputError(`--out must name a directory, and ${it} is a file`, { file: dir });
 }
 
 function writeRunJson(path: string, info: object): void {

@@ -171,4 +171,14 @@ describe('an --out directory written again', () => {
     expect(fleetsim(['sweep', 'scenario.yaml', '--out', out, '--workers', '1', '--quiet'], dir).status).toBe(0);
     expect(listDir(out)).toEqual(['sweep.csv']);
   });
+
+  it('by a merge into a shard directory: the shard partial stays', () => {
+    const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
+    for (const shard of ['1/2', '2/2']) {
+      const out = join(dir, `s${shard[0]}`);
+      expect(fleetsim(['sweep', 'scenario.yaml', '--out', out, '--shard', shard, '--workers', '1', '--quiet'], dir).status).toBe(0);
+    }
+    expect(fleetsim(['merge', 's1', 's2', '--out', 's1', '--quiet'], dir).status).toBe(0);
+    expect(listDir(join(dir, 's1')).sort()).toEqual(['partial.json', 'sweep.csv']);
+  });
 });

@@ -71,6 +71,9 @@ describe('scenario paths and --set', () => {
     ], 'test') as typeof raw;
     expect(out.workloads[0].arrival.rate).toBe('7.7/s');
     expect(out.deployments[0].replicas).toBe(1.8);
+    // Integers stay exact, even past 15 digits.
+    const big = applyEdits({ seed: 2 ** 53 }, [{ path: 'seed', value: '1x' }], 'test') as { seed: number };
+    expect(big.seed).toBe(2 ** 53);
   });
 
   it('expands a grid with the last path varying fastest', () => {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetsim, listDir, ROOT, SMALL_SCENARIO, withFiles } from './helpers/cli.js';
 
@@ -130,7 +131,10 @@ describe('an --out that cannot be a directory', () => {
     const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO, 'taken': 'x' });
     const scenario = join(dir, 'scenario.yaml');
     const taken = join(dir, 'taken');
+    const broken = join(dir, 'broken');
+    symlinkSync(join(dir, 'nowhere'), broken);
     const cases: [string[], string][] = [
+      [['run', scenario, '--out', broken], `fleetsim: error: ${broken}: --out must name a directory, and this is a broken symbolic link`],
       [['run', scenario, '--out', ''], 'fleetsim: error: --out: --out needs a directory name, got an empty one'],
       [['run', scenario, '--out', join(taken, 'sub')], `fleetsim: error: ${join(taken, 'sub')}: --out must name a directory, and ${taken} is a file`],
       [['sweep', scenario, '--out', taken], `fleetsim: error: ${taken}: --out must name a directory, and this is a file`],
@@ -142,7 +146,7 @@ describe('an --out that cannot be a directory', () => {
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim()).toBe(message);
     }
-    expect(listDir(dir).sort()).toEqual(['scenario.yaml', 'taken']);
+    expect(listDir(dir).sort()).toEqual(['broken', 'scenario.yaml', 'taken']);
   });
 });
 

@@ -93,8 +93,12 @@ export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], va
   const factor = parseMultiplier(value);
   if (factor === null) return value;
   const base = getAt(raw, parts);
-  // To 15 significant digits: `0.3x` of 6 is the 1.8 the analyst meant, not 1.7999999999999998.
-  const scaled = (x: number) => Number((x * factor).toPrecision(15));
+  // A fraction to 15 significant digits: `0.3x` of 6 is the 1.8 the analyst meant, not
+  // 1.7999999999999998. Integers stay exact (toPrecision would round those above 1e15).
+  const scaled = (x: number) => {
+    const y = x * factor;
+    return Number.isInteger(y) ? y : Number(y.toPrecision(15));
+  };
   if (typeof base === 'number') return scaled(base);
   if (typeof base === 'string') {
     const m = NUMBER_WITH_UNIT.exec(base);
