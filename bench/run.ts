@@ -266,11 +266,12 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   // Interleaved, so that a change in the machine's load touches both builds alike, and each build
   // first in every other pair: the first of two back-to-back runs measured ~3% slower here, whichever
   // build it was (README "Performance").
+  const runOurs = () => ours.push(spawnChild<E2eReport>(args));
+  const runTheirs = () => theirs.push(spawnChild<E2eReport>(args, join(against!, 'dist/bench/run.js')));
   for (let i = 0; i < runs; i++) {
-    const theirsFirst = against !== null && i % 2 === 1;
-    if (theirsFirst) theirs.push(spawnChild<E2eReport>(args, join(against, 'dist/bench/run.js')));
-    ours.push(spawnChild<E2eReport>(args));
-    if (against !== null && !theirsFirst) theirs.push(spawnChild<E2eReport>(args, join(against, 'dist/bench/run.js')));
+    if (against !== null && i % 2 === 1) runTheirs();
+    runOurs();
+    if (against !== null && i % 2 === 0) runTheirs();
   }
   const row = e2eRow(name, ours);
   if (against === null) return [row];

@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js';
 import { parseSetFlag, type Edit } from '../sweep/paths.js';
 import { defaultWorkers } from '../sweep/pool.js';
-import { PARTIAL_FILE, SWEEP_FILES, parseShard, readPartials, writeSweepOutputs } from '../sweep/output.js';
+import { MERGED_FILES, parseShard, readPartials, writeSweepOutputs } from '../sweep/output.js';
 import { checkOutputDir } from '../index.js';
 import { runSweep, writeReplicationCi } from '../sweep/sweep.js';
 
@@ -72,8 +72,7 @@ export async function runReplications(file: string, flags: SweepFlags): Promise<
 export function mergeCommand(dirs: string[], flags: { out: string; quiet?: boolean }): void {
   checkOutputDir(flags.out);
   const { plan, results } = readPartials(dirs);
-  // A merge may write into one of the shards' own directories: its partial stays.
-  writeSweepOutputs(flags.out, plan, results, SWEEP_FILES.filter((f) => f !== PARTIAL_FILE));
+  writeSweepOutputs(flags.out, plan, results, MERGED_FILES);
   if (!flags.quiet) {
     process.stderr.write(`merged ${dirs.length} partials: ${plan.points.length} points x ${plan.replications} replications into ${flags.out}/\n`);
   }

@@ -52,6 +52,8 @@ export function parseShard(text: string): { index: number; count: number } {
 
 /** Every file a sweep can write: a sweep (or a shard of one) into a directory removes the others' leftovers. */
 export const SWEEP_FILES = ['sweep.csv', 'summary_ci.csv', PARTIAL_FILE];
+/** What a merge replaces: its --out may be one of the shards' own directories, whose partial stays. */
+export const MERGED_FILES = SWEEP_FILES.filter((f) => f !== PARTIAL_FILE);
 
 export function writePartial(outDir: string, partial: Partial): void {
   const out = new OutputDir(outDir, SWEEP_FILES);
