@@ -112,7 +112,7 @@ interface AllocReport {
  * Heap allocation during one simulation, garbage included: V8's sampling heap profiler records an
  * allocation about every 4 KB and, with these flags, keeps samples of objects the GC has since
  * collected. The hot loop allocates nothing itself, so what this finds is V8 boxing doubles at
- * calls it does not inline (README "Performance"), plus the JIT's warm-up.
+ * calls it does not inline (docs/performance.md), plus the JIT's warm-up.
  */
 async function childAlloc(file: string, horizonS: number | undefined): Promise<AllocReport> {
   const scenario = loadAt(file, horizonS);
@@ -265,7 +265,7 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   const theirs: E2eReport[] = [];
   // Interleaved, so that a change in the machine's load touches both builds alike, and each build
   // first in every other pair: the first of two back-to-back runs measured ~3% slower here, whichever
-  // build it was (README "Performance").
+  // build it was (docs/performance.md).
   const runOurs = () => ours.push(spawnChild<E2eReport>(args));
   const runTheirs = () => theirs.push(spawnChild<E2eReport>(args, join(against!, 'dist/bench/run.js')));
   for (let i = 0; i < runs; i++) {

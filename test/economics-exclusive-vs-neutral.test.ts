@@ -1,6 +1,6 @@
 /**
  * The bundled exclusive-vs-neutral comparison, run with and without its GPT-4o outage (the outage is
- * dropped from the loaded scenario). Checks what the README says it shows: the exclusive platform
+ * dropped from the loaded scenario). Checks what docs/economics.md says it shows: the exclusive platform
  * turns the outage into rejected demand and lost revenue, the neutral one fails over and keeps it.
  * `PRINT_PNL=1` prints the four P&L totals.
  */

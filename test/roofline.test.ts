@@ -1,5 +1,5 @@
 /**
- * The physics of the roofline step-time model (README "How fleetsim computes time"): properties a
+ * The physics of the roofline step-time model (docs/physics.md): properties a
  * real inference engine shows, on catalog chips and models, plus the closed-form decode-run sum.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Every report column, defined once: name (the CSV header, snake_case with its unit as suffix),
- * and meaning. README's column tables are generated from these (`npm run docs:columns`), and the
+ * and meaning. docs/reports.md's column tables are generated from these (`npm run docs:tables`), and the
  * golden-file tests pin the order. Append new columns at the end; never reorder or rename.
  */
 

@@ -1,4 +1,4 @@
-/** README's report column tables, generated from columns.ts so the two cannot drift apart. */
+/** docs/reports.md's column tables, generated from columns.ts so the two cannot drift apart (test/docs.test.ts). */
 import { PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from './columns.js';
 
 function table(title: string, cols: readonly ColumnDoc[]): string {

@@ -1,5 +1,5 @@
 /**
- * The CSV reports and run.json (README "Reports"). Money comes from the ledger in integer cents, so
+ * The CSV reports and run.json (docs/reports.md). Money comes from the ledger in integer cents, so
  * every figure here is a sum of the same cells and all tables agree to the cent.
  */
 import type { IntervalSnapshot, SimulationResult } from '../engine/simulate.js';

@@ -1,6 +1,6 @@
 /**
  * The scenario file's shape: the single source of truth for its keys, units and defaults.
- * Types come from it (`ScenarioInput`), the loader validates with it, and README's key table
+ * Types come from it (`ScenarioInput`), the loader validates with it, and docs/scenarios.md's key tables
  * documents it. Keys are snake_case as users write them; unknown keys are errors.
  */
 import { z } from 'zod';
