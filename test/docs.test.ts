@@ -60,10 +60,6 @@ export function brokenLinks(file: string): string[] {
   return broken;
 }
 
-interface SchemaNode {
-  children: Map<string, SchemaNode>;
-}
-
 /** Unwraps defaults, optionals, transforms and arrays; `[]` marks an array step in the path. */
 function unwrap(schema: z.ZodType): { inner: z.ZodType; array: boolean } {
   let s = schema;
