@@ -7,7 +7,8 @@
  *   node dist/bench/run.js --ci       collapsed vs step gate: exit 1 unless outputs are identical and
  *                                     collapsed is >= 10x faster than step in this same run
  *   --runs=N                          end-to-end repetitions (the median is reported; default 3, quick 1)
- *   --only=hold,e2e,compare,alloc     subsets (alloc: heap allocation per simulated request)
+ *   --only=hold,e2e,compare,alloc,startup  subsets (alloc: heap allocation per simulated request;
+ *                                     startup: the built CLI's start-up, bench/startup.ts)
  *   --against=DIR                     end-to-end runs alternate with those of the fleetsim checkout in
  *                                     DIR (built: DIR/dist/bench/run.js), on this checkout's scenarios;
  *                                     each bench gets a row per build and the ratio of their medians;
@@ -32,6 +33,7 @@ import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';
 import { cppHoldBench, holdBench } from './hold.js';
 import { againstNote } from './against.js';
+import { startupRows } from './startup.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** bench/scenarios, whether running from dist/bench or (via a TS loader) from bench/. */
@@ -381,17 +383,17 @@ async function main(argv: string[]): Promise<number> {
   const runsAsked = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
   // Against another build, each goes first in every other pair, so an even count is fair to both.
   const runs = againstArg && runsAsked % 2 === 1 ? runsAsked + 1 : runsAsked;
-  const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare', 'alloc']);
+  const only = new Set(onlyArg ? onlyArg.slice(7).split(',') : ['hold', 'e2e', 'compare', 'alloc', 'startup']);
   const known = new Set(['--json', '--quick', '--ci']);
   const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg && a !== againstArg);
   if (bad.length > 0 || !(Number.isInteger(runs) && runs > 0)) {
-    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare,alloc] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
+    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare,alloc,startup] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
     return 2;
   }
   const againstProblem = (): string | null => {
     if (againstDir === null) return null;
     if (against === null) return 'needs a directory: --against=DIR';
-    if (!only.has('e2e') || ci) return 'compares end-to-end runs only: use it with e2e in --only, and without --ci';
+    if (!(only.has('e2e') || only.has('startup')) || ci) return 'compares end-to-end and start-up runs only: use it with e2e or startup in --only, and without --ci';
     const script = join(against, 'dist/bench/run.js');
     return existsSync(script) ? null : `${script} not found (build that checkout first: npx tsc -p tsconfig.build.json)`;
   };
@@ -447,6 +449,7 @@ async function main(argv: string[]): Promise<number> {
     if (quick) rows.push(allocRow('alloc/platform-1m@10m', scenario('platform-1m.yaml'), 600));
     else rows.push(allocRow('alloc/platform-1m', scenario('platform-1m.yaml'), undefined));
   }
+  if (only.has('startup')) rows.push(...startupRows(join(here, here.includes('/dist/') ? '../..' : '..'), quick ? 5 : 11, against));
   print(rows, json);
   return rows.some((r) => r.identical === false) ? 1 : 0;
 }

@@ -1,10 +1,10 @@
 /**
  * fleetsim's library API. The CLI is a thin shell over these; tests and benchmarks call them directly.
  */
-import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, statSync, writeFileSync } from 'node:fs';
 import { InputError } from './errors.js';
-import { dirname, join, resolve } from 'node:path';
-import { packageRoot } from './catalog/catalog.js';
+import { dirname, resolve } from 'node:path';
+import { VERSION } from './version.js';
 import { simulate, type SimulationOptions, type SimulationResult } from './engine/simulate.js';
 import { buildLedger } from './economics/ledger.js';
 import { OutputDir } from './report/atomic.js';
@@ -19,8 +19,7 @@ export { InputError } from './errors.js';
 export { runSweep, type SweepOptions } from './sweep/sweep.js';
 export { planScenario, type Evaluation as PlanEvaluation } from './plan/plan.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-  .version;
+export { VERSION } from './version.js';
 
 export interface RunOptions {
   /** Directory the reports go to; written atomically (all files appear at the end, or none). */

@@ -4,11 +4,10 @@
  * reports can say which figures a run leaned on that are assumptions.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
+import { packageRoot } from '../version.js';
 
 export interface Provenance {
   source: string;
@@ -80,15 +79,8 @@ export interface Catalog {
 export type RawRow = Record<string, string | number>;
 
 /** The package root, found by walking up from this module (works from src/ and dist/src/). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('fleetsim package root not found');
-    dir = parent;
-  }
-  return dir;
-}
+/** Re-exported from src/version.ts, which the CLI loads at start-up without the catalog. */
+export { packageRoot };
 
 /** What a numeric column accepts: every catalog figure is non-negative, most strictly positive. */
 interface Range {

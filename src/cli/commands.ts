@@ -1,7 +1,6 @@
 /** The CLI's commands: each parses nothing itself, calls the library and prints. */
 import { SingleBar } from 'cli-progress';
 import { loadCatalog, loadScenario, runToDir } from '../index.js';
-import { validateScenario } from '../scenario/validate.js';
 import { formatDuration } from '../scenario/units.js';
 import { csvRow, neutralizeText } from '../report/csv.js';
 import { loadScenarioWithEdits } from '../sweep/job.js';
@@ -44,11 +43,6 @@ export function runCommand(file: string, flags: RunFlags): void {
       process.stderr.write(`note: ${scenario.assumptions.length} catalog figures used are assumptions, listed in run.json\n`);
     }
   }
-}
-
-export function validateCommand(file: string): void {
-  const summary = validateScenario(file);
-  process.stdout.write(`${file}: ok (${summary})\n`);
 }
 
 export function catalogCommand(flags: { format: string }): void {

@@ -2,16 +2,31 @@
 /**
  * The fleetsim command line: wiring only. The library throws typed errors; this file alone turns
  * them into messages and exit codes (2 for input the user can fix). stdout is data, stderr the rest.
+ *
+ * Start-up is kept fast (`--help` in ~0.1 s; docs/performance.md, `bench --only=startup`): this
+ * file imports only commander and light modules (node: built-ins, errors, units, version). Every
+ * command is one registration whose action loads what it needs when it runs:
+ *
+ *     program.command('name').description('...').option(...)
+ *       .action(async (file: string, flags: NameFlags) => (await import('./name.js')).nameCommand(file, flags));
+ *
+ * Import flag types with `import type` (erased at build), never values, from command modules, and
+ * keep option parsers (the small functions below) free of library imports; a static value import
+ * here loads that module and all it imports for every command, `--help` included.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { parseDurationS } from '../scenario/units.js';
-import { VERSION } from '../index.js';
-import { scenarioJsonSchema } from '../scenario/schema.js';
-import { catalogCommand, runCommand, validateCommand, type RunFlags } from './commands.js';
-import { planCommand } from './plan.js';
-import { collectSet, mergeCommand, runReplications, sweepCommand, type SweepFlags } from './sweep.js';
-import { explainCommand } from './explain.js';
+import { VERSION } from '../version.js';
+import type { RunFlags } from './commands.js';
+import type { PlanFlags } from './plan.js';
+import type { SweepFlags } from './sweep.js';
+import type { ExplainFlags } from './explain.js';
+
+/** `--set` is repeatable: commander hands each value and the list so far. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
 
 function integer(value: string): number {
   const n = Number(value);
@@ -48,7 +63,7 @@ function scenarioCommand(name: string, description: string, scenarioHelp = 'scen
     .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
     .option('--seed <n>', 'override the scenario seed', integer)
     .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
-    .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collectSet)
+    .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collect)
     .option('-q, --quiet', 'no progress or summary on stderr');
 }
 
@@ -69,22 +84,22 @@ scenarioCommand('run', 'simulate a scenario and write its reports to --out')
   .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)
   .option('--workers <n>', 'threads for replications (default: cores)', positiveInteger)
   .action(async (file: string, flags: RunFlags & SweepFlags) => {
-    runCommand(file, flags);
-    await runReplications(file, flags);
+    (await import('./commands.js')).runCommand(file, flags);
+    await (await import('./sweep.js')).runReplications(file, flags);
   });
 
 scenarioCommand('sweep', "run the scenario's sweep: grid (and --set edits) x replications; writes sweep.csv (and summary_ci.csv)")
   .option('--replications <n>', 'seeds per point (default 1)', positiveInteger)
   .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', positiveInteger)
   .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
-  .action(sweepCommand);
+  .action(async (file: string, flags: SweepFlags) => (await import('./sweep.js')).sweepCommand(file, flags));
 
 scenarioCommand(
   'plan',
   "find each model's cheapest fleet meeting the plan: section's SLO targets, by simulation; writes plan.csv",
   'scenario file (YAML or JSON) with a plan: section',
 )
-  .action(planCommand);
+  .action(async (file: string, flags: PlanFlags) => (await import('./plan.js')).planCommand(file, flags));
 
 program
   .command('merge')
@@ -92,24 +107,25 @@ program
   .argument('<dirs...>', 'shard output directories')
   .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
   .option('-q, --quiet', 'no summary on stderr')
-  .action(mergeCommand);
+  .action(async (dirs: string[], flags: { out: string; quiet?: boolean }) => (await import('./sweep.js')).mergeCommand(dirs, flags));
 
 program
   .command('validate')
   .description('check a scenario file (and the traces it names) without simulating')
   .argument('<scenario>', 'scenario file (YAML or JSON)')
-  .action(validateCommand);
+  .action(async (file: string) => (await import('./validate.js')).validateCommand(file));
 
 program
   .command('catalog')
   .description('list the built-in silicon, models and prices')
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv']).default('table'))
-  .action(catalogCommand);
+  .action(async (flags: { format: string }) => (await import('./commands.js')).catalogCommand(flags));
 
 program
   .command('schema')
   .description('print the scenario file JSON Schema (for editor completion) on stdout')
-  .action(() => {
+  .action(async () => {
+    const { scenarioJsonSchema } = await import('../scenario/schema.js');
     process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
   });
 
@@ -126,7 +142,7 @@ program
   .option('--output-tokens <n>', 'mean output tokens (default: the scenario workloads, else 200)', integer)
   .option('--all', 'every catalog (model, silicon) pair')
   .option('--format <format>', 'table or csv', 'table')
-  .action(explainCommand);
+  .action(async (file: string | undefined, flags: ExplainFlags) => (await import('./explain.js')).explainCommand(file, flags));
 
 try {
   await program.parseAsync(process.argv);

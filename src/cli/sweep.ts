@@ -7,10 +7,6 @@ import { checkOutputDir } from '../index.js';
 import { runSweep, writeReplicationCi } from '../sweep/sweep.js';
 
 /** commander collector for repeatable `--set path=value`. */
-export function collectSet(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function parseSets(flags: string[] | undefined): Edit[] {
   return (flags ?? []).map(parseSetFlag);
 }
