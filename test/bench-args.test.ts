@@ -28,7 +28,7 @@ describe('bench --against', () => {
     for (const args of [['--against=.', '--only=hold'], ['--against=.', '--ci']]) {
       const r = bench(args);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^bench --against: compares end-to-end runs only/);
+      expect(r.stderr).toMatch(/^bench --against: compares end-to-end and start-up runs only/);
     }
   });
 
@@ -80,6 +80,18 @@ describe('bench --only=alloc', () => {
     expect(rows[0].alloc_bytes_per_request).toBeGreaterThan(0);
     expect(rows[0].alloc_bytes_per_request).toBeLessThan(2_000);
     expect(rows[0].peak_rss_mb).toBeGreaterThan(0);
+  });
+});
+
+describe('bench --only=startup', () => {
+  it('times the built CLI as whole processes and says whether each target is met', () => {
+    const r = bench(['--quick', '--only=startup', '--json']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.name)).toEqual(['startup/node -e 0', 'startup/--help', 'startup/validate quick-start']);
+    for (const row of rows) expect(row.wall_s).toBeGreaterThan(0);
+    expect(rows[1].note).toMatch(/^median of 5; target <= 150 ms: (met|NOT met)$/);
+    expect(rows[2].note).toMatch(/^median of 5; target <= 300 ms: (met|NOT met)$/);
   });
 });
 
