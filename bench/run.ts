@@ -33,7 +33,7 @@ import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';
 import { cppHoldBench, holdBench } from './hold.js';
 import { againstNote } from './against.js';
-import { startupRows } from './startup.js';
+import { median, startupRows } from './startup.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** bench/scenarios, whether running from dist/bench or (via a TS loader) from bench/. */
@@ -254,12 +254,6 @@ function spawnChild<T>(args: string[], script = fileURLToPath(import.meta.url)):
 }
 
 // ---------------------------------------------------------------- parent
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function e2eRows(name: string, file: string, horizonS: number | undefined, runs: number, against: string | null): Row[] {
   const args = ['e2e', file, horizonS === undefined ? '-' : String(horizonS)];

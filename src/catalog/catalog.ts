@@ -78,8 +78,10 @@ export interface Catalog {
 
 export type RawRow = Record<string, string | number>;
 
-/** The package root, found by walking up from this module (works from src/ and dist/src/). */
-/** Re-exported from src/version.ts, which the CLI loads at start-up without the catalog. */
+/**
+ * The package root (works from src/ and dist/src/); defined in src/version.ts, which the CLI loads
+ * at start-up without the catalog.
+ */
 export { packageRoot };
 
 /** What a numeric column accepts: every catalog figure is non-negative, most strictly positive. */
