@@ -2,7 +2,8 @@
  * The docs state facts about the code; these tests keep them true. README.md and docs/*.md:
  * - every relative link resolves to a file, and every #anchor to a heading of it;
  * - the scenario key tables (after `<!-- keys PREFIX -->` markers) list exactly the keys of
- *   src/scenario/schema.ts, no more, no fewer;
+ *   src/scenario/schema.ts, no more, no fewer, and the row of a union-typed key (`arrival`,
+ *   `prompt_tokens`) mentions every option and option key the schema accepts there;
  * - the report column tables in docs/reports.md are generated from src/report/columns.ts;
  * - README's worked example and docs/sweeps.md's plan output are what the CLI prints today.
  * `npm run docs:tables` (UPDATE_DOCS=1) rewrites the generated parts: the column tables and the
@@ -94,6 +95,36 @@ export function schemaPaths(schema: z.ZodType = scenarioSchema, prefix = ''): Ma
   return paths;
 }
 
+/**
+ * The words a union-typed key's row must mention: every option's keys and discriminator values
+ * (`arrival`: `process`, `poisson`, `rate`, `diurnal`, `hourly`, ...), by key path.
+ */
+export function unionWords(schema: z.ZodType = scenarioSchema, prefix = ''): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const { inner } = unwrap(schema);
+  if (!(inner instanceof z.ZodObject)) return out;
+  for (const [key, value] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+    const { inner: child, array } = unwrap(value);
+    const path = prefix + key;
+    const def = (child as unknown as { def: { type: string; options?: z.ZodType[] } }).def;
+    if (def.type === 'union' && def.options) {
+      const words = new Set<string>();
+      for (const option of def.options) {
+        if (!(option instanceof z.ZodObject)) continue;
+        for (const [k, v] of Object.entries(option.shape as Record<string, z.ZodType>)) {
+          words.add(k);
+          const literal = (v as unknown as { def: { type: string; values?: unknown[] } }).def;
+          if (literal.type === 'literal') for (const x of literal.values ?? []) words.add(String(x));
+        }
+      }
+      out.set(path, [...words]);
+    } else if (child instanceof z.ZodObject) {
+      for (const [p, w] of unionWords(child, `${path}${array ? '[]' : ''}.`)) out.set(p, w);
+    }
+  }
+  return out;
+}
+
 interface KeyRow {
   path: string;
   text: string;
@@ -121,7 +152,7 @@ export function keyRows(files: string[]): KeyRow[] {
 }
 
 /** The drift between key tables and schema, each as a sentence saying what to change. */
-export function keyDrift(paths: Map<string, string[]>, rows: KeyRow[]): string[] {
+export function keyDrift(paths: Map<string, string[]>, rows: KeyRow[], unions: Map<string, string[]> = new Map()): string[] {
   const byPath = new Map(rows.map((r) => [r.path, r]));
   const parentOf = (p: string) => p.replace(/(\[\])?\.[^.]+$/, '');
   const isDocumented = (p: string): boolean => {
@@ -146,6 +177,21 @@ export function keyDrift(paths: Map<string, string[]>, rows: KeyRow[]): string[]
         `"| \`${p.slice(prefix.length)}\` | unit / type | default | meaning |" to the table after ` +
         `${home ? `"${home.marker}" in ${rel(home.file)}` : 'a "<!-- keys -->" marker in docs/scenarios.md'}`,
     );
+  }
+  for (const [p, words] of unions) {
+    const row = byPath.get(p);
+    if (!row) continue; // reported above as a missing row
+    // A row may defer to another with "as `other`" (output_tokens: as `prompt_tokens`).
+    const other = /\bas `([^`]+)`/.exec(row.text)?.[1];
+    const prefix = p.slice(0, p.length - (p.split('.').pop()!.length));
+    const text = row.text + (other ? (byPath.get(prefix + other)?.text ?? '') : '');
+    const missing = words.filter((w) => !new RegExp(`\\b${w}\\b`).test(text));
+    if (missing.length > 0) {
+      drift.push(
+        `${rel(row.file)}: the row \`${p}\` (table after "${row.marker}") does not mention ${missing.map((w) => `\`${w}\``).join(', ')}, ` +
+          `which src/scenario/schema.ts accepts there: describe them in that row's text`,
+      );
+    }
   }
   for (const r of rows) {
     if (!paths.has(r.path)) {
@@ -188,7 +234,7 @@ describe('doc links', () => {
 
 describe('doc tables', () => {
   it('the scenario key tables list exactly the keys of src/scenario/schema.ts', () => {
-    expect(keyDrift(schemaPaths(), keyRows(DOC_FILES))).toEqual([]);
+    expect(keyDrift(schemaPaths(), keyRows(DOC_FILES), unionWords())).toEqual([]);
   });
 
   it('the key drift check fails both ways (a test of the test)', () => {
@@ -201,6 +247,20 @@ describe('doc tables', () => {
     expect(drift[0]).toContain('scenario key `b[].d`');
     expect(drift[0]).toContain('"| `d` | unit / type | default | meaning |" to the table after "<!-- keys b[]. -->"');
     expect(drift[1]).toContain('the row `z`');
+  });
+
+  it('a union-typed key must mention each option and its keys in its row (a test of the test)', () => {
+    const schema = z.object({
+      u: z.discriminatedUnion('kind', [z.object({ kind: z.literal('one'), x: z.number() }), z.object({ kind: z.literal('two'), y: z.number() })]),
+      v: z.discriminatedUnion('kind', [z.object({ kind: z.literal('one'), x: z.number() })]),
+    });
+    const dir = tempDir();
+    const file = join(dir, 'u.md');
+    writeFileSync(file, '<!-- keys -->\n| key | m |\n|---|---|\n| `u` | `{ kind: one, x }` |\n| `v` | as `u` |\n');
+    const drift = keyDrift(schemaPaths(schema), keyRows([file]), unionWords(schema));
+    expect(drift).toEqual([
+      `${rel(file)}: the row \`u\` (table after "<!-- keys -->") does not mention \`two\`, \`y\`, which src/scenario/schema.ts accepts there: describe them in that row's text`,
+    ]);
   });
 
   it('the report column tables in docs/reports.md are generated from src/report/columns.ts', () => {
