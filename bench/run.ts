@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenario, type Scenario } from '../src/scenario/load.js';
-import { simulate } from '../src/engine/simulate.js';
+import { simulate } from '../src/simulation/simulate.js';
 import { runToDir } from '../src/index.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';

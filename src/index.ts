@@ -5,7 +5,7 @@ import { lstatSync, statSync, writeFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { dirname, resolve } from 'node:path';
 import { VERSION } from './version.js';
-import { simulate, type SimulationOptions, type SimulationResult } from './engine/simulate.js';
+import { simulate, type SimulationOptions, type SimulationResult } from './simulation/simulate.js';
 import { buildLedger } from './economics/ledger.js';
 import { OutputDir } from './report/atomic.js';
 import { RequestsWriter, TimeseriesWriter, runInfo, writePnl, writeSummary } from './report/reports.js';
@@ -13,7 +13,7 @@ import type { Scenario } from './scenario/load.js';
 
 export { loadScenario, parseScenarioText, type Scenario } from './scenario/load.js';
 export { loadCatalog, type Catalog } from './catalog/catalog.js';
-export { simulate, type SimulationResult, type IntervalSnapshot } from './engine/simulate.js';
+export { simulate, type SimulationResult, type IntervalSnapshot } from './simulation/simulate.js';
 export { buildLedger, type Ledger } from './economics/ledger.js';
 export { InputError } from './errors.js';
 export { runSweep, type SweepOptions } from './sweep/sweep.js';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
-import { simulate } from '../src/engine/simulate.js';
+import { simulate } from '../src/simulation/simulate.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 import { Capture } from './helpers/capture.js';
 

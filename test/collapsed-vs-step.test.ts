@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
-import { simulate } from '../src/engine/simulate.js';
+import { simulate } from '../src/simulation/simulate.js';
 import { Capture } from './helpers/capture.js';
 import { mulberry32 } from './helpers/random.js';
 

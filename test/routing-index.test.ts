@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
-import { simulate, type IntervalSnapshot } from '../src/engine/simulate.js';
+import { simulate, type IntervalSnapshot } from '../src/simulation/simulate.js';
 import { tempDir } from './helpers/cli.js';
 import { Capture } from './helpers/capture.js';
 import { mulberry32 } from './helpers/random.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
-import { simulate } from '../src/engine/simulate.js';
+import { simulate } from '../src/simulation/simulate.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';
 import { FATE_COMPLETED } from '../src/metrics/recorder.js';

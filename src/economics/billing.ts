@@ -5,7 +5,18 @@
  * passed here, so they earn nothing. The vendor's share applies to token revenue only: the
  * per-request fee is the platform's.
  */
-import type { TokenPrice } from '../scenario/load.js';
+export interface TokenPrice {
+  inputUsdPerMtok: number;
+  outputUsdPerMtok: number;
+  cachedInputUsdPerMtok: number;
+  vendorShare: number;
+  /** Per completed request, kept by the platform. */
+  feeUsdPerRequest: number;
+  provenance: string;
+}
+
+/** Key of the scenario's price map: (tenant, model). */
+export const priceKey = (tenant: string, model: string) => `${tenant}\u0000${model}`;
 
 /** Token revenue in USD (unrounded). Cached tokens are an expected share, not sampled per request. */
 export function tokenRevenueUsd(price: TokenPrice, cachedPromptFraction: number, inputTokens: number, outputTokens: number): number {

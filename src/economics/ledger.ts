@@ -12,9 +12,8 @@
  * The pieces are rounded to cents by largest remainder, so they sum exactly to the deployment's
  * rounded cost and none is negative.
  */
-import type { SimulationResult } from '../engine/simulate.js';
-import { priceKey } from '../scenario/load.js';
-import { billCents } from './billing.js';
+import type { SimulationResult } from '../simulation/simulate.js';
+import { billCents, priceKey } from './billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from './cost.js';
 
 export interface Ledger {

@@ -5,7 +5,7 @@
  * feasible counts form an upper interval); then mixes of the cheapest fleet with one replica of
  * another kind are tried, bisecting the cheap kind's count down.
  */
-import { simulate } from '../engine/simulate.js';
+import { simulate } from '../simulation/simulate.js';
 import { InputError } from '../errors.js';
 import { LogHistogram } from '../metrics/histogram.js';
 import { readScenarioSource, resolveFromInput, validateShape, type Scenario, type ScenarioSource } from '../scenario/load.js';

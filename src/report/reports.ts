@@ -2,7 +2,7 @@
  * The CSV reports and run.json (docs/reports.md). Money comes from the ledger in integer cents, so
  * every figure here is a sum of the same cells and all tables agree to the cent.
  */
-import type { IntervalSnapshot, SimulationResult } from '../engine/simulate.js';
+import type { IntervalSnapshot, SimulationResult } from '../simulation/simulate.js';
 import type { RequestTable } from '../engine/requests.js';
 import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js';
 import type { Ledger } from '../economics/ledger.js';

@@ -18,6 +18,10 @@ import type { LengthConfig } from '../workload/lengths.js';
 import { readTraceColumns, validateTrace } from '../workload/trace.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
+import { priceKey, type TokenPrice } from '../economics/billing.js';
+
+// Prices are economics' own type; re-exported for the modules that read them off a scenario.
+export { priceKey, type TokenPrice };
 
 export interface Deployment {
   index: number;
@@ -66,16 +70,6 @@ export interface Workload {
   cachedPromptFraction: number;
 }
 
-export interface TokenPrice {
-  inputUsdPerMtok: number;
-  outputUsdPerMtok: number;
-  cachedInputUsdPerMtok: number;
-  vendorShare: number;
-  /** Per completed request, kept by the platform. */
-  feeUsdPerRequest: number;
-  provenance: string;
-}
-
 export interface Incident {
   atS: number;
   durationS: number;
@@ -107,7 +101,6 @@ export interface Scenario {
   facility: Facility;
 }
 
-export const priceKey = (tenant: string, model: string) => `${tenant}\u0000${model}`;
 
 type Path = (string | number)[];
 

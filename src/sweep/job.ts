@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { simulate } from '../engine/simulate.js';
+import { simulate } from '../simulation/simulate.js';
 import { buildLedger } from '../economics/ledger.js';
 import type { LogHistogramJSON } from '../metrics/histogram.js';
 import { scopes, writeSummary } from '../report/reports.js';

@@ -4,7 +4,7 @@
  * replica, the report-interval timer and two per incident (start, end). Ties at equal times run in
  * the order they were scheduled (see event-queue.ts), so results never depend on heap internals.
  */
-import { EventQueue } from './event-queue.js';
+import { EventQueue } from '../engine/event-queue.js';
 import type { Scenario } from '../scenario/load.js';
 import { Fleet } from '../serving/fleet.js';
 import { Recorder, type RequestLog } from '../metrics/recorder.js';
