@@ -432,6 +432,8 @@ async function main(argv: string[]): Promise<number> {
       rows.push(...e2eRows('e2e/week-27m', scenario('week-27m.yaml'), undefined, runs, against));
       rows.push(...e2eRows('e2e/platform-1k-replicas', scenario('platform-1k-replicas.yaml'), undefined, runs, against));
       rows.push(...e2eRows('e2e/platform-60-tenants', scenario('platform-60-tenants.yaml'), undefined, runs, against));
+      // One replica with up to 256 in its batch: per-event cost that grows with the batch shows here (issue 17).
+      rows.push(...e2eRows('e2e/busy-replica-100k', scenario('busy-replica-100k.yaml'), undefined, runs, against));
     }
   }
   if (only.has('compare')) {
