@@ -36,7 +36,7 @@ export function runCommand(file: string, flags: RunFlags): void {
   if (!flags.quiet) {
     const rate = Math.round(result.arrivals / Math.max(result.wallS, 1e-9));
     process.stderr.write(
-      `${scenario.name}: ${result.arrivals} requests over ${formatDuration(scenario.horizonS)} simulated in ` +
+      `${scenario.name}: ${result.arrivals} requests over ${formatDuration(Math.min(scenario.horizonS, result.endS))} simulated in ` +
         `${result.wallS.toFixed(2)} s (${rate} requests/s, ${result.events} events); reports in ${flags.out}/\n`,
     );
     if (scenario.assumptions.length > 0) {

@@ -435,6 +435,13 @@ function resolveScenario(
     if (a.process === 'poisson') arrival = { process: 'poisson', ratePerS: a.rate };
     else if (a.process === 'diurnal') {
       arrival = { process: 'diurnal', ratePerS: a.rate, hourly: a.hourly, startHourOffset: new Date(input.start).getUTCHours() };
+    } else if (a.process === 'closed') {
+      if (a.think_time === 0 && a.requests === undefined) {
+        // Zero think time without a request count can spin at one instant when every request is
+        // turned away (queue limit, a prompt larger than the KV cache): time would never advance.
+        throw loc.at(at('arrival'), 'closed arrivals with think_time 0 need requests: (how many to send in all)');
+      }
+      arrival = { process: 'closed', concurrency: a.concurrency, thinkTimeS: a.think_time, requests: a.requests ?? Infinity };
     } else {
       arrival = {
         process: 'trace',

@@ -54,6 +54,17 @@ const arrival = z.discriminatedUnion('process', [
       offset: duration.default(0),
     })
     .strict(),
+  z
+    .object({
+      process: z.literal('closed'),
+      /** Users, each with one request outstanding at a time (vLLM benchmark_serving --max-concurrency). */
+      concurrency: positiveInt,
+      /** Pause between a user's request ending and its next request. */
+      think_time: duration.default(0),
+      /** Total requests sent over the run; without it users keep sending until the horizon. */
+      requests: positiveInt.optional(),
+    })
+    .strict(),
 ]);
 
 const slo = z

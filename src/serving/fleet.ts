@@ -317,6 +317,13 @@ export class Fleet {
   private arrivalCount = 0;
   private readonly workloadTimeoutS: Float64Array;
 
+  /**
+   * Called with the request's workload whenever a request ends (completed, rejected, timed out or
+   * lost), at clockS[0]: closed-loop arrivals send a user's next request from it. One function set
+   * once per run, so the hot path pays a null check, not an allocation.
+   */
+  onRequestEnd: ((workload: number) => void) | null = null;
+
   /** A new request arrives from workload `w`, at clockS[0]. */
   arrive(w: number, promptTokens: number, outputTokens: number): void {
     const q = this.requests.alloc();
@@ -422,7 +429,9 @@ export class Fleet {
     const rq = this.requests;
     this.recorder.ended(rq.workload[q], deployment, fate, rq.arrivalS[q]);
     this.recorder.requestLog?.record(rq, q, deployment, fate, this.clockS[0]);
+    const w = rq.workload[q];
     rq.release(q);
+    if (this.onRequestEnd !== null) this.onRequestEnd(w);
   }
 
   private enqueue(r: number, q: number, front: boolean): void {
@@ -746,7 +755,9 @@ export class Fleet {
     this.recorder.completed(rq, q, d);
     const fate = rq.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED;
     this.recorder.requestLog?.record(rq, q, d, fate, this.clockS[0]);
+    const w = rq.workload[q];
     rq.release(q);
+    if (this.onRequestEnd !== null) this.onRequestEnd(w);
   }
 
   private startIteration(r: number): void {

@@ -10,7 +10,7 @@ import { Fleet } from '../serving/fleet.js';
 import { Recorder, type RequestLog } from '../metrics/recorder.js';
 import { Calendar } from '../metrics/calendar.js';
 import { RandomStream } from '../workload/rng.js';
-import { makeArrivalSource, type ArrivalSource } from '../workload/arrivals.js';
+import { ClosedArrivals, makeArrivalSource, type ArrivalSource } from '../workload/arrivals.js';
 import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
 
 /** State of one deployment over one report interval, handed to the report writer. */
@@ -132,6 +132,31 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     return best;
   };
   let stream = nextStream();
+  // Closed-loop workloads: a request's end readies its user. When the stream had no pending
+  // arrival (every user busy), the ready user's send becomes it; the loop re-reads the next stream
+  // after the event (streamsChanged), since the end happened inside the fleet's handling.
+  let streamsChanged = false;
+  const closed: (ClosedArrivals | null)[] = sources.map((s) => (s instanceof ClosedArrivals ? s : null));
+  // A run whose every workload is a closed loop with a request count is a benchmark: it ends when
+  // its last request does, not at the horizon (so throughput is over the time the load ran).
+  const benchmarkRun =
+    W > 0 && scenario.workloads.every((w) => w.arrival.process === 'closed' && w.arrival.requests < Infinity);
+  if (closed.some((c) => c !== null)) {
+    fleet.onRequestEnd = (w: number) => {
+      const source = closed[w];
+      if (source === null) return;
+      source.userDone(clockS[0]);
+      if (arrivalT[w] === Infinity) {
+        const t = source.next();
+        if (t < Infinity) {
+          arrivalT[w] = t;
+          arrivalSeq[w] = queue.takeSeq();
+          if (arrivalQueue !== null) requeue(w);
+          streamsChanged = true;
+        }
+      }
+    };
+  }
   scenario.incidents.forEach((inc, i) => {
     queue.schedule(incidentBase + 2 * i, inc.atS);
     queue.schedule(incidentBase + 2 * i + 1, inc.atS + inc.durationS);
@@ -208,12 +233,18 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
         const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
         arrivals++;
+        // The stream's pending arrival is consumed before the fleet sees the request: a closed-loop
+        // request turned away at once readies its user, who may become the stream's next arrival.
+        arrivalT[e] = Infinity;
         fleet.arrive(e, prompt, output);
-        const next = source.next();
-        if (next < horizonS) {
-          arrivalT[e] = next;
-          arrivalSeq[e] = queue.takeSeq();
-        } else arrivalT[e] = Infinity;
+        streamsChanged = false;
+        if (arrivalT[e] === Infinity) {
+          const next = source.next();
+          if (next < horizonS) {
+            arrivalT[e] = next;
+            arrivalSeq[e] = queue.takeSeq();
+          }
+        }
         if (arrivalQueue !== null) requeue(e);
         stream = nextStream();
         lastEventS[0] = arrivalS;
@@ -229,13 +260,19 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     if (e < tickEntity) {
       fleet.onEvent(e - replicaBase);
       lastEventS[0] = topS;
+      if (streamsChanged) {
+        streamsChanged = false;
+        stream = nextStream();
+      }
     } else if (e === tickEntity) {
       const nowS = clockS[0];
       // Past the horizon no arrivals are pending, so once nothing is in flight the run is over: it
       // ended at the horizon or at the drain's last completion, whichever is later, and the last
       // interval is cut there. The report interval never changes what is billed.
-      const over = nowS >= horizonS && fleet.requests.inFlight === 0;
-      const intervalEndS = over ? Math.max(horizonS, lastEventS[0]) : nowS;
+      const idle = fleet.requests.inFlight === 0;
+      const sent = benchmarkRun && idle && stream < 0;
+      const over = (nowS >= horizonS && idle) || sent;
+      const intervalEndS = sent ? Math.min(nowS, lastEventS[0]) : over ? Math.max(horizonS, lastEventS[0]) : nowS;
       emitInterval(tickIndex, tickIndex * intervalS, intervalEndS);
       tickIndex++;
       if (over) {
@@ -248,6 +285,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       const inc = scenario.incidents[i];
       if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, clockS[0]);
       else fleet.outageEnd(inc.deployment, clockS[0]);
+      if (streamsChanged) {
+        streamsChanged = false;
+        stream = nextStream();
+      }
     }
     if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(clockS[0], horizonS);
   }

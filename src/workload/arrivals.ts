@@ -28,6 +28,15 @@ export type ArrivalConfig =
       loop?: boolean;
       /** Skip this many seconds of the trace at the start; default 0. */
       offsetS?: number;
+    }
+  | {
+      process: 'closed';
+      /** Users; each has at most one request outstanding. */
+      concurrency: number;
+      /** Seconds from a user's request ending to its next request. */
+      thinkTimeS: number;
+      /** Requests sent in all; Infinity: until the horizon. */
+      requests: number;
     };
 
 /** A stream of arrival times. */
@@ -213,6 +222,57 @@ class TraceArrivals implements ArrivalSource {
   }
 }
 
+/**
+ * Closed-loop load: `concurrency` users each send a request at t=0, wait for it to end (completed,
+ * rejected, timed out or lost), think for `thinkTimeS`, and send the next, until `requests` have
+ * been sent or the horizon is reached. The simulation reports each end through `userDone`. With a
+ * constant think time, users become ready in the order their requests ended, so the ready users
+ * are a FIFO ring of wake times (no heap, no allocation per request).
+ */
+export class ClosedArrivals implements ArrivalSource {
+  readonly promptTokens = -1;
+  readonly outputTokens = -1;
+  private readonly readyS: Float64Array;
+  private head = 0;
+  private count = 0;
+  private sent = 0;
+  private done = false;
+
+  constructor(
+    concurrency: number,
+    private readonly thinkTimeS: number,
+    private readonly requests: number,
+    private readonly horizonS: number,
+  ) {
+    const users = Math.min(concurrency, requests);
+    this.readyS = new Float64Array(users);
+    this.count = users; // every user is ready at t=0 (readyS is zero-filled)
+  }
+
+  /** The next ready user's send time, or Infinity when no user is ready now or the run's requests are all sent. */
+  next(): number {
+    if (this.done || this.count === 0) return Infinity;
+    const timeS = this.readyS[this.head];
+    if (timeS >= this.horizonS || this.sent >= this.requests) {
+      this.done = true;
+      return Infinity;
+    }
+    this.head = this.head + 1 === this.readyS.length ? 0 : this.head + 1;
+    this.count--;
+    this.sent++;
+    return timeS;
+  }
+
+  /** A user's request ended at `nowS`: the user sends again after its think time. */
+  userDone(nowS: number): void {
+    if (this.done) return;
+    let tail = this.head + this.count;
+    if (tail >= this.readyS.length) tail -= this.readyS.length;
+    this.readyS[tail] = nowS + this.thinkTimeS;
+    this.count++;
+  }
+}
+
 function requireFinite(value: number, min: number, exclusive: boolean, path: string): void {
   if (!Number.isFinite(value) || value < min || (exclusive && value === min)) {
     throw new InputError(`expected a finite number ${exclusive ? '>' : '>='} ${min}, got ${value}`, { path });
@@ -228,6 +288,8 @@ function requireFinite(value: number, min: number, exclusive: boolean, path: str
  *   UTC hour at t=0 is `startHourOffset`.
  * - trace: rows of an Azure trace, first kept row at t=0, times divided by `speedup`, thinned or
  *   replicated by `scale`, optionally looped; carries each row's token counts.
+ * - closed: `concurrency` users in a closed loop (ClosedArrivals); the simulation reports each
+ *   request's end to it.
  *
  * The scenario loader is expected to validate configs with their file location first; the
  * checks here are a backstop and report only the config field path.
@@ -259,6 +321,12 @@ export function makeArrivalSource(cfg: ArrivalConfig, rng: RandomStream, horizon
       requireFinite(scale, 0, false, 'scale');
       requireFinite(offsetS, 0, false, 'offsetS');
       return new TraceArrivals(cfg.file, speedup, scale, cfg.loop ?? false, offsetS, rng, horizonS);
+    }
+    case 'closed': {
+      requireFinite(cfg.concurrency, 1, false, 'concurrency');
+      requireFinite(cfg.thinkTimeS, 0, false, 'thinkTimeS');
+      if (!(cfg.requests >= 1)) throw new InputError(`expected requests >= 1, got ${cfg.requests}`, { path: 'requests' });
+      return new ClosedArrivals(cfg.concurrency, cfg.thinkTimeS, cfg.requests, horizonS);
     }
     default: {
       const unknown: never = cfg;
