@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { loadCatalog, type Catalog, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
@@ -195,17 +195,71 @@ function checkJson(text: string, file: string): void {
   }
 }
 
+/**
+ * Limits on a scenario file's size and nesting. The bundled scenarios are under 8 KB and 6 levels
+ * deep; the caps are far above any real scenario and far below what would exhaust memory or the stack.
+ */
+export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
+export const MAX_SCENARIO_DEPTH = 32;
+
+/** yaml's own limit on alias expansion (its default, stated): 100 per alias, which stops alias bombs. */
+const MAX_ALIAS_COUNT = 100;
+
+/** Where the first alias (`*name`) of the document is: the likely cause of an alias-count error. */
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/** The dotted path of the first value nested deeper than {@link MAX_SCENARIO_DEPTH}, or null. */
+function tooDeep(value: unknown, path: Path = []): Path | null {
+  if (path.length > MAX_SCENARIO_DEPTH) return path;
+  if (value === null || typeof value !== 'object') return null;
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const deep = tooDeep(v, [...path, k]);
+    if (deep) return deep;
+  }
+  return null;
+}
+
 export function parseScenarioRaw(text: string, file: string): { raw: Record<string, unknown>; loc: Locator } {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    throw new InputError(
+      `scenario file is ${(text.length / 1048576).toFixed(1)} MB; at most ${MAX_SCENARIO_BYTES / 1048576} MB is accepted (long request lists belong in a trace file)`,
+      { file },
+    );
+  }
   const lines = new LineCounter();
   if (file.toLowerCase().endsWith('.json')) checkJson(text, file);
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    throw new InputError(`malformed YAML/JSON: ${(err as Error).message.split('\n')[0]}`, { file });
+  }
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const { line, col } = lines.linePos(err.pos[0]);
     const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '');
     throw new InputError(`malformed YAML/JSON: ${message}`, { file, line, col });
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws (a ReferenceError for an alias bomb) from its conversion to JS: still the file's fault.
+    const message = (err as Error).message.split('\n')[0];
+    const alias = /alias/i.test(message);
+    const { line, col } = lines.linePos(alias ? firstAliasOffset(doc) : 0);
+    throw new InputError(`${alias ? 'YAML aliases expand too far' : 'cannot read YAML'}: ${message}`, { file, line, col });
+  }
   const loc = new Locator(file, doc, lines);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError('expected a mapping of scenario keys (name, horizon, deployments, workloads, ...)', {
@@ -214,6 +268,8 @@ export function parseScenarioRaw(text: string, file: string): { raw: Record<stri
       col: 1,
     });
   }
+  const deep = tooDeep(raw);
+  if (deep) throw loc.at(deep, `nested more than ${MAX_SCENARIO_DEPTH} levels deep; no scenario key needs that`);
   return { raw: raw as Record<string, unknown>, loc };
 }
 

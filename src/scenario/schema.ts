@@ -208,7 +208,10 @@ export const scenarioSchema = z
   .object({
     name: id,
     description: z.string().optional(),
-    start: z.iso.datetime({ offset: true }).default('2026-01-01T00:00:00Z'),
+    // RFC 3339 and YAML allow a space between date and time (`2026-03-01 09:00:00Z`); zod wants a `T`.
+    start: z
+      .preprocess((v) => (typeof v === 'string' ? v.replace(/^(\d{4}-\d{2}-\d{2})[ \t]+(?=\d)/, '$1T') : v), z.iso.datetime({ offset: true }))
+      .default('2026-01-01T00:00:00Z'),
     horizon: duration,
     warmup: duration.default(0),
     seed: z.number().int().nonnegative().default(1),
