@@ -57,6 +57,14 @@ export class Recorder {
   /** Requests counted in latency metrics (arrived after warmup), by atom. */
   readonly measured: Float64Array;
   readonly preemptions: Float64Array;
+  /**
+   * Per atom, over measured completed requests with more than one output token: seconds from the
+   * first token to the last, and the tokens after the first. Their ratio is the token-weighted
+   * inter-token latency (vLLM's mean ITL), which differs from mean TPOT (a mean over requests)
+   * whenever output lengths vary.
+   */
+  readonly decodeS: Float64Array;
+  readonly decodeTokens: Float64Array;
   private readonly ttftByAtom: LogHistogram[];
   private readonly tpotByAtom: LogHistogram[];
   private readonly e2eByAtom: LogHistogram[];
@@ -105,6 +113,8 @@ export class Recorder {
     this.outputTokens = new Float64Array(atoms);
     this.sloMet = new Float64Array(atoms);
     this.measured = new Float64Array(atoms);
+    this.decodeS = new Float64Array(atoms);
+    this.decodeTokens = new Float64Array(atoms);
     this.preemptions = new Float64Array(deployments);
     this.ttftByAtom = Array.from({ length: atoms }, () => new LogHistogram());
     this.tpotByAtom = Array.from({ length: atoms }, () => new LogHistogram());
@@ -190,8 +200,11 @@ export class Recorder {
     this.pendingAtom[i] = a;
     this.pendingTtftS[i] = ttftS;
     this.pendingE2eS[i] = e2eS;
-    if (outputTokens > 1) this.pendingTpotS[i] = tpotS;
-    else this.pendingTpotS[i] = NaN;
+    if (outputTokens > 1) {
+      this.pendingTpotS[i] = tpotS;
+      this.decodeS[a] += nowS - firstTokenS;
+      this.decodeTokens[a] += outputTokens - 1;
+    } else this.pendingTpotS[i] = NaN;
     this.pending = i + 1;
     if (i + 1 === LATENCY_BATCH) this.flushLatencies();
   }

@@ -44,6 +44,10 @@ export const SUMMARY_COLUMNS = [
   col('idle_cost_usd', 'part of cost_usd for capacity no request used'),
   col('preemptions', 'KV-cache preemptions (recomputations) on the scope\'s deployments (empty for tenant and workload)'),
   col('emissions_kg_co2e', 'energy_kwh × the facility grid intensity, kg CO2e (empty when the facility gives no grid intensity)'),
+  col('ttft_mean_s', 'time to first token, exact mean over the requests the percentiles cover, seconds; empty when the scope measured no request'),
+  col('tpot_mean_s', 'time per output token after the first, exact mean over requests of each request\'s (E2E − TTFT) / (output tokens − 1), seconds (requests of one output token have no TPOT); empty when none'),
+  col('e2e_mean_s', 'arrival to last token, exact mean, seconds; empty when the scope measured no request'),
+  col('itl_mean_s', 'inter-token latency, token-weighted: Σ (E2E − TTFT) / Σ (output tokens − 1) over the requests tpot_mean_s covers, seconds (vLLM\'s mean ITL; long outputs weigh more than in tpot_mean_s); empty when none'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [

@@ -181,6 +181,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
 
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
+    let decodeS = 0, decodeTokens = 0;
     let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
     const { ttft, tpot, e2e } = recorder.latencyOf(s.atoms);
     for (const a of s.atoms) {
@@ -189,6 +190,8 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       outTok += recorder.outputTokens[a];
       sloMet += recorder.sloMet[a];
       measured += recorder.measured[a];
+      decodeS += recorder.decodeS[a];
+      decodeTokens += recorder.decodeTokens[a];
       for (let p = 0; p < P; p++) {
         revenue += ledger.revenueCents[p * A + a];
         payout += ledger.vendorPayoutCents[p * A + a];
@@ -253,6 +256,10 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       usdFromCents(idle),
       fleetScope ? formatInt(preemptions) : '',
       kgCo2e(energy, scenario.facility.kgCo2ePerKwh),
+      seconds(ttft.mean()),
+      seconds(tpot.mean()),
+      seconds(e2e.mean()),
+      seconds(decodeTokens > 0 ? decodeS / decodeTokens : NaN),
     ]);
   }
   csv.close();
