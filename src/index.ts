@@ -8,6 +8,7 @@ import { VERSION } from './version.js';
 import { simulate, type SimulationOptions, type SimulationResult } from './simulation/simulate.js';
 import { buildLedger } from './economics/ledger.js';
 import { OutputDir } from './report/atomic.js';
+import { VIEW_FILES } from './report/views.js';
 import { RequestsWriter, TimeseriesWriter, runInfo, writePnl, writeSummary } from './report/reports.js';
 import type { Scenario } from './scenario/load.js';
 
@@ -66,7 +67,7 @@ export function runToDir(scenario: Scenario, options: RunOptions): SimulationRes
  * Every file `fleetsim run` can write (summary_ci.csv with --replications): a run into a directory
  * that holds an earlier run's reports removes those this run does not write.
  */
-const RUN_FILES = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'run.json', 'requests.csv', 'summary_ci.csv'];
+const RUN_FILES = ['summary.csv', 'timeseries.csv', 'pnl.csv', 'run.json', 'requests.csv', 'summary_ci.csv', ...VIEW_FILES];
 
 /** Refuses an --out that cannot become a directory before spending time simulating. */
 export function checkOutputDir(dir: string): void {

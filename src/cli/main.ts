@@ -22,6 +22,7 @@ import type { RunFlags } from './commands.js';
 import type { PlanFlags } from './plan.js';
 import type { SweepFlags } from './sweep.js';
 import type { ExplainFlags } from './explain.js';
+import type { ReportFlags } from './report.js';
 
 /** `--set` is repeatable: commander hands each value and the list so far. */
 function collect(value: string, previous: string[] = []): string[] {
@@ -64,7 +65,13 @@ function scenarioCommand(name: string, description: string, scenarioHelp = 'scen
     .option('--seed <n>', 'override the scenario seed', integer)
     .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
     .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collect)
-    .option('-q, --quiet', 'no progress or summary on stderr');
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .option('--html', 'also write report.html (charts and tables, one self-contained file) beside the CSVs');
+}
+
+/** After a simulating command wrote its CSVs: report.html when --html asked for it. */
+async function views(flags: { out: string } & ReportFlags): Promise<void> {
+  if (flags.html) await (await import('./report.js')).viewsAfter(flags.out, flags);
 }
 
 const program = new Command();
@@ -83,23 +90,40 @@ scenarioCommand('run', 'simulate a scenario and write its reports to --out')
   .option('--requests-sample <fraction>', 'write requests.csv for this fraction of requests (0-1], chosen by request id', fraction)
   .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)
   .option('--workers <n>', 'threads for replications (default: cores)', positiveInteger)
-  .action(async (file: string, flags: RunFlags & SweepFlags) => {
+  .action(async (file: string, flags: RunFlags & SweepFlags & ReportFlags) => {
     (await import('./commands.js')).runCommand(file, flags);
     await (await import('./sweep.js')).runReplications(file, flags);
+    await views(flags);
   });
 
 scenarioCommand('sweep', "run the scenario's sweep: grid (and --set edits) x replications; writes sweep.csv (and summary_ci.csv)")
   .option('--replications <n>', 'seeds per point (default 1)', positiveInteger)
   .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', positiveInteger)
   .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
-  .action(async (file: string, flags: SweepFlags) => (await import('./sweep.js')).sweepCommand(file, flags));
+  .action(async (file: string, flags: SweepFlags & ReportFlags) => {
+    if (flags.shard && flags.html) {
+      throw new InputError('a shard writes only partial.json: run `fleetsim report` on the merged directory instead', { path: '--html' });
+    }
+    await (await import('./sweep.js')).sweepCommand(file, flags);
+    await views(flags);
+  });
 
 scenarioCommand(
   'plan',
   "find each model's cheapest fleet meeting the plan: section's SLO targets, by simulation; writes plan.csv",
   'scenario file (YAML or JSON) with a plan: section',
 )
-  .action(async (file: string, flags: PlanFlags) => (await import('./plan.js')).planCommand(file, flags));
+  .action(async (file: string, flags: PlanFlags & ReportFlags) => {
+    (await import('./plan.js')).planCommand(file, flags);
+    await views(flags);
+  });
+
+program
+  .command('report')
+  .description('write report.html (charts and tables of the CSVs, one self-contained file) into a directory of fleetsim reports')
+  .argument('<dir>', 'output directory of fleetsim run, sweep, merge or plan')
+  .option('-q, --quiet', 'no summary on stderr')
+  .action(async (dir: string, flags: ReportFlags) => (await import('./report.js')).reportCommand(dir, flags));
 
 program
   .command('merge')

@@ -1,5 +1,6 @@
 /** CLI for `fleetsim plan`: writes plan.csv and prints each model's cheapest fleet, or says none fits. */
 import { OutputDir } from '../report/atomic.js';
+import { VIEW_FILES } from '../report/views.js';
 import { checkOutputDir } from '../index.js';
 import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '../report/csv.js';
 import { fleetText, planScenario, PLAN_COLUMNS, type Evaluation } from '../plan/plan.js';
@@ -19,7 +20,7 @@ export function planCommand(file: string, flags: PlanFlags): void {
   checkOutputDir(flags.out);
   const started = performance.now();
   const result = planScenario(file, { sets: parseSets(flags.set), seed: flags.seed, horizonS: flags.horizon });
-  const out = new OutputDir(flags.out);
+  const out = new OutputDir(flags.out, ['plan.csv', ...VIEW_FILES]);
   try {
     const csv = new CsvWriter(out.path('plan.csv'), PLAN_COLUMNS.map(([name]) => name));
     for (const rows of result.byModel.values()) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { LogHistogram } from '../metrics/histogram.js';
 import { OutputDir } from '../report/atomic.js';
+import { VIEW_FILES } from '../report/views.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
 import type { Edit } from './paths.js';
 import type { JobResult, ScopeLatency } from './job.js';
@@ -51,7 +52,7 @@ export function parseShard(text: string): { index: number; count: number } {
 }
 
 /** Every file a sweep can write: a sweep (or a shard of one) into a directory removes the others' leftovers. */
-export const SWEEP_FILES = ['sweep.csv', 'summary_ci.csv', PARTIAL_FILE];
+export const SWEEP_FILES = ['sweep.csv', 'summary_ci.csv', PARTIAL_FILE, ...VIEW_FILES];
 /** What a merge replaces: its --out may be one of the shards' own directories, whose partial stays. */
 export const MERGED_FILES = SWEEP_FILES.filter((f) => f !== PARTIAL_FILE);
 
