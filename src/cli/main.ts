@@ -66,12 +66,13 @@ function scenarioCommand(name: string, description: string, scenarioHelp = 'scen
     .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
     .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collect)
     .option('-q, --quiet', 'no progress or summary on stderr')
-    .option('--html', 'also write report.html (charts and tables, one self-contained file) beside the CSVs');
+    .option('--html', 'also write report.html (charts and tables, one self-contained file) beside the CSVs')
+    .option('--xlsx', 'also write report.xlsx (one typed sheet per report, run.json assumptions on their own)');
 }
 
-/** After a simulating command wrote its CSVs: report.html when --html asked for it. */
+/** After a simulating command wrote its CSVs: report.html / report.xlsx when --html / --xlsx asked for them. */
 async function views(flags: { out: string } & ReportFlags): Promise<void> {
-  if (flags.html) await (await import('./report.js')).viewsAfter(flags.out, flags);
+  if (flags.html || flags.xlsx) await (await import('./report.js')).viewsAfter(flags.out, flags);
 }
 
 const program = new Command();
@@ -101,7 +102,7 @@ scenarioCommand('sweep', "run the scenario's sweep: grid (and --set edits) x rep
   .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', positiveInteger)
   .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
   .action(async (file: string, flags: SweepFlags & ReportFlags) => {
-    if (flags.shard && flags.html) {
+    if (flags.shard && (flags.html || flags.xlsx)) {
       throw new InputError('a shard writes only partial.json: run `fleetsim report` on the merged directory instead', { path: '--html' });
     }
     await (await import('./sweep.js')).sweepCommand(file, flags);
@@ -122,6 +123,7 @@ program
   .command('report')
   .description('write report.html (charts and tables of the CSVs, one self-contained file) into a directory of fleetsim reports')
   .argument('<dir>', 'output directory of fleetsim run, sweep, merge or plan')
+  .option('--xlsx', 'also write report.xlsx (one typed sheet per report, run.json assumptions on their own)')
   .option('-q, --quiet', 'no summary on stderr')
   .action(async (dir: string, flags: ReportFlags) => (await import('./report.js')).reportCommand(dir, flags));
 

@@ -94,11 +94,11 @@ export class OutputDir {
 }
 
 /**
- * Replace `path` with `data` (UTF-8) atomically: write and fsync a hidden temp file in the
+ * Replace `path` with `data` (a string as UTF-8, or bytes) atomically: write and fsync a hidden temp file in the
  * same directory (named `.fleetsim-tmp-<pid>-<random>-<name>`, like
  * {@link OutputDir}'s, so one ignore pattern covers both), then rename it over `path`. The temp file is removed if anything fails.
  */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const target = resolve(path);
   const tmp = join(
     dirname(target),
@@ -107,7 +107,7 @@ export function writeFileAtomic(path: string, data: string): void {
   try {
     const fd = openSync(tmp, 'wx');
     try {
-      const bytes = Buffer.from(data, 'utf8');
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
       let offset = 0;
       while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
       // Without fsync a power loss after rename can leave an empty file under the new name.
