@@ -66,6 +66,7 @@ export const RULES: Rule[] = [
   },
   { from: 'src/perf/', never: ['src/serving/', 'src/simulation/', 'src/metrics/', 'src/economics/'], why: 'physics is below serving' },
   { from: 'src/metrics/', never: ['src/serving/', 'src/simulation/', 'src/report/', 'src/cli/'], why: 'the recorder is fed, it does not reach up' },
+  { from: 'src/fidelity/', never: ['src/cli/', 'src/sweep/', 'src/plan/'], why: 'measurements and the row simulator are a library for fidelity and calibrate' },
   { from: 'src/simulation/', never: ['src/report/', 'src/cli/', 'src/sweep/', 'src/plan/'], why: 'the simulation hands results to its callers' },
 ];
 

@@ -192,6 +192,25 @@ workloads:
     expect(rows.length - closed.length).toBeGreaterThan(1000);
   });
 
+  it('poisson with requests sends exactly that many and the run ends at the last one (a rate benchmark)', () => {
+    const { rows, result } = run(
+      scenario(
+        'poisson-count',
+        `horizon: 30d\n${deployment()}workloads:
+  - name: w
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 5/s, requests: 250 }
+    prompt_tokens: { dist: constant, value: 300 }
+    output_tokens: { dist: constant, value: 60 }
+`,
+      ),
+    );
+    expect(rows.length).toBe(250);
+    expect(result.endS).toBe(Math.max(...rows.map((r) => r.endS)));
+    expect(result.endS).toBeLessThan(200);
+  });
+
   it('refuse zero think time without a request count (it could spin at one instant)', () => {
     const path = scenario(
       'spin',

@@ -22,6 +22,7 @@ import type { RunFlags } from './commands.js';
 import type { PlanFlags } from './plan.js';
 import type { SweepFlags } from './sweep.js';
 import type { ExplainFlags } from './explain.js';
+import type { FidelityFlags } from './fidelity.js';
 import type { ReportFlags } from './report.js';
 
 /** `--set` is repeatable: commander hands each value and the list so far. */
@@ -169,6 +170,20 @@ program
   .option('--all', 'every catalog (model, silicon) pair')
   .option('--format <format>', 'table or csv', 'table')
   .action(async (file: string | undefined, flags: ExplainFlags) => (await import('./explain.js')).explainCommand(file, flags));
+
+program
+  .command('fidelity')
+  .description('simulate each measured figure (CSV, vLLM benchmark_serving JSON, GuideLLM report) and print predicted vs measured with error per row and per metric')
+  .argument('<measurements...>', 'measurement files or directories (docs/fidelity.md)')
+  .option('-o, --out <dir>', 'also write fidelity_rows.csv and fidelity_metrics.csv here (atomically)')
+  .option('--model <id>', 'model for JSON results that do not say (catalog id)')
+  .option('--silicon <id>', 'silicon for JSON results (they never say)')
+  .option('--tensor-parallel <n>', 'tensor parallelism for JSON results (default 1)', positiveInteger)
+  .option('--replicas <n>', 'replicas behind the JSON results (default 1)', positiveInteger)
+  .option('--dtype <dtype>', 'weight dtype for JSON results (default bf16)')
+  .option('--stack <name>', 'serving stack for JSON results (default vllm / generic)')
+  .option('-q, --quiet', 'no progress on stderr')
+  .action(async (files: string[], flags: FidelityFlags) => (await import('./fidelity.js')).fidelityCommand(files, flags));
 
 try {
   await program.parseAsync(process.argv);

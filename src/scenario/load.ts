@@ -488,7 +488,7 @@ function resolveScenario(
     };
     let arrival: ArrivalConfig;
     const a = w.arrival;
-    if (a.process === 'poisson') arrival = { process: 'poisson', ratePerS: a.rate };
+    if (a.process === 'poisson') arrival = { process: 'poisson', ratePerS: a.rate, requests: a.requests ?? Infinity };
     else if (a.process === 'diurnal') {
       arrival = { process: 'diurnal', ratePerS: a.rate, hourly: a.hourly, startHourOffset: new Date(input.start).getUTCHours() };
     } else if (a.process === 'closed') {

@@ -36,7 +36,14 @@ const lengthDist = z.discriminatedUnion('dist', [
 ]);
 
 const arrival = z.discriminatedUnion('process', [
-  z.object({ process: z.literal('poisson'), rate }).strict(),
+  z
+    .object({
+      process: z.literal('poisson'),
+      rate,
+      /** Stop after this many arrivals (a benchmark's request count); default: until the horizon. */
+      requests: positiveInt.optional(),
+    })
+    .strict(),
   z
     .object({
       process: z.literal('diurnal'),

@@ -137,10 +137,14 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   // after the event (streamsChanged), since the end happened inside the fleet's handling.
   let streamsChanged = false;
   const closed: (ClosedArrivals | null)[] = sources.map((s) => (s instanceof ClosedArrivals ? s : null));
-  // A run whose every workload is a closed loop with a request count is a benchmark: it ends when
-  // its last request does, not at the horizon (so throughput is over the time the load ran).
+  // A run whose every workload sends a fixed number of requests (closed or poisson with
+  // `requests`) is a benchmark: it ends when its last request does, not at the horizon (so
+  // throughput is over the time the load ran).
   const benchmarkRun =
-    W > 0 && scenario.workloads.every((w) => w.arrival.process === 'closed' && w.arrival.requests < Infinity);
+    W > 0 &&
+    scenario.workloads.every(
+      (w) => (w.arrival.process === 'closed' || w.arrival.process === 'poisson') && (w.arrival.requests ?? Infinity) < Infinity,
+    );
   if (closed.some((c) => c !== null)) {
     fleet.onRequestEnd = (w: number) => {
       const source = closed[w];

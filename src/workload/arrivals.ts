@@ -8,7 +8,7 @@ import { TraceReader } from './trace.js';
 
 /** How requests arrive. Rates are requests per second of simulated time. */
 export type ArrivalConfig =
-  | { process: 'poisson'; ratePerS: number }
+  | { process: 'poisson'; ratePerS: number; /** Arrivals in all; default Infinity (until the horizon). */ requests?: number }
   | {
       process: 'diurnal';
       ratePerS: number;
@@ -55,11 +55,14 @@ class PoissonArrivals implements ArrivalSource {
   readonly promptTokens = -1;
   readonly outputTokens = -1;
   private timeS = 0;
+  private left: number;
   constructor(
     private readonly ratePerS: number,
     private readonly rng: RandomStream,
     private readonly horizonS: number,
+    requests: number,
   ) {
+    this.left = requests;
     if (ratePerS === 0) this.timeS = Infinity;
   }
   next(): number {
@@ -68,8 +71,9 @@ class PoissonArrivals implements ArrivalSource {
     // a new heap object per arrival.
     if (this.timeS !== Infinity) {
       const timeS = this.timeS + this.rng.exponential(this.ratePerS);
-      if (timeS < this.horizonS) this.timeS = timeS;
+      if (timeS < this.horizonS && this.left > 0) this.timeS = timeS;
       else this.timeS = Infinity;
+      this.left--;
     }
     return this.timeS;
   }
@@ -300,7 +304,8 @@ export function makeArrivalSource(cfg: ArrivalConfig, rng: RandomStream, horizon
   switch (cfg.process) {
     case 'poisson':
       requireFinite(cfg.ratePerS, 0, false, 'ratePerS');
-      return new PoissonArrivals(cfg.ratePerS, rng, horizonS);
+      if (cfg.requests !== undefined && !(cfg.requests >= 1)) throw new InputError(`expected requests >= 1, got ${cfg.requests}`, { path: 'requests' });
+      return new PoissonArrivals(cfg.ratePerS, rng, horizonS, cfg.requests ?? Infinity);
     case 'diurnal': {
       requireFinite(cfg.ratePerS, 0, false, 'ratePerS');
       if (!Array.isArray(cfg.hourly) || cfg.hourly.length !== HOURS_PER_DAY) {

@@ -1,0 +1,436 @@
+/**
+ * Published or user-measured performance figures, one typed row per figure (docs/fidelity.md
+ * documents the CSV format). Three inputs are read: the project's measurement CSV, vLLM
+ * `benchmark_serving.py --save-result` JSON and GuideLLM benchmark reports; the JSON readers
+ * convert each result into the same rows. `fidelity` and `calibrate` both start here.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { InputError } from '../errors.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { DTYPES } from '../scenario/schema.js';
+
+/** Every metric a row may state; the suffix is the unit. */
+export const METRICS = [
+  'output_tok_s_per_chip',
+  'total_tok_s_per_chip',
+  'output_tok_s',
+  'total_tok_s',
+  'requests_per_s',
+  'ttft_mean_s',
+  'ttft_p50_s',
+  'ttft_p99_s',
+  'tpot_mean_s',
+  'tpot_p50_s',
+  'tpot_p99_s',
+  'itl_mean_s',
+  'e2e_mean_s',
+  'e2e_p50_s',
+  'e2e_p99_s',
+] as const;
+export type MetricName = (typeof METRICS)[number];
+
+export function isMetric(name: string): name is MetricName {
+  return (METRICS as readonly string[]).includes(name);
+}
+
+/** A length as the scenario file writes it (a `prompt_tokens` / `output_tokens` value). */
+export type LengthSpec =
+  | { dist: 'constant'; value: number }
+  | { dist: 'uniform'; min: number; max: number }
+  | { dist: 'lognormal'; median: number; p99: number; max?: number };
+
+/**
+ * How the measurement loaded the server: a closed loop of `users`, an open-loop request rate
+ * (Poisson), or `offline` (every request available at once: trtllm-bench, MLPerf Offline), which is
+ * simulated as a closed loop deep enough to keep every batch full and measured in steady state.
+ */
+export type Load = { kind: 'concurrency'; users: number } | { kind: 'rate'; perS: number } | { kind: 'offline' };
+
+export interface Measurement {
+  /** Where the row came from: file and 1-based line (CSV) or benchmark index (JSON). */
+  file: string;
+  line: number;
+  model: string;
+  silicon: string;
+  tensorParallel: number;
+  /** Replicas of tensorParallel chips the figure was measured on (per-chip metrics divide by both). */
+  replicas: number;
+  dtype: string;
+  kvDtype: string | null;
+  /** Serving software, e.g. `trtllm-0.17`, `vllm-0.6`; `generic` when unknown. */
+  stack: string;
+  /** Most requests per batch (the engine's max sequences); null: the deployment default. */
+  maxBatch: number | null;
+  promptTokens: LengthSpec;
+  outputTokens: LengthSpec;
+  load: Load;
+  /** Requests the benchmark sent; null: the simulator's default for the load. */
+  requests: number | null;
+  metric: MetricName;
+  value: number;
+  source: string;
+  note: string;
+  /** Non-empty: the row is kept for the record but not simulated, and this says why. */
+  exclude: string;
+}
+
+export const MEASUREMENT_COLUMNS = [
+  'model',
+  'silicon',
+  'tensor_parallel',
+  'replicas',
+  'dtype',
+  'kv_dtype',
+  'stack',
+  'max_batch',
+  'prompt_tokens',
+  'output_tokens',
+  'concurrency',
+  'rate_per_s',
+  'requests',
+  'metric',
+  'value',
+  'source',
+  'note',
+  'exclude',
+] as const;
+const REQUIRED = ['model', 'silicon', 'tensor_parallel', 'prompt_tokens', 'output_tokens', 'metric', 'value', 'source'] as const;
+
+/** Overrides for JSON results, which do not say what hardware they ran on (CLI flags). */
+export interface ResultDefaults {
+  model?: string;
+  silicon?: string;
+  tensorParallel?: number;
+  replicas?: number;
+  dtype?: string;
+  stack?: string;
+}
+
+type Where = { file: string; line: number };
+const fail = (w: Where, message: string): InputError => new InputError(message, { file: w.file, line: w.line });
+
+function positiveInt(text: string, w: Where, field: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw fail(w, `${field}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** `512`, `uniform:100:200` or `lognormal:MEDIAN:P99[:MAX]`. */
+export function parseLength(text: string, w: Where, field: string): LengthSpec {
+  const parts = text.trim().split(':');
+  const nums = parts.slice(1).map(Number);
+  const ok = nums.every((x) => Number.isFinite(x) && x > 0);
+  if (parts.length === 1) return { dist: 'constant', value: positiveInt(parts[0], w, field) };
+  if (parts[0] === 'uniform' && nums.length === 2 && ok && nums.every(Number.isInteger) && nums[0] <= nums[1]) {
+    return { dist: 'uniform', min: nums[0], max: nums[1] };
+  }
+  if (parts[0] === 'lognormal' && (nums.length === 2 || nums.length === 3) && ok && nums[1] >= nums[0]) {
+    return nums.length === 3 ? { dist: 'lognormal', median: nums[0], p99: nums[1], max: Math.round(nums[2]) } : { dist: 'lognormal', median: nums[0], p99: nums[1] };
+  }
+  throw fail(w, `${field}: expected tokens as N, uniform:MIN:MAX or lognormal:MEDIAN:P99[:MAX], got ${JSON.stringify(text)}`);
+}
+
+export function formatLength(l: LengthSpec): string {
+  if (l.dist === 'constant') return String(l.value);
+  if (l.dist === 'uniform') return `uniform:${l.min}:${l.max}`;
+  return `lognormal:${l.median}:${l.p99}${l.max !== undefined ? `:${l.max}` : ''}`;
+}
+
+export function formatLoad(l: Load): string {
+  return l.kind === 'offline' ? 'offline' : l.kind === 'concurrency' ? `concurrency ${l.users}` : `rate ${l.perS}/s`;
+}
+
+function parseLoad(concurrency: string, rate: string, w: Where): Load {
+  const c = concurrency.trim();
+  const r = rate.trim();
+  if ((c === '') === (r === '')) throw fail(w, 'give exactly one of concurrency and rate_per_s');
+  if (c === 'offline') return { kind: 'offline' };
+  if (c !== '') return { kind: 'concurrency', users: positiveInt(c, w, 'concurrency') };
+  if (r.toLowerCase() === 'inf') return { kind: 'rate', perS: Infinity };
+  const perS = Number(r);
+  if (!(perS > 0 && Number.isFinite(perS))) throw fail(w, `rate_per_s: expected a positive number or inf, got ${JSON.stringify(r)}`);
+  return { kind: 'rate', perS };
+}
+
+function parseDtype(text: string, w: Where, field: string): string {
+  if (!(DTYPES as readonly string[]).includes(text)) throw fail(w, `${field}: expected one of ${DTYPES.join(', ')}, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+/** Reads the project's measurement CSV. Rows are validated for shape here, against the catalog by {@link checkCatalog}. */
+export function readMeasurementCsv(file: string, text: string): Measurement[] {
+  let table: string[][];
+  try {
+    table = parse(text, { relax_column_count: false, skip_empty_lines: true, comment: '#' }) as string[][];
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    throw new InputError(`malformed CSV: ${e.message}`, { file, line: e.lines });
+  }
+  if (table.length === 0) throw new InputError('empty measurement file: expected a header row', { file, line: 1 });
+  const header = table[0].map((h) => h.trim());
+  for (const c of REQUIRED) if (!header.includes(c)) throw new InputError(`missing column ${c} (docs/fidelity.md lists the format)`, { file, line: 1 });
+  for (const h of header) {
+    if (!(MEASUREMENT_COLUMNS as readonly string[]).includes(h)) throw new InputError(`unknown column ${JSON.stringify(h)}; expected ${MEASUREMENT_COLUMNS.join(', ')}`, { file, line: 1 });
+  }
+  if (!header.includes('concurrency') && !header.includes('rate_per_s')) throw new InputError('missing column concurrency or rate_per_s', { file, line: 1 });
+  // Physical line of each record (comments and quoted newlines make it differ from the index).
+  const lines = recordLines(text);
+  return table.slice(1).map((cells, i) => {
+    const w = { file, line: lines[i + 1] ?? i + 2 };
+    const get = (c: (typeof MEASUREMENT_COLUMNS)[number]) => {
+      const k = header.indexOf(c);
+      return k < 0 ? '' : cells[k].trim();
+    };
+    for (const c of REQUIRED) if (get(c) === '') throw fail(w, `${c}: missing value`);
+    const metric = get('metric');
+    if (!isMetric(metric)) throw fail(w, `metric: expected one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
+    const value = Number(get('value'));
+    if (!(Number.isFinite(value) && value > 0)) throw fail(w, `value: expected a positive number, got ${JSON.stringify(get('value'))}`);
+    return {
+      file,
+      line: w.line,
+      model: get('model'),
+      silicon: get('silicon'),
+      tensorParallel: positiveInt(get('tensor_parallel'), w, 'tensor_parallel'),
+      replicas: get('replicas') === '' ? 1 : positiveInt(get('replicas'), w, 'replicas'),
+      dtype: get('dtype') === '' ? 'bf16' : parseDtype(get('dtype'), w, 'dtype'),
+      kvDtype: get('kv_dtype') === '' ? null : parseDtype(get('kv_dtype'), w, 'kv_dtype'),
+      stack: get('stack') || 'generic',
+      maxBatch: get('max_batch') === '' ? null : positiveInt(get('max_batch'), w, 'max_batch'),
+      promptTokens: parseLength(get('prompt_tokens'), w, 'prompt_tokens'),
+      outputTokens: parseLength(get('output_tokens'), w, 'output_tokens'),
+      load: parseLoad(get('concurrency'), get('rate_per_s'), w),
+      requests: get('requests') === '' ? null : positiveInt(get('requests'), w, 'requests'),
+      metric,
+      value,
+      source: get('source'),
+      note: get('note'),
+      exclude: get('exclude'),
+    };
+  });
+}
+
+/** 1-based physical line where each CSV record starts, skipping blank and `#` lines. */
+function recordLines(text: string): number[] {
+  const out: number[] = [];
+  let line = 1;
+  let inQuotes = false;
+  let atStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (atStart && !inQuotes) {
+      if (ch === '\n') {
+        line++;
+        continue;
+      }
+      if (ch === '#') {
+        while (i < text.length && text[i] !== '\n') i++;
+        line++;
+        continue;
+      }
+      out.push(line);
+      atStart = false;
+    }
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (ch === '\n') {
+      line++;
+      if (!inQuotes) atStart = true;
+    }
+  }
+  return out;
+}
+
+/** Common Hugging Face names to catalog ids: `meta-llama/Llama-3.1-8B-Instruct` -> `llama-3.1-8b`. */
+export function catalogModelId(name: string, catalog: Catalog): string | null {
+  const base = name.split('/').pop()!.toLowerCase();
+  const trimmed = base.replace(/-(instruct|chat|hf|it|fp8|v0\.\d)$/g, '').replace(/-(instruct|chat|hf)$/g, '');
+  for (const candidate of [base, trimmed, trimmed.replace(/^meta-/, ''), trimmed.replace(/-v0\.\d$/, '')]) {
+    if (catalog.models.has(candidate)) return candidate;
+  }
+  return null;
+}
+
+function numberField(obj: Record<string, unknown>, key: string, w: Where): number | null {
+  const v = obj[key];
+  if (v === undefined || v === null) return null;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw fail(w, `${key}: expected a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * vLLM `benchmark_serving.py --save-result` (and `vllm bench serve`) JSON: one result per file.
+ * Hardware comes from `--metadata` keys the user added (`silicon=`, `tensor_parallel=`,
+ * `replicas=`, `dtype=`, `stack=`, `model=`) or from the command's flags.
+ */
+export function readVllmResult(file: string, json: Record<string, unknown>, defaults: ResultDefaults, catalog: Catalog): Measurement[] {
+  const w = { file, line: 1 };
+  const text = (k: string) => (typeof json[k] === 'string' ? (json[k] as string) : typeof json[k] === 'number' ? String(json[k]) : '');
+  const completed = numberField(json, 'completed', w);
+  const inputTotal = numberField(json, 'total_input_tokens', w);
+  const outputTotal = numberField(json, 'total_output_tokens', w);
+  if (!completed || inputTotal === null || outputTotal === null) throw fail(w, 'vLLM result: expected completed, total_input_tokens and total_output_tokens');
+  const rate = json.request_rate === 'inf' || json.request_rate === undefined || json.request_rate === null ? Infinity : numberField(json, 'request_rate', w)!;
+  const maxConcurrency = numberField(json, 'max_concurrency', w);
+  const load: Load = maxConcurrency !== null && rate === Infinity ? { kind: 'concurrency', users: maxConcurrency } : { kind: 'rate', perS: rate };
+  const modelName = text('model') || defaults.model || text('model_id');
+  const model = catalogModelId(modelName, catalog) ?? modelName;
+  const base = {
+    file,
+    model,
+    silicon: text('silicon') || defaults.silicon || '',
+    tensorParallel: Number(text('tensor_parallel') || defaults.tensorParallel || 1),
+    replicas: Number(text('replicas') || defaults.replicas || 1),
+    dtype: text('dtype') || defaults.dtype || 'bf16',
+    kvDtype: null,
+    stack: text('stack') || defaults.stack || `vllm`,
+    maxBatch: null,
+    // Mean lengths: the result keeps per-request lengths only with --save-detailed.
+    promptTokens: { dist: 'constant', value: Math.max(1, Math.round(inputTotal / completed)) } as LengthSpec,
+    outputTokens: { dist: 'constant', value: Math.max(1, Math.round(outputTotal / completed)) } as LengthSpec,
+    load,
+    requests: numberField(json, 'num_prompts', w) ?? completed,
+    source: `vLLM benchmark_serving result ${file}${text('date') ? ` (${text('date')})` : ''}`,
+    note: '',
+    exclude: '',
+  };
+  const rows: Measurement[] = [];
+  const add = (metric: MetricName, key: string, scale: number) => {
+    const v = numberField(json, key, w);
+    if (v !== null && v > 0) rows.push({ ...base, line: rows.length + 1, metric, value: v * scale });
+  };
+  if (!base.silicon) throw fail(w, 'vLLM result: no silicon (add --metadata silicon=ID to the benchmark, or pass --silicon)');
+  const chips = base.tensorParallel * base.replicas;
+  add('output_tok_s_per_chip', 'output_throughput', 1 / chips);
+  add('total_tok_s_per_chip', 'total_token_throughput', 1 / chips);
+  add('requests_per_s', 'request_throughput', 1);
+  for (const [ours, theirs] of [
+    ['ttft', 'ttft'],
+    ['tpot', 'tpot'],
+    ['e2e', 'e2el'],
+  ] as const) {
+    add(`${ours}_mean_s`, `mean_${theirs}_ms`, 1e-3);
+    add(`${ours}_p50_s`, `median_${theirs}_ms`, 1e-3);
+    add(`${ours}_p99_s`, `p99_${theirs}_ms`, 1e-3);
+  }
+  add('itl_mean_s', 'mean_itl_ms', 1e-3);
+  return rows;
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
+/**
+ * GuideLLM benchmark report (`benchmarks.json`): one result per entry of `benchmarks`. Each
+ * metric is a distribution summary by status; the `successful` requests' mean (and median, p99)
+ * are read. The strategy gives the load: `concurrent` (streams), `synchronous` (1), `constant` /
+ * `poisson` (rate), `throughput` (offline).
+ */
+export function readGuidellmReport(file: string, json: Json, defaults: ResultDefaults, catalog: Catalog): Measurement[] {
+  const benchmarks = json.benchmarks;
+  if (!Array.isArray(benchmarks)) throw new InputError('GuideLLM report: expected a benchmarks list', { file });
+  const rows: Measurement[] = [];
+  benchmarks.forEach((b: unknown, i: number) => {
+    const w = { file, line: i + 1 };
+    const bench = obj(b);
+    const args = obj(bench.args);
+    const strategy = obj(args.strategy ?? obj(bench.config).strategy ?? bench.strategy);
+    const kind = String(strategy.type_ ?? strategy.type ?? '');
+    let load: Load;
+    if (kind === 'concurrent') load = { kind: 'concurrency', users: Number(strategy.streams) };
+    else if (kind === 'synchronous') load = { kind: 'concurrency', users: 1 };
+    else if (kind === 'constant' || kind === 'poisson') load = { kind: 'rate', perS: Number(strategy.rate) };
+    else if (kind === 'throughput') load = { kind: 'offline' };
+    else throw fail(w, `GuideLLM benchmark ${i}: unknown strategy ${JSON.stringify(kind)} (expected concurrent, synchronous, constant, poisson or throughput)`);
+    if (load.kind === 'concurrency' && !(load.users >= 1)) throw fail(w, `GuideLLM benchmark ${i}: strategy.streams is not a positive number`);
+    if (load.kind === 'rate' && !(load.perS > 0)) throw fail(w, `GuideLLM benchmark ${i}: strategy.rate is not a positive number`);
+    const metrics = obj(bench.metrics);
+    const stat = (name: string, field: 'mean' | 'median' | 'p99'): number | null => {
+      const s = obj(obj(metrics[name]).successful);
+      const v = field === 'p99' ? obj(s.percentiles).p99 : s[field];
+      return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
+    };
+    const prompt = stat('prompt_token_count', 'mean');
+    const output = stat('output_token_count', 'mean');
+    if (prompt === null || output === null) throw fail(w, `GuideLLM benchmark ${i}: no successful prompt_token_count / output_token_count`);
+    const count = obj(obj(metrics.prompt_token_count).successful).count;
+    const modelName = defaults.model ?? String(obj(bench.worker).backend_model ?? obj(args).model ?? '');
+    const base = {
+      file,
+      line: i + 1,
+      model: catalogModelId(modelName, catalog) ?? modelName,
+      silicon: defaults.silicon ?? '',
+      tensorParallel: defaults.tensorParallel ?? 1,
+      replicas: defaults.replicas ?? 1,
+      dtype: defaults.dtype ?? 'bf16',
+      kvDtype: null,
+      stack: defaults.stack ?? 'generic',
+      maxBatch: null,
+      promptTokens: { dist: 'constant', value: Math.max(1, Math.round(prompt)) } as LengthSpec,
+      outputTokens: { dist: 'constant', value: Math.max(1, Math.round(output)) } as LengthSpec,
+      load,
+      requests: typeof count === 'number' && count >= 1 ? Math.round(count) : null,
+      source: `GuideLLM report ${file} benchmark ${i}`,
+      note: '',
+      exclude: '',
+    };
+    if (!base.silicon) throw fail(w, 'GuideLLM report: no silicon (pass --silicon)');
+    const chips = base.tensorParallel * base.replicas;
+    const add = (metric: MetricName, v: number | null, scale: number) => {
+      if (v !== null) rows.push({ ...base, metric, value: v * scale });
+    };
+    add('output_tok_s_per_chip', stat('output_tokens_per_second', 'mean'), 1 / chips);
+    add('total_tok_s_per_chip', stat('tokens_per_second', 'mean'), 1 / chips);
+    add('requests_per_s', stat('requests_per_second', 'mean'), 1);
+    add('ttft_mean_s', stat('time_to_first_token_ms', 'mean'), 1e-3);
+    add('ttft_p50_s', stat('time_to_first_token_ms', 'median'), 1e-3);
+    add('ttft_p99_s', stat('time_to_first_token_ms', 'p99'), 1e-3);
+    // GuideLLM's inter_token_latency_ms is (last - first) / (tokens - 1) per request, its
+    // distribution weighted by tokens: the token-weighted mean ITL. Its time_per_output_token_ms
+    // includes the first token, a quantity fleetsim does not report, so it is not read.
+    add('itl_mean_s', stat('inter_token_latency_ms', 'mean'), 1e-3);
+    add('e2e_mean_s', stat('request_latency', 'mean'), 1);
+    add('e2e_p50_s', stat('request_latency', 'median'), 1);
+    add('e2e_p99_s', stat('request_latency', 'p99'), 1);
+  });
+  return rows;
+}
+
+/** Reads a measurement CSV, a vLLM result, a GuideLLM report, or a directory of them (sorted by name). */
+export function readMeasurements(path: string, catalog: Catalog, defaults: ResultDefaults = {}): Measurement[] {
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (err) {
+    throw new InputError(`cannot read measurements: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: path });
+  }
+  if (isDir) {
+    const names = readdirSync(path).filter((n) => /\.(csv|json)$/i.test(n)).sort();
+    if (names.length === 0) throw new InputError('no .csv or .json measurement files in the directory', { file: path });
+    return names.flatMap((n) => readMeasurements(join(path, n), catalog, defaults));
+  }
+  const text = readFileSync(path, 'utf8');
+  if (!/\.json$/i.test(path)) return readMeasurementCsv(path, text);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`malformed JSON: ${(err as Error).message}`, { file: path });
+  }
+  const o = obj(json);
+  if (Array.isArray(o.benchmarks)) return readGuidellmReport(path, o, defaults, catalog);
+  if ('output_throughput' in o || 'mean_ttft_ms' in o) return readVllmResult(path, o, defaults, catalog);
+  throw new InputError('unrecognised JSON: expected a vLLM benchmark_serving result (output_throughput, mean_ttft_ms, ...) or a GuideLLM report (benchmarks: [...])', { file: path });
+}
+
+/** Rows to simulate must name catalog models and silicon the chip can hold; the first that does not is an error naming it. */
+export function checkCatalog(rows: readonly Measurement[], catalog: Catalog): void {
+  for (const m of rows) {
+    if (m.exclude !== '') continue;
+    const w = { file: m.file, line: m.line };
+    if (!catalog.models.has(m.model)) throw fail(w, `model: unknown model ${JSON.stringify(m.model)} (fleetsim catalog lists them; mark the row with an exclude reason to keep it unsimulated)`);
+    if (!catalog.silicon.has(m.silicon)) throw fail(w, `silicon: unknown silicon ${JSON.stringify(m.silicon)}`);
+  }
+}

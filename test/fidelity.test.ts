@@ -1,0 +1,150 @@
+/**
+ * `fleetsim fidelity` (issue 16 item 6): a tiny measurement file end to end, the per-metric
+ * summary, --out CSVs, bad rows (exit 2 naming file and line), and the row simulator's metrics
+ * against the closed-loop and rate definitions.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.js';
+import { readMeasurementCsv, type Measurement } from '../src/fidelity/measurements.js';
+import { errorPct, runFidelity, summarizeErrors } from '../src/fidelity/fidelity.js';
+import { loadPlan, percentile, simulateMeasurement } from '../src/fidelity/simulate-row.js';
+import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
+
+const HEADER = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
+const TINY = `# a comment line
+${HEADER}
+llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,output_tok_s_per_chip,2000,made up for the test
+llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,0.05,made up for the test
+llama-3.1-8b,a100-80gb,1,bf16,test,uniform:100:900,lognormal:100:400,,4,200,itl_mean_s,0.02,made up for the test
+`;
+
+describe('fleetsim fidelity', () => {
+  it('prints predicted vs measured per row and MAPE / median / worst per metric, and --out writes both CSVs', () => {
+    const dir = withFiles({ 'm.csv': TINY });
+    const out = join(tempDir(), 'out');
+    const r = fleetsim(['fidelity', join(dir, 'm.csv'), '--out', out]);
+    expect(r.stderr).toMatch(/3 rows \(2 simulations\)/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/m\.csv:3 .*output_tok_s_per_chip/);
+    expect(r.stdout).toMatch(/MAPE_%/);
+    const rows = readFileSync(join(out, 'fidelity_rows.csv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatch(/^row,model,silicon,.*measured,predicted,error_pct,source$/);
+    const metrics = readFileSync(join(out, 'fidelity_metrics.csv'), 'utf8').trim().split('\n');
+    expect(metrics.map((l) => l.split(',')[0])).toEqual(['metric', 'output_tok_s_per_chip', 'ttft_mean_s', 'itl_mean_s']);
+    // The printed error is (predicted - measured) / measured of the written cells.
+    const cells = rows[1].split(',');
+    const measured = Number(cells[11]);
+    const predicted = Number(cells[12]);
+    expect(Number(cells[13])).toBeCloseTo(errorPct(predicted, measured), 1);
+    // Deterministic: the same file gives the same bytes.
+    const out2 = join(tempDir(), 'out');
+    fleetsim(['fidelity', join(dir, 'm.csv'), '--out', out2, '-q']);
+    expect(readFileSync(join(out2, 'fidelity_rows.csv'), 'utf8')).toBe(readFileSync(join(out, 'fidelity_rows.csv'), 'utf8'));
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['unknown model', 'llama-9-9b,h100-sxm,1,fp8,test,512,128,16,,200,output_tok_s_per_chip,2000,x', /m\.csv:3: model: unknown model "llama-9-9b"/],
+    ['missing metric', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,,2000,x', /m\.csv:3: metric: missing value/],
+    ['unknown metric', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,speed,2000,x', /m\.csv:3: metric: expected one of output_tok_s_per_chip/],
+    ['non-numeric value', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,fast,x', /m\.csv:3: value: expected a positive number, got "fast"/],
+    ['both loads', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,3,200,ttft_mean_s,1,x', /m\.csv:3: give exactly one of concurrency and rate_per_s/],
+    ['bad length', 'llama-3.1-8b,h100-sxm,1,fp8,test,zipf:2,128,16,,200,ttft_mean_s,1,x', /m\.csv:3: prompt_tokens: expected tokens as N/],
+  ];
+  for (const [what, row, message] of bad) {
+    it(`exits 2 naming the file and row for ${what}`, () => {
+      const dir = withFiles({ 'm.csv': `${HEADER}\nllama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,0.05,ok\n${row}\n` });
+      const r = fleetsim(['fidelity', join(dir, 'm.csv')]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  }
+
+  it('keeps rows with an exclude reason unsimulated', () => {
+    const dir = withFiles({ 'm.csv': `${HEADER},exclude\nnot-a-model,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,0.05,x,not in the catalog\n` + TINY.split('\n')[2] + ',\n' });
+    const r = fleetsim(['fidelity', join(dir, 'm.csv')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/1 rows excluded/);
+  });
+});
+
+describe('the row simulator', () => {
+  const catalog = loadCatalog();
+  const rows = (text: string) => readMeasurementCsv('t.csv', `${HEADER}\n${text}\n`);
+
+  it('runs a closed loop of the given users and computes throughput as tokens over the run', () => {
+    const [m] = rows('llama-3.1-8b,h100-sxm,1,fp8,test,1000,200,32,,300,output_tok_s_per_chip,1,x');
+    expect(loadPlan(m).arrival).toEqual({ process: 'closed', concurrency: 32, requests: 300 });
+    const sim = simulateMeasurement(m);
+    expect(sim.requests).toBe(300);
+    // Little's law for the closed loop: 32 users = request rate x mean E2E (no think time).
+    const rate = sim.metrics.output_tok_s / 200;
+    expect(rate * sim.metrics.e2e_mean_s).toBeGreaterThan(0.85 * 32);
+    expect(rate * sim.metrics.e2e_mean_s).toBeLessThanOrEqual(32 * 1.001);
+    expect(sim.metrics.total_tok_s).toBeCloseTo((sim.metrics.output_tok_s * 1200) / 200, 6);
+    expect(sim.metrics.itl_mean_s).toBeCloseTo(sim.metrics.tpot_mean_s, 9); // constant lengths: the same
+    expect(catalog.models.has(m.model)).toBe(true);
+  });
+
+  it('offline saturates: more throughput than a light closed loop, and stable in the row count', () => {
+    const [offline, light] = rows(
+      'llama-3.1-8b,h100-sxm,1,fp8,test,512,256,offline,,,output_tok_s_per_chip,1,x\nllama-3.1-8b,h100-sxm,1,fp8,test,512,256,4,,,output_tok_s_per_chip,1,x',
+    );
+    const full = simulateMeasurement(offline).metrics.output_tok_s_per_chip;
+    expect(full).toBeGreaterThan(5 * simulateMeasurement(light).metrics.output_tok_s_per_chip);
+    const longer: Measurement = { ...offline, requests: 3000 };
+    expect(Math.abs(simulateMeasurement(longer).metrics.output_tok_s_per_chip / full - 1)).toBeLessThan(0.03);
+  });
+
+  it('a light open-loop rate is carried: throughput ~ rate x output tokens', () => {
+    const [m] = rows('llama-3.1-8b,h100-sxm,1,fp8,test,500,100,,2,400,output_tok_s_per_chip,1,x');
+    const sim = simulateMeasurement(m);
+    expect(sim.metrics.requests_per_s).toBeGreaterThan(1.7);
+    expect(sim.metrics.requests_per_s).toBeLessThan(2.3);
+  });
+
+  it('summarises errors per metric: MAPE, median and the worst signed error', () => {
+    const [a] = rows('llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,1,x');
+    const mk = (e: number, line: number) => ({ measurement: { ...a, line }, predicted: 1 + e / 100, errorPct: e });
+    const [s] = summarizeErrors([mk(10, 2), mk(-30, 3), mk(5, 4)]);
+    expect(s).toMatchObject({ metric: 'ttft_mean_s', rows: 3, mapePct: 15, medianAbsPct: 10, worstPct: -30, worstRow: 't.csv:3' });
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+  });
+
+  it('runFidelity simulates each setup once and is deterministic', () => {
+    const list = rows('llama-3.1-8b,h100-sxm,1,fp8,test,512,128,8,,100,ttft_mean_s,0.05,x\nllama-3.1-8b,h100-sxm,1,fp8,test,512,128,8,,100,itl_mean_s,0.01,x');
+    const r1 = runFidelity(list);
+    expect(r1.simulations).toBe(1);
+    expect(runFidelity(list).rows.map((r) => r.predicted)).toEqual(r1.rows.map((r) => r.predicted));
+  });
+});
+
+describe('vLLM and GuideLLM results', () => {
+  it('reads the shipped vLLM example into rows with the documented mapping', () => {
+    const r = fleetsim(['fidelity', 'examples/measurements/vllm-benchmark-serving.json', '--out', join(tempDir(), 'o')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/vllm-benchmark-serving\.json:1 +llama-3\.1-8b +h100-sxm +1 +concurrency 16 +output_tok_s_per_chip +1340/);
+    expect(r.stdout).toMatch(/ttft_mean_s +0\.0951/);
+    expect(r.stdout).toMatch(/itl_mean_s +0\.0116/);
+  });
+
+  it('reads the shipped GuideLLM example, one set of rows per benchmark, with the strategy as the load', () => {
+    const r = fleetsim(['fidelity', 'examples/measurements/guidellm-benchmarks.json', '--silicon', 'h100-sxm', '-q']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/guidellm-benchmarks\.json:1 .*concurrency 8 +output_tok_s_per_chip +1001/);
+    expect(r.stdout).toMatch(/guidellm-benchmarks\.json:2 .*rate 2\/s +itl_mean_s +0\.00670/);
+    const noSilicon = fleetsim(['fidelity', 'examples/measurements/guidellm-benchmarks.json']);
+    expect(noSilicon.status).toBe(2);
+    expect(noSilicon.stderr).toMatch(/guidellm-benchmarks\.json:1: GuideLLM report: no silicon \(pass --silicon\)/);
+  });
+
+  it('refuses JSON it does not recognise, naming the file', () => {
+    const dir = withFiles({ 'x.json': '{"hello": 1}' });
+    const r = fleetsim(['fidelity', join(dir, 'x.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/x\.json: unrecognised JSON/);
+  });
+});
