@@ -14,8 +14,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { checkCatalog, readMeasurements } from '../src/fidelity/measurements.js';
-import { runFidelity } from '../src/fidelity/fidelity.js';
+import { checkCatalog, formatLength, readMeasurements } from '../src/fidelity/measurements.js';
+import { runFidelity, summarizeErrors, type FidelityRow } from '../src/fidelity/fidelity.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, here.includes('/dist/') ? '../..' : '..');
@@ -33,7 +33,24 @@ const wallS = (performance.now() - started) / 1000;
 const online = runFidelity(rows.filter((m) => m.load.kind !== 'offline'));
 const onlineByMetric = new Map(online.byMetric.map((e) => [e.metric, e]));
 
+/** Throughput error by chip, model and length pair: the groups leave-one-group-out will hold out. */
+function byGroup(name: string, key: (r: FidelityRow) => string) {
+  const groups = new Map<string, FidelityRow[]>();
+  for (const r of result.rows) {
+    if (r.measurement.metric !== 'output_tok_s_per_chip') continue;
+    const k = key(r);
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, rs]) => ({ group: name, key: k, ...summarizeErrors(rs)[0] }));
+}
+const groups = [
+  ...byGroup('silicon', (r) => r.measurement.silicon),
+  ...byGroup('model', (r) => r.measurement.model),
+  ...byGroup('lengths', (r) => `${formatLength(r.measurement.promptTokens)}/${formatLength(r.measurement.outputTokens)}`),
+];
+
 if (json) {
+  for (const g of groups) process.stdout.write(JSON.stringify({ bench: 'fidelity/throughput-by-group', ...g }) + '\n');
   for (const e of result.byMetric) {
     const o = onlineByMetric.get(e.metric);
     process.stdout.write(JSON.stringify({ bench: 'fidelity/in-sample', ...e, online_median_abs_pct: o?.medianAbsPct ?? null }) + '\n');
@@ -48,5 +65,9 @@ if (json) {
   }
   const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   process.stdout.write(lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n') + '\n');
+  const g = [['output_tok_s_per_chip by', 'key', 'rows', 'MAPE %', 'median |err| %', 'worst %']];
+  for (const e of groups) g.push([e.group, e.key, String(e.rows), f(e.mapePct), f(e.medianAbsPct), f(e.worstPct)]);
+  const gw = g[0].map((_, c) => Math.max(...g.map((l) => l[c].length)));
+  process.stdout.write('\n' + g.map((l) => l.map((c, i) => c.padEnd(gw[i])).join('  ')).join('\n') + '\n');
   process.stdout.write(`${result.rows.length} rows (${result.excluded.length} excluded), ${result.simulations} simulations, ${wallS.toFixed(2)} s\n`);
 }
