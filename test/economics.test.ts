@@ -157,7 +157,7 @@ workloads:
     arrival: { process: poisson, rate: 30/s }
     prompt_tokens: { dist: constant, value: 1000 }
     output_tokens: { dist: constant, value: 100 }
-    timeout: 500ms${extra.workload ?? ''}
+    timeout: 200ms${extra.workload ?? ''}
   - name: b
     tenant: bravo
     model: llama-3.1-8b

@@ -116,7 +116,7 @@ describe('roofline physics', () => {
     const eff = catalog.efficiency.get('cobalt-100')!;
     const cobalt = catalog.silicon.get('cobalt-100')!;
     const t = cpu.decodeStepS(1, 0);
-    const expected = (7.25e9 + cpu.kvBytesPerToken) / (cobalt.memBwGbps * 1e9 * eff.mbu) + eff.overheadMs / 1000;
+    const expected = (7.25e9 + cpu.kvBytesPerToken) / (cobalt.memBwGbps * 1e9 * eff.memEff) + eff.overheadMs / 1000 + eff.overheadPerSeqUs * 1e-6;
     expect(t).toBeCloseTo(expected, 9);
   });
 });
@@ -141,8 +141,10 @@ describe('closed-form decode runs', () => {
 
   it('decodeRunS equals the sum of single steps, including runs that cross from compute- to memory-bound', () => {
     const c = new Float64Array(5);
-    // Real coefficients: batch 512 starts compute-bound and turns memory-bound as KV grows.
-    llama70(512, 512 * 20, c);
+    // The roofline's own lines coincide (attention is its only term in the context); a measured
+    // profile or a future term may not, so a run that starts compute-bound and turns
+    // memory-bound as KV grows is checked on hand-made lines.
+    c.set([0.03, 1e-6, 0.027, 3e-6, 1e-3]);
     expect(c[0]).toBeGreaterThan(c[2]);
     const crossK = (c[2] - c[0]) / (c[1] - c[3]);
     expect(crossK).toBeGreaterThan(0);

@@ -80,7 +80,7 @@ describe('routing, queues and outages', () => {
   it('least-outstanding judges adjacent deployments of one model separately: outages, KV size, queue limits', () => {
     const { requests } = run(
       base(
-        `  - { name: small, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.21, max_queue: 1 }
+        `  - { name: small, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.2, max_queue: 1 }
   - { name: down, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, dtype: fp8 }
   - { name: big, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, dtype: fp8 }`,
         `  - { name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poisson, rate: 8/s },
@@ -89,7 +89,7 @@ describe('routing, queues and outages', () => {
       ),
     );
     const startS = (r: Row) => Number(r.arrival_s);
-    // KV of 21% of 80 GB less 16 GB of bf16 weights holds under 10k tokens: long prompts never go there.
+    // KV of 20% of 80 GiB less 16 GB of bf16 weights holds under 10k tokens: long prompts never go there.
     const onSmall = requests.filter((r) => r.deployment === 'small');
     expect(onSmall.length).toBeGreaterThan(0);
     for (const r of onSmall) expect(Number(r.prompt_tokens)).toBeLessThan(10_000);

@@ -175,7 +175,7 @@ describe('catalog overrides in a scenario are checked like the built-in catalog'
   const withCatalog = (yaml: string) => SMALL_SCENARIO.replace('deployments:', `catalog:\n${yaml}\ndeployments:`);
   const cases: [string, RegExp][] = [
     ['  silicon: [{ id: h100-sxm, mem_bw_gbps: 0 }]', /catalog\.silicon\[0\]\.mem_bw_gbps: expected a number above 0, got "0"/],
-    ['  efficiency: [{ silicon: h100-sxm, mbu: 0 }]', /catalog\.efficiency\[0\]\.mbu: expected a number above 0 to 1/],
+    ['  efficiency: [{ silicon: h100-sxm, mem_eff: 0 }]', /catalog\.efficiency\[0\]\.mem_eff: expected a number above 0 to 1/],
     ['  efficiency: [{ silicon: h100-sxm, overhead_ms: -50 }]', /overhead_ms: expected a number of at least 0/],
     ['  silicon: [{ id: h100-sxm, usd_per_chip_hour: -10 }]', /usd_per_chip_hour: expected a number of at least 0/],
     ['  prices: [{ model: mistral-7b, vendor_share: 2 }]', /vendor_share: expected a number from 0 to 1/],

@@ -62,11 +62,32 @@ export interface Price extends Provenance {
   vendorShare: number;
 }
 
+/**
+ * The factors of the step-time terms (src/perf/roofline.ts, docs/physics.md), one row per silicon.
+ * Fractions are of the chip's datasheet peak; the ranges are what the loader accepts.
+ */
 export interface Efficiency extends Provenance {
   silicon: string;
-  mfu: number;
-  mbu: number;
+  /** Share of peak FLOPs large GEMMs reach (0–1]. */
+  gemmEff: number;
+  /** Tokens per iteration at which a GEMM reaches half of gemmEff (>= 0). */
+  gemmHalfTokens: number;
+  /** Share of memory bandwidth weight streaming reaches (0–1]. */
+  memEff: number;
+  /** Share of memory bandwidth decode attention reaches reading the KV cache (0–1]. */
+  kvReadEff: number;
+  /** Share of peak FLOPs attention kernels reach (0–1]. */
+  attnEff: number;
+  /** Tokens per expert at which a grouped expert GEMM reaches half of gemmEff (>= 0). */
+  moeHalfTokens: number;
+  /** Busiest expert-parallel chip's expert work over the mean (>= 1; expert parallel only). */
+  moeImbalance: number;
+  /** Share of link bandwidth collectives reach (0–1]. */
+  commEff: number;
+  /** Host time per iteration, fixed part (ms). */
   overheadMs: number;
+  /** Host time per iteration per decoding sequence (µs). */
+  overheadPerSeqUs: number;
 }
 
 export interface Catalog {
@@ -158,7 +179,11 @@ const PRICE_COLUMNS: Column<Price>[] = [
 ];
 
 const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
-  text('silicon', 'silicon'), num('mfu', 'mfu', EFFICIENCY), num('mbu', 'mbu', EFFICIENCY), num('overheadMs', 'overhead_ms'),
+  text('silicon', 'silicon'),
+  num('gemmEff', 'gemm_eff', EFFICIENCY), num('gemmHalfTokens', 'gemm_half_tokens'), num('memEff', 'mem_eff', EFFICIENCY),
+  num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), num('moeHalfTokens', 'moe_half_tokens'),
+  num('moeImbalance', 'moe_imbalance', { min: 1 }), num('commEff', 'comm_eff', EFFICIENCY),
+  num('overheadMs', 'overhead_ms'), num('overheadPerSeqUs', 'overhead_per_seq_us'),
   ...provenance<Efficiency>(),
 ];
 

@@ -1,17 +1,28 @@
 /**
- * Step times from the roofline (README "How fleetsim computes time").
+ * Step times from named physics terms (docs/physics.md "Formulas"; every factor is a column of
+ * data/efficiency.csv with its unit, range and provenance).
  *
- * One serving iteration processes `tokens` new tokens (one per decoding request plus any prefill
- * tokens) whose attention spans `attended` (query, key) pairs in total. Its time is
+ * One serving iteration processes `n` new tokens (one per decoding request plus any prefill
+ * tokens) of which `s` belong to decoding sequences; its attention spans `A` (query, key) pairs
+ * and reads `R` cached tokens. Its time is the sum of kernels that run one after another:
  *
- *   max(compute / (tp · peakFlops · mfu), bytes / (tp · memBw · mbu)) + comm + overhead
+ *   t = max(gemm(n), weights(n)) + attention(A, R) + allReduce(n) + allToAll(n) + host(s)
  *
- *   compute = 2 · activeParams · tokens + 4 · layers · heads · headDim · attended
- *   bytes   = weightBytesRead(tokens) + kvBytesPerToken · (attended_kv_reads + written tokens)
- *   comm    = 2 · layers · (latency + 2 (tp−1)/tp · tokens · hidden · 2 B / linkBw)   (tp > 1)
+ *   gemm(n)      = 2 · (Pd · (n + n½) + Pe/E · (k·n + E_t(n) · m½) · λ_ep) / (tp · peak · gemm_eff)
+ *   weights(n)   = (weight_bytes_read(n) + kv · n) / (tp · mem_bw · mem_eff)
+ *   attention    = max(4 · layers · heads · head_dim · A / (tp · peak(kv) · attn_eff),
+ *                      kv · R / (tp · mem_bw · kv_read_eff))
+ *   allReduce(n) = calls · (latency + 2 (tp−1)/tp · n · hidden · 2 B / (link_bw · comm_eff))
+ *   host(s)      = overhead_ms + overhead_per_seq_us · s
  *
- * A decode step of b requests holding C context tokens has tokens = b and attended = C, so with b
- * fixed the step time is the max of two lines in C: the engine sums runs of such steps in closed form.
+ * Pd: active parameters outside the routed experts; Pe: routed-expert parameters (E experts, top
+ * k); E_t(n) = E (1 − (1 − k/E)^n) experts touched. `n + n½` is n / (n / (n + n½)): the GEMM runs
+ * at gemm_eff · n / (n + n½) of peak, a saturating curve in the tokens per iteration (small M
+ * tiles waste the tensor cores); each touched expert's grouped GEMM likewise at its own tokens.
+ *
+ * A decode step of b requests holding C context tokens has n = s = b and A = R = C, so with b fixed
+ * the step time is one line in C (attention is the only term in C): the engine sums runs of such
+ * steps in closed form, and everything that depends on b alone is tabulated once.
  */
 import type { Dtype } from '../scenario/schema.js';
 import type { Efficiency, Model, Silicon } from '../catalog/catalog.js';
@@ -34,6 +45,11 @@ export const DTYPE_BYTES: Record<Dtype, number> = {
 };
 
 const ACTIVATION_BYTES = 2;
+/**
+ * Bytes per catalog `memory_gb`: vendors' memory figures are binary (HBM stacks hold 2^k bytes; an
+ * "80 GB" H100 reports 81,559 MiB in nvidia-smi), so 80 GB of HBM is 80 GiB = 85.9e9 bytes.
+ */
+export const MEMORY_BYTES_PER_GB = 2 ** 30;
 
 /** Peak dense throughput (FLOP/s) a chip offers for matmuls with weights in `dtype`. */
 export function peakFlops(silicon: Silicon, dtype: Dtype): number {
@@ -66,7 +82,7 @@ export function peakFlops(silicon: Silicon, dtype: Dtype): number {
 
 /** Batch sizes whose decode terms {@link RooflinePerf.decodeLines} tabulates (larger ones are computed). */
 const DECODE_TABLE_BATCHES = 1024;
-/** Token counts whose MoE weight reads {@link RooflinePerf.weightBytesRead} tabulates. */
+/** Token counts whose MoE expert-touch fractions {@link RooflinePerf} tabulates. */
 const MOE_TABLE_TOKENS = 16384;
 
 export interface PerfInputs {
@@ -78,6 +94,8 @@ export interface PerfInputs {
   kvDtype: Dtype;
   kvFraction: number;
   blockTokens: number;
+  /** Experts spread over the tp chips (expert parallel) rather than each sharded over all of them. */
+  expertParallel?: boolean;
 }
 
 /**
@@ -89,95 +107,166 @@ export class RooflinePerf {
   readonly kvBytesPerToken: number;
   readonly kvCapacityTokens: number;
   readonly kvCapacityBlocks: number;
-  /** Seconds per FLOP of the whole replica at its achieved efficiency. */
+  /** Seconds per GEMM FLOP of the whole replica at gemm_eff (before the token-count curve). */
   readonly sPerFlop: number;
-  /** Seconds per byte moved from memory by the whole replica at its achieved efficiency. */
+  /** Seconds per weight byte streamed by the whole replica at mem_eff. */
   readonly sPerByte: number;
+  /** Fixed host time per iteration (overhead_ms). */
   readonly overheadS: number;
-  private readonly activeParams: number;
+  /** Host time per decoding sequence in an iteration (overhead_per_seq_us). */
+  readonly overheadPerSeqS: number;
+  /** Seconds of attention per context token a decode step reads: max(FLOP time, KV read time). */
+  readonly attnPerCtxS: number;
+  private readonly denseActiveParams: number;
+  private readonly expertParamsPerExpert: number;
+  private readonly experts: number;
+  private readonly expertsPerToken: number;
+  private readonly gemmHalfTokens: number;
+  private readonly moeHalfTokens: number;
+  private readonly moeImbalance: number;
+  private readonly sPerAttnFlop: number;
+  private readonly sPerKvByte: number;
   private readonly attnFlopsPerPair: number;
   private readonly denseWeightBytes: number;
   private readonly expertWeightBytes: number;
   private readonly expertTouchMiss: number;
   private readonly commLatencyS: number;
   private readonly commSPerToken: number;
+  private readonly a2aLatencyS: number;
+  private readonly a2aSPerToken: number;
   private readonly kvTransferSPerToken: number;
   private readonly kvTransferLatencyS: number;
-  /** MoE: weightBytesRead(t) for integer t < MOE_TABLE_TOKENS (empty for dense models). */
-  private readonly moeWeightBytes: Float64Array;
-  private readonly computePerCtxS: number;
-  private readonly memoryPerCtxS: number;
-  /** [3·batch + 0/1/2]: decode step's compute, memory and fixed terms that depend on the batch size only. */
+  /** MoE: share of experts t tokens touch, 1 − miss^t, for integer t < MOE_TABLE_TOKENS (empty when dense). */
+  private readonly moeTouched: Float64Array;
+  /** [2·batch + 0/1]: a decode step's batch-only linear-layer time and fixed (comm + host) time. */
   private readonly decodeByBatch: Float64Array;
 
   constructor(readonly inputs: PerfInputs) {
-    const { model, silicon, efficiency, tensorParallel: tp, dtype, kvDtype } = inputs;
+    const { model, silicon, efficiency: eff, tensorParallel: tp, dtype, kvDtype } = inputs;
     const wBytes = DTYPE_BYTES[dtype];
+    const moe = model.experts > 1 && model.expertParamsB > 0;
     this.weightBytes = model.paramsB * 1e9 * wBytes;
-    this.expertWeightBytes = model.expertParamsB * 1e9 * wBytes;
+    this.expertWeightBytes = moe ? model.expertParamsB * 1e9 * wBytes : 0;
     this.denseWeightBytes = this.weightBytes - this.expertWeightBytes;
+    this.experts = moe ? model.experts : 1;
+    this.expertsPerToken = moe ? model.expertsPerToken : 1;
     // Probability that one token leaves a given expert untouched; a batch of n tokens touches
     // 1 − miss^n of the experts (independent routing, the usual first-order model).
-    this.expertTouchMiss = model.experts > 1 ? 1 - model.expertsPerToken / model.experts : 0;
+    this.expertTouchMiss = moe ? 1 - model.expertsPerToken / model.experts : 0;
+    this.expertParamsPerExpert = moe ? (model.expertParamsB * 1e9) / model.experts : 0;
+    this.denseActiveParams = model.activeParamsB * 1e9 - this.expertParamsPerExpert * this.expertsPerToken * (moe ? 1 : 0);
     this.kvBytesPerToken = 2 * model.layers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
-    const usableBytes = tp * silicon.memoryGb * 1e9 * inputs.kvFraction - this.weightBytes;
+    const usableBytes = tp * silicon.memoryGb * MEMORY_BYTES_PER_GB * inputs.kvFraction - this.weightBytes;
     this.kvCapacityBlocks = Math.max(0, Math.floor(usableBytes / this.kvBytesPerToken / inputs.blockTokens));
     this.kvCapacityTokens = this.kvCapacityBlocks * inputs.blockTokens;
-    this.activeParams = model.activeParamsB * 1e9;
     this.attnFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
-    this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * efficiency.mfu);
-    this.sPerByte = 1 / (tp * silicon.memBwGbps * 1e9 * efficiency.mbu);
-    this.overheadS = efficiency.overheadMs / 1000;
+    const bytesPerS = tp * silicon.memBwGbps * 1e9;
+    this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * eff.gemmEff);
+    this.sPerByte = 1 / (bytesPerS * eff.memEff);
+    this.sPerAttnFlop = 1 / (tp * peakFlops(silicon, kvDtype) * eff.attnEff);
+    this.sPerKvByte = 1 / (bytesPerS * eff.kvReadEff);
+    const attnCompute = this.attnFlopsPerPair * this.sPerAttnFlop;
+    const attnMemory = this.kvBytesPerToken * this.sPerKvByte;
+    this.attnPerCtxS = attnCompute > attnMemory ? attnCompute : attnMemory;
+    this.gemmHalfTokens = eff.gemmHalfTokens;
+    this.moeHalfTokens = eff.moeHalfTokens;
+    const expertParallel = moe && tp > 1 && inputs.expertParallel === true;
+    // Sharded experts split every expert's work evenly over the chips; spread experts leave the
+    // chip with the busiest experts setting the pace.
+    this.moeImbalance = expertParallel ? eff.moeImbalance : 1;
+    this.overheadS = eff.overheadMs / 1000;
+    this.overheadPerSeqS = eff.overheadPerSeqUs * 1e-6;
+    const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
+    const latencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
     // Disaggregated serving ships a prompt's KV from a prefill to a decode replica; each of the tp
     // chips sends its shard over its own link (silicon without a listed interconnect: no cost).
-    {
-      const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
-      this.kvTransferSPerToken = linkBytesPerS > 0 ? this.kvBytesPerToken / (tp * linkBytesPerS) : 0;
-      this.kvTransferLatencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
-    }
+    this.kvTransferSPerToken = linkBytesPerS > 0 ? this.kvBytesPerToken / (tp * linkBytesPerS) : 0;
+    this.kvTransferLatencyS = latencyS;
     if (tp > 1) {
-      const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
-      const latencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
-      this.commLatencyS = 2 * model.layers * latencyS;
-      this.commSPerToken =
-        linkBytesPerS > 0 ? (2 * model.layers * 2 * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkBytesPerS : 0;
+      // Megatron layout: one all-reduce after attention and one after the FFN per layer; with
+      // experts spread over the chips the FFN's all-reduce becomes a dispatch and a combine
+      // all-to-all of each token's hidden state to its k experts.
+      const calls = expertParallel ? model.layers : 2 * model.layers;
+      const linkEff = linkBytesPerS * eff.commEff;
+      this.commLatencyS = calls * latencyS;
+      this.commSPerToken = linkEff > 0 ? (calls * 2 * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkEff : 0;
+      this.a2aLatencyS = expertParallel ? 2 * model.layers * latencyS : 0;
+      this.a2aSPerToken =
+        expertParallel && linkEff > 0
+          ? (2 * model.layers * model.expertsPerToken * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkEff
+          : 0;
     } else {
       this.commLatencyS = 0;
       this.commSPerToken = 0;
+      this.a2aLatencyS = 0;
+      this.a2aSPerToken = 0;
     }
-    // Every iteration of an MoE model asks how many weight bytes its tokens touch (a Math.pow);
-    // token counts are small integers, so the answers are tabulated once.
-    this.moeWeightBytes = new Float64Array(this.expertWeightBytes === 0 ? 0 : MOE_TABLE_TOKENS);
-    for (let t = 0; t < this.moeWeightBytes.length; t++) this.moeWeightBytes[t] = this.moeWeightBytesAt(t);
-    this.computePerCtxS = this.attnFlopsPerPair * this.sPerFlop;
-    this.memoryPerCtxS = this.kvBytesPerToken * this.sPerByte;
-    // A decode run starts at every batch change; its batch-only terms (a Math.pow for MoE weight
-    // reads among them) are looked up rather than recomputed.
-    this.decodeByBatch = new Float64Array(3 * DECODE_TABLE_BATCHES);
+    // Every MoE iteration asks how many experts its tokens touch (a Math.pow); token counts are
+    // small integers, so the answers are tabulated once.
+    this.moeTouched = new Float64Array(this.expertWeightBytes === 0 ? 0 : MOE_TABLE_TOKENS);
+    for (let t = 0; t < this.moeTouched.length; t++) this.moeTouched[t] = 1 - Math.pow(this.expertTouchMiss, t);
+    // A decode run starts at every batch change; its batch-only terms are looked up rather than recomputed.
+    this.decodeByBatch = new Float64Array(2 * DECODE_TABLE_BATCHES);
     for (let b = 0; b < DECODE_TABLE_BATCHES; b++) {
-      this.decodeByBatch[3 * b] = this.decodeComputeS(b);
-      this.decodeByBatch[3 * b + 1] = this.decodeMemoryS(b);
-      this.decodeByBatch[3 * b + 2] = this.decodeFixedS(b);
+      this.decodeByBatch[2 * b] = this.linearS(b);
+      this.decodeByBatch[2 * b + 1] = this.fixedS(b, b);
     }
+  }
+
+  /** Share of the routed experts an iteration over `tokens` tokens touches (1 for dense models). */
+  private touched(tokens: number): number {
+    if (this.expertWeightBytes === 0) return 1;
+    const i = tokens | 0;
+    if (i === tokens && i >= 0 && i < MOE_TABLE_TOKENS) return this.moeTouched[i];
+    return 1 - Math.pow(this.expertTouchMiss, tokens);
   }
 
   /** Weight bytes an iteration over `tokens` tokens reads (MoE: only the experts they touch). */
   weightBytesRead(tokens: number): number {
     if (this.expertWeightBytes === 0) return this.weightBytes;
-    const i = tokens | 0;
-    if (i === tokens && i >= 0 && i < MOE_TABLE_TOKENS) return this.moeWeightBytes[i];
-    return this.moeWeightBytesAt(tokens);
+    return this.denseWeightBytes + this.expertWeightBytes * this.touched(tokens);
   }
 
-  private moeWeightBytesAt(tokens: number): number {
-    return this.denseWeightBytes + this.expertWeightBytes * (1 - Math.pow(this.expertTouchMiss, tokens));
+  /**
+   * GEMM time of `tokens` tokens: dense layers at the token-count curve, each touched expert's
+   * grouped GEMM at the curve of the tokens it receives (k·n spread over E·touched experts).
+   */
+  gemmS(tokens: number): number {
+    if (tokens <= 0) return 0;
+    let flops = 2 * this.denseActiveParams * (tokens + this.gemmHalfTokens);
+    if (this.expertWeightBytes > 0) {
+      const touchedExperts = this.experts * this.touched(tokens);
+      flops += 2 * this.expertParamsPerExpert * (this.expertsPerToken * tokens + touchedExperts * this.moeHalfTokens) * this.moeImbalance;
+    }
+    return flops * this.sPerFlop;
   }
 
-  /** Time of one iteration; see the file comment for the terms. `kvTokensRead` are context tokens attended. */
-  iterationS(tokens: number, attendedPairs: number, kvTokensRead: number): number {
-    const compute = (2 * this.activeParams * tokens + this.attnFlopsPerPair * attendedPairs) * this.sPerFlop;
-    const memory = (this.weightBytesRead(tokens) + this.kvBytesPerToken * (kvTokensRead + tokens)) * this.sPerByte;
-    return (compute > memory ? compute : memory) + this.commLatencyS + this.commSPerToken * tokens + this.overheadS;
+  /** Linear layers of an iteration over `tokens` tokens: GEMM or weight streaming (plus KV writes), whichever binds. */
+  private linearS(tokens: number): number {
+    if (tokens <= 0) return 0;
+    const compute = this.gemmS(tokens);
+    const memory = (this.weightBytesRead(tokens) + this.kvBytesPerToken * tokens) * this.sPerByte;
+    return compute > memory ? compute : memory;
+  }
+
+  /** Collectives over `tokens` tokens plus host time of an iteration with `decodeSeqs` decoding sequences. */
+  private fixedS(tokens: number, decodeSeqs: number): number {
+    return (
+      this.commLatencyS + this.commSPerToken * tokens + this.a2aLatencyS + this.a2aSPerToken * tokens +
+      this.overheadS + this.overheadPerSeqS * decodeSeqs
+    );
+  }
+
+  /** Attention over `pairs` (query, key) pairs reading `kvTokensRead` cached tokens. */
+  attentionS(pairs: number, kvTokensRead: number): number {
+    const compute = this.attnFlopsPerPair * pairs * this.sPerAttnFlop;
+    const memory = this.kvBytesPerToken * kvTokensRead * this.sPerKvByte;
+    return compute > memory ? compute : memory;
+  }
+
+  /** Time of one iteration; see the file comment for the terms. */
+  iterationS(tokens: number, attendedPairs: number, kvTokensRead: number, decodeSeqs: number): number {
+    return this.linearS(tokens) + this.attentionS(attendedPairs, kvTokensRead) + this.fixedS(tokens, decodeSeqs);
   }
 
   /** Time to move the KV of `tokens` tokens from one replica to another over the chip interconnect. */
@@ -187,58 +276,47 @@ export class RooflinePerf {
 
   /** One decode step of `batch` requests holding `contextTokens` tokens in total. */
   decodeStepS(batch: number, contextTokens: number): number {
-    return this.iterationS(batch, contextTokens, contextTokens);
+    return this.iterationS(batch, contextTokens, contextTokens, batch);
   }
 
   /** Prefill of prompts totalling `tokens`, whose squared lengths sum to `sumSquares` (causal attention). */
   prefillS(tokens: number, sumSquares: number): number {
-    return this.iterationS(tokens, sumSquares / 2, 0);
+    return this.iterationS(tokens, sumSquares / 2, 0, 0);
   }
 
   /**
    * A chunked-prefill iteration: `decodeBatch` requests decoding over `decodeContext` tokens, plus
    * prefill chunks of `prefillTokens` whose attention spans `prefillPairs` (query, key) pairs and
-   * reads `prefillKvRead` tokens of KV already cached by earlier chunks. One roofline over the lot:
-   * the chunk's compute fills the decode step's memory-bound slack (Sarathi's point).
+   * reads `prefillKvRead` tokens of KV already cached by earlier chunks. The chunk's GEMMs share
+   * the decode step's weight reads (Sarathi's point): one linear-layer term over all the tokens.
    */
   mixedS(decodeBatch: number, decodeContext: number, prefillTokens: number, prefillPairs: number, prefillKvRead: number): number {
-    return this.iterationS(decodeBatch + prefillTokens, decodeContext + prefillPairs, decodeContext + prefillKvRead);
+    return this.iterationS(decodeBatch + prefillTokens, decodeContext + prefillPairs, decodeContext + prefillKvRead, decodeBatch);
   }
 
   /**
    * Coefficients of a decode step as two lines in the step index k of a run in which `batch` stays
    * fixed and the context starts at `contextTokens`: t(k) = max(cA + cB·k, mA + mB·k) + fixed.
-   * Written into `out` (length 5) so the hot loop allocates nothing.
+   * Attention is the only term in the context, and it is proportional to it, so both lines are the
+   * same line. Written into `out` (length 5) so the hot loop allocates nothing.
    */
   decodeLines(batch: number, contextTokens: number, out: Float64Array): void {
-    const computePerCtx = this.computePerCtxS;
-    const memoryPerCtx = this.memoryPerCtxS;
-    const table = this.decodeByBatch;
+    const perCtx = this.attnPerCtxS;
+    let linear: number, fixed: number;
     if (batch < DECODE_TABLE_BATCHES) {
       // The same expressions as below, evaluated once per batch size: identical doubles.
-      const i = 3 * batch;
-      out[0] = table[i] + computePerCtx * contextTokens;
-      out[2] = table[i + 1] + memoryPerCtx * contextTokens;
-      out[4] = table[i + 2];
+      linear = this.decodeByBatch[2 * batch];
+      fixed = this.decodeByBatch[2 * batch + 1];
     } else {
-      out[0] = this.decodeComputeS(batch) + computePerCtx * contextTokens;
-      out[2] = this.decodeMemoryS(batch) + memoryPerCtx * contextTokens;
-      out[4] = this.decodeFixedS(batch);
+      linear = this.linearS(batch);
+      fixed = this.fixedS(batch, batch);
     }
-    out[1] = computePerCtx * batch;
-    out[3] = memoryPerCtx * batch;
-  }
-
-  private decodeComputeS(batch: number): number {
-    return 2 * this.activeParams * batch * this.sPerFlop;
-  }
-
-  private decodeMemoryS(batch: number): number {
-    return (this.weightBytesRead(batch) + this.kvBytesPerToken * batch) * this.sPerByte;
-  }
-
-  private decodeFixedS(batch: number): number {
-    return this.commLatencyS + this.commSPerToken * batch + this.overheadS;
+    const start = linear + perCtx * contextTokens;
+    out[0] = start;
+    out[1] = perCtx * batch;
+    out[2] = start;
+    out[3] = perCtx * batch;
+    out[4] = fixed;
   }
 }
 

@@ -392,6 +392,7 @@ function resolveScenario(
       kvDtype,
       kvFraction: d.kv_fraction,
       blockTokens: d.block_tokens,
+      expertParallel: d.expert_parallel,
     };
     let perf: RooflinePerf;
     if (d.profile !== undefined) {

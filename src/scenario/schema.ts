@@ -115,6 +115,8 @@ const deployment = z
     chunk_tokens: positiveInt.default(512),
     kv_fraction: z.number().gt(0).max(1).default(0.9),
     block_tokens: positiveInt.default(16),
+    /** MoE with tensor_parallel > 1: experts spread over the chips (all-to-all) instead of each expert sharded over all of them. */
+    expert_parallel: z.boolean().default(false),
     /** Measured step-time CSV replacing the roofline's times (src/perf/profile.ts documents the format). */
     profile: id.optional(),
     /** scheduler: disaggregated — how many of `replicas` only prefill; the rest only decode. */

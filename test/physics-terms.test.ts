@@ -1,0 +1,177 @@
+/**
+ * Each named term of the step-time model (src/perf/roofline.ts, docs/physics.md "Formulas") at its
+ * limits, on catalog models and chips with hand-set factors so a catalog re-fit cannot hide a
+ * broken term.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadCatalog, type Efficiency } from '../src/catalog/catalog.js';
+import { RooflinePerf, peakFlops } from '../src/perf/roofline.js';
+import type { Dtype } from '../src/scenario/schema.js';
+
+const catalog = loadCatalog();
+
+const FACTORS: Efficiency = {
+  silicon: 'h100-sxm',
+  gemmEff: 0.7,
+  gemmHalfTokens: 64,
+  memEff: 0.8,
+  kvReadEff: 0.6,
+  attnEff: 0.5,
+  moeHalfTokens: 32,
+  moeImbalance: 1.3,
+  commEff: 0.5,
+  overheadMs: 1,
+  overheadPerSeqUs: 10,
+  source: 'test',
+  assumption: '',
+};
+
+function perf(model: string, over: Partial<Efficiency> = {}, tp = 1, dtype: Dtype = 'fp8', expertParallel = false): RooflinePerf {
+  return new RooflinePerf({
+    model: catalog.models.get(model)!,
+    silicon: catalog.silicon.get('h100-sxm')!,
+    efficiency: { ...FACTORS, ...over },
+    tensorParallel: tp,
+    dtype,
+    kvDtype: 'fp8',
+    kvFraction: 0.9,
+    blockTokens: 16,
+    expertParallel,
+  });
+}
+
+const h100 = catalog.silicon.get('h100-sxm')!;
+
+describe('GEMM efficiency saturates in the tokens per iteration', () => {
+  const llama = perf('llama-3.1-8b');
+  const params = catalog.models.get('llama-3.1-8b')!.activeParamsB * 1e9;
+  /** Achieved share of peak FLOPs of the GEMMs over n tokens. */
+  const achieved = (n: number) => (2 * params * n) / llama.gemmS(n) / peakFlops(h100, 'fp8');
+
+  it('small batches reach less of peak than large ones, rising monotonically to gemm_eff', () => {
+    let prev = 0;
+    for (const n of [1, 4, 16, 64, 256, 1024, 8192, 65536]) {
+      expect(achieved(n)).toBeGreaterThan(prev);
+      prev = achieved(n);
+    }
+    expect(achieved(1)).toBeLessThan(0.05 * FACTORS.gemmEff);
+    expect(achieved(65536)).toBeGreaterThan(0.99 * FACTORS.gemmEff);
+    expect(achieved(65536)).toBeLessThanOrEqual(FACTORS.gemmEff);
+  });
+
+  it('reaches half of gemm_eff at gemm_half_tokens', () => {
+    expect(achieved(64)).toBeCloseTo(FACTORS.gemmEff / 2, 12);
+    // Without the curve the efficiency is the constant gemm_eff.
+    const flat = perf('llama-3.1-8b', { gemmHalfTokens: 0 });
+    expect((2 * params * 7) / flat.gemmS(7) / peakFlops(h100, 'fp8')).toBeCloseTo(FACTORS.gemmEff, 12);
+  });
+});
+
+describe('MoE: expert GEMMs at the tokens each expert receives', () => {
+  const m = catalog.models.get('mixtral-8x7b')!;
+  const perExpert = (m.expertParamsB * 1e9) / m.experts;
+  const denseActive = m.activeParamsB * 1e9 - perExpert * m.expertsPerToken;
+  const noDenseCurve = { gemmHalfTokens: 0 };
+  /** The expert part of gemmS: total minus the dense layers. */
+  const expertS = (p: RooflinePerf, n: number) => p.gemmS(n) - 2 * denseActive * n * p.sPerFlop;
+
+  it('without the per-expert curve, FLOPs follow active parameters exactly', () => {
+    const p = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfTokens: 0 });
+    for (const n of [1, 8, 512]) expect(p.gemmS(n)).toBeCloseTo(2 * m.activeParamsB * 1e9 * n * p.sPerFlop, 12);
+  });
+
+  it('few tokens per expert cost more per token than many; the per-token cost falls to the saturated one', () => {
+    const p = perf('mixtral-8x7b', noDenseCurve);
+    const saturated = 2 * perExpert * m.expertsPerToken * p.sPerFlop;
+    const perToken = (n: number) => expertS(p, n) / n;
+    let prev = Infinity;
+    for (const n of [1, 4, 16, 64, 256, 4096]) {
+      expect(perToken(n)).toBeLessThan(prev);
+      prev = perToken(n);
+    }
+    // One token: k experts each get one token, at 1 / (1 + m½) of gemm_eff.
+    expect(perToken(1)).toBeCloseTo(saturated * (1 + FACTORS.moeHalfTokens), 9);
+    // 4096 tokens touch all 8 experts with 1024 tokens each: within m½/1024 of saturated.
+    expect(perToken(4096) / saturated).toBeCloseTo(1 + FACTORS.moeHalfTokens / 1024, 6);
+  });
+
+  it('load imbalance and all-to-all apply only when experts are spread over chips', () => {
+    const sharded = perf('mixtral-8x7b', noDenseCurve, 4, 'fp8', false);
+    const spread = perf('mixtral-8x7b', noDenseCurve, 4, 'fp8', true);
+    const n = 256;
+    expect(expertS(spread, n) / expertS(sharded, n)).toBeCloseTo(FACTORS.moeImbalance, 9);
+    // Expert parallel swaps the FFN all-reduce for dispatch + combine of each token to k experts:
+    // per token 2·k all-to-all payloads against one all-reduce's 2 payloads, so it costs more.
+    const commOf = (p: RooflinePerf, t: number) => p.prefillS(t, 0) - p.gemmS(t) - p.overheadS;
+    expect(commOf(spread, n)).toBeGreaterThan(commOf(sharded, n));
+    // A dense model ignores expert_parallel.
+    expect(perf('llama-3.1-70b', {}, 4, 'fp8', true).decodeStepS(64, 64000)).toBe(perf('llama-3.1-70b', {}, 4).decodeStepS(64, 64000));
+  });
+});
+
+describe('attention is its own term', () => {
+  const llama = perf('llama-3.1-70b', {}, 2);
+  const m = catalog.models.get('llama-3.1-70b')!;
+
+  it('prefill attention is quadratic in the prompt', () => {
+    const attn = (p: number) => llama.attentionS((p * p) / 2, 0);
+    expect(attn(8192) / attn(4096)).toBeCloseTo(4, 12);
+    // Prefill minus its linear layers is that term: 4·layers·heads·head_dim FLOPs per causal pair.
+    const p = 16384;
+    const flops = 4 * m.layers * m.heads * m.headDim * ((p * p) / 2);
+    expect(llama.attentionS((p * p) / 2, 0)).toBeCloseTo(flops / (2 * peakFlops(h100, 'fp8') * FACTORS.attnEff), 12);
+    // Per prompt token, long prompts cost more than short ones.
+    expect(llama.prefillS(32768, 32768 ** 2) / 32768).toBeGreaterThan(1.2 * (llama.prefillS(2048, 2048 ** 2) / 2048));
+  });
+
+  it('decode attention reads the KV cache at kv_read_eff, linearly in context', () => {
+    const slow = perf('llama-3.1-70b', { kvReadEff: 0.3 }, 2);
+    // Memory-bound GQA decode attention: halving the efficiency doubles the per-context cost.
+    expect(slow.attnPerCtxS / llama.attnPerCtxS).toBeCloseTo(2, 12);
+    expect(llama.attnPerCtxS).toBeCloseTo(llama.kvBytesPerToken / (2 * h100.memBwGbps * 1e9 * FACTORS.kvReadEff), 15);
+    const step = (ctx: number) => llama.decodeStepS(32, ctx);
+    expect(step(200000) - step(100000)).toBeCloseTo(step(100000) - step(0), 12);
+    expect(step(100000) - step(0)).toBeCloseTo(100000 * llama.attnPerCtxS, 12);
+  });
+});
+
+describe('tensor-parallel all-reduce and host overhead', () => {
+  it('all-reduce: latency per call (2 per layer) plus bytes at comm_eff of the link', () => {
+    const m = catalog.models.get('llama-3.1-70b')!;
+    const tp4 = perf('llama-3.1-70b', {}, 4);
+    const slowLink = perf('llama-3.1-70b', { commEff: 0.25 }, 4);
+    const comm = (p: RooflinePerf, n: number) => p.prefillS(n, 0) - p.gemmS(n) - p.overheadS;
+    const latency = 2 * m.layers * h100.collectiveLatencyUs * 1e-6;
+    const perToken = (2 * m.layers * 2 * (3 / 4) * m.hidden * 2) / (h100.interconnectGbps * 1e9 * FACTORS.commEff);
+    expect(comm(tp4, 1024)).toBeCloseTo(latency + 1024 * perToken, 12);
+    expect(comm(slowLink, 1024) - latency).toBeCloseTo(2 * 1024 * perToken, 12);
+    expect(comm(perf('llama-3.1-70b', {}, 1, 'bf16'), 1024)).toBeCloseTo(0, 15);
+  });
+
+  it('host overhead: a fixed part per iteration and a part per decoding sequence', () => {
+    const a = perf('llama-3.1-8b', { overheadPerSeqUs: 0 });
+    const b = perf('llama-3.1-8b', { overheadPerSeqUs: 25 });
+    for (const batch of [1, 64, 512]) {
+      expect(b.decodeStepS(batch, batch * 1000) - a.decodeStepS(batch, batch * 1000)).toBeCloseTo(batch * 25e-6, 12);
+    }
+    // It dominates a small model at large batch: at batch 512 an 8B step is mostly host time.
+    expect(b.decodeStepS(512, 512 * 200) - b.overheadS).toBeGreaterThan(0);
+    expect(512 * 25e-6).toBeGreaterThan(0.5 * (b.decodeStepS(512, 512 * 200) - 512 * 25e-6));
+  });
+});
+
+describe('the collapsed engine sees the same step times', () => {
+  it('decodeLines at step k equals decodeStepS of the grown context, tabulated batches and beyond', () => {
+    const c = new Float64Array(5);
+    for (const name of ['llama-3.1-70b', 'mixtral-8x7b']) {
+      const p = perf(name, {}, 2, 'fp8', name === 'mixtral-8x7b');
+      for (const b of [1, 3, 64, 1023, 1024, 3000]) {
+        p.decodeLines(b, b * 700, c);
+        for (const k of [0, 1, 50]) {
+          const line = Math.max(c[0] + c[1] * k, c[2] + c[3] * k) + c[4];
+          expect(line).toBeCloseTo(p.decodeStepS(b, b * 700 + b * k), 12);
+        }
+      }
+    }
+  });
+});
