@@ -1,10 +1,12 @@
 /** The CLI's commands: each parses nothing itself, calls the library and prints. */
+import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
-import { loadCatalog, loadScenario, runToDir } from '../index.js';
+import { InputError } from '../errors.js';
+import { loadCatalog } from '../catalog/catalog.js';
 import { formatDuration } from '../scenario/units.js';
 import { csvRow, neutralizeText } from '../report/csv.js';
-import { loadScenarioWithEdits } from '../sweep/job.js';
-import { parseSets } from './sweep.js';
+import { cleanUpOnSignal } from './interrupt.js';
+import type { RunMessage } from './run-worker.js';
 
 export interface RunFlags {
   out: string;
@@ -17,32 +19,57 @@ export interface RunFlags {
   set?: string[];
 }
 
-export function runCommand(file: string, flags: RunFlags): void {
-  const overrides = { seed: flags.seed, horizonS: flags.horizon };
-  const scenario = flags.set?.length ? loadScenarioWithEdits(file, parseSets(flags.set), overrides) : loadScenario(file, overrides);
+export async function runCommand(file: string, flags: RunFlags): Promise<void> {
   const showProgress = !flags.quiet && process.stderr.isTTY && !process.env.CI;
+  const worker = new Worker(new URL('./run-worker.js', import.meta.url), { workerData: { file, flags, progress: showProgress } });
   let bar: SingleBar | null = null;
-  if (showProgress) {
-    bar = new SingleBar({ stream: process.stderr, format: 'simulating [{bar}] {percentage}% | {value}/{total} s simulated' });
-    bar.start(Math.round(scenario.horizonS), 0);
-  }
-  const result = runToDir(scenario, {
-    outDir: flags.out,
-    requests: flags.requests || flags.requestsSample !== undefined,
-    requestsSample: flags.requestsSample,
-    onProgress: bar ? (t, h) => bar!.update(Math.round(Math.min(t, h))) : undefined,
-  });
-  bar?.stop();
-  if (!flags.quiet) {
-    const rate = Math.round(result.arrivals / Math.max(result.wallS, 1e-9));
-    process.stderr.write(
-      `${scenario.name}: ${result.arrivals} requests over ${formatDuration(Math.min(scenario.horizonS, result.endS))} simulated in ` +
-        `${result.wallS.toFixed(2)} s (${rate} requests/s, ${result.events} events); reports in ${flags.out}/\n`,
-    );
-    if (scenario.assumptions.length > 0) {
-      process.stderr.write(`note: ${scenario.assumptions.length} catalog figures used are assumptions, listed in run.json\n`);
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
+  };
+  const uninstall = cleanUpOnSignal(flags.out, { stop: () => worker.terminate(), restoreTerminal: stopBar });
+  try {
+    const done = await new Promise<Extract<RunMessage, { kind: 'done' }>>((resolveRun, rejectRun) => {
+      worker.on('message', (m: RunMessage) => {
+        if (m.kind === 'start' && showProgress) {
+          bar = new SingleBar({ stream: process.stderr, format: 'simulating [{bar}] {percentage}% | {value}/{total} s simulated', gracefulExit: false });
+          bar.start(Math.round(m.horizonS), 0);
+        } else if (m.kind === 'progress') {
+          bar?.update(Math.round(m.simTimeS));
+        } else if (m.kind === 'done') {
+          resolveRun(m);
+        } else if (m.kind === 'error') {
+          rejectRun(rebuildError(m));
+        }
+      });
+      worker.on('error', rejectRun);
+      worker.on('exit', (code) => rejectRun(new Error(`run worker exited with code ${code} before finishing`)));
+    });
+    stopBar();
+    if (!flags.quiet) {
+      const rate = Math.round(done.arrivals / Math.max(done.wallS, 1e-9));
+      process.stderr.write(
+        `${done.name}: ${done.arrivals} requests over ${formatDuration(done.horizonS)} simulated in ` +
+          `${done.wallS.toFixed(2)} s (${rate} requests/s, ${done.events} events); reports in ${flags.out}/\n`,
+      );
+      if (done.assumptions > 0) {
+        process.stderr.write(`note: ${done.assumptions} catalog figures used are assumptions, listed in run.json\n`);
+      }
     }
+  } finally {
+    stopBar();
+    uninstall();
+    await worker.terminate();
   }
+}
+
+/** The worker's error as the main thread's: InputError and file-system errors keep their exit code 2. */
+function rebuildError(m: Extract<RunMessage, { kind: 'error' }>): Error {
+  if (m.input) return new InputError(m.input.message, m.input.location);
+  const err = new Error(m.stack) as NodeJS.ErrnoException;
+  if (m.fs) Object.assign(err, m.fs);
+  err.stack = m.stack;
+  return err;
 }
 
 export function catalogCommand(flags: { format: string }): void {

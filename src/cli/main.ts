@@ -93,7 +93,7 @@ scenarioCommand('run', 'simulate a scenario and write its reports to --out')
   .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)
   .option('--workers <n>', 'threads for replications (default: cores)', positiveInteger)
   .action(async (file: string, flags: RunFlags & SweepFlags & ReportFlags) => {
-    (await import('./commands.js')).runCommand(file, flags);
+    await (await import('./commands.js')).runCommand(file, flags);
     await (await import('./sweep.js')).runReplications(file, flags);
     await views(flags);
   });

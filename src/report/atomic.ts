@@ -24,9 +24,9 @@ import { basename, dirname, join, resolve } from 'node:path';
  * (`.fleetsim-tmp-<pid>-<random>`, a sibling of the final directory) and moved into place by
  * {@link OutputDir.commit}. Each file is replaced atomically; the set as a whole is not (a
  * crash during commit can leave some files new and others old), but no file is ever partial.
- * If the process dies before commit or abort (a kill, Ctrl-C: the simulation loop is synchronous,
- * so no signal handler could run first), its temp dir is left behind; its name says which process
- * made it, and the next OutputDir created beside it removes it once that process is gone.
+ * If the process dies before commit or abort (SIGKILL, a crash), its temp dir is left behind; its
+ * name says which process made it, and the next OutputDir created beside it removes it once that
+ * process is gone. On SIGINT and SIGTERM the CLI removes it at once (src/cli/interrupt.ts).
  *
  * `replaces` names every file the command can write there. Commit removes those this commit did
  * not write, so a directory written twice never holds one run's summary.csv beside another run's
@@ -124,6 +124,21 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     }
     throw err;
   }
+}
+
+/**
+ * Removes the temp dirs and files this process staged in `parent` (its pid is in their names; worker
+ * threads share it): what a signal handler calls so an interrupted command leaves nothing behind.
+ */
+export function removeOwnTempDirs(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return; // no parent, nothing staged
+  }
+  const own = `.fleetsim-tmp-${process.pid}-`;
+  for (const name of names) if (name.startsWith(own)) rmSync(join(parent, name), { recursive: true, force: true });
 }
 
 /** Removes temp dirs in `parent` left by fleetsim processes that no longer run. */
