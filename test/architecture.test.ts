@@ -102,6 +102,15 @@ describe('architecture: one-way arrows between the parts of src/', () => {
     expect(out.every((t) => t.startsWith('src/engine/') || t === 'src/errors.ts')).toBe(true);
   });
 
+  // Issue 17: the serving layer stays in files a maintainer can own one at a time.
+  it('has no src/serving file over 400 lines', () => {
+    const long = sourceFiles(join(ROOT, 'src/serving'))
+      .map((f) => ({ file: relative(ROOT, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
+      .filter((f) => f.lines > 400)
+      .map((f) => `${f.file}: ${f.lines} lines`);
+    expect(long).toEqual([]);
+  });
+
   // Test of the test: an injected engine -> serving arrow, and one economics -> scenario arrow, fail.
   it('fails on an injected forbidden edge', () => {
     const injected = [

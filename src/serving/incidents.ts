@@ -1,0 +1,65 @@
+/**
+ * Incidents: a deployment's outage takes all its replicas down at once; their requests fail over
+ * to another replica or fallback model (routing.failover) or are lost.
+ */
+import type { Fleet } from './fleet.js';
+import { NONE } from '../engine/requests.js';
+import { FATE_LOST } from '../metrics/recorder.js';
+import { IDLE } from './kinds.js';
+import { finish, removeFromBatch, touch } from './replica.js';
+import { loadMoved, route } from './routing.js';
+
+/** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
+export function outageStart(f: Fleet, d: number, nowS: number): void {
+  f.clockS[0] = nowS;
+  f.downDepth[d]++;
+  if (f.downDepth[d] > 1) return;
+  const rq = f.requests;
+  // Every replica goes down before any request moves, so none is sent to a sibling about to fail.
+  for (let r = 0; r < f.replicas; r++) if (f.deploymentOf[r] === d) f.up[r] = 0;
+  for (let r = 0; r < f.replicas; r++) {
+    if (f.deploymentOf[r] !== d) continue;
+    touch(f, r);
+    f.queue.cancel(f.replicaEntityBase + r);
+    f.phase[r] = IDLE;
+    f.prefillCount[r] = 0;
+    f.chunkReq[r] = NONE;
+    f.chunkDone[r] = 0;
+    f.prefillList[r] = NONE;
+    while (f.batch[r] > 0) {
+      const q = f.slots[f.slotBase[r] + f.batch[r] - 1];
+      removeFromBatch(f, r, q);
+      // A prefill planned with its run (prefillThenDecode) recorded a first token still to come;
+      // at an outage at that very instant the prefill's own event would have come second.
+      if (rq.firstTokenS[q] >= nowS) rq.firstTokenS[q] = -1;
+      evict(f, q, d);
+    }
+    while (f.queueLen[r] > 0) {
+      const q = f.queueHead[r];
+      f.queueHead[r] = rq.next[q];
+      f.queueLen[r]--;
+      loadMoved(f, r, -1);
+      evict(f, q, d);
+    }
+    f.queueTail[r] = NONE;
+  }
+}
+
+export function evict(f: Fleet, q: number, d: number): void {
+  const rq = f.requests;
+  if (!f.failoverOnOutage) {
+    finish(f, q, d, FATE_LOST);
+    return;
+  }
+  // The answer starts over elsewhere: tokens generated on the failed replica are gone.
+  rq.generated[q] = 0;
+  rq.firstTokenS[q] = -1;
+  rq.failedOver[q] = 1;
+  route(f, q, FATE_LOST, d);
+}
+
+export function outageEnd(f: Fleet, d: number, _nowS: number): void {
+  f.downDepth[d]--;
+  if (f.downDepth[d] > 0) return;
+  for (let r = 0; r < f.replicas; r++) if (f.deploymentOf[r] === d) f.up[r] = 1;
+}

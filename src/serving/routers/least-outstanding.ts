@@ -1,0 +1,54 @@
+/**
+ * routing least-outstanding: the first replica (lowest id) with the fewest requests queued plus
+ * batched. Whole deployments are ruled in or out first (outages, KV size and queue limits are per
+ * deployment); then the routing index (routing.ts, `loadMoved`) answers with the lowest set bit at a
+ * pool's smallest load level, or, past its top level or under a queue limit, a scan of the load
+ * arrays in id order.
+ */
+import type { Fleet } from '../fleet.js';
+import { NONE } from '../../engine/requests.js';
+import { TOP_LEVEL } from '../kinds.js';
+import { firstAtLevel } from '../routing.js';
+
+/** The replica of tier k of workload w to take a request of `needTokens`, or NONE; see `Router`. */
+export function pickLeastOutstanding(f: Fleet, w: number, k: number, needTokens: number): number {
+  const up = f.up;
+  const queueLen = f.queueLen;
+  const queueLimit = f.queueLimit;
+  const maxTokens = f.maxTokens;
+  const batch = f.batch;
+  const runs = f.tierRuns[w][k];
+  let best = NONE;
+  let full = NONE;
+  let bestLoad = Infinity;
+  scan: for (let i = 0; i < runs.length; i += 2) {
+    const first = runs[i];
+    if (up[first] === 0 || needTokens > maxTokens[first]) continue;
+    const pool = f.poolOf[first];
+    const level = f.poolMinLevel[pool];
+    if (level < TOP_LEVEL && f.poolIndexed[pool] === 1) {
+      if (level < bestLoad) {
+        bestLoad = level;
+        best = firstAtLevel(f, pool, level);
+        if (level === 0) break;
+      }
+      continue;
+    }
+    const limit = queueLimit[first];
+    const end = runs[i + 1];
+    for (let r = first; r < end; r++) {
+      const load = queueLen[r] + batch[r];
+      if (load < bestLoad) {
+        if (queueLen[r] >= limit) {
+          full = r;
+          continue;
+        }
+        bestLoad = load;
+        best = r;
+        if (load === 0) break scan;
+      }
+    }
+  }
+  f.routeFull[0] = full;
+  return best;
+}

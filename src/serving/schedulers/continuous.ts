@@ -1,0 +1,93 @@
+/**
+ * scheduler continuous (vLLM-style, prefill-first): at each boundary admit from the queue while
+ * the batch, the KV cache and the prefill token budget allow, prefill them as one iteration, then
+ * decode the whole batch in collapsed runs. The admission loop is shared by static and the
+ * disaggregated pools, which differ only where `kind` is tested.
+ */
+import type { Fleet } from '../fleet.js';
+import { FATE_TIMED_OUT } from '../../metrics/recorder.js';
+import { PREFILL, SCHED_CONTINUOUS, SCHED_STATIC, SCHED_PREFILL_POOL, SCHED_DECODE_POOL, KV_TRANSFERRED, PREFILL_TOKEN_BUDGET } from '../kinds.js';
+import { heapPush } from '../completion-heap.js';
+import { blocksFor, kvBlocksAt, kvBlocksBound } from '../kv-blocks.js';
+import { addToBatch, decodeOrIdle, finish, prefillThenDecode } from '../replica.js';
+import { loadMoved } from '../routing.js';
+
+/**
+ * Prefill-first admission (vLLM): takes requests from the head of the queue while the batch, the
+ * KV cache and the prefill token budget allow, and starts one prefill iteration over them. `kind`
+ * is the replica's scheduler: static takes its whole batch at once (no token budget), a
+ * decode-pool replica takes hand-offs straight into decoding, a prefill-pool replica ships the KV
+ * out before its prefill ends. Returns whether a prefill started. The caller has checked that
+ * the queue is not empty and the batch not full.
+ */
+export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
+  const nowS = f.clockS[0];
+  const d = f.deployments[f.deploymentOf[r]];
+  const rq = f.requests;
+  let admitted = 0;
+  let tokens = 0;
+  let sumSquares = 0;
+  const s = f.step[r];
+  let blocksUsed = kvBlocksBound(f, r, s);
+  let blocksExact = false;
+  const capacity = f.kvCapacityBlocks[r];
+  while (f.queueLen[r] > 0 && f.batch[r] < d.maxBatch) {
+    const q = f.queueHead[r];
+    const prefillTokens = rq.promptTokens[q] + rq.generated[q];
+    // A decode-pool replica takes transferred requests straight into decoding; once it has
+    // admitted one to recompute (preempted here), the rest wait, so the prefilled requests
+    // stay the last `prefillCount` slots.
+    const transferred = kind === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
+    if (transferred && admitted > 0) break;
+    const need = blocksFor(f, r, prefillTokens + (transferred ? 0 : 1));
+    if (blocksUsed + need > capacity) {
+      if (blocksExact) break;
+      // The bound says no; the exact count (which includes those just admitted) decides.
+      blocksUsed = kvBlocksAt(f, r, s);
+      blocksExact = true;
+      if (blocksUsed + need > capacity) break;
+    }
+    // Static batching prefills its whole batch at once.
+    if (admitted > 0 && kind !== SCHED_STATIC && tokens + prefillTokens > PREFILL_TOKEN_BUDGET) break;
+    f.queueHead[r] = rq.next[q];
+    f.queueLen[r]--;
+    if (transferred) {
+      addToBatch(f, r, q, 0);
+      blocksUsed += need;
+      rq.baseStep[q] = s;
+      rq.finishStep[q] = s + (rq.outputTokens[q] - rq.generated[q]);
+      heapPush(f, r, q);
+      continue;
+    }
+    if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > f.workloadTimeoutS[rq.workload[q]]) {
+      loadMoved(f, r, -1);
+      finish(f, q, d.index, FATE_TIMED_OUT);
+      continue;
+    }
+    addToBatch(f, r, q);
+    blocksUsed += need;
+    admitted++;
+    tokens += prefillTokens;
+    sumSquares += prefillTokens * prefillTokens;
+  }
+  if (admitted > 0) {
+    f.prefillCount[r] = admitted;
+    f.phase[r] = PREFILL;
+    // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
+    const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(tokens + admitted) : 0;
+    const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS;
+    // Where a fused run would start (runStartS is read only while the replica decodes).
+    f.runStartS[r] = endS;
+    if (f.stepMode || kind === SCHED_PREFILL_POOL || !prefillThenDecode(f, r)) {
+      f.queue.schedule(f.replicaEntityBase + r, endS);
+    }
+    return true;
+  }
+  return false;
+}
+
+export function startContinuous(f: Fleet, r: number): void {
+  const d = f.deployments[f.deploymentOf[r]];
+  if (f.queueLen[r] > 0 && f.batch[r] < d.maxBatch && admitPrefillFirst(f, r, SCHED_CONTINUOUS)) return;
+  decodeOrIdle(f, r);
+}
