@@ -93,6 +93,28 @@ describe('scenario paths and --set', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/deployments\[0\]\.replicas/);
   });
+
+  it('--set takes YAML flow lists and maps: incidents=[] runs the scenario without its outage', () => {
+    expect(parseSetFlag('incidents=[]')).toEqual({ path: 'incidents', value: [] });
+    expect(parseSetFlag('workloads[0].slo={ttft: 1s, tpot: 50ms}').value).toEqual({ ttft: '1s', tpot: '50ms' });
+    const outage = 'incidents:\n  - { at: 30s, duration: 1m, deployment: m7-h100 }\n';
+    const dir = withFiles({ 'with.yaml': SCENARIO(outage), 'without.yaml': SCENARIO() });
+    const run = (file: string, out: string, ...args: string[]) => {
+      const r = fleetsim(['run', join(dir, file), '--out', join(dir, out), '-q', ...args]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return readFileSync(join(dir, out, 'summary.csv'), 'utf8');
+    };
+    const withOutage = run('with.yaml', 'a');
+    const cleared = run('with.yaml', 'b', '--set', 'incidents=[]');
+    expect(cleared).toBe(run('without.yaml', 'c'));
+    expect(cleared).not.toBe(withOutage);
+    expect(run('without.yaml', 'd', '--set', 'incidents=[{at: 30s, duration: 1m, deployment: m7-h100}]')).toBe(withOutage);
+    const bad = fleetsim(['run', join(dir, 'with.yaml'), '--out', join(dir, 'e'), '--set', 'incidents=[{at: 30s}]']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/incidents/);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });
 
 describe('sweeps', () => {

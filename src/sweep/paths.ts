@@ -8,6 +8,11 @@ import { parseMultiplier } from '../scenario/units.js';
 
 export type PathPart = string | number;
 export type SweepValue = number | string | boolean;
+/** A `--set` value: a scalar, or a YAML flow list or map (`incidents=[]`, `slo={ttft: 1s}`) that replaces the value at the path. */
+export type EditValue = SweepValue | unknown[] | { [key: string]: unknown };
+
+/** An edit's value as the user would type it: scalars as they are, lists and maps as JSON. */
+export const editValueText = (v: EditValue): string => (typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 export function parsePath(path: string, where: string): PathPart[] {
   const parts: PathPart[] = [];
@@ -88,7 +93,7 @@ const NUMBER_WITH_UNIT = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(.*)$/i
  * The value a sweep or `--set` entry gives a path. `Nx` multiplies the file's value at that path,
  * keeping its unit: `2x` of `12/s` is `24/s`, of `4` is `8`.
  */
-export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], value: SweepValue, text: string, where: string): unknown {
+export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], value: EditValue, text: string, where: string): unknown {
   if (typeof value !== 'string') return value;
   const factor = parseMultiplier(value);
   if (factor === null) return value;
@@ -112,10 +117,13 @@ export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], va
 /** One edit: a path and the value it takes (a YAML scalar as typed on the command line, or from the sweep list). */
 export interface Edit {
   path: string;
-  value: SweepValue;
+  value: EditValue;
 }
 
-/** Parses `--set path=value`; the value is read as a YAML scalar (`4` → 4, `20/s` → "20/s", `true` → true). */
+/**
+ * Parses `--set path=value`; the value is read as YAML: a scalar (`4` → 4, `20/s` → "20/s", `true` → true)
+ * or a flow list or map (`[]`, `[{at: 2m, duration: 1m, deployment: d}]`), which replaces the whole value.
+ */
 export function parseSetFlag(flag: string): Edit {
   const eq = flag.indexOf('=');
   if (eq <= 0) throw new InputError(`--set expects path=value, got "${flag}"`, { path: '--set' });
@@ -127,11 +135,14 @@ export function parseSetFlag(flag: string): Edit {
   } catch {
     value = text;
   }
-  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') {
-    throw new InputError(`--set ${path}: expected a number, string or boolean, got "${text}"`, { path: '--set' });
+  const isListOrMap = typeof value === 'object' && value !== null;
+  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean' && !isListOrMap) {
+    throw new InputError(`--set ${path}: expected a number, string, boolean or a YAML flow list or map such as [] or {a: 1}, got "${text}"`, {
+      path: '--set',
+    });
   }
   parsePath(path, '--set');
-  return { path, value };
+  return { path, value: value as EditValue };
 }
 
 /** Applies edits in order to a deep copy of `raw`; a multiplier refers to the value before this edit. */
@@ -164,6 +175,6 @@ export function blameEdits<T>(edits: readonly Edit[], where: string, fn: () => T
     const path = err instanceof InputError ? err.location.path : undefined;
     const edit = path === undefined ? undefined : edits.find((e) => onPath(e.path, path));
     if (!edit) throw err;
-    throw new InputError((err as InputError).message, { file: `${where} ${edit.path}=${String(edit.value)}`, path });
+    throw new InputError((err as InputError).message, { file: `${where} ${edit.path}=${editValueText(edit.value)}`, path });
   }
 }

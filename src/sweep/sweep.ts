@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { OutputDir } from '../report/atomic.js';
 import { readScenarioSource, validateShape } from '../scenario/load.js';
 import { expandGrid } from './grid.js';
-import { applyEdits, blameEdits, type Edit } from './paths.js';
+import { applyEdits, blameEdits, editValueText, type Edit } from './paths.js';
 import { resolveEdited, type JobSpec, type SweepConfig } from './job.js';
 import { runJobs } from './pool.js';
 import { PARTIAL_FILE, SWEEP_FILES, shardJobs, writePartial, writeSweepFiles, writeSweepOutputs, type SweepPlan } from './output.js';
@@ -46,7 +46,7 @@ function prepare(opts: SweepOptions): { config: SweepConfig; plan: SweepPlan } {
       validateShape(applyEdits(source.raw, [...sets, ...p.edits], 'sweep'), source.loc);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      const values = p.edits.map((e) => `${e.path}=${String(e.value)}`).join(', ');
+      const values = p.edits.map((e) => `${e.path}=${editValueText(e.value)}`).join(', ');
       throw new InputError(`sweep point ${p.index} (${values}): ${err.message}`, err.location);
     }
   }
