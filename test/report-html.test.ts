@@ -91,6 +91,30 @@ describe('fleetsim report', () => {
     }
   });
 
+  it('charts TTFT, TPOT and E2E p50/p99 over time per deployment as exact percentiles of requests.csv', () => {
+    const req = readCsv(join(run, 'requests.csv')).filter((r) => r.ttft_s !== '');
+    const starts = [...new Set(readCsv(join(run, 'timeseries.csv')).map((r) => Number(r.interval_start_s)))];
+    const s = specs(run);
+    const rank = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.ceil(q * xs.length) - 1] : null);
+    const value = { ttft: (r: Row) => Number(r.ttft_s), e2e: (r: Row) => Number(r.e2e_s), tpot: (r: Row) => (Number(r.e2e_s) - Number(r.ttft_s)) / (Number(r.output_tokens) - 1) };
+    let compared = 0;
+    for (const m of ['ttft', 'tpot', 'e2e'] as const) {
+      const spec = s.get(`latency-${m}-time`)!;
+      for (const dep of new Set(req.map((r) => r.deployment))) {
+        for (const q of [50, 99]) {
+          const got = (series(spec, `${dep} p${q}`) as Point[]).map((p) => p.y);
+          const want = starts.map((t0, b) => {
+            const inBin = req.filter((r) => r.deployment === dep && Number(r.arrival_s) >= t0 && (b + 1 === starts.length || Number(r.arrival_s) < starts[b + 1]));
+            return rank((m === 'tpot' ? inBin.filter((r) => Number(r.output_tokens) > 1) : inBin).map(value[m]), q / 100);
+          });
+          expect(got, `${m} ${dep} p${q}`).toEqual(want);
+          compared += want.filter((w) => w !== null).length;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
+  });
+
   it('charts fates over time that add up to summary.csv\'s fates, with the outage\'s failover visible', () => {
     const total = readCsv(join(run, 'summary.csv')).find((r) => r.scope === 'total')!;
     const spec = specs(run).get('fates')!;

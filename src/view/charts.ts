@@ -19,6 +19,10 @@ export interface Dataset {
   label: string;
   /** One value per label (category charts) or points (numeric x). null = empty cell. */
   data: (number | null)[] | Point[];
+  /** Drawn dashed (a p50 beside its p99). */
+  dashed?: boolean;
+  /** Palette index when several datasets share a colour (one deployment's p50 and p99). */
+  colorIndex?: number;
   /** 95% interval per label, drawn as a shaded band (sweeps with replications). */
   band?: { lo: (number | null)[]; hi: (number | null)[] };
 }
@@ -72,6 +76,10 @@ const P = {
 const R = {
   arrival: named(REQUEST_COLUMNS, 'arrival_s'),
   fate: named(REQUEST_COLUMNS, 'fate'),
+  deployment: named(REQUEST_COLUMNS, 'deployment'),
+  ttft: named(REQUEST_COLUMNS, 'ttft_s'),
+  e2e: named(REQUEST_COLUMNS, 'e2e_s'),
+  outTok: named(REQUEST_COLUMNS, 'output_tokens'),
 };
 const PL = {
   model: named(PLAN_COLUMNS, 'model'),
@@ -164,6 +172,7 @@ function runCharts(r: ReportDir): ChartSpec[] {
       series('busy', 'Replicas busy over time', 'Share of replica-time spent running iterations in each interval (timeseries.csv busy_pct): 100% is every replica busy all interval.', '% of replica-time', (row) => cellNumber(row[column(ts, T.busy)]), 'Queues and replicas'),
     );
   }
+  charts.push(...latencyOverTime(r));
   const fates = fatesOverTime(r);
   if (fates) charts.push(fates);
   else if (summary) {
@@ -247,6 +256,64 @@ function fatesOverTime(r: ReportDir): ChartSpec | undefined {
     yTitle: 'requests arrived',
     datasets: fateNames.map((f, i) => ({ label: f, data: starts.map((s, b) => ({ x: s / unit.perS, y: counts[i][b] })) })),
   };
+}
+
+/** Nearest-rank percentile of ascending `sorted` (q in (0, 1]); null for none. */
+export function nearestRank(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}
+
+/**
+ * TTFT, TPOT and E2E p50 and p99 per deployment per report interval, from requests.csv (absent
+ * without --requests): exact nearest-rank percentiles of the requests served that arrived in the
+ * interval. TPOT is (e2e_s − ttft_s) / (output_tokens − 1) of requests of two or more tokens.
+ */
+function latencyOverTime(r: ReportDir): ChartSpec[] {
+  const rq = r.requests;
+  const ts = r.timeseries;
+  if (!rq || !ts) return [];
+  const starts = distinct(ts.rows.map((row) => row[column(ts, T.start)])).map(Number).sort((a, b) => a - b);
+  if (starts.length === 0) return [];
+  const unit = timeUnit(starts[starts.length - 1]);
+  const [dep, arrival, ttft, e2e, out] = [R.deployment, R.arrival, R.ttft, R.e2e, R.outTok].map((n) => column(rq, n));
+  const deployments = distinct(ts.rows.map((row) => row[column(ts, T.deployment)]));
+  const depIndex = new Map(deployments.map((d, i) => [d, i]));
+  const metrics = ['ttft', 'tpot', 'e2e'] as const;
+  // samples[metric][deployment][bin]
+  const samples = metrics.map(() => deployments.map(() => starts.map((): number[] => [])));
+  for (const row of rq.rows) {
+    if (row[ttft] === '') continue;
+    const d = depIndex.get(row[dep]);
+    if (d === undefined) continue;
+    const b = binOf(starts, Number(row[arrival]));
+    const t = Number(row[ttft]);
+    const e = Number(row[e2e]);
+    const n = Number(row[out]);
+    samples[0][d][b].push(t);
+    if (n > 1) samples[1][d][b].push((e - t) / (n - 1));
+    samples[2][d][b].push(e);
+  }
+  return metrics.map((m, mi) => ({
+    id: `latency-${m}-time`,
+    section: 'Latency and throughput',
+    title: `${m.toUpperCase()} over time`,
+    note: `${m.toUpperCase()} p50 (dashed) and p99 of the requests each deployment served, by the report interval they arrived in (exact percentiles of requests.csv${m === 'tpot' ? ': (e2e_s − ttft_s) / (output_tokens − 1)' : ''}).`,
+    kind: 'line',
+    xTitle: `${unit.name} from the scenario start (interval start)`,
+    yTitle: 'seconds',
+    datasets: deployments.flatMap((name, d) =>
+      [0.5, 0.99].map((q) => ({
+        label: `${name} p${Math.round(q * 100)}`,
+        dashed: q === 0.5,
+        colorIndex: d,
+        data: starts.map((s, b) => {
+          const sorted = samples[mi][d][b].sort((x, y) => x - y);
+          return { x: s / unit.perS, y: nearestRank(sorted, q) ?? NaN };
+        }),
+      })),
+    ),
+  }));
 }
 
 /** Index of the last interval start <= t (arrivals are never before 0). */
@@ -349,5 +416,8 @@ function planCharts(r: ReportDir): ChartSpec[] {
 
 /** Every chart the directory's reports support, in page order. */
 export function chartsFor(r: ReportDir): ChartSpec[] {
-  return [...runCharts(r), ...sweepCharts(r), ...planCharts(r)];
+  const all = [...runCharts(r), ...sweepCharts(r), ...planCharts(r)];
+  // The page groups charts by section (in order of first appearance); so does this list.
+  const sections = [...new Set(all.map((c) => c.section))];
+  return sections.flatMap((s) => all.filter((c) => c.section === s));
 }

@@ -88,13 +88,13 @@ const DRAW = `
     var canvas = document.getElementById('chart-' + s.id);
     var datasets = [];
     s.datasets.forEach(function(d, i){
-      var color = palette[i % palette.length];
+      var color = palette[(d.colorIndex === undefined ? i : d.colorIndex) % palette.length];
       if (d.band) {
         datasets.push({label: d.label + ' 95% low', data: d.band.lo, borderWidth: 0, pointRadius: 0, fill: false, backgroundColor: color + '33', borderColor: 'transparent'});
         datasets.push({label: d.label + ' 95% high', data: d.band.hi, borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: color + '33', borderColor: 'transparent'});
       }
       datasets.push({label: d.label, data: d.data, borderColor: color, backgroundColor: s.kind === 'line' ? color : color + 'cc',
-        borderWidth: s.kind === 'bar' ? 0 : 1.5, pointRadius: s.kind === 'scatter' ? 4 : (s.labels ? 3 : 0), spanGaps: false, fill: false});
+        borderWidth: s.kind === 'bar' ? 0 : 1.5, borderDash: d.dashed ? [5, 3] : undefined, pointRadius: s.kind === 'scatter' ? 4 : (s.labels ? 3 : 0), spanGaps: false, fill: false});
     });
     var numericX = !s.labels;
     var chart = new Chart(canvas, {
