@@ -106,6 +106,16 @@ describe('the row simulator', () => {
     expect(sim.metrics.requests_per_s).toBeLessThan(2.3);
   });
 
+  it('takes catalog overrides (how calibrate tries parameters): a lower mfu slows a compute-bound offline row', () => {
+    const [m] = rows('llama-3.1-8b,h100-sxm,1,fp8,test,2048,128,offline,,,output_tok_s_per_chip,1,x');
+    const base = simulateMeasurement(m).metrics.output_tok_s_per_chip;
+    const eff = catalog.efficiency.get('h100-sxm')!;
+    const slow = simulateMeasurement(m, {
+      catalog: { efficiency: [{ silicon: 'h100-sxm', mfu: eff.mfu / 2, mbu: eff.mbu, overhead_ms: eff.overheadMs, source: 'test', assumption: '' }] },
+    }).metrics.output_tok_s_per_chip;
+    expect(slow).toBeLessThan(0.8 * base);
+  });
+
   it('summarises errors per metric: MAPE, median and the worst signed error', () => {
     const [a] = rows('llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,1,x');
     const mk = (e: number, line: number) => ({ measurement: { ...a, line }, predicted: 1 + e / 100, errorPct: e });
