@@ -106,13 +106,16 @@ describe('the row simulator', () => {
     expect(sim.metrics.requests_per_s).toBeLessThan(2.3);
   });
 
-  it('takes catalog overrides (how calibrate tries parameters): a lower mfu slows a compute-bound offline row', () => {
+  it('takes catalog overrides (how calibrate tries parameters): a lower GEMM efficiency slows a compute-bound offline row', () => {
     const [m] = rows('llama-3.1-8b,h100-sxm,1,fp8,test,2048,128,offline,,,output_tok_s_per_chip,1,x');
     const base = simulateMeasurement(m).metrics.output_tok_s_per_chip;
-    const eff = catalog.efficiency.get('h100-sxm')!;
-    const slow = simulateMeasurement(m, {
-      catalog: { efficiency: [{ silicon: 'h100-sxm', mfu: eff.mfu / 2, mbu: eff.mbu, overhead_ms: eff.overheadMs, source: 'test', assumption: '' }] },
-    }).metrics.output_tok_s_per_chip;
+    const e = catalog.efficiency.get('h100-sxm')!;
+    const halved = {
+      silicon: 'h100-sxm', gemm_eff: e.gemmEff / 2, gemm_half_tokens: e.gemmHalfTokens, mem_eff: e.memEff,
+      kv_read_eff: e.kvReadEff, attn_eff: e.attnEff, moe_half_tokens: e.moeHalfTokens, moe_imbalance: e.moeImbalance,
+      comm_eff: e.commEff, overhead_ms: e.overheadMs, overhead_per_seq_us: e.overheadPerSeqUs, source: 'test', assumption: '',
+    };
+    const slow = simulateMeasurement(m, { catalog: { efficiency: [halved] } }).metrics.output_tok_s_per_chip;
     expect(slow).toBeLessThan(0.8 * base);
   });
 
