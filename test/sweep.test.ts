@@ -118,6 +118,18 @@ describe('scenario paths and --set', () => {
 });
 
 describe('sweeps', () => {
+  it('sweep.csv over replications keeps summary.csv precision: counts whole, money in cents (issue 21 item 5)', async () => {
+    const dir = withFiles({ 's.yaml': SCENARIO('sweep:\n  "workloads[0].arrival.rate": [1x, 2x]\n') });
+    await runSweep({ file: join(dir, 's.yaml'), outDir: join(dir, 'out'), workers: 1, replications: 3 });
+    const rows = readRows(join(dir, 'out', 'sweep.csv'));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      for (const c of ['requests_arrived', 'requests_completed', 'input_tokens', 'output_tokens', 'chips']) if (r[c] !== '') expect(r[c]).toMatch(/^-?\d+$/);
+      for (const c of ['cost_usd', 'revenue_usd', 'gross_margin_usd', 'idle_cost_usd']) expect(r[c]).toMatch(/^-?\d+\.\d\d$/);
+      if (r.ttft_p99_s !== '') expect(r.ttft_p99_s).toMatch(/^\d+\.\d{6}$/);
+    }
+  });
+
   it('latency grows monotonically with a rate multiplier (common random numbers)', async () => {
     const dir = withFiles({ 's.yaml': SCENARIO('sweep:\n  "workloads[0].arrival.rate": [0.5x, 1x, 2x, 3x]\n') });
     await runSweep({ file: join(dir, 's.yaml'), outDir: join(dir, 'out'), workers: 1 });

@@ -161,7 +161,9 @@ export function writeSweepFiles(out: OutputDir, plan: SweepPlan, results: readon
         if (lat && merged) estimate = merged[lat[1] as keyof ScopeLatency].quantile(Number(lat[2]) / 100);
         else estimate = values.length > 0 ? meanCi95(values).mean : NaN;
         const cell = formatDecimal(estimate, 6);
-        cells.push(cell);
+        // sweep.csv keeps each column's own precision (counts whole, money in cents, as summary.csv);
+        // summary_ci.csv keeps 6 decimals beside its half-width.
+        cells.push(formatDecimal(estimate, decimalsOf(texts)));
         if (ci) {
           const { halfWidth } = meanCi95(values);
           ci.write([formatInt(p), ...pointCells(p), reps[0].rows[row][sIdx], reps[0].rows[row][kIdx], columns[c], formatInt(values.length), cell, formatDecimal(halfWidth, 6)]);
@@ -182,4 +184,14 @@ function mergeLatency(list: readonly ScopeLatency[]): Record<keyof ScopeLatency,
     out.e2e.merge(LogHistogram.fromJSON(l.e2e));
   }
   return out;
+}
+
+/** The decimal places summary.csv wrote a column with (the most among the replications' cells). */
+function decimalsOf(texts: readonly string[]): number {
+  let places = 0;
+  for (const t of texts) {
+    const dot = t.indexOf('.');
+    if (dot >= 0) places = Math.max(places, t.length - dot - 1);
+  }
+  return places;
 }
