@@ -97,4 +97,59 @@ describe('plan', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/s\.yaml:\d+:\d+: plan\.candidates\[0\]\.model: no workload asks for model "llama-3.1-70b"/);
   });
+
+  it('candidates inherit the scenario deployment settings of their model unless the plan overrides them (issue 21 item 1)', () => {
+    const inherit = (candidate: string) => `name: plan-inherits
+horizon: 2m
+seed: 3
+deployments:
+  - { name: llama-fp8, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, dtype: fp8, scheduler: chunked, chunk_tokens: 256, max_batch: 64 }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 30/s }
+    prompt_tokens: { dist: lognormal, median: 2000, p99: 6000 }
+    output_tokens: { dist: constant, value: 100 }
+plan:
+  targets: { ttft_p99: 400ms, attainment_pct: 0 }
+  candidates:
+    - { model: llama-3.1-8b, silicon: [h100-sxm, maia-200], tensor_parallel: 1, max_replicas: 8${candidate} }
+  mixes: false
+`;
+    const plan = (candidate: string) => {
+      const dir = withFiles({ 's.yaml': inherit(candidate) });
+      return planScenario(join(dir, 's.yaml')).byModel.get('llama-3.1-8b')!;
+    };
+    const inherited = plan('');
+    const h100 = (rows: typeof inherited) => rows.find((r) => r.fleet[0].silicon === 'h100-sxm')!;
+    expect(h100(inherited).settings).toMatchObject({
+      dtype: 'fp8', kvDtype: 'fp8', scheduler: 'chunked', maxBatch: 64, other: 'chunk_tokens=256', from: 'deployment llama-fp8',
+    });
+    // The same fleets and figures as a plan that repeats the deployment's settings...
+    const repeated = plan(', dtype: fp8, scheduler: chunked, max_batch: 64');
+    expect(h100(repeated).fleet).toEqual(h100(inherited).fleet);
+    expect(h100(repeated).ttftP99S).toBe(h100(inherited).ttftP99S);
+    // ...and not those of bf16, which the old default silently planned.
+    const bf16 = plan(', dtype: bf16');
+    expect(h100(bf16).settings).toMatchObject({ dtype: 'bf16', kvDtype: 'bf16', scheduler: 'chunked', from: 'deployment llama-fp8 + plan dtype' });
+    expect(h100(bf16).ttftP99S).not.toBe(h100(inherited).ttftP99S);
+
+    // plan.csv and stdout name every setting and the assumptions behind price and performance.
+    const dir = withFiles({ 's.yaml': inherit('') });
+    const r = fleetsim(['plan', join(dir, 's.yaml'), '--out', join(dir, 'out'), '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}settings: fp8, kv fp8, chunked, max_batch 64, chunk_tokens=256 \(from deployment llama-fp8\)\n/);
+    const csv = parseCsv(readFileSync(join(dir, 'out', 'plan.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    for (const row of csv) {
+      expect(row).toMatchObject({ dtype: 'fp8', kv_dtype: 'fp8', scheduler: 'chunked', max_batch: '64', other_settings: 'chunk_tokens=256' });
+    }
+    const maia = csv.find((row) => row.fleet.startsWith('maia-200'))!;
+    expect(maia.assumptions).toMatch(/maia-200 price \$14\.18\/chip-hour is an assumption/);
+    expect(maia.assumptions).toMatch(/maia-200 performance is predicted from datasheet specs/);
+    // H100 is priced from a source and its factors were fitted to H100 measurements.
+    expect(csv.find((row) => row.fleet.startsWith('h100-sxm'))!.assumptions).toBe('');
+    const best = csv.find((row) => row.rank === '1')!;
+    for (const a of best.assumptions ? best.assumptions.split('; ') : []) expect(r.stdout).toContain(`  assumption: ${a}\n`);
+  });
 });

@@ -3,7 +3,7 @@ import { OutputDir } from '../report/atomic.js';
 import { VIEW_FILES } from '../report/views.js';
 import { checkOutputDir } from '../index.js';
 import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '../report/csv.js';
-import { fleetText, planScenario, PLAN_COLUMNS, type Evaluation } from '../plan/plan.js';
+import { fleetText, planScenario, PLAN_COLUMNS, settingsText, type Evaluation } from '../plan/plan.js';
 import { parseSets } from './sweep.js';
 
 export interface PlanFlags {
@@ -31,6 +31,12 @@ export function planCommand(file: string, flags: PlanFlags): void {
           formatInt(e.fleet.reduce((n, p) => n + p.replicas, 0)),
           formatInt(e.chips),
           formatUsd(e.usdPerHour),
+          e.settings.dtype,
+          e.settings.kvDtype,
+          e.settings.scheduler,
+          formatInt(e.settings.maxBatch),
+          neutralizeText(e.settings.other),
+          neutralizeText(e.settings.from),
           formatUsd(e.usdPerMtokOut),
           formatDecimal(e.ttftP99S, 6),
           formatDecimal(e.tpotP99S, 6),
@@ -38,6 +44,7 @@ export function planCommand(file: string, flags: PlanFlags): void {
           e.feasible ? 'yes' : 'no',
           e.rank !== undefined ? formatInt(e.rank) : '',
           neutralizeText(e.note),
+          neutralizeText(e.assumptions.join('; ')),
         ]);
       }
     }
@@ -53,14 +60,21 @@ export function planCommand(file: string, flags: PlanFlags): void {
       process.stdout.write(
         `${model}: cheapest fleet ${fleetText(best.fleet)} (${best.chips} chips) at $${formatUsd(best.usdPerHour)}/h, ` +
           `$${formatUsd(best.usdPerMtokOut)}/M output tokens; TTFT p99 ${formatDecimal(best.ttftP99S, 3)} s, ` +
-          `TPOT p99 ${formatDecimal(best.tpotP99S, 3)} s, attainment ${formatDecimal(best.attainmentPct, 2)}%\n`,
+          `TPOT p99 ${formatDecimal(best.tpotP99S, 3)} s, attainment ${formatDecimal(best.attainmentPct, 2)}%\n` +
+          `  settings: ${settingsText(best.settings)} (from ${best.settings.from})\n`,
       );
+      for (const a of best.assumptions) process.stdout.write(`  assumption: ${a}\n`);
     } else {
       process.stdout.write(`${model}: NO fleet within the allowed silicon and max_replicas meets the SLO targets\n`);
     }
+    const shown = best ? settingsText(best.settings) : '';
     for (const r of rows) {
       if (r === best) continue;
-      const what = r.feasible ? `runner-up #${r.rank}: ${fleetLabel(r)} at $${formatUsd(r.usdPerHour)}/h` : `infeasible: ${fleetLabel(r)}${r.note ? ` (${r.note})` : ''}`;
+      // Settings are the candidate's: shown once per model unless a row's differ from the answer's.
+      const own = settingsText(r.settings) !== shown ? `, ${settingsText(r.settings)}` : '';
+      const what = r.feasible
+        ? `runner-up #${r.rank}: ${fleetLabel(r)}${own} at $${formatUsd(r.usdPerHour)}/h`
+        : `infeasible: ${fleetLabel(r)}${own}${r.note ? ` (${r.note})` : ''}`;
       process.stdout.write(`  ${what}\n`);
     }
   }

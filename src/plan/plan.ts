@@ -4,13 +4,21 @@
  * replica count is bracketed by doubling, then bisected (latency falls as replicas rise, so the
  * feasible counts form an upper interval); then mixes of the cheapest fleet with one replica of
  * another kind are tried, bisecting the cheap kind's count down.
+ *
+ * A candidate is served as the scenario serves its model: it takes the settings of the scenario's
+ * first deployment of the model (dtype, kv_dtype, scheduler, max_batch and the rest) unless the
+ * plan overrides them, so planning an fp8 fleet does not silently plan a bf16 one.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { simulate } from '../simulation/simulate.js';
 import { InputError } from '../errors.js';
 import { LogHistogram } from '../metrics/histogram.js';
 import { readScenarioSource, resolveFromInput, validateShape, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import type { PlanInput } from '../scenario/schema.js';
 import { applyEdits, blameEdits, describeEdits, type Edit } from '../sweep/paths.js';
+import { readMeasurementCsv } from '../fidelity/measurements.js';
+import { packageRoot } from '../version.js';
 
 export const PLAN_COLUMNS = [
   ['model', 'model id the fleet serves'],
@@ -18,6 +26,12 @@ export const PLAN_COLUMNS = [
   ['replicas', 'replicas in the fleet'],
   ['chips', 'chips in the fleet (replicas × tensor_parallel)'],
   ['usd_per_hour', 'fleet cost per hour at the deployments\' chip-hour prices'],
+  ['dtype', 'weight format of every replica'],
+  ['kv_dtype', 'KV-cache format'],
+  ['scheduler', 'batching policy'],
+  ['max_batch', 'most requests in one replica\'s running batch'],
+  ['other_settings', 'the other deployment keys the fleet took from the scenario, `key=value` separated by `; ` (empty: defaults)'],
+  ['settings_from', 'where the settings came from: `deployment NAME` (the scenario\'s first deployment of the model), `+ plan KEY,...` for the keys the candidate overrides'],
   ['usd_per_mtok_out', 'fleet cost per million output tokens served in the simulation'],
   ['ttft_p99_s', 'worst workload\'s time-to-first-token 99th percentile, seconds'],
   ['tpot_p99_s', 'worst workload\'s time-per-output-token 99th percentile, seconds'],
@@ -25,7 +39,97 @@ export const PLAN_COLUMNS = [
   ['feasible', '`yes` when every workload meets every plan target'],
   ['rank', '1 = cheapest feasible fleet for the model; empty when infeasible'],
   ['note', 'why a silicon kind cannot serve, or the search bound hit'],
+  ['assumptions', 'what the fleet\'s price and performance rest on that is not sourced: assumed chip-hour prices, silicon with no measurement (performance from datasheet specs); `; `-separated'],
 ] as const;
+
+/** How every replica of a candidate's fleets is configured. */
+export interface FleetSettings {
+  dtype: string;
+  kvDtype: string;
+  scheduler: string;
+  maxBatch: number;
+  /** Other inherited deployment keys, `key=value; ...`. */
+  other: string;
+  /** `deployment NAME`, and `+ plan KEY,...` for the candidate's overrides. */
+  from: string;
+  /** Deployment keys (as written) the fleet's deployments carry. */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * Keys not taken from the scenario's deployment: what the plan searches (replicas, tensor_parallel),
+ * what names it, and what belongs to one silicon kind (a chip-hour price or TCO inputs under `cost`,
+ * a measured `profile`, a disaggregated split of a replica count).
+ */
+const NOT_INHERITED = new Set(['name', 'model', 'silicon', 'replicas', 'tensor_parallel', 'cost', 'profile', 'prefill_replicas']);
+const SHOWN = new Set(['dtype', 'kv_dtype', 'scheduler', 'max_batch']);
+
+/** The settings a candidate's fleets use: the scenario's first deployment of the model, then the candidate's overrides. */
+export function candidateSettings(raw: Record<string, unknown>, candidate: PlanInput['candidates'][number]): FleetSettings {
+  const deployments = (Array.isArray(raw.deployments) ? raw.deployments : []) as Record<string, unknown>[];
+  const base = deployments.find((d) => d && d.model === candidate.model);
+  const keys: Record<string, unknown> = {};
+  if (base) for (const [k, v] of Object.entries(base)) if (!NOT_INHERITED.has(k)) keys[k] = v;
+  const overridden: string[] = [];
+  for (const k of ['dtype', 'kv_dtype', 'scheduler', 'max_batch'] as const) {
+    if (candidate[k] !== undefined) {
+      keys[k] = candidate[k];
+      overridden.push(k);
+    }
+  }
+  const dtype = typeof keys.dtype === 'string' ? keys.dtype : 'bf16';
+  // As the loader does: a 16-bit model keeps a 16-bit cache, anything narrower an fp8 one.
+  const kvDtype = typeof keys.kv_dtype === 'string' ? keys.kv_dtype : dtype === 'bf16' || dtype === 'fp16' ? dtype : 'fp8';
+  const other = Object.entries(keys)
+    .filter(([k]) => !SHOWN.has(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join('; ');
+  const from = [base ? `deployment ${String(base.name)}` : 'defaults', ...(overridden.length ? [`plan ${overridden.join(',')}`] : [])].join(' + ');
+  return {
+    dtype,
+    kvDtype,
+    scheduler: typeof keys.scheduler === 'string' ? keys.scheduler : 'continuous',
+    maxBatch: typeof keys.max_batch === 'number' ? keys.max_batch : 256,
+    other,
+    from,
+    raw: keys,
+  };
+}
+
+/** `fp8, kv fp8, continuous, max_batch 256` and any other setting: how stdout names a fleet's settings. */
+export const settingsText = (s: FleetSettings) =>
+  [`${s.dtype}`, `kv ${s.kvDtype}`, s.scheduler, `max_batch ${s.maxBatch}`, ...(s.other ? [s.other] : [])].join(', ');
+
+let measuredSiliconCache: Set<string> | null = null;
+/** Silicon ids with at least one simulated (not excluded) row in data/measurements/. */
+function measuredSilicon(): Set<string> {
+  if (measuredSiliconCache) return measuredSiliconCache;
+  const dir = join(packageRoot(), 'data', 'measurements');
+  const ids = new Set<string>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.csv')).sort()) {
+    const file = join(dir, name);
+    for (const m of readMeasurementCsv(file, readFileSync(file, 'utf8'))) if (!m.exclude) ids.add(m.silicon);
+  }
+  measuredSiliconCache = ids;
+  return ids;
+}
+
+/** What a resolved fleet's price and performance rest on that is an assumption rather than a source. */
+function fleetAssumptions(scenario: Scenario): string[] {
+  const out = new Set<string>();
+  const measured = measuredSilicon();
+  for (const d of scenario.deployments) {
+    const s = d.silicon;
+    // The catalog's provenance rule: the assumption cell names each assumed field.
+    const priceClause = s.assumption.split(/;\s*/).find((c) => /usd_per_chip_hour/.test(c));
+    if (d.priceProvenance === s.source && priceClause) {
+      out.add(`${s.id} price $${d.usdPerChipHour.toFixed(2)}/chip-hour is an assumption (${priceClause.trim()})`);
+    }
+    if (!measured.has(s.id)) out.add(`${s.id} performance is predicted from datasheet specs: no measurement of ${s.id} in data/measurements/`);
+  }
+  return [...out];
+}
 
 export interface FleetPart {
   silicon: string;
@@ -38,12 +142,14 @@ export interface Evaluation {
   fleet: FleetPart[];
   chips: number;
   usdPerHour: number;
+  settings: FleetSettings;
   usdPerMtokOut: number;
   ttftP99S: number;
   tpotP99S: number;
   attainmentPct: number;
   feasible: boolean;
   note: string;
+  assumptions: string[];
   rank?: number;
 }
 
@@ -77,24 +183,35 @@ class Planner {
   ) {}
 
   /** The scenario reduced to one model's workloads, served only by `fleet`. */
+  private readonly settings = new Map<PlanInput['candidates'][number], FleetSettings>();
+
+  settingsOf(candidate: PlanInput['candidates'][number]): FleetSettings {
+    let s = this.settings.get(candidate);
+    if (!s) {
+      s = candidateSettings(this.raw, candidate);
+      this.settings.set(candidate, s);
+    }
+    return s;
+  }
+
   private variant(candidate: PlanInput['candidates'][number], fleet: readonly FleetPart[]): Scenario {
+    const settings = this.settingsOf(candidate);
     const raw = structuredClone(this.raw) as Record<string, unknown> & { workloads: Record<string, unknown>[] };
     const workloads = raw.workloads.filter((w) => w.model === candidate.model).map((w) => ({ ...w, fallback: [] }));
     raw.workloads = workloads;
     raw.deployments = fleet
       .filter((p) => p.replicas > 0)
       .map((p) => ({
+        ...structuredClone(settings.raw),
         name: `${candidate.model}-${p.silicon}`,
         model: candidate.model,
         silicon: p.silicon,
         replicas: p.replicas,
         tensor_parallel: p.tensorParallel,
-        dtype: candidate.dtype,
-        ...(candidate.max_batch !== undefined ? { max_batch: candidate.max_batch } : {}),
       }));
     raw.incidents = [];
     delete raw.sweep;
-    const edits = `plan:${candidate.model}:${fleetText(fleet)}:${describeEdits(this.opts.sets ?? [])}`;
+    const edits = `plan:${candidate.model}:${fleetText(fleet)}:${settingsText(settings)}:${describeEdits(this.opts.sets ?? [])}`;
     return resolveFromInput(this.source, raw, { seed: this.opts.seed, horizonS: this.opts.horizonS, edits });
   }
 
@@ -123,7 +240,8 @@ class Planner {
   }
 
   evaluate(candidate: PlanInput['candidates'][number], fleet: FleetPart[]): Evaluation {
-    const key = `${candidate.model}|${fleetText(fleet)}`;
+    const settings = this.settingsOf(candidate);
+    const key = `${candidate.model}|${fleetText(fleet)}|${settingsText(settings)}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const scenario = this.variant(candidate, fleet);
@@ -165,12 +283,14 @@ class Planner {
       fleet: fleet.filter((p) => p.replicas > 0),
       chips,
       usdPerHour,
+      settings,
       usdPerMtokOut: outTok > 0 ? (usdPerHour * (result.endS / 3600)) / (outTok / 1e6) : NaN,
       ttftP99S: ttftWorst,
       tpotP99S: tpotWorst,
       attainmentPct: attainmentWorst,
       feasible,
       note: '',
+      assumptions: fleetAssumptions(scenario),
     };
     this.cache.set(key, e);
     this.opts.onEvaluation?.(e);
@@ -235,8 +355,8 @@ export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
       const { tps, note } = planner.tensorParallelOptions(c, silicon);
       if (tps.length === 0) {
         rows.push({
-          model: c.model, fleet: [{ silicon, replicas: 0, tensorParallel: 0 }], chips: 0, usdPerHour: NaN, usdPerMtokOut: NaN,
-          ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note,
+          model: c.model, fleet: [{ silicon, replicas: 0, tensorParallel: 0 }], chips: 0, usdPerHour: NaN, settings: planner.settingsOf(c),
+          usdPerMtokOut: NaN, ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note, assumptions: [],
         });
         continue;
       }

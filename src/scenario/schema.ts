@@ -191,7 +191,10 @@ const planCandidate = z
     silicon: z.array(id).min(1),
     /** Default: the smallest power of two whose chips hold the weights with room for KV cache. */
     tensor_parallel: positiveInt.optional(),
-    dtype: z.enum(DTYPES).default('bf16'),
+    /** These four default to the scenario's first deployment of the model (src/plan/plan.ts). */
+    dtype: z.enum(DTYPES).optional(),
+    kv_dtype: z.enum(DTYPES).optional(),
+    scheduler: z.enum(SCHEDULERS).optional(),
     max_batch: positiveInt.optional(),
     max_replicas: positiveInt.default(64),
   })
