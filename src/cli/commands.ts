@@ -17,6 +17,8 @@ export interface RunFlags {
   quiet?: boolean;
   /** `--set path=value` edits (repeatable). */
   set?: string[];
+  /** Scenario warnings are errors (exit 2). */
+  strict?: boolean;
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<void> {
@@ -31,7 +33,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<void> {
   try {
     const done = await new Promise<Extract<RunMessage, { kind: 'done' }>>((resolveRun, rejectRun) => {
       worker.on('message', (m: RunMessage) => {
-        if (m.kind === 'start' && showProgress) {
+        if (m.kind === 'warnings') {
+          for (const w of m.lines) process.stderr.write(`fleetsim: warning: ${w}\n`);
+        } else if (m.kind === 'start' && showProgress) {
           bar = new SingleBar({ stream: process.stderr, format: 'simulating [{bar}] {percentage}% | {value}/{total} s simulated', gracefulExit: false });
           bar.start(Math.round(m.horizonS), 0);
         } else if (m.kind === 'progress') {

@@ -15,8 +15,8 @@ import type { Catalog, Efficiency, Model, Silicon } from '../catalog/catalog.js'
 import { InputError } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
 import { RooflinePerf } from '../perf/roofline.js';
-import { makeLengthSampler, type LengthConfig } from '../workload/lengths.js';
-import { RandomStream } from '../workload/rng.js';
+import { saturatedReplica } from '../perf/saturation.js';
+import { meanLength, type LengthConfig } from '../workload/lengths.js';
 import { csvRow, formatDecimal } from '../report/csv.js';
 
 export interface ExplainFlags {
@@ -78,11 +78,9 @@ export function explainRow(c: Config): string[] {
   const P = c.promptTokens;
   const O = c.outputTokens;
   const ctx = P + O / 2;
-  const fit = Math.min(c.maxBatch, Math.floor(perf.kvCapacityTokens / ctx));
+  const { fit, batch: b, outputTokensPerS: replicaTokS } = saturatedReplica(perf, c.maxBatch, P, O);
   const note = fit < 1 ? `KV cache (${perf.kvCapacityTokens} tokens) holds no request of ${Math.round(ctx)} tokens` : '';
-  const b = Math.max(1, fit);
   const step = (n: number) => perf.decodeStepS(n, n * ctx);
-  const replicaTokS = (b * O) / (O * step(b) + perf.prefillS(b * P, b * P * P));
   const perChip = replicaTokS / c.tp;
   const usdPerMtok = (c.usdPerChipHour * c.tp) / (replicaTokS * 3600) * 1e6;
   return [...head, String(perf.kvCapacityTokens), formatDecimal(P, 0), formatDecimal(O, 0), String(fit),
@@ -121,13 +119,7 @@ function kvDtypeFor(dtype: Dtype): Dtype {
   return dtype === 'bf16' || dtype === 'fp16' ? dtype : 'fp8';
 }
 
-function meanOf(cfg: LengthConfig, name: string): number {
-  const sampler = makeLengthSampler(cfg, new RandomStream(1, `explain/${name}`));
-  const n = 20000;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += sampler.sample();
-  return sum / n;
-}
+const meanOf = (cfg: LengthConfig, name: string) => meanLength(cfg, `explain/${name}`);
 
 function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
   const scenario = loadScenario(file);

@@ -66,7 +66,8 @@ function scenarioCommand(name: string, description: string, scenarioHelp = 'scen
     .option('--seed <n>', 'override the scenario seed', integer)
     .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
     .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collect)
-    .option('-q, --quiet', 'no progress or summary on stderr')
+    .option('-q, --quiet', 'no progress or summary on stderr (warnings are still printed)')
+    .option('--strict', 'treat scenario warnings (an outage past the horizon, a dtype the silicon lacks, demand above capacity) as errors: exit 2')
     .option('--html', 'also write report.html (charts and tables, one self-contained file) beside the CSVs')
     .option('--xlsx', 'also write report.xlsx (one typed sheet per report, run.json assumptions on their own)');
 }
@@ -140,7 +141,8 @@ program
   .command('validate')
   .description('check a scenario file (and the traces it names) without simulating')
   .argument('<scenario>', 'scenario file (YAML or JSON)')
-  .action(async (file: string) => (await import('./validate.js')).validateCommand(file));
+  .option('--strict', 'treat scenario warnings as errors: exit 2')
+  .action(async (file: string, flags: { strict?: boolean }) => (await import('./validate.js')).validateCommand(file, flags));
 
 program
   .command('catalog')

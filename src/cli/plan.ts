@@ -5,6 +5,7 @@ import { checkOutputDir } from '../index.js';
 import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '../report/csv.js';
 import { fleetText, planScenario, PLAN_COLUMNS, settingsText, type Evaluation } from '../plan/plan.js';
 import { parseSets } from './sweep.js';
+import { reportWarnings } from './warnings.js';
 
 export interface PlanFlags {
   out: string;
@@ -12,6 +13,7 @@ export interface PlanFlags {
   seed?: number;
   horizon?: number;
   quiet?: boolean;
+  strict?: boolean;
 }
 
 const fleetLabel = (e: Evaluation) => fleetText(e.fleet) || e.fleet.map((p) => p.silicon).join(' + ');
@@ -19,7 +21,12 @@ const fleetLabel = (e: Evaluation) => fleetText(e.fleet) || e.fleet.map((p) => p
 export function planCommand(file: string, flags: PlanFlags): void {
   checkOutputDir(flags.out);
   const started = performance.now();
-  const result = planScenario(file, { sets: parseSets(flags.set), seed: flags.seed, horizonS: flags.horizon });
+  const result = planScenario(file, {
+    sets: parseSets(flags.set),
+    seed: flags.seed,
+    horizonS: flags.horizon,
+    onWarnings: (w) => reportWarnings(w, flags.strict),
+  });
   const out = new OutputDir(flags.out, ['plan.csv', ...VIEW_FILES]);
   try {
     const csv = new CsvWriter(out.path('plan.csv'), PLAN_COLUMNS.map(([name]) => name));

@@ -12,6 +12,7 @@ import type { RunFlags } from './commands.js';
 
 /** What the worker posts back; the main thread rebuilds errors from it (see commands.ts). */
 export type RunMessage =
+  | { kind: 'warnings'; lines: string[] }
   | { kind: 'start'; horizonS: number }
   | { kind: 'progress'; simTimeS: number }
   | { kind: 'done'; name: string; horizonS: number; arrivals: number; wallS: number; events: number; assumptions: number }
@@ -23,6 +24,11 @@ const post = (m: RunMessage) => parentPort!.postMessage(m);
 try {
   const overrides = { seed: flags.seed, horizonS: flags.horizon };
   const scenario = flags.set?.length ? loadScenarioWithEdits(file, parseSets(flags.set), overrides) : loadScenario(file, overrides);
+  post({ kind: 'warnings', lines: scenario.warnings });
+  // The main thread prints them; under --strict it is an input error before anything is simulated.
+  if (flags.strict && scenario.warnings.length > 0) {
+    throw new InputError(`${scenario.warnings.length === 1 ? 'the warning above' : `the ${scenario.warnings.length} warnings above`}: nothing simulated or written`, { path: '--strict' });
+  }
   post({ kind: 'start', horizonS: scenario.horizonS });
   const result = runToDir(scenario, {
     outDir: flags.out,

@@ -5,6 +5,8 @@ import { defaultWorkers } from '../sweep/pool.js';
 import { MERGED_FILES, parseShard, readPartials, writeSweepOutputs } from '../sweep/output.js';
 import { checkOutputDir } from '../index.js';
 import { runSweep, writeReplicationCi } from '../sweep/sweep.js';
+import { loadScenarioWithEdits } from '../sweep/job.js';
+import { reportWarnings } from './warnings.js';
 
 /** commander collector for repeatable `--set path=value`. */
 export function parseSets(flags: string[] | undefined): Edit[] {
@@ -26,10 +28,13 @@ export interface SweepFlags {
   seed?: number;
   horizon?: number;
   quiet?: boolean;
+  strict?: boolean;
 }
 
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
   checkOutputDir(flags.out);
+  // The scenario as the sweep's points start from it (each point's own edits are not checked here).
+  reportWarnings(loadScenarioWithEdits(file, parseSets(flags.set), { seed: flags.seed, horizonS: flags.horizon }).warnings, flags.strict);
   const started = performance.now();
   const summary = await runSweep({
     file,

@@ -163,6 +163,8 @@ export interface PlanOptions {
   seed?: number;
   horizonS?: number;
   onEvaluation?: (e: Evaluation) => void;
+  /** The scenario's own warnings (as written, before any candidate replaces its fleet); may throw to stop. */
+  onWarnings?: (warnings: string[]) => void;
 }
 
 export const fleetText = (f: readonly FleetPart[]) =>
@@ -341,7 +343,8 @@ export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
   if (!input.plan) throw new InputError('the scenario has no plan: section (targets and candidates)', { file, path: 'plan' });
   const plan = input.plan;
   // Resolve the scenario once as written, so its own errors surface with their locations.
-  resolveFromInput(source, raw, { seed: opts.seed, horizonS: opts.horizonS, edits: describeEdits(opts.sets ?? []) });
+  const asWritten = resolveFromInput(source, raw, { seed: opts.seed, horizonS: opts.horizonS, edits: describeEdits(opts.sets ?? []) });
+  opts.onWarnings?.(asWritten.warnings);
   const planner = new Planner(source, raw, plan, opts);
   const byModel = new Map<string, Evaluation[]>();
   plan.candidates.forEach((c, i) => {

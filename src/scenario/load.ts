@@ -14,7 +14,9 @@ import { RooflinePerf } from '../perf/roofline.js';
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
-import type { LengthConfig } from '../workload/lengths.js';
+import { meanLength, type LengthConfig } from '../workload/lengths.js';
+import { capacityWarning, dtypeWarning, meanArrivalRate, type Demand, type Warn } from './warnings.js';
+import { formatDuration } from './units.js';
 import { readTraceColumns, validateTrace } from '../workload/trace.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
@@ -97,6 +99,8 @@ export interface Scenario {
   hash: string;
   /** Assumed (not sourced) figures this run depends on, for run.json and the CLI. */
   assumptions: string[];
+  /** Valid input that probably does not mean what it says (src/scenario/warnings.ts), one located line each. */
+  warnings: string[];
   /** PUE, electricity price and grid intensity for energy, TCO and emissions. */
   facility: Facility;
 }
@@ -356,6 +360,8 @@ function resolveScenario(
 ): Scenario {
   const catalog = loadCatalog(input.catalog, (path, message) => loc.at(path, message));
   const assumptions = new Set<string>();
+  const warnings: string[] = [];
+  const warn: Warn = (path, message) => warnings.push(loc.at(path, message).format());
   const note = (what: string, p: { source: string; assumption: string }) => {
     if (p.assumption) assumptions.add(`${what}: ${p.assumption}`);
   };
@@ -421,6 +427,7 @@ function resolveScenario(
           `(${memGb} GB usable at kv_fraction ${d.kv_fraction}) with room for KV cache: raise tensor_parallel or use a smaller dtype`,
       );
     }
+    dtypeWarning(silicon, d.dtype, at('dtype'), warn);
     note(`silicon ${silicon.id}`, silicon);
     note(`model ${model.id}`, model);
     note(`efficiency ${silicon.id}`, efficiency);
@@ -456,7 +463,7 @@ function resolveScenario(
   const workloadNames = new Set<string>();
   // Many tenants often draw lengths from the same trace: each file is read once per load, not once
   // per workload and column (40 workloads on one trace took 0.7 s to load).
-  const checkedTraces = new Set<string>();
+  const checkedTraces = new Map<string, ReturnType<typeof validateTrace>>();
   const traceColumns = new Map<string, { prompt: Int32Array; output: Int32Array }>();
   const workloads: Workload[] = input.workloads.map((w, i) => {
     const at = (...p: Path) => ['workloads', i, ...p];
@@ -481,10 +488,7 @@ function resolveScenario(
     };
     const traceFile = (f: string, p: Path) => {
       const abs = resolve(baseDir, f);
-      if (!checkedTraces.has(abs)) {
-        readTrace(abs, p, validateTrace);
-        checkedTraces.add(abs);
-      }
+      if (!checkedTraces.has(abs)) checkedTraces.set(abs, readTrace(abs, p, validateTrace));
       return abs;
     };
     let arrival: ArrivalConfig;
@@ -587,7 +591,32 @@ function resolveScenario(
       throw loc.at(['incidents', i, 'at'], `starts at or after the horizon (${horizonS} s)`);
     }
     incidents.push({ atS: inc.at, durationS: inc.duration, deployment: d, kind: inc.kind });
+    if (inc.at + inc.duration > horizonS) {
+      warn(['incidents', i, 'duration'],
+        `the outage of ${inc.deployment} (${formatDuration(inc.at)} + ${formatDuration(inc.duration)}) lasts past the horizon ` +
+          `(${formatDuration(horizonS)}): the run ends with it still down, so no recovery is simulated or reported`);
+    }
   });
+
+  // Mean demand against what each model's deployments could serve saturated, before simulating.
+  for (const model of servedModels) {
+    const demands: Demand[] = [];
+    for (const w of workloads) {
+      if (w.model !== model) continue;
+      const trace = w.arrival.process === 'trace' ? checkedTraces.get(w.arrival.file) ?? null : null;
+      const ratePerS = meanArrivalRate(w.arrival, horizonS, trace);
+      if (ratePerS === null) continue;
+      const mean = (cfg: LengthConfig | null, key: 'promptTokens' | 'outputTokens') =>
+        // 2,000 draws: within a few per cent, enough for a warning, and cheap on every load of a sweep or plan.
+        cfg ? meanLength(cfg, `demand/${w.name}/${key}`, 2000) : trace && trace.rows > 0 ? trace[key] / trace.rows : NaN;
+      const promptTokens = mean(w.promptTokens, 'promptTokens');
+      const outputTokens = mean(w.outputTokens, 'outputTokens');
+      if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });
+    }
+    const serving = deployments.filter((d) => d.model.id === model);
+    const servers = serving.map((d) => ({ name: d.name, replicas: d.replicas, maxBatch: d.maxBatch, perf: d.perf }));
+    capacityWarning(model, servers, demands, ['deployments', serving[0].index, 'replicas'], warn);
+  }
 
   const reportIntervalS = input.report_interval ?? Math.max(1, horizonS / 60);
   if (!(reportIntervalS > 0)) throw loc.at(['report_interval'], 'expected a positive duration');
@@ -617,6 +646,7 @@ function resolveScenario(
     prices,
     hash: hash.digest('hex'),
     assumptions: [...assumptions].sort(),
+    warnings,
     facility,
   };
 }

@@ -3,7 +3,7 @@
  * drawn from in the simulator's hot loop, so `sample()` allocates nothing.
  */
 import { InputError } from '../errors.js';
-import type { RandomStream } from './rng.js';
+import { RandomStream } from './rng.js';
 
 /** How a token length (prompt or output) is distributed. All lengths are in tokens. */
 export type LengthConfig =
@@ -133,4 +133,18 @@ export function makeLengthSampler(cfg: LengthConfig, rng: RandomStream): LengthS
       });
     }
   }
+}
+
+/**
+ * The mean of a length distribution, estimated from `draws` draws of its own sampler on a stream
+ * named `name` (the same every time, so callers print the same figure on every run; a capped,
+ * rounded lognormal has no simpler closed form worth keeping in step with the sampler).
+ */
+export function meanLength(cfg: LengthConfig, name: string, draws = 20000): number {
+  if (cfg.dist === 'constant') return cfg.value;
+  const sampler = makeLengthSampler(cfg, new RandomStream(1, name));
+  const n = draws;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sampler.sample();
+  return sum / n;
 }

@@ -405,18 +405,22 @@ export class TraceReader {
 
 /**
  * Streams through a whole trace, checking every row. Used by `fleetsim validate`.
- * @returns the number of data rows and the seconds from the first to the last timestamp.
+ * @returns the number of data rows, the seconds from the first to the last timestamp, and the token sums.
  * @throws InputError for any problem, including a trace with a header but no rows.
  */
-export function validateTrace(file: string): { rows: number; spanS: number } {
+export function validateTrace(file: string): { rows: number; spanS: number; promptTokens: number; outputTokens: number } {
   const reader = new TraceReader(file);
+  // next() validates each row; the token sums give the trace's mean lengths (the loader's demand check).
+  let promptTokens = 0;
+  let outputTokens = 0;
   while (reader.next()) {
-    // next() validates each row; nothing else to do.
+    promptTokens += reader.promptTokens;
+    outputTokens += reader.outputTokens;
   }
   if (reader.rows === 0) {
     throw new InputError('trace has a header but no rows', { file, line: 2 });
   }
-  return { rows: reader.rows, spanS: reader.timeS };
+  return { rows: reader.rows, spanS: reader.timeS, promptTokens, outputTokens };
 }
 
 /**

@@ -1,0 +1,115 @@
+/**
+ * What a scenario may mean but probably does not: inputs that are valid yet quietly change the answer.
+ * The loader reports each on the scenario (`warnings`, located like errors); the CLI prints them on
+ * stderr and `--strict` makes them exit 2. Three kinds:
+ *   - an outage that lasts past the horizon (the run ends with the deployment still down);
+ *   - a weight dtype the silicon has no matmul datapath for (FP8 on Cobalt runs at the bf16 peak);
+ *   - a model whose deployments cannot keep up with its workloads' mean demand, by the same
+ *     saturated step-time model `explain` uses (src/perf/saturation.ts), before anything is simulated.
+ */
+import type { Silicon } from '../catalog/catalog.js';
+import { saturatedReplica, type StepTimes } from '../perf/saturation.js';
+import type { ArrivalConfig } from '../workload/arrivals.js';
+import type { Dtype } from './schema.js';
+
+export type Warn = (path: (string | number)[], message: string) => void;
+
+const COLUMN: Partial<Record<Dtype, { field: keyof Silicon; column: string }[]>> = {
+  fp8: [{ field: 'fp8Tflops', column: 'fp8_tflops' }],
+  int8: [{ field: 'int8Tops', column: 'int8_tops' }, { field: 'fp8Tflops', column: 'fp8_tflops' }],
+  fp4: [{ field: 'fp4Tflops', column: 'fp4_tflops' }],
+  mx9: [{ field: 'fp8Tflops', column: 'fp8_tflops' }, { field: 'int8Tops', column: 'int8_tops' }],
+  mx6: [{ field: 'fp4Tflops', column: 'fp4_tflops' }],
+  mx4: [{ field: 'fp4Tflops', column: 'fp4_tflops' }],
+};
+
+/**
+ * The datapath a dtype's matmuls need, when the chip lacks it (null when it has it, or when the
+ * dtype is 16-bit or int4, which serving stacks dequantise into a wider datapath by design).
+ */
+export function missingDatapath(silicon: Silicon, dtype: Dtype): string | null {
+  const needs = COLUMN[dtype];
+  if (!needs) return null;
+  const has = (x: number) => Number.isFinite(x) && x > 0;
+  if (needs.some((n) => has(silicon[n.field] as number))) return null;
+  return needs.map((n) => n.column).join(' or ');
+}
+
+export function dtypeWarning(silicon: Silicon, dtype: Dtype, at: (string | number)[], warn: Warn): void {
+  const missing = missingDatapath(silicon, dtype);
+  if (missing === null) return;
+  warn(
+    at,
+    `${silicon.id} has no ${dtype} hardware (${missing} empty in its catalog row): ${dtype} matmuls are modelled at a wider ` +
+      `datapath's peak (bf16 ${silicon.bf16Tflops} TFLOPS at worst), only the weights' bytes shrink; a real stack may not run ${dtype} there at all`,
+  );
+}
+
+/** Mean arrivals per second over [0, horizonS); null for closed loops, which only send what the fleet serves. */
+export function meanArrivalRate(a: ArrivalConfig, horizonS: number, trace: { rows: number; spanS: number } | null): number | null {
+  switch (a.process) {
+    case 'poisson':
+      return a.ratePerS;
+    case 'diurnal': {
+      // The hourly multipliers integrated over the horizon from the start hour.
+      let sum = 0;
+      let t = 0;
+      const start = a.startHourOffset ?? 0;
+      while (t < horizonS) {
+        const hour = Math.floor(start + t / 3600);
+        const end = Math.min(horizonS, (hour + 1 - start) * 3600);
+        sum += a.hourly[((hour % 24) + 24) % 24] * (end - t);
+        t = end;
+      }
+      return (a.ratePerS * sum) / horizonS;
+    }
+    case 'trace':
+      if (!trace || !(trace.spanS > 0)) return null;
+      return (trace.rows / trace.spanS) * (a.speedup ?? 1) * (a.scale ?? 1);
+    case 'closed':
+      return null;
+  }
+}
+
+export interface Demand {
+  workload: string;
+  ratePerS: number;
+  promptTokens: number;
+  outputTokens: number;
+}
+
+export interface Server {
+  name: string;
+  replicas: number;
+  maxBatch: number;
+  perf: StepTimes;
+}
+
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(2));
+
+/** Warns when a model's deployments, saturated, complete fewer requests per second than its workloads send. */
+export function capacityWarning(model: string, servers: Server[], demands: Demand[], at: (string | number)[], warn: Warn): void {
+  const rate = demands.reduce((s, d) => s + d.ratePerS, 0);
+  if (!(rate > 0)) return;
+  // Rate-weighted mean lengths: the mix the deployments would see.
+  const P = demands.reduce((s, d) => s + d.ratePerS * d.promptTokens, 0) / rate;
+  const O = demands.reduce((s, d) => s + d.ratePerS * d.outputTokens, 0) / rate;
+  let capacity = 0;
+  let tokS = 0;
+  for (const s of servers) {
+    if (s.replicas === 0) continue;
+    const sat = saturatedReplica(s.perf, s.maxBatch, P, O);
+    capacity += s.replicas * sat.requestsPerS;
+    tokS += s.replicas * sat.outputTokensPerS;
+  }
+  if (rate <= capacity) return;
+  const names = servers.map((s) => s.name).join(', ');
+  const short = capacity > 0 ? `${fmt((100 * (rate - capacity)) / capacity)}% more than they can serve` : 'and they can serve none';
+  warn(
+    at,
+    `${model}'s workloads (${demands.map((d) => d.workload).join(', ')}) send ${fmt(rate)} requests/s on average, but its deployments ` +
+      `(${names}) complete at most ${fmt(capacity)} requests/s (${fmt(tokS)} output tokens/s) when saturated, by the step-time model at ` +
+      `the mean ${fmt(P)} prompt and ${fmt(O)} output tokens: ${short}; queues will grow for the whole run ` +
+      '(add replicas, or size the fleet with `fleetsim plan`)',
+  );
+}
