@@ -35,6 +35,19 @@ export class RequestTable {
   shareMark = new Float64Array(0);
   /** KV block phase: tokens held at replica step s are kvPhase + s. */
   kvPhase = new Float64Array(0);
+  /**
+   * Prefix caching (serving/prefix-cache.ts): the shared prefix segment the prompt starts with and
+   * its length (NONE and 0 without one), the conversation segment its history belongs to (NONE
+   * outside a session), blocks it shares in its replica's cache and the last of them, prompt tokens
+   * of its current prefill found cached, and those of the prefill that gave its first token (billed).
+   */
+  prefixChain = new Int32Array(0);
+  prefixTokens = new Int32Array(0);
+  sessionChain = new Int32Array(0);
+  sharedBlocks = new Int32Array(0);
+  lastEntry = new Int32Array(0);
+  hitTokens = new Int32Array(0);
+  cachedTokens = new Int32Array(0);
 
   get inFlight(): number {
     return this.used;
@@ -86,6 +99,13 @@ export class RequestTable {
     this.slot = i32(this.slot);
     this.shareMark = f64(this.shareMark);
     this.kvPhase = f64(this.kvPhase);
+    this.prefixChain = i32(this.prefixChain);
+    this.prefixTokens = i32(this.prefixTokens);
+    this.sessionChain = i32(this.sessionChain);
+    this.sharedBlocks = i32(this.sharedBlocks);
+    this.lastEntry = i32(this.lastEntry);
+    this.hitTokens = i32(this.hitTokens);
+    this.cachedTokens = i32(this.cachedTokens);
     // Thread the new ids onto the free list in ascending order so allocation order is stable.
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;

@@ -24,17 +24,21 @@ export class IntervalCounters {
   readonly completions: Float64Array;
   readonly inputTokens: Float64Array;
   readonly outputTokens: Float64Array;
+  /** Of inputTokens, those found in the prefix cache (billed at the cached-input price). */
+  readonly cachedInputTokens: Float64Array;
   constructor(deployments: number, atoms: number) {
     this.arrivals = new Float64Array(deployments);
     this.completions = new Float64Array(atoms);
     this.inputTokens = new Float64Array(atoms);
     this.outputTokens = new Float64Array(atoms);
+    this.cachedInputTokens = new Float64Array(atoms);
   }
   reset(): void {
     this.arrivals.fill(0);
     this.completions.fill(0);
     this.inputTokens.fill(0);
     this.outputTokens.fill(0);
+    this.cachedInputTokens.fill(0);
   }
 }
 
@@ -53,6 +57,8 @@ export class Recorder {
   readonly fates: Float64Array;
   readonly inputTokens: Float64Array;
   readonly outputTokens: Float64Array;
+  /** Of inputTokens, prompt tokens the prefill that gave the first token found in the prefix cache. */
+  readonly cachedInputTokens: Float64Array;
   readonly sloMet: Float64Array;
   /** Requests counted in latency metrics (arrived after warmup), by atom. */
   readonly measured: Float64Array;
@@ -82,6 +88,7 @@ export class Recorder {
   /** [period * atoms + atom]: tokens billed and busy replica-seconds attributed, per calendar period. */
   readonly periodInputTokens: Float64Array;
   readonly periodOutputTokens: Float64Array;
+  readonly periodCachedInputTokens: Float64Array;
   readonly periodCompleted: Float64Array;
   readonly periodBusyShareS: Float64Array;
   readonly interval: IntervalCounters;
@@ -111,6 +118,7 @@ export class Recorder {
     this.fates = new Float64Array(atoms * FATE_COUNT);
     this.inputTokens = new Float64Array(atoms);
     this.outputTokens = new Float64Array(atoms);
+    this.cachedInputTokens = new Float64Array(atoms);
     this.sloMet = new Float64Array(atoms);
     this.measured = new Float64Array(atoms);
     this.decodeS = new Float64Array(atoms);
@@ -122,6 +130,7 @@ export class Recorder {
     const cells = calendar.periods.length * atoms;
     this.periodInputTokens = new Float64Array(cells);
     this.periodOutputTokens = new Float64Array(cells);
+    this.periodCachedInputTokens = new Float64Array(cells);
     this.periodCompleted = new Float64Array(cells);
     this.periodBusyShareS = new Float64Array(cells);
     this.interval = new IntervalCounters(deployments, atoms);
@@ -173,18 +182,22 @@ export class Recorder {
     const workload = requests.workload[q];
     const promptTokens = requests.promptTokens[q];
     const outputTokens = requests.outputTokens[q];
+    const cachedTokens = requests.cachedTokens[q];
     const a = workload * this.deployments + deployment;
     this.fates[a * FATE_COUNT + (requests.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED)]++;
     this.inputTokens[a] += promptTokens;
     this.outputTokens[a] += outputTokens;
+    this.cachedInputTokens[a] += cachedTokens;
     const cell = this.calendar.periodAt(this.clockS[0]) * this.atoms + a;
     this.periodInputTokens[cell] += promptTokens;
     this.periodOutputTokens[cell] += outputTokens;
+    this.periodCachedInputTokens[cell] += cachedTokens;
     this.periodCompleted[cell]++;
     const iv = this.interval;
     iv.completions[a]++;
     iv.inputTokens[a] += promptTokens;
     iv.outputTokens[a] += outputTokens;
+    iv.cachedInputTokens[a] += cachedTokens;
     const arrivalS = requests.arrivalS[q];
     if (arrivalS < this.warmupS) return;
     this.measured[a]++;

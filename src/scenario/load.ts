@@ -17,6 +17,7 @@ import type { ArrivalConfig } from '../workload/arrivals.js';
 import { meanLength, type LengthConfig } from '../workload/lengths.js';
 import { capacityWarning, dtypeWarning, meanArrivalRate, type Demand, type Warn } from './warnings.js';
 import { formatDuration } from './units.js';
+import type { PrefixConfig } from '../workload/prefix.js';
 import { readTraceColumns, validateTrace } from '../workload/trace.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
@@ -42,6 +43,8 @@ export interface Deployment {
   blockTokens: number;
   /** scheduler disaggregated: the first `prefillReplicas` replicas prefill, the rest decode; else 0. */
   prefillReplicas: number;
+  /** Whether its replicas keep a prefix cache (src/serving/prefix-cache.ts). */
+  prefixCaching: boolean;
   perf: RooflinePerf;
   usdPerChipHour: number;
   /** Where the chip-hour price came from, for the report's assumption list. */
@@ -70,6 +73,8 @@ export interface Workload {
   timeoutS: number;
   /** Share of prompt tokens billed at the cached-input price. */
   cachedPromptFraction: number;
+  /** Shared prompt prefixes (`prefix:`), or null. */
+  prefix: PrefixConfig | null;
 }
 
 export interface Incident {
@@ -452,6 +457,7 @@ function resolveScenario(
       chunkTokens: d.chunk_tokens,
       blockTokens: d.block_tokens,
       prefillReplicas,
+      prefixCaching: d.prefix_caching ?? input.prefix_caching,
       perf,
       usdPerChipHour,
       priceProvenance,
@@ -533,6 +539,10 @@ function resolveScenario(
       if (cfg.dist === 'lognormal' && cfg.p99 < cfg.median) throw loc.at(at(key, 'p99'), 'p99 must be at least the median');
       return cfg;
     };
+    if (w.prefix !== undefined && w.cached_prompt_fraction > 0) {
+      throw loc.at(at('cached_prompt_fraction'),
+        'cached_prompt_fraction and prefix both set: with prefix the simulated cache decides which prompt tokens are billed as cached; drop cached_prompt_fraction');
+    }
     return {
       index: i,
       name: w.name,
@@ -545,6 +555,7 @@ function resolveScenario(
       slo: { ttftS: w.slo.ttft ?? Infinity, tpotS: w.slo.tpot ?? Infinity, e2eS: w.slo.e2e ?? Infinity },
       timeoutS: w.timeout ?? Infinity,
       cachedPromptFraction: w.cached_prompt_fraction,
+      prefix: w.prefix ?? null,
     };
   });
 

@@ -121,6 +121,8 @@ const deployment = z
     profile: id.optional(),
     /** scheduler: disaggregated — how many of `replicas` only prefill; the rest only decode. */
     prefill_replicas: positiveInt.optional(),
+    /** Keep shared prompt prefixes' KV blocks for later requests (vLLM automatic prefix caching); default: the scenario's `prefix_caching`. */
+    prefix_caching: z.boolean().optional(),
     cost: cost.default({ model: 'rental', discount: 0 }),
   })
   .strict();
@@ -138,6 +140,15 @@ const workload = z
     timeout: duration.optional(),
     /** Share of prompt tokens served from the prompt cache, billed at cached_input_usd_per_mtok. */
     cached_prompt_fraction: fraction.default(0),
+    /** Shared prompt prefixes: with probability `share` a request's prompt starts with one of `groups` prefixes of `tokens` tokens, chosen uniformly. */
+    prefix: z
+      .object({
+        tokens: positiveInt,
+        groups: positiveInt.default(1),
+        share: fraction.default(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -229,6 +240,8 @@ export const scenarioSchema = z
     seed: z.number().int().nonnegative().default(1),
     report_interval: duration.optional(),
     engine: z.enum(['collapsed', 'step']).default('collapsed'),
+    /** Prefix caching on every deployment that does not set its own (vLLM V1 enables it by default). */
+    prefix_caching: z.boolean().default(true),
     catalog: catalogOverrides.optional(),
     deployments: z.array(deployment).min(1),
     workloads: z.array(workload).min(1),

@@ -6,6 +6,7 @@
  * call between every step):
  *  - replica.ts: queue, batch, iteration boundaries and decode runs (the reading guide to phases);
  *  - kv-blocks.ts: KV block accounting and preemption; completion-heap.ts: who finishes next;
+ *  - prefix-cache.ts: shared prompt blocks kept per replica, referenced while in use, LRU-evicted;
  *  - schedulers/: one file per batching policy, registered in schedulers/registry.ts;
  *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages.
  */
@@ -21,6 +22,7 @@ import { route } from './routing.js';
 import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
+import { PrefixCache } from './prefix-cache.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -53,7 +55,26 @@ export class Fleet {
   readonly kvResidueBase: Int32Array;
   readonly kvResidue: Int32Array;
   readonly blockTokens: Int32Array;
+  /**
+   * KV blocks the batch's private blocks may use: the replica's blocks less those of its prefix
+   * cache that requests reference (prefix-cache.ts); all of them without prefix caching.
+   */
   readonly kvCapacityBlocks: Float64Array;
+  /** The replica's KV blocks. */
+  readonly kvTotalBlocks: Float64Array;
+  /** 1 where the replica keeps a prefix cache (deployment `prefix_caching`, not a decode pool). */
+  readonly caching: Uint8Array;
+  /** The prefix caches of the caching replicas, or null when none caches. */
+  readonly cache: PrefixCache | null;
+  /** Scratch for prefix-cache.ts `probe`: blocks skipped, blocks shared, entries newly referenced. */
+  readonly probe = new Int32Array(3);
+  /** Prompt tokens prefilled (computed, not found in the prefix cache) over the run, recomputations included. */
+  readonly promptTokensComputed = new Float64Array(1);
+  /** Σ over the batch of tokens held in shared cache blocks (attention still reads them). */
+  readonly sharedTokens: Float64Array;
+  /** Per workload: the segment id of its prefix group 0, and its prefix length in tokens (0: none). */
+  readonly prefixChainBase: Int32Array;
+  readonly prefixTokensOf: Int32Array;
   readonly runStartS: Float64Array;
   readonly runSteps: Float64Array;
   readonly runCoeffs: Float64Array;
@@ -150,6 +171,9 @@ export class Fleet {
     this.kvResidueBase = new Int32Array(R);
     this.blockTokens = new Int32Array(R);
     this.kvCapacityBlocks = new Float64Array(R);
+    this.kvTotalBlocks = new Float64Array(R);
+    this.caching = new Uint8Array(R);
+    this.sharedTokens = new Float64Array(R);
     this.sched = new Uint8Array(R);
     this.firstReplicaOf = new Int32Array(deps.length);
     this.chunkReq = new Int32Array(R).fill(NONE);
@@ -168,10 +192,23 @@ export class Fleet {
         residueTotal += d.blockTokens;
         this.blockTokens[r] = d.blockTokens;
         this.kvCapacityBlocks[r] = d.perf.kvCapacityBlocks;
+        this.kvTotalBlocks[r] = d.perf.kvCapacityBlocks;
         this.sched[r] = schedulerOf(d.scheduler, i < d.prefillReplicas);
+        // A decode-pool replica receives its requests' KV whole from the prefill pool.
+        this.caching[r] = d.prefixCaching && this.sched[r] !== SCHED_DECODE_POOL ? 1 : 0;
         if (i === 0) this.firstReplicaOf[d.index] = r;
       }
     }
+    this.cache = this.caching.includes(1) ? new PrefixCache(R) : null;
+    this.prefixChainBase = new Int32Array(scenario.workloads.length);
+    this.prefixTokensOf = new Int32Array(scenario.workloads.length);
+    let segments = 0;
+    for (const w of scenario.workloads) {
+      this.prefixChainBase[w.index] = segments;
+      this.prefixTokensOf[w.index] = w.prefix === null ? 0 : w.prefix.tokens;
+      segments += w.prefix === null ? 0 : w.prefix.groups;
+    }
+    this.nextSegment = segments;
     this.slots = new Int32Array(slotsTotal);
     this.heap = new Int32Array(slotsTotal);
     this.kvResidue = new Int32Array(residueTotal);
@@ -277,6 +314,8 @@ export class Fleet {
   }
 
   arrivalCount = 0;
+  /** The next unused segment id (prefix groups come first; each conversation then takes one). */
+  nextSegment = 0;
   readonly workloadTimeoutS: Float64Array;
 
   /**
@@ -286,8 +325,11 @@ export class Fleet {
    */
   onRequestEnd: ((workload: number) => void) | null = null;
 
-  /** A new request arrives from workload `w`, at clockS[0]. */
-  arrive(w: number, promptTokens: number, outputTokens: number): void {
+  /**
+   * A new request arrives from workload `w`, at clockS[0]. `group`: the workload's prefix group
+   * its prompt starts with (its first prefix-tokens tokens), or NONE.
+   */
+  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE): void {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
@@ -298,6 +340,13 @@ export class Fleet {
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 0;
+    rq.prefixChain[q] = group === NONE ? NONE : this.prefixChainBase[w] + group;
+    rq.prefixTokens[q] = group === NONE ? 0 : this.prefixTokensOf[w];
+    rq.sessionChain[q] = NONE;
+    rq.sharedBlocks[q] = 0;
+    rq.lastEntry[q] = NONE;
+    rq.hitTokens[q] = 0;
+    rq.cachedTokens[q] = 0;
     route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 
@@ -330,10 +379,11 @@ export class Fleet {
       const c = this.runCoeffView[r];
       s += decodeStepsWithin(c, nowS - this.runStartS[r], this.runSteps[r]);
     }
-    return this.batch[r] === 0 ? 0 : kvBlocksAt(this, r, s);
+    const shared = this.cache === null ? 0 : this.cache.referenced[r];
+    return this.batch[r] === 0 ? shared : kvBlocksAt(this, r, s) + shared;
   }
 
   kvCapacity(r: number): number {
-    return this.kvCapacityBlocks[r];
+    return this.kvTotalBlocks[r];
   }
 }

@@ -42,6 +42,8 @@ export function outageStart(f: Fleet, d: number, nowS: number): void {
       evict(f, q, d);
     }
     f.queueTail[r] = NONE;
+    // The replica's memory is gone with it, and its prefix cache.
+    if (f.caching[r] !== 0) f.cache!.clearReplica(r);
   }
 }
 

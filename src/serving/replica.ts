@@ -22,6 +22,7 @@ import { IDLE, PREFILL, DECODE, MIXED, PREFILLED, SCHED_STATIC, SCHED_PREFILL_PO
 import { heapPush, heapRemove } from './completion-heap.js';
 import { blocksFor, holdsNextStep, kvAdd, kvBlocksAt, kvBlocksBound, kvOpening, kvStepsLeft, preemptLatest } from './kv-blocks.js';
 import { loadMoved } from './routing.js';
+import { probe, reconcile, release } from './prefix-cache.js';
 import { finishMixed } from './schedulers/chunked.js';
 import { handOff } from './schedulers/disaggregated.js';
 import { startIteration } from './schedulers/registry.js';
@@ -78,7 +79,7 @@ export function interruptRun(f: Fleet, r: number, q: number): void {
   // prefill token; reserving one here would skip interrupts that step mode makes.
   const rq = f.requests;
   const transferred = f.sched[r] === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
-  const need = blocksFor(f, r, rq.promptTokens[q] + rq.generated[q] + (transferred ? 0 : 1));
+  const need = admissionBlocks(f, r, q, transferred ? 0 : 1);
   if (f.runBlocks[r] + need > f.kvCapacityBlocks[r]) {
     // runBlocks may be the bound; the batch has not changed since the run started at step[r].
     f.runBlocks[r] = kvBlocksAt(f, r, f.step[r]);
@@ -96,6 +97,20 @@ export function interruptRun(f: Fleet, r: number, q: number): void {
   const known = f.boundaryRunS[0];
   const runS = m === n && !Number.isNaN(known) ? known : decodeRunS(c, m);
   f.queue.schedule(f.replicaEntityBase + r, f.runStartS[r] + runS);
+}
+
+/**
+ * KV blocks admitting request q to replica r takes from kvCapacityBlocks[r]: its private blocks
+ * (the prompt, the tokens generated, and `extra` for the token its prefill produces) and, with
+ * prefix caching, the cache entries it newly references; the blocks it shares are in
+ * f.probe[1] after the call. Admission and interruptRun ask the same question.
+ */
+export function admissionBlocks(f: Fleet, r: number, q: number, extra: number): number {
+  const rq = f.requests;
+  const tokens = rq.promptTokens[q] + rq.generated[q] + extra;
+  if (f.caching[r] === 0) return blocksFor(f, r, tokens);
+  probe(f, r, q);
+  return blocksFor(f, r, tokens - f.probe[1] * f.blockTokens[r]) + f.probe[2];
 }
 
 /** Adds the elapsed busy time to the replica's share integral. Call before the batch changes. */
@@ -120,14 +135,23 @@ export function addToBatch(f: Fleet, r: number, q: number, extra = 1): void {
   rq.shareMark[q] = f.shareIntegral[r];
   rq.admitSeq[q] = f.admitCounter[r]++;
   rq.heapPos[q] = NONE;
-  // Reserve KV for the prompt, the tokens already generated, and the token this prefill produces.
-  const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r];
+  // Reserve KV for the prompt, the tokens already generated, and the token this prefill produces,
+  // less the full blocks it shares in the prefix cache (prefix-cache.ts acquire set them).
+  const shared = rq.sharedBlocks[q] * f.blockTokens[r];
+  const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r] - shared;
   rq.kvPhase[q] = phase;
   kvAdd(f, r, phase, 1);
+  if (f.caching[r] !== 0) {
+    f.sharedTokens[r] += shared;
+    reconcile(f, r);
+  }
 }
 
-/** Removes a request from its replica's batch (and completion heap), settling its cost share. */
-export function removeFromBatch(f: Fleet, r: number, q: number): void {
+/**
+ * Removes a request from its replica's batch (and completion heap), settling its cost share and
+ * giving back its KV (a completed conversation turn leaves its answer in the prefix cache).
+ */
+export function removeFromBatch(f: Fleet, r: number, q: number, completed = false): void {
   const rq = f.requests;
   if (rq.heapPos[q] !== NONE) heapRemove(f, r, q);
   const base = f.slotBase[r];
@@ -138,7 +162,15 @@ export function removeFromBatch(f: Fleet, r: number, q: number): void {
   rq.slot[moved] = s;
   f.batch[r] = last;
   loadMoved(f, r, -1);
+  const caching = f.caching[r] !== 0;
+  // Memory the batch took since the last admission or departure evicted cache blocks: settle that
+  // before this request's blocks come free (prefix-cache.ts).
+  if (caching) reconcile(f, r);
   kvAdd(f, r, rq.kvPhase[q], -1);
+  if (caching) {
+    f.sharedTokens[r] -= rq.sharedBlocks[q] * f.blockTokens[r];
+    release(f, r, q, completed);
+  }
   f.recorder.busyShare(rq.workload[q], f.deploymentOf[r], f.shareIntegral[r] - rq.shareMark[q]);
 }
 
@@ -213,7 +245,7 @@ export function prefillThenDecode(f: Fleet, r: number): boolean {
 export function complete(f: Fleet, r: number, q: number): void {
   const rq = f.requests;
   const d = f.deploymentOf[r];
-  removeFromBatch(f, r, q);
+  removeFromBatch(f, r, q, true);
   f.recorder.completed(rq, q, d);
   const fate = rq.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED;
   f.recorder.requestLog?.record(rq, q, d, fate, f.clockS[0]);
@@ -243,7 +275,7 @@ export function startDecodeRun(f: Fleet, r: number): void {
   const rq = f.requests;
   // Make room for the next step: preempt the latest admitted until the KV cache holds it.
   const s = f.step[r];
-  const capacity = f.kvCapacityBlocks[r];
+  let capacity = f.kvCapacityBlocks[r];
   let blocks = kvBlocksBound(f, r, s);
   // When the bound leaves room, blocks stays the bound; otherwise it is the exact count from here on.
   const bounded = holdsNextStep(f, r, blocks);
@@ -252,6 +284,8 @@ export function startDecodeRun(f: Fleet, r: number): void {
     while (f.batch[r] > 0 && blocks + kvOpening(f, r, s) > capacity) {
       preemptLatest(f, r);
       blocks = kvBlocksAt(f, r, s);
+      // A preempted request's shared prefix blocks may come free too.
+      capacity = f.kvCapacityBlocks[r];
     }
     if (f.batch[r] === 0) {
       startIteration(f, r);
@@ -271,7 +305,7 @@ export function startDecodeRun(f: Fleet, r: number): void {
   if (!(steps >= 1)) throw new Error(`internal: replica ${r} planned a decode run of ${steps} steps at ${startS} s`);
   const c = f.runCoeffView[r];
   const b = f.batch[r];
-  d.perf.decodeLines(b, f.sumPhase[r] + b * s, c);
+  d.perf.decodeLines(b, f.sumPhase[r] + f.sharedTokens[r] + b * s, c);
   f.phase[r] = DECODE;
   f.runSteps[r] = steps;
   f.queue.schedule(f.replicaEntityBase + r, startS + decodeRunS(c, steps));

@@ -12,6 +12,7 @@ import { Calendar } from '../metrics/calendar.js';
 import { RandomStream } from '../workload/rng.js';
 import { ClosedArrivals, makeArrivalSource, type ArrivalSource } from '../workload/arrivals.js';
 import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
+import { PrefixSampler } from '../workload/prefix.js';
 
 /** State of one deployment over one report interval, handed to the report writer. */
 export interface IntervalSnapshot {
@@ -49,6 +50,8 @@ export interface SimulationOptions {
   routingIndex?: boolean;
   /** Arrival streams up to this many are scanned for the next arrival, more queued (default 8; tests set it). */
   streamsScanned?: number;
+  /** Handed the fleet once it is built, before the first event (tests check its invariants as the run goes). */
+  inspect?: (fleet: Fleet) => void;
 }
 
 export interface SimulationResult {
@@ -84,12 +87,16 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     routingIndex: options.routingIndex,
   });
   const horizonS = scenario.horizonS;
+  options.inspect?.(fleet);
 
   const sources: ArrivalSource[] = [];
   const promptSamplers: (LengthSampler | null)[] = [];
   const outputSamplers: (LengthSampler | null)[] = [];
+  const prefixSamplers: (PrefixSampler | null)[] = [];
   for (const w of scenario.workloads) {
     const seed = scenario.seed;
+    // A stream of its own, so adding a prefix leaves every other draw of the run as it was.
+    prefixSamplers.push(w.prefix && new PrefixSampler(w.prefix, new RandomStream(seed, `prefix/${w.name}`)));
     sources.push(makeArrivalSource(w.arrival, new RandomStream(seed, `arrivals/${w.name}`), horizonS));
     promptSamplers.push(w.promptTokens && makeLengthSampler(w.promptTokens, new RandomStream(seed, `prompt/${w.name}`)));
     outputSamplers.push(w.outputTokens && makeLengthSampler(w.outputTokens, new RandomStream(seed, `output/${w.name}`)));
@@ -236,11 +243,13 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         const source = sources[e];
         const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
         const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
+        const prefixSampler = prefixSamplers[e];
+        const group = prefixSampler === null ? -1 : prefixSampler.sample();
         arrivals++;
         // The stream's pending arrival is consumed before the fleet sees the request: a closed-loop
         // request turned away at once readies its user, who may become the stream's next arrival.
         arrivalT[e] = Infinity;
-        fleet.arrive(e, prompt, output);
+        fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output, group);
         streamsChanged = false;
         if (arrivalT[e] === Infinity) {
           const next = source.next();

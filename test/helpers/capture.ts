@@ -12,6 +12,8 @@ export interface EndedRequest {
   endS: number;
   promptTokens: number;
   outputTokens: number;
+  /** Prompt tokens billed as cached (found in the prefix cache by the prefill that gave the first token). */
+  cachedTokens: number;
 }
 
 /** A request log that keeps every ended request, for comparing two runs request by request. */
@@ -28,6 +30,7 @@ export class Capture implements RequestLog {
       endS,
       promptTokens: rq.promptTokens[q],
       outputTokens: rq.outputTokens[q],
+      cachedTokens: rq.cachedTokens[q],
     });
   }
 }

@@ -7,8 +7,9 @@ import { NONE } from '../../engine/requests.js';
 import { FATE_TIMED_OUT } from '../../metrics/recorder.js';
 import { MIXED } from '../kinds.js';
 import { heapPush } from '../completion-heap.js';
-import { blocksFor, kvAdd, kvBlocksAt, kvOpening, preemptLatest } from '../kv-blocks.js';
-import { addToBatch, complete, decodeOrIdle, finish } from '../replica.js';
+import { kvAdd, kvBlocksAt, kvOpening, preemptLatest } from '../kv-blocks.js';
+import { acquire } from '../prefix-cache.js';
+import { addToBatch, admissionBlocks, complete, decodeOrIdle, finish } from '../replica.js';
 import { loadMoved } from '../routing.js';
 
 /**
@@ -21,14 +22,15 @@ export function startChunked(f: Fleet, r: number): void {
   const nowS = f.clockS[0];
   const d = f.deployments[f.deploymentOf[r]];
   const rq = f.requests;
-  const capacity = f.kvCapacityBlocks[r];
   const s = f.step[r];
   let blocks = kvBlocksAt(f, r, s);
-  // Room for the decoding requests' next token, as before a decode run.
-  while (f.heapCount[r] > 0 && blocks + kvOpening(f, r, s) > capacity) {
+  // Room for the decoding requests' next token, as before a decode run (the capacity is read
+  // afresh: a preempted request's shared prefix blocks may come free).
+  while (f.heapCount[r] > 0 && blocks + kvOpening(f, r, s) > f.kvCapacityBlocks[r]) {
     preemptLatest(f, r);
     blocks = kvBlocksAt(f, r, s);
   }
+  const caching = f.caching[r] !== 0;
   const decoders = f.heapCount[r];
   // At least one prompt token per iteration, so a prompt always progresses however large the batch.
   let budget = Math.max(1, d.chunkTokens - decoders);
@@ -57,8 +59,8 @@ export function startChunked(f: Fleet, r: number): void {
   while (budget > 0 && f.chunkReq[r] === NONE && f.queueLen[r] > 0 && f.batch[r] < d.maxBatch) {
     const q = f.queueHead[r];
     const need = rq.promptTokens[q] + rq.generated[q];
-    const needBlocks = blocksFor(f, r, need + 1);
-    if (blocks + needBlocks > capacity) break;
+    const needBlocks = admissionBlocks(f, r, q, 1);
+    if (blocks + needBlocks > f.kvCapacityBlocks[r]) break;
     f.queueHead[r] = rq.next[q];
     f.queueLen[r]--;
     if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > f.workloadTimeoutS[rq.workload[q]]) {
@@ -66,26 +68,41 @@ export function startChunked(f: Fleet, r: number): void {
       finish(f, q, d.index, FATE_TIMED_OUT);
       continue;
     }
+    // Tokens found in the prefix cache are done before the first chunk.
+    let hit = 0;
+    if (caching) {
+      hit = f.probe[0] * f.blockTokens[r];
+      const newRefs = f.probe[2];
+      acquire(f, r, q);
+      blocks += needBlocks - newRefs;
+    } else blocks += needBlocks;
     addToBatch(f, r, q);
-    blocks += needBlocks;
-    const c = Math.min(budget, need);
+    const c = Math.min(budget, need - hit);
     tokens += c;
-    pairs += (c * (c + 1)) / 2;
+    if (hit === 0) pairs += (c * (c + 1)) / 2;
+    else {
+      pairs += c * hit + (c * (c + 1)) / 2;
+      kvRead += hit;
+    }
     budget -= c;
-    if (c >= need) {
+    if (hit + c >= need) {
       rq.next[q] = NONE;
       if (listTail === NONE) f.prefillList[r] = q;
       else rq.next[listTail] = q;
       listTail = q;
     } else {
       f.chunkReq[r] = q;
-      f.chunkDone[r] = c;
+      f.chunkDone[r] = hit + c;
     }
   }
   if (tokens > 0) {
+    f.promptTokensComputed[0] += tokens;
     let context = 0;
     const hb = f.slotBase[r];
-    for (let i = 0; i < decoders; i++) context += rq.kvPhase[f.heap[hb + i]] + s;
+    for (let i = 0; i < decoders; i++) {
+      const x = f.heap[hb + i];
+      context += caching ? rq.kvPhase[x] + s + rq.sharedBlocks[x] * f.blockTokens[r] : rq.kvPhase[x] + s;
+    }
     f.mixedDecoders[r] = decoders;
     f.phase[r] = MIXED;
     f.queue.schedule(f.replicaEntityBase + r, nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead));
@@ -115,7 +132,7 @@ export function finishMixed(f: Fleet, r: number, nowS: number): void {
     // Re-anchor its KV at this step: it holds prompt + generated tokens now (steps that passed
     // while its prompt was still being chunked added none).
     kvAdd(f, r, rq.kvPhase[q], -1);
-    const kvPhase = rq.promptTokens[q] + g - s;
+    const kvPhase = rq.promptTokens[q] + g - s - rq.sharedBlocks[q] * f.blockTokens[r];
     rq.kvPhase[q] = kvPhase;
     kvAdd(f, r, kvPhase, 1);
     if (g >= rq.outputTokens[q]) complete(f, r, q);

@@ -8,8 +8,9 @@ import type { Fleet } from '../fleet.js';
 import { FATE_TIMED_OUT } from '../../metrics/recorder.js';
 import { PREFILL, SCHED_CONTINUOUS, SCHED_STATIC, SCHED_PREFILL_POOL, SCHED_DECODE_POOL, KV_TRANSFERRED, PREFILL_TOKEN_BUDGET } from '../kinds.js';
 import { heapPush } from '../completion-heap.js';
-import { blocksFor, kvBlocksAt, kvBlocksBound } from '../kv-blocks.js';
-import { addToBatch, decodeOrIdle, finish, prefillThenDecode } from '../replica.js';
+import { kvBlocksAt, kvBlocksBound } from '../kv-blocks.js';
+import { acquire } from '../prefix-cache.js';
+import { addToBatch, admissionBlocks, decodeOrIdle, finish, prefillThenDecode } from '../replica.js';
 import { loadMoved } from '../routing.js';
 
 /**
@@ -27,10 +28,12 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
   let admitted = 0;
   let tokens = 0;
   let sumSquares = 0;
+  // Prompt tokens the prefills hold, cached or not (what a prefill pool ships).
+  let heldTokens = 0;
   const s = f.step[r];
   let blocksUsed = kvBlocksBound(f, r, s);
   let blocksExact = false;
-  const capacity = f.kvCapacityBlocks[r];
+  const caching = f.caching[r] !== 0;
   while (f.queueLen[r] > 0 && f.batch[r] < d.maxBatch) {
     const q = f.queueHead[r];
     const prefillTokens = rq.promptTokens[q] + rq.generated[q];
@@ -39,7 +42,10 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
     // stay the last `prefillCount` slots.
     const transferred = kind === SCHED_DECODE_POOL && rq.baseStep[q] === KV_TRANSFERRED;
     if (transferred && admitted > 0) break;
-    const need = blocksFor(f, r, prefillTokens + (transferred ? 0 : 1));
+    // With prefix caching, the blocks it newly references count against the room too; the
+    // capacity itself shrinks by them once it is admitted (prefix-cache.ts).
+    const need = admissionBlocks(f, r, q, transferred ? 0 : 1);
+    const capacity = f.kvCapacityBlocks[r];
     if (blocksUsed + need > capacity) {
       if (blocksExact) break;
       // The bound says no; the exact count (which includes those just admitted) decides.
@@ -47,8 +53,11 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
       blocksExact = true;
       if (blocksUsed + need > capacity) break;
     }
+    // Tokens to compute: the prompt less the blocks found in the prefix cache.
+    const hit = caching ? f.probe[0] * f.blockTokens[r] : 0;
+    const computed = prefillTokens - hit;
     // Static batching prefills its whole batch at once.
-    if (admitted > 0 && kind !== SCHED_STATIC && tokens + prefillTokens > PREFILL_TOKEN_BUDGET) break;
+    if (admitted > 0 && kind !== SCHED_STATIC && tokens + computed > PREFILL_TOKEN_BUDGET) break;
     f.queueHead[r] = rq.next[q];
     f.queueLen[r]--;
     if (transferred) {
@@ -64,17 +73,25 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
       finish(f, q, d.index, FATE_TIMED_OUT);
       continue;
     }
+    if (caching) {
+      const newRefs = f.probe[2];
+      acquire(f, r, q);
+      blocksUsed += need - newRefs;
+    } else blocksUsed += need;
     addToBatch(f, r, q);
-    blocksUsed += need;
     admitted++;
-    tokens += prefillTokens;
-    sumSquares += prefillTokens * prefillTokens;
+    tokens += computed;
+    heldTokens += prefillTokens;
+    // Causal attention of the computed tokens over the cached ones and each other: pairs
+    // c·h + c²/2, passed as a sum of squares (c² + 2·c·h; just c² without a hit).
+    sumSquares += hit === 0 ? computed * computed : computed * (computed + 2 * hit);
   }
   if (admitted > 0) {
+    f.promptTokensComputed[0] += tokens;
     f.prefillCount[r] = admitted;
     f.phase[r] = PREFILL;
     // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
-    const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(tokens + admitted) : 0;
+    const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(heldTokens + admitted) : 0;
     const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS;
     // Where a fused run would start (runStartS is read only while the replica decodes).
     f.runStartS[r] = endS;

@@ -1,0 +1,343 @@
+/**
+ * Prefix caching (src/serving/prefix-cache.ts): hit rates against analytic cases and an
+ * independent LRU, tokens conserved, no block given up while a request uses it, the step-by-step
+ * and collapsed engines identical with caching on, and `prefix_caching: false` the plain model.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenario } from '../src/scenario/load.js';
+import { simulate } from '../src/simulation/simulate.js';
+import type { Fleet } from '../src/serving/fleet.js';
+import { PrefixCache } from '../src/serving/prefix-cache.js';
+import { kvBlocksAt } from '../src/serving/kv-blocks.js';
+import { NONE, type RequestTable } from '../src/engine/requests.js';
+import { RandomStream } from '../src/workload/rng.js';
+import { Capture } from './helpers/capture.js';
+import { fleetsim } from './helpers/cli.js';
+import { mulberry32 } from './helpers/random.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fleetsim-prefix-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+function run(text: string, inspect?: (f: Fleet) => void, log = new Capture()) {
+  const path = join(dir, `s${files++}.yaml`);
+  writeFileSync(path, text);
+  let fleet: Fleet | null = null;
+  const result = simulate(loadScenario(path), {
+    requestLog: log,
+    inspect: (f) => {
+      fleet = f;
+      inspect?.(f);
+    },
+  });
+  log.rows.sort((a, b) => a.seq - b.seq);
+  return { result, rows: log.rows, fleet: fleet! };
+}
+
+describe('hit rates', () => {
+  it('one shared prefix with room for it: every request after the first on each replica hits it whole', () => {
+    const { rows, fleet, result } = run(`
+name: one-prefix
+horizon: 120s
+seed: 3
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 3 }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 20/s }
+    prefix: { tokens: 2000, groups: 1 }
+    prompt_tokens: { dist: lognormal, median: 300, p99: 2000 }
+    output_tokens: { dist: lognormal, median: 100, p99: 500 }
+routing: { policy: round-robin }
+`);
+    expect(rows.length).toBeGreaterThan(2000);
+    expect(result.recorder.preemptions[0]).toBe(0);
+    // Round-robin sends the first three requests to the three replicas; 2000 tokens are 125 full blocks of 16.
+    for (const row of rows) expect([row.seq, row.cachedTokens]).toEqual([row.seq, row.seq < 3 ? 0 : 2000]);
+    // Tokens conserved: what was found cached plus what was prefilled is the prompt.
+    const prompt = rows.reduce((n, r) => n + r.promptTokens, 0);
+    const cached = rows.reduce((n, r) => n + r.cachedTokens, 0);
+    expect(fleet.promptTokensComputed[0] + cached).toBe(prompt);
+    expect(Array.from(result.recorder.cachedInputTokens).reduce((a, b) => a + b, 0)).toBe(cached);
+  });
+
+  it('a cache smaller than the working set under uniform groups: each hit as an independent block-level LRU predicts', () => {
+    // One request at a time, a prefill and nothing else (one output token), on one replica whose
+    // cache holds a few of the 20 prefixes: the simulated hits must be those of the reference LRU below.
+    const groups = 20;
+    const prefixTokens = 160;
+    const B = 16;
+    const { rows, fleet } = run(`
+name: lru
+horizon: 1h
+seed: 11
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 1, max_batch: 1, kv_fraction: 0.1879 }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: closed, concurrency: 1, requests: 3000 }
+    prefix: { tokens: ${prefixTokens}, groups: ${groups} }
+    prompt_tokens: { dist: uniform, min: 1, max: 40 }
+    output_tokens: { dist: constant, value: 1 }
+`);
+    const capacity = fleet.kvTotalBlocks[0];
+    expect(capacity).toBeGreaterThan(30);
+    expect(capacity).toBeLessThan(120);
+    expect(rows.length).toBe(3000);
+    // The group of each request is not in the log; the prompt starts with it, so recover it from the cache's own draws.
+    const draws = groupDraws(11, 'chat', groups, rows.length);
+    const lru = new ReferenceLru(capacity);
+    let hits = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const n = prefixTokens / B;
+      const expected = lru.request(draws[i], n, Math.ceil((row.promptTokens + 1) / B) - n, Math.floor((row.promptTokens - 1) / B));
+      expect([i, row.cachedTokens]).toEqual([i, expected * B]);
+      if (row.cachedTokens > 0) hits++;
+    }
+    // Not a trivial case: some requests hit, many miss.
+    expect(hits).toBeGreaterThan(rows.length * 0.1);
+    expect(hits).toBeLessThan(rows.length * 0.6);
+  });
+});
+
+/** The prefix groups fleetsim draws for the first n requests of workload `name` (its `prefix/NAME` stream, replayed). */
+function groupDraws(seed: number, name: string, groups: number, n: number): number[] {
+  const rng = new RandomStream(seed, `prefix/${name}`);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    rng.next(); // the share draw
+    out.push(Math.floor(rng.next() * groups));
+  }
+  return out;
+}
+
+/**
+ * A block-level LRU written from vLLM's description, independent of the simulator's data
+ * structures: free cached blocks in a queue (evicted from the front), a request takes its prefix
+ * blocks out of the queue (or allocates them), its private blocks from free memory, evicting from
+ * the front while memory is short, and gives its prefix blocks back last block first.
+ */
+class ReferenceLru {
+  private queue: string[] = [];
+  constructor(private readonly capacity: number) {}
+  /** Returns the prefix blocks found from the start (capped at `cap`). */
+  request(group: number, prefixBlocks: number, privateBlocks: number, cap: number): number {
+    let found = 0;
+    while (found < prefixBlocks && this.queue.includes(`${group}/${found}`)) found++;
+    for (let i = 0; i < prefixBlocks; i++) {
+      const k = this.queue.indexOf(`${group}/${i}`);
+      if (k >= 0) this.queue.splice(k, 1);
+    }
+    while (this.queue.length > 0 && this.queue.length + prefixBlocks + privateBlocks > this.capacity) this.queue.shift();
+    for (let i = prefixBlocks - 1; i >= 0; i--) this.queue.push(`${group}/${i}`);
+    return Math.min(found, cap);
+  }
+}
+
+/** Checks the cache's bookkeeping against the batches: references, LRU lists, capacities. */
+function checkInvariants(f: Fleet): void {
+  const c = f.cache!;
+  const rq = f.requests;
+  const counted = new Map<number, number>();
+  for (let r = 0; r < f.replicas; r++) {
+    if (f.caching[r] === 0) continue;
+    let shared = 0;
+    for (let i = 0; i < f.batch[r]; i++) {
+      const q = f.slots[f.slotBase[r] + i];
+      let e = rq.lastEntry[q];
+      for (let k = rq.sharedBlocks[q] - 1; k >= 0; k--) {
+        if (e === NONE || c.owner[e] !== r || c.index[e] !== k) throw new Error(`replica ${r}: request ${rq.seq[q]}'s block ${k} is not in its cache`);
+        counted.set(e, (counted.get(e) ?? 0) + 1);
+        e = c.parent[e];
+      }
+      shared += rq.sharedBlocks[q] * f.blockTokens[r];
+    }
+    expect(f.sharedTokens[r]).toBe(shared);
+    let listed = 0;
+    for (let e = c.lruHead[r]; e !== NONE; e = c.next[e]) {
+      if (c.ref[e] !== 0) throw new Error(`replica ${r}: a referenced block is in the evictable list`);
+      listed++;
+    }
+    expect(listed).toBe(c.evictable[r]);
+    const priv = f.batch[r] === 0 ? 0 : kvBlocksAt(f, r, f.step[r]);
+    expect(priv + c.referenced[r]).toBeLessThanOrEqual(f.kvTotalBlocks[r]);
+    expect(f.kvCapacityBlocks[r]).toBe(f.kvTotalBlocks[r] - c.referenced[r]);
+  }
+  let referenced = 0;
+  for (const [e, n] of counted) {
+    if (c.ref[e] !== n) throw new Error(`block entry ${e}: ${c.ref[e]} references recorded, ${n} requests hold it`);
+    referenced++;
+  }
+  let total = 0;
+  for (let r = 0; r < f.replicas; r++) total += f.caching[r] === 0 ? 0 : c.referenced[r];
+  expect(total).toBe(referenced);
+}
+
+/** Random platforms with shared prefixes, small KV caches (preemption), every scheduler, an outage. */
+function randomText(caseSeed: number, engine: 'collapsed' | 'step'): string {
+  const rnd = mulberry32(caseSeed * 104729 + 7);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const scheduler = pick(['continuous', 'chunked', 'static', 'disaggregated']);
+  const replicas = scheduler === 'disaggregated' ? int(2, 4) : int(1, 3);
+  return `
+name: pfx-${caseSeed}
+horizon: 120s
+warmup: 5s
+seed: ${caseSeed}
+report_interval: 30s
+engine: ${engine}
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: ${replicas}, scheduler: ${scheduler}, kv_fraction: ${(0.205 + rnd() * 0.04).toFixed(3)}, max_batch: ${int(4, 32)}, block_tokens: ${pick([8, 16, 32])}, chunk_tokens: ${pick([256, 512])} }
+  - { name: b, model: llama-3.1-8b, silicon: a100-80gb, replicas: ${int(1, 2)}, kv_fraction: ${(0.21 + rnd() * 0.05).toFixed(3)}, max_batch: ${int(4, 48)}, max_queue: ${int(20, 200)} }
+workloads:
+  - name: chat
+    tenant: t1
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: ${(2 + rnd() * 6).toFixed(2)}/s }
+    prefix: { tokens: ${int(100, 3000)}, groups: ${int(1, 12)}, share: ${(0.5 + rnd() * 0.5).toFixed(2)} }
+    prompt_tokens: { dist: lognormal, median: ${int(100, 800)}, p99: 6000 }
+    output_tokens: { dist: lognormal, median: ${int(20, 200)}, p99: 800 }
+    timeout: ${int(5, 60)}s
+  - name: agents
+    tenant: t2
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: ${(1 + rnd() * 3).toFixed(2)}/s }
+    prefix: { tokens: ${int(500, 6000)}, groups: ${int(1, 4)} }
+    prompt_tokens: { dist: uniform, min: 1, max: ${int(50, 2000)} }
+    output_tokens: { dist: uniform, min: 1, max: ${int(2, 400)} }
+routing: { policy: ${pick(['least-outstanding', 'round-robin'])}, failover: on-outage }
+incidents:
+  - { at: ${int(20, 80)}s, duration: ${int(5, 30)}s, deployment: ${pick(['a', 'b'])}, kind: outage }
+`;
+}
+
+const CASES = Array.from({ length: 16 }, (_, i) => i + 1);
+
+describe('bookkeeping under preemption, timeouts and outages', () => {
+  let preempting = 0;
+  let hitting = 0;
+  it.each(CASES)('random scenario %i: no block given up while a request holds it; references match the batches', (caseSeed) => {
+    let fleet: Fleet | null = null;
+    const original = PrefixCache.prototype.evictOldest;
+    let evicted = 0;
+    PrefixCache.prototype.evictOldest = function (this: PrefixCache, r: number) {
+      const e = this.lruHead[r];
+      if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
+      evicted++;
+      original.call(this, r);
+    };
+    // Checked at every request's end, which happens inside admissions, completions, preemptions and outages.
+    const log = new (class extends Capture {
+      override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
+        super.record(rq, q, deployment, fate, endS);
+        if (fleet !== null) checkInvariants(fleet);
+      }
+    })();
+    try {
+      const { result } = run(randomText(caseSeed, 'collapsed'), (f) => (fleet = f), log);
+      if (result.recorder.preemptions.some((p) => p > 0)) preempting++;
+      if (log.rows.some((r) => r.cachedTokens > 0)) hitting++;
+      expect(log.rows.length).toBeGreaterThan(100);
+      checkInvariants(fleet!);
+      expect(evicted).toBeGreaterThanOrEqual(0);
+    } finally {
+      PrefixCache.prototype.evictOldest = original;
+    }
+  });
+
+  it('the random cases preempt and hit', () => {
+    expect(preempting).toBeGreaterThan(CASES.length / 3);
+    expect(hitting).toBe(CASES.length);
+  });
+});
+
+describe('engines and switches', () => {
+  it.each(CASES)('random scenario %i: step-by-step and collapsed engines identical with caching on', (caseSeed) => {
+    const c = run(randomText(caseSeed, 'collapsed'));
+    const s = run(randomText(caseSeed, 'step'));
+    expect(c.rows.length).toBe(s.rows.length);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+    for (let i = 0; i < c.rows.length; i++) {
+      const a = c.rows[i];
+      const b = s.rows[i];
+      const same =
+        a.seq === b.seq && a.fate === b.fate && a.deployment === b.deployment && a.promptTokens === b.promptTokens &&
+        a.cachedTokens === b.cachedTokens && close(a.firstTokenS, b.firstTokenS) && close(a.endS, b.endS);
+      if (!same) expect(a, `request ${a.seq} differs`).toEqual(b);
+    }
+    expect(Array.from(c.result.recorder.preemptions)).toEqual(Array.from(s.result.recorder.preemptions));
+    expect(Array.from(c.result.recorder.cachedInputTokens)).toEqual(Array.from(s.result.recorder.cachedInputTokens));
+    expect(c.fleet.cache!.evictions).toEqual(s.fleet.cache!.evictions);
+    expect(c.result.events).toBeLessThan(s.result.events);
+  });
+
+  it('prefix_caching: false is the model without a cache: a prefix is just longer prompts', () => {
+    const body = (prompt: string, prefix: string) => `
+name: off
+horizon: 90s
+seed: 5
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.22 }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 6/s }
+    ${prefix}
+    prompt_tokens: ${prompt}
+    output_tokens: { dist: lognormal, median: 150, p99: 900 }
+`;
+    const off = run(`prefix_caching: false\n${body('{ dist: constant, value: 300 }', 'prefix: { tokens: 1700 }')}`);
+    const plain = run(body('{ dist: constant, value: 2000 }', ''));
+    const on = run(body('{ dist: constant, value: 300 }', 'prefix: { tokens: 1700 }'));
+    expect(off.fleet.cache).toBeNull();
+    expect(off.rows.map(({ cachedTokens, ...r }) => r)).toEqual(plain.rows.map(({ cachedTokens, ...r }) => r));
+    expect(off.rows.every((r) => r.cachedTokens === 0)).toBe(true);
+    // And on, the same arrivals hit and their first tokens come sooner.
+    const ttft = (rows: typeof on.rows) => rows.reduce((t, r) => t + r.firstTokenS - r.arrivalS, 0) / rows.length;
+    expect(on.rows.filter((r) => r.cachedTokens > 0).length).toBeGreaterThan(on.rows.length * 0.9);
+    expect(ttft(on.rows)).toBeLessThan(0.6 * ttft(off.rows));
+  });
+});
+
+describe('from the CLI', () => {
+  it('a scenario with shared prefixes reruns byte-identically; a prefix with cached_prompt_fraction is exit 2 at the key', () => {
+    const text = `
+name: rerun
+horizon: 60s
+seed: 9
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.22, scheduler: chunked }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 8/s }
+    prefix: { tokens: 1200, groups: 6, share: 0.8 }
+    prompt_tokens: { dist: lognormal, median: 400, p99: 3000 }
+    output_tokens: { dist: lognormal, median: 120, p99: 800 }
+`;
+    const path = join(dir, 'rerun.yaml');
+    writeFileSync(path, text);
+    const outs = [join(dir, 'out1'), join(dir, 'out2')];
+    for (const out of outs) expect(fleetsim(['run', path, '--out', out, '--requests']).status).toBe(0);
+    for (const f of ['summary.csv', 'pnl.csv', 'timeseries.csv', 'requests.csv']) {
+      expect(readFileSync(join(outs[1], f), 'utf8'), f).toBe(readFileSync(join(outs[0], f), 'utf8'));
+    }
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, text.replace('    prefix:', '    cached_prompt_fraction: 0.5\n    prefix:'));
+    const r = fleetsim(['run', bad, '--out', join(dir, 'out3')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:\d+:\d+.*workloads\[0\]\.cached_prompt_fraction.*prefix/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
