@@ -620,7 +620,11 @@ function resolveScenario(
       const mean = (cfg: LengthConfig | null, key: 'promptTokens' | 'outputTokens') =>
         // 2,000 draws: within a few per cent, enough for a warning, and cheap on every load of a sweep or plan.
         cfg ? meanLength(cfg, `demand/${w.name}/${key}`, 2000) : trace && trace.rows > 0 ? trace[key] / trace.rows : NaN;
-      const promptTokens = mean(w.promptTokens, 'promptTokens');
+      // A shared prefix is prefilled once per replica where the model's deployments cache it (the
+      // warning counts it as free there, an optimistic bound), on every request where they do not.
+      const caches = deployments.some((d) => d.model.id === model && d.prefixCaching);
+      const prefixTokens = w.prefix === null || caches ? 0 : w.prefix.tokens * w.prefix.share;
+      const promptTokens = mean(w.promptTokens, 'promptTokens') + prefixTokens;
       const outputTokens = mean(w.outputTokens, 'outputTokens');
       if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });
     }
