@@ -341,3 +341,54 @@ workloads:
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('money', () => {
+  it('cached prompt tokens are billed at cached_input_usd_per_mtok, and their compute is not spent', () => {
+    const text = (caching: boolean) => `
+name: bill
+horizon: 120s
+seed: 4
+prefix_caching: ${caching}
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2 }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 10/s }
+    prefix: { tokens: 4000, groups: 3 }
+    prompt_tokens: { dist: lognormal, median: 200, p99: 1500 }
+    output_tokens: { dist: lognormal, median: 80, p99: 400 }
+pricing:
+  - { model: llama-3.1-8b, input_usd_per_mtok: 2, cached_input_usd_per_mtok: 0.5, output_usd_per_mtok: 8, vendor_share: 0 }
+`;
+    const totals = (caching: boolean) => {
+      const path = join(dir, `bill-${caching}.yaml`);
+      writeFileSync(path, text(caching));
+      const out = join(dir, `bill-out-${caching}`);
+      expect(fleetsim(['run', path, '--out', out]).status).toBe(0);
+      const [header, ...rows] = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+      const total = rows.find((r) => r[0] === 'total')!;
+      const get = (name: string) => Number(total[header.indexOf(name)]);
+      const pnl = readFileSync(join(out, 'pnl.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+      const pnlCached = pnl.slice(1).reduce((n, r) => n + Number(r[pnl[0].indexOf('cached_input_tokens')] || 0), 0);
+      return { get, pnlCached };
+    };
+    const on = totals(true);
+    const off = totals(false);
+    const input = on.get('input_tokens');
+    const cached = on.get('cached_input_tokens');
+    expect(cached).toBeGreaterThan(0.8 * input);
+    expect(on.get('prefix_hit_pct')).toBeCloseTo((100 * cached) / input, 2);
+    expect(on.pnlCached).toBe(cached);
+    // One day, one tenant, one deployment: one ledger cell, rounded once.
+    const expected = Math.round(((input - cached) * 2 + cached * 0.5 + on.get('output_tokens') * 8) / 1e4) / 100;
+    expect(on.get('revenue_usd')).toBeCloseTo(expected, 2);
+    expect(off.get('cached_input_tokens')).toBe(0);
+    expect(off.get('revenue_usd')).toBeCloseTo(Math.round((off.get('input_tokens') * 2 + off.get('output_tokens') * 8) / 1e4) / 100, 2);
+    // Same requests; the cache makes them cheaper to bill and quicker to start (their prefill skipped).
+    expect(on.get('input_tokens')).toBe(off.get('input_tokens'));
+    expect(on.get('revenue_usd')).toBeLessThan(off.get('revenue_usd'));
+    expect(on.get('ttft_mean_s')).toBeLessThan(0.5 * off.get('ttft_mean_s'));
+  });
+});

@@ -1,6 +1,7 @@
 /**
- * What a tenant is billed for requests that completed: prompt tokens at the input price (the
- * workload's `cached_prompt_fraction` of them at the cached-input price), output tokens at the
+ * What a tenant is billed for requests that completed: prompt tokens at the input price (those
+ * the prefix cache served, or the workload's `cached_prompt_fraction` of them, at the cached-input
+ * price), output tokens at the
  * output price, plus the platform's per-request fee. Rejected, timed-out and lost requests are never
  * passed here, so they earn nothing. The vendor's share applies to token revenue only: the
  * per-request fee is the platform's.
@@ -18,9 +19,19 @@ export interface TokenPrice {
 /** Key of the scenario's price map: (tenant, model). */
 export const priceKey = (tenant: string, model: string) => `${tenant}\u0000${model}`;
 
-/** Token revenue in USD (unrounded). Cached tokens are an expected share, not sampled per request. */
-export function tokenRevenueUsd(price: TokenPrice, cachedPromptFraction: number, inputTokens: number, outputTokens: number): number {
-  const cached = inputTokens * cachedPromptFraction;
+/**
+ * Token revenue in USD (unrounded). `cachedInputTokens`: of the prompt tokens, those the simulated
+ * prefix cache served; `cachedPromptFraction` is an expected share of the rest (a cache outside
+ * the simulation; the loader allows it only for workloads without a simulated prefix).
+ */
+export function tokenRevenueUsd(
+  price: TokenPrice,
+  cachedPromptFraction: number,
+  inputTokens: number,
+  outputTokens: number,
+  cachedInputTokens = 0,
+): number {
+  const cached = cachedInputTokens + (inputTokens - cachedInputTokens) * cachedPromptFraction;
   return (
     ((inputTokens - cached) * price.inputUsdPerMtok + cached * price.cachedInputUsdPerMtok + outputTokens * price.outputUsdPerMtok) /
     1e6
@@ -42,8 +53,9 @@ export function billCents(
   inputTokens: number,
   outputTokens: number,
   completed: number,
+  cachedInputTokens = 0,
 ): BilledCents {
-  const tokenCents = Math.round(tokenRevenueUsd(price, cachedPromptFraction, inputTokens, outputTokens) * 100);
+  const tokenCents = Math.round(tokenRevenueUsd(price, cachedPromptFraction, inputTokens, outputTokens, cachedInputTokens) * 100);
   const feeCents = Math.round(completed * price.feeUsdPerRequest * 100);
   return { revenueCents: tokenCents + feeCents, vendorPayoutCents: Math.round(tokenCents * price.vendorShare) };
 }

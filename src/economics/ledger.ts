@@ -128,7 +128,14 @@ export function buildLedger(result: SimulationResult): Ledger {
         const wl = scenario.workloads[w];
         const price = scenario.prices.get(priceKey(wl.tenant, dep.model.id));
         if (!price) throw new Error(`no price for tenant ${wl.tenant} and model ${dep.model.id}`);
-        const bill = billCents(price, wl.cachedPromptFraction, recorder.periodInputTokens[cell], recorder.periodOutputTokens[cell], completed);
+        const bill = billCents(
+          price,
+          wl.cachedPromptFraction,
+          recorder.periodInputTokens[cell],
+          recorder.periodOutputTokens[cell],
+          completed,
+          recorder.periodCachedInputTokens[cell],
+        );
         revenueCents[cell] = bill.revenueCents;
         vendorPayoutCents[cell] = bill.vendorPayoutCents;
       }

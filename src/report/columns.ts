@@ -48,6 +48,8 @@ export const SUMMARY_COLUMNS = [
   col('tpot_mean_s', 'time per output token after the first, exact mean over requests of each request\'s (E2E − TTFT) / (output tokens − 1), seconds (requests of one output token have no TPOT); empty when none'),
   col('e2e_mean_s', 'arrival to last token, exact mean, seconds; empty when the scope measured no request'),
   col('itl_mean_s', 'inter-token latency, token-weighted: Σ (E2E − TTFT) / Σ (output tokens − 1) over the requests tpot_mean_s covers, seconds (vLLM\'s mean ITL; long outputs weigh more than in tpot_mean_s); empty when none'),
+  col('cached_input_tokens', 'of input_tokens, prompt tokens the replica\'s prefix cache served (billed at the cached-input price; docs/prefix-caching.md)'),
+  col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100: the prefix cache\'s token hit rate (empty when no input tokens)'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
@@ -67,6 +69,8 @@ export const TIMESERIES_COLUMNS = [
   col('output_tokens', 'output tokens of requests completed during the interval'),
   col('cost_usd', 'compute cost of the interval: chips × time × (busy rate for the busy share, idle rate for the rest)'),
   col('revenue_usd', 'revenue of requests completed during the interval (tokens and per-request fees)'),
+  col('cached_input_tokens', 'of input_tokens, those served from the prefix cache'),
+  col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100 (empty when no input tokens)'),
 ] as const;
 
 export const PNL_COLUMNS = [
@@ -87,6 +91,8 @@ export const PNL_COLUMNS = [
   col('idle_cost_usd', 'part of compute_cost_usd for capacity no request used (non-zero only on `(idle capacity)` rows)'),
   col('energy_kwh', 'facility energy of the busy replica-time attributed to the row (idle rows: of the idle time)'),
   col('emissions_kg_co2e', 'energy_kwh × the facility grid intensity, kg CO2e (empty when no grid intensity is given)'),
+  col('cached_input_tokens', 'of input_tokens, those served from the prefix cache (billed at the cached-input price)'),
+  col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100 (empty when no input tokens)'),
 ] as const;
 
 export const REQUEST_COLUMNS = [

@@ -16,6 +16,8 @@ export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
 const pct = (x: number) => formatDecimal(x, 2);
 const usdFromCents = (c: number) => formatUsd(c / 100);
+/** The prefix cache's token hit rate, %; empty when there were no prompt tokens. */
+const hitPct = (cached: number, input: number) => (input > 0 ? pct((100 * cached) / input) : '');
 /** Emissions are reported only where the facility gives a grid intensity; otherwise empty. */
 const kgCo2e = (kwh: number, kgPerKwh: number) => (Number.isFinite(kgPerKwh) ? formatRatio(kwh * kgPerKwh) : '');
 
@@ -38,6 +40,7 @@ export class TimeseriesWriter {
       let completions = 0;
       let inTok = 0;
       let outTok = 0;
+      let cachedTok = 0;
       let revenueUsd = 0;
       for (let w = 0; w < sc.workloads.length; w++) {
         const a = w * D + d;
@@ -47,8 +50,9 @@ export class TimeseriesWriter {
         completions += s.completions[a];
         inTok += s.inputTokens[a];
         outTok += s.outputTokens[a];
+        cachedTok += s.cachedInputTokens[a];
         revenueUsd +=
-          tokenRevenueUsd(price, wl.cachedPromptFraction, s.inputTokens[a], s.outputTokens[a]) +
+          tokenRevenueUsd(price, wl.cachedPromptFraction, s.inputTokens[a], s.outputTokens[a], s.cachedInputTokens[a]) +
           s.completions[a] * price.feeUsdPerRequest;
       }
       const busy = s.busyFraction[d];
@@ -71,6 +75,8 @@ export class TimeseriesWriter {
         formatInt(outTok),
         formatUsd(costUsd),
         formatUsd(revenueUsd),
+        formatInt(cachedTok),
+        hitPct(cachedTok, inTok),
       ]);
     }
   }
@@ -182,12 +188,14 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let decodeS = 0, decodeTokens = 0;
+    let cachedTok = 0;
     let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
     const { ttft, tpot, e2e } = recorder.latencyOf(s.atoms);
     for (const a of s.atoms) {
       for (let f = 0; f < FATE_COUNT; f++) fates[f] += recorder.fates[a * FATE_COUNT + f];
       inTok += recorder.inputTokens[a];
       outTok += recorder.outputTokens[a];
+      cachedTok += recorder.cachedInputTokens[a];
       sloMet += recorder.sloMet[a];
       measured += recorder.measured[a];
       decodeS += recorder.decodeS[a];
@@ -260,6 +268,8 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       seconds(tpot.mean()),
       seconds(e2e.mean()),
       seconds(decodeTokens > 0 ? decodeS / decodeTokens : NaN),
+      formatInt(cachedTok),
+      hitPct(cachedTok, inTok),
     ]);
   }
   csv.close();
@@ -290,12 +300,14 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
   ledger.periods.forEach((period, p) => {
     if (result.calendar.overlapS(p, result.endS) === 0) return; // past the end of the run
     const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number, idleKwh: number) => {
+      let cachedTok = 0;
       let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh;
       for (const a of atoms) {
         const cell = p * A + a;
         completed += recorder.periodCompleted[cell];
         inTok += recorder.periodInputTokens[cell];
         outTok += recorder.periodOutputTokens[cell];
+        cachedTok += recorder.periodCachedInputTokens[cell];
         revenue += ledger.revenueCents[cell];
         payout += ledger.vendorPayoutCents[cell];
         cost += ledger.busyCostCents[cell];
@@ -321,6 +333,8 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         usdFromCents(idleCents),
         formatRatio(energy),
         kgCo2e(energy, scenario.facility.kgCo2ePerKwh),
+        formatInt(cachedTok),
+        hitPct(cachedTok, inTok),
       ]);
     };
     for (const tenant of tenants) {

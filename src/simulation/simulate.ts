@@ -30,6 +30,8 @@ export interface IntervalSnapshot {
   completions: Float64Array;
   inputTokens: Float64Array;
   outputTokens: Float64Array;
+  /** Per atom: of inputTokens, those served from the prefix cache. */
+  cachedInputTokens: Float64Array;
 }
 
 /**
@@ -187,6 +189,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     completions: recorder.interval.completions,
     inputTokens: recorder.interval.inputTokens,
     outputTokens: recorder.interval.outputTokens,
+    cachedInputTokens: recorder.interval.cachedInputTokens,
   };
   const busyAtLastTick = new Float64Array(D);
   const busyNow = new Float64Array(D);
