@@ -12,6 +12,13 @@ const catalog = loadCatalog();
 
 const FACTORS: Efficiency = {
   silicon: 'h100-sxm',
+  stack: 'generic',
+  basis: 'assumed',
+  fittedTo: '',
+  cvRows: NaN,
+  cvMapePct: NaN,
+  cvErrP10Pct: NaN,
+  cvErrP90Pct: NaN,
   gemmEff: 0.7,
   gemmHalfTokens: 64,
   memEff: 0.8,
@@ -22,6 +29,7 @@ const FACTORS: Efficiency = {
   commEff: 0.5,
   overheadMs: 1,
   overheadPerSeqUs: 10,
+  frontendMs: 0,
   source: 'test',
   assumption: '',
 };

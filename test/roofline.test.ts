@@ -3,7 +3,7 @@
  * real inference engine shows, on catalog chips and models, plus the closed-form decode-run sum.
  */
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../src/catalog/catalog.js';
+import { loadCatalog, resolveEfficiency } from '../src/catalog/catalog.js';
 import { DTYPE_BYTES, RooflinePerf, decodeRunS, decodeStepsWithin, firstBoundaryAtOrAfter, peakFlops } from '../src/perf/roofline.js';
 import type { Dtype } from '../src/scenario/schema.js';
 import { mulberry32 } from './helpers/random.js';
@@ -15,7 +15,7 @@ function perf(model: string, silicon: string, tp: number, dtype: Dtype, kvDtype:
   return new RooflinePerf({
     model: catalog.models.get(model)!,
     silicon: catalog.silicon.get(silicon)!,
-    efficiency: catalog.efficiency.get(silicon)!,
+    efficiency: resolveEfficiency(catalog, catalog.silicon.get(silicon)!)!.efficiency,
     tensorParallel: tp,
     dtype,
     kvDtype,
@@ -113,7 +113,7 @@ describe('roofline physics', () => {
 
   it('runs CPU silicon (Cobalt) through the same roofline, memory-bound on DDR', () => {
     const cpu = perf('mistral-7b', 'cobalt-100', 1, 'int8');
-    const eff = catalog.efficiency.get('cobalt-100')!;
+    const eff = catalog.efficiency.get('cpu')!;
     const cobalt = catalog.silicon.get('cobalt-100')!;
     const t = cpu.decodeStepS(1, 0);
     const expected = (7.25e9 + cpu.kvBytesPerToken) / (cobalt.memBwGbps * 1e9 * eff.memEff) + eff.overheadMs / 1000 + eff.overheadPerSeqUs * 1e-6;

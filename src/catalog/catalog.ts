@@ -67,7 +67,20 @@ export interface Price extends Provenance {
  * Fractions are of the chip's datasheet peak; the ranges are what the loader accepts.
  */
 export interface Efficiency extends Provenance {
+  /** A silicon id of silicon.csv, or a kind (`gpu`, `accelerator`, `cpu`): the profile of that kind's chips without their own row. */
   silicon: string;
+  /** Serving software the factors hold for: a family (`trtllm`, `vllm`) or `generic` (stack not named). */
+  stack: string;
+  /** `fitted` (by `fleetsim calibrate`, to the measurements `fittedTo` names) or `assumed`. */
+  basis: 'fitted' | 'assumed';
+  /** Which measurements the factors were fitted to (files and rows); empty when assumed. */
+  fittedTo: string;
+  /** Cross-validated error band of this profile's predictions (leave-one-group-out; NaN when none). */
+  cvRows: number;
+  cvMapePct: number;
+  /** 10th and 90th percentile of the signed error (predicted − measured) / measured, in %. */
+  cvErrP10Pct: number;
+  cvErrP90Pct: number;
   /** Share of peak FLOPs large GEMMs reach (0–1]. */
   gemmEff: number;
   /** Tokens per iteration at which a GEMM reaches half of gemmEff (>= 0). */
@@ -88,6 +101,12 @@ export interface Efficiency extends Provenance {
   overheadMs: number;
   /** Host time per iteration per decoding sequence (µs). */
   overheadPerSeqUs: number;
+  /**
+   * Client-side time outside the engine per request (ms): the API server's request handling and
+   * tokenising, and the first token's way back, which TTFT and end-to-end latency measured at the
+   * client include and the GPU never sees. 0 when empty (an engine measured directly).
+   */
+  frontendMs: number;
 }
 
 export interface Catalog {
@@ -178,12 +197,16 @@ const PRICE_COLUMNS: Column<Price>[] = [
   ...provenance<Price>(),
 ];
 
+const SIGNED_PCT: Range = { min: -100, positive: true };
+
 const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
-  text('silicon', 'silicon'),
+  text('silicon', 'silicon'), text('stack', 'stack'), text('basis', 'basis'),
   num('gemmEff', 'gemm_eff', EFFICIENCY), num('gemmHalfTokens', 'gemm_half_tokens'), num('memEff', 'mem_eff', EFFICIENCY),
   num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), num('moeHalfTokens', 'moe_half_tokens'),
   num('moeImbalance', 'moe_imbalance', { min: 1 }), num('commEff', 'comm_eff', EFFICIENCY),
-  num('overheadMs', 'overhead_ms'), num('overheadPerSeqUs', 'overhead_per_seq_us'),
+  num('overheadMs', 'overhead_ms'), num('overheadPerSeqUs', 'overhead_per_seq_us'), optNum('frontendMs', 'frontend_ms'),
+  text('fittedTo', 'fitted_to'), optNum('cvRows', 'cv_rows', COUNT), optNum('cvMapePct', 'cv_mape_pct'),
+  optNum('cvErrP10Pct', 'cv_err_p10_pct', SIGNED_PCT), optNum('cvErrP90Pct', 'cv_err_p90_pct', SIGNED_PCT),
   ...provenance<Efficiency>(),
 ];
 
@@ -213,7 +236,36 @@ function toRecord<T>(row: RawRow, columns: Column<T>[], fail: Fail): T {
   return out as T;
 }
 
-function readTable<T>(file: string, columns: Column<T>[], keyColumn: keyof T & string): Map<string, T> {
+/** The map key of a row, from its CSV cells (raw scenario rows and parsed records alike). */
+type KeyOf = (cell: (csv: string) => string) => string;
+
+const byColumn = (csv: string): KeyOf => (cell) => cell(csv);
+
+/** Stack of an efficiency row: empty means `generic`. */
+export const GENERIC_STACK = 'generic';
+
+/**
+ * Map key of the efficiency profile of (silicon or kind, stack): the bare id for the generic stack,
+ * so `catalog.efficiency.get('h100-sxm')` is the profile a deployment without `stack:` starts from.
+ */
+export function efficiencyKey(silicon: string, stack: string): string {
+  return stack === '' || stack === GENERIC_STACK ? silicon : `${silicon}@${stack}`;
+}
+
+const efficiencyKeyOf: KeyOf = (cell) => efficiencyKey(cell('silicon'), cell('stack'));
+
+const cellOf = <T>(rec: T, columns: Column<T>[]) => (csv: string) => String(rec[columns.find((c) => c.csv === csv)!.key] ?? '');
+
+/** Figures an efficiency row must hold beyond their ranges: a basis, and a stack (empty = generic). */
+function checkEfficiency(e: Efficiency, fail: Fail): void {
+  if (e.stack === '') e.stack = GENERIC_STACK;
+  if (Number.isNaN(e.frontendMs)) e.frontendMs = 0;
+  if ((e.basis as string) === '') e.basis = 'assumed';
+  if (e.basis !== 'fitted' && e.basis !== 'assumed') fail('basis', `expected fitted or assumed, got "${e.basis}"`);
+  if (e.basis === 'fitted' && e.fittedTo === '') fail('fitted_to', 'a fitted profile must say which measurements it was fitted to');
+}
+
+function readTable<T>(file: string, columns: Column<T>[], keyOf: KeyOf, check?: (rec: T, fail: Fail) => void): Map<string, T> {
   let rows: RawRow[];
   try {
     rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true }) as RawRow[];
@@ -222,10 +274,14 @@ function readTable<T>(file: string, columns: Column<T>[], keyColumn: keyof T & s
   }
   const map = new Map<string, T>();
   rows.forEach((row, i) => {
-    const rec = toRecord(row, columns, (column, message) => {
+    const fail: Fail = (column, message) => {
       throw new InputError(column ? `${column}: ${message}` : message, { file, line: i + 2 });
-    });
-    map.set(String(rec[keyColumn]), rec);
+    };
+    const rec = toRecord(row, columns, fail);
+    check?.(rec, fail);
+    const key = keyOf(cellOf(rec, columns));
+    if (map.has(key)) fail(null, `duplicate row for ${key}`);
+    map.set(key, rec);
   });
   return map;
 }
@@ -238,12 +294,13 @@ function overlay<T extends Provenance>(
   base: Map<string, T>,
   rows: RawRow[] | undefined,
   columns: Column<T>[],
-  keyColumn: keyof T & string,
+  keyOf: KeyOf,
   table: string,
   locate: Locate,
+  check?: (rec: T, fail: Fail) => void,
 ): void {
   if (!rows) return;
-  const keyCsv = columns.find((c) => c.key === keyColumn)!.csv;
+  const keyCsv = columns[0].csv;
   rows.forEach((row, i) => {
     const path = ['catalog', table, i];
     for (const k of Object.keys(row)) {
@@ -251,8 +308,8 @@ function overlay<T extends Provenance>(
         throw locate([...path, k], `unknown catalog column "${k}" (expected one of ${columns.map((c) => c.csv).join(', ')})`);
       }
     }
-    const key = String(row[keyCsv] ?? '');
-    if (!key) throw locate(path, `missing "${keyCsv}"`);
+    if (String(row[keyCsv] ?? '') === '') throw locate(path, `missing "${keyCsv}"`);
+    const key = keyOf((csv) => String(row[csv] ?? '').trim());
     const existing = base.get(key);
     const merged: RawRow = {};
     if (existing) {
@@ -264,16 +321,55 @@ function overlay<T extends Provenance>(
       if (row.source === undefined && row.assumption === undefined) {
         merged.source = '';
         merged.assumption = 'overridden in the scenario file';
+        // An edited profile is no longer the one that was fitted and cross-validated.
+        if ('basis' in merged && row.basis === undefined) {
+          merged.basis = 'assumed';
+          merged.fitted_to = '';
+          for (const c of ['cv_rows', 'cv_mape_pct', 'cv_err_p10_pct', 'cv_err_p90_pct']) merged[c] = '';
+        }
       }
     }
     Object.assign(merged, row);
-    base.set(
-      key,
-      toRecord(merged, columns, (column, message) => {
-        throw locate(column ? [...path, column] : path, message);
-      }),
-    );
+    const fail: Fail = (column, message) => {
+      throw locate(column ? [...path, column] : path, message);
+    };
+    const rec = toRecord(merged, columns, fail);
+    check?.(rec, fail);
+    base.set(key, rec);
   });
+}
+
+/** How a deployment's efficiency profile was found (run.json `perf_basis`, docs/fidelity.md#profiles). */
+export interface ResolvedEfficiency {
+  efficiency: Efficiency;
+  /** `calibrated`: a row of this silicon fitted to measurements; `kind-default`: its kind's profile or an assumed row. */
+  basis: 'calibrated' | 'kind-default';
+  /** The stack asked for, and whether its family or `generic` had to stand in. */
+  stackRequested: string;
+  stackFallback: boolean;
+}
+
+/** `trtllm-0.17` → `trtllm`: measurements name versions, profiles are kept per family. */
+export function stackFamily(stack: string): string {
+  const dash = stack.indexOf('-');
+  return dash > 0 ? stack.slice(0, dash) : stack;
+}
+
+/**
+ * The profile of (silicon, stack): the silicon's own row for the stack, its family or generic, in
+ * that order, else its kind's (`gpu`, `accelerator`, `cpu`) likewise. null when there is none.
+ */
+export function resolveEfficiency(catalog: Catalog, silicon: Silicon, stack: string = GENERIC_STACK): ResolvedEfficiency | null {
+  const stacks = [...new Set([stack, stackFamily(stack), GENERIC_STACK])];
+  for (const owner of [silicon.id, silicon.kind]) {
+    for (const st of stacks) {
+      const e = catalog.efficiency.get(efficiencyKey(owner, st));
+      if (!e) continue;
+      const own = owner === silicon.id && e.basis === 'fitted';
+      return { efficiency: e, basis: own ? 'calibrated' : 'kind-default', stackRequested: stack, stackFallback: st !== stack && st !== stackFamily(stack) };
+    }
+  }
+  return null;
 }
 
 export interface CatalogOverrides {
@@ -289,10 +385,10 @@ let builtIn: Catalog | null = null;
 /** data/*.csv, parsed once per process: sweeps and plans resolve the scenario once per point. */
 function builtInCatalog(dataDir: string): Catalog {
   builtIn ??= {
-    silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, 'id'),
-    models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, 'id'),
-    prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, 'model'),
-    efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, 'silicon'),
+    silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, byColumn('id')),
+    models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, byColumn('id')),
+    prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, byColumn('model')),
+    efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, efficiencyKeyOf, checkEfficiency),
   };
   return builtIn;
 }
@@ -309,10 +405,10 @@ export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Cata
   };
   if (overrides) {
     const at: Locate = locate ?? ((path, message) => new InputError(message, { path: path.join('.') }));
-    overlay(catalog.silicon, overrides.silicon, SILICON_COLUMNS, 'id', 'silicon', at);
-    overlay(catalog.models, overrides.models, MODEL_COLUMNS, 'id', 'models', at);
-    overlay(catalog.prices, overrides.prices, PRICE_COLUMNS, 'model', 'prices', at);
-    overlay(catalog.efficiency, overrides.efficiency, EFFICIENCY_COLUMNS, 'silicon', 'efficiency', at);
+    overlay(catalog.silicon, overrides.silicon, SILICON_COLUMNS, byColumn('id'), 'silicon', at);
+    overlay(catalog.models, overrides.models, MODEL_COLUMNS, byColumn('id'), 'models', at);
+    overlay(catalog.prices, overrides.prices, PRICE_COLUMNS, byColumn('model'), 'prices', at);
+    overlay(catalog.efficiency, overrides.efficiency, EFFICIENCY_COLUMNS, efficiencyKeyOf, 'efficiency', at, checkEfficiency);
   }
   // Figures that only make sense together; a row that breaks them would simulate nonsense.
   const where = (table: string) => ({ file: join(dataDir, table) });

@@ -11,7 +11,7 @@
  * This is an upper bound a saturated replica approaches; `run` gives the queueing answer.
  */
 import { loadCatalog, loadScenario } from '../index.js';
-import type { Catalog, Efficiency, Model, Silicon } from '../catalog/catalog.js';
+import { resolveEfficiency, type Catalog, type Efficiency, type Model, type Silicon } from '../catalog/catalog.js';
 import { InputError } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
 import { RooflinePerf } from '../perf/roofline.js';
@@ -150,8 +150,9 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
   if (!model) throw new InputError(`--model: unknown model "${modelId}" (known: ${[...catalog.models.keys()].join(', ')})`);
   const silicon = catalog.silicon.get(siliconId);
   if (!silicon) throw new InputError(`--silicon: unknown silicon "${siliconId}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
-  const efficiency = catalog.efficiency.get(silicon.id);
-  if (!efficiency) throw new InputError(`--silicon: no efficiency factors for "${silicon.id}" in data/efficiency.csv`);
+  const resolved = resolveEfficiency(catalog, silicon);
+  if (!resolved) throw new InputError(`--silicon: no efficiency factors for "${silicon.id}" (nor its kind ${silicon.kind}) in data/efficiency.csv`);
+  const efficiency = resolved.efficiency;
   let dtype: Dtype = sensibleDtype(silicon);
   if (flags.dtype !== undefined) {
     if (!(DTYPES as readonly string[]).includes(flags.dtype)) {

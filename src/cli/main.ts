@@ -23,6 +23,7 @@ import type { PlanFlags } from './plan.js';
 import type { SweepFlags } from './sweep.js';
 import type { ExplainFlags } from './explain.js';
 import type { FidelityFlags } from './fidelity.js';
+import type { CalibrateFlags } from './calibrate.js';
 import type { ReportFlags } from './report.js';
 
 /** `--set` is repeatable: commander hands each value and the list so far. */
@@ -186,6 +187,25 @@ program
   .option('--stack <name>', 'serving stack for JSON results (default vllm / generic)')
   .option('-q, --quiet', 'no progress on stderr')
   .action(async (files: string[], flags: FidelityFlags) => (await import('./fidelity.js')).fidelityCommand(files, flags));
+
+program
+  .command('calibrate')
+  .description('fit the efficiency profiles to measurements, cross-validate (leave one chip, model, length pair out), write fitted efficiency.csv rows and error tables')
+  .argument('<measurements...>', 'measurement files or directories (docs/fidelity.md)')
+  .requiredOption('-o, --out <dir>', 'write efficiency.csv, calibrate_rows.csv, calibrate_cv.csv and calibrate_folds.csv here (atomically)')
+  .option('--params <list>', 'factors to fit, comma-separated (default gemm_eff,mem_eff,kv_read_eff,attn_eff,comm_eff,overhead_ms,overhead_per_seq_us,moe_half_tokens,frontend_ms)')
+  .option('--max-evals <n>', 'objective evaluations of the fit on every row (default 160)', positiveInteger)
+  .option('--fold-max-evals <n>', 'objective evaluations of each leave-one-group-out refit (default 100)', positiveInteger)
+  .option('--no-cv', 'skip the leave-one-group-out refits')
+  .option('--workers <n>', 'worker threads for the refits (default: 2, or 1 on one core)', positiveInteger)
+  .option('--model <id>', 'model for JSON results that do not say (catalog id)')
+  .option('--silicon <id>', 'silicon for JSON results (they never say)')
+  .option('--tensor-parallel <n>', 'tensor parallelism for JSON results (default 1)', positiveInteger)
+  .option('--replicas <n>', 'replicas behind the JSON results (default 1)', positiveInteger)
+  .option('--dtype <dtype>', 'weight dtype for JSON results (default bf16)')
+  .option('--stack <name>', 'serving stack for JSON results (default vllm / generic)')
+  .option('-q, --quiet', 'no progress on stderr')
+  .action(async (files: string[], flags: CalibrateFlags) => (await import('./calibrate.js')).calibrateCommand(files, flags));
 
 try {
   await program.parseAsync(process.argv);

@@ -63,6 +63,13 @@ export interface Measurement {
   stack: string;
   /** Most requests per batch (the engine's max sequences); null: the deployment default. */
   maxBatch: number | null;
+  /**
+   * The engine's batching, as a fleetsim scheduler (`continuous` prefill-first as vLLM V0,
+   * `chunked` for engines that put prompts and decodes in one iteration, as TensorRT-LLM's
+   * in-flight batching and vLLM V1), and its token budget per iteration; null: the defaults.
+   */
+  scheduler: 'continuous' | 'chunked' | 'static' | null;
+  chunkTokens: number | null;
   promptTokens: LengthSpec;
   outputTokens: LengthSpec;
   load: Load;
@@ -85,6 +92,8 @@ export const MEASUREMENT_COLUMNS = [
   'kv_dtype',
   'stack',
   'max_batch',
+  'scheduler',
+  'chunk_tokens',
   'prompt_tokens',
   'output_tokens',
   'concurrency',
@@ -159,6 +168,12 @@ function parseDtype(text: string, w: Where, field: string): string {
   return text;
 }
 
+function parseScheduler(text: string, w: Where): Measurement['scheduler'] {
+  if (text === '') return null;
+  if (text === 'continuous' || text === 'chunked' || text === 'static') return text;
+  throw fail(w, `scheduler: expected continuous, chunked or static, got ${JSON.stringify(text)}`);
+}
+
 /** Reads the project's measurement CSV. Rows are validated for shape here, against the catalog by {@link checkCatalog}. */
 export function readMeasurementCsv(file: string, text: string): Measurement[] {
   let table: string[][];
@@ -199,6 +214,8 @@ export function readMeasurementCsv(file: string, text: string): Measurement[] {
       kvDtype: get('kv_dtype') === '' ? null : parseDtype(get('kv_dtype'), w, 'kv_dtype'),
       stack: get('stack') || 'generic',
       maxBatch: get('max_batch') === '' ? null : positiveInt(get('max_batch'), w, 'max_batch'),
+      scheduler: parseScheduler(get('scheduler'), w),
+      chunkTokens: get('chunk_tokens') === '' ? null : positiveInt(get('chunk_tokens'), w, 'chunk_tokens'),
       promptTokens: parseLength(get('prompt_tokens'), w, 'prompt_tokens'),
       outputTokens: parseLength(get('output_tokens'), w, 'output_tokens'),
       load: parseLoad(get('concurrency'), get('rate_per_s'), w),
@@ -287,6 +304,8 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
     kvDtype: null,
     stack: text('stack') || defaults.stack || `vllm`,
     maxBatch: null,
+    scheduler: null,
+    chunkTokens: null,
     // Mean lengths: the result keeps per-request lengths only with --save-detailed.
     promptTokens: { dist: 'constant', value: Math.max(1, Math.round(inputTotal / completed)) } as LengthSpec,
     outputTokens: { dist: 'constant', value: Math.max(1, Math.round(outputTotal / completed)) } as LengthSpec,
@@ -368,6 +387,8 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
       kvDtype: null,
       stack: defaults.stack ?? 'generic',
       maxBatch: null,
+      scheduler: null,
+      chunkTokens: null,
       promptTokens: { dist: 'constant', value: Math.max(1, Math.round(prompt)) } as LengthSpec,
       outputTokens: { dist: 'constant', value: Math.max(1, Math.round(output)) } as LengthSpec,
       load,

@@ -25,6 +25,11 @@ export interface SimulateOptions {
   /** Catalog rows the scenario adds or overrides (`catalog:` in a scenario), e.g. efficiency rows being fitted. */
   catalog?: { silicon?: Record<string, string | number>[]; models?: Record<string, string | number>[]; efficiency?: Record<string, string | number>[] };
   seed?: number;
+  /**
+   * Offline rows: requests per user of the saturating loop (default 3). `calibrate` fits with 2,
+   * which keeps a steady-state window of whole waves at two thirds of the cost.
+   */
+  offlineRequestsPerUser?: number;
 }
 
 export interface RowSimulation {
@@ -36,15 +41,22 @@ export interface RowSimulation {
 
 /** The setup a row was measured under: rows with the same key are one benchmark run. */
 export function setupKey(m: Measurement): string {
-  return [m.model, m.silicon, m.tensorParallel, m.replicas, m.dtype, m.kvDtype ?? '', m.stack, m.maxBatch ?? '', formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.requests ?? ''].join('|');
+  return [m.model, m.silicon, m.tensorParallel, m.replicas, m.dtype, m.kvDtype ?? '', m.stack, m.maxBatch ?? '', m.scheduler ?? '', m.chunkTokens ?? '', formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.requests ?? ''].join('|');
 }
 
 /** How the row is simulated: users and requests of the closed loop, or the rate and its requests. */
-export function loadPlan(m: Measurement): { arrival: Record<string, unknown>; requests: number; horizonS: number; steadyState: boolean } {
+export function loadPlan(
+  m: Measurement,
+  options: SimulateOptions = {},
+  kvSeqsPerReplica = Infinity,
+): { arrival: Record<string, unknown>; requests: number; horizonS: number; steadyState: boolean } {
   const maxBatch = m.maxBatch ?? DEFAULT_MAX_BATCH;
   if (m.load.kind === 'offline') {
-    const users = Math.ceil(OFFLINE_USERS_PER_SLOT * maxBatch * m.replicas);
-    const requests = m.requests !== null ? Math.max(m.requests, users) : OFFLINE_REQUESTS_PER_USER * users;
+    // Slots per replica: max_batch, or fewer where the KV cache holds fewer whole sequences (an
+    // engine with max_batch 2048 runs a few hundred at long lengths); more users only queue.
+    const slots = Math.max(1, Math.min(maxBatch, kvSeqsPerReplica));
+    const users = Math.ceil(OFFLINE_USERS_PER_SLOT * slots * m.replicas);
+    const requests = m.requests !== null ? Math.max(m.requests, users) : (options.offlineRequestsPerUser ?? OFFLINE_REQUESTS_PER_USER) * users;
     return { arrival: { process: 'closed', concurrency: users, requests }, requests, horizonS: 30 * 86400, steadyState: true };
   }
   const requests = m.requests ?? DEFAULT_REQUESTS;
@@ -57,8 +69,8 @@ export function loadPlan(m: Measurement): { arrival: Record<string, unknown>; re
 }
 
 /** The scenario a row is simulated as (exported so a user can see, and `calibrate` can reuse, exactly what runs). */
-export function rowScenarioInput(m: Measurement, options: SimulateOptions = {}): Record<string, unknown> {
-  const plan = loadPlan(m);
+export function rowScenarioInput(m: Measurement, options: SimulateOptions = {}, kvSeqsPerReplica = Infinity): Record<string, unknown> {
+  const plan = loadPlan(m, options, kvSeqsPerReplica);
   const deployment: Record<string, unknown> = {
     name: 'measured',
     model: m.model,
@@ -66,9 +78,12 @@ export function rowScenarioInput(m: Measurement, options: SimulateOptions = {}):
     replicas: m.replicas,
     tensor_parallel: m.tensorParallel,
     dtype: m.dtype,
+    stack: m.stack,
   };
   if (m.kvDtype !== null) deployment.kv_dtype = m.kvDtype;
   if (m.maxBatch !== null) deployment.max_batch = m.maxBatch;
+  if (m.scheduler !== null) deployment.scheduler = m.scheduler;
+  if (m.chunkTokens !== null) deployment.chunk_tokens = m.chunkTokens;
   const input: Record<string, unknown> = {
     name: 'fidelity-row',
     start: '2026-01-01T00:00:00Z',
@@ -92,12 +107,30 @@ export function rowScenarioInput(m: Measurement, options: SimulateOptions = {}):
   return input;
 }
 
-export function rowScenario(m: Measurement, options: SimulateOptions = {}): Scenario {
-  const input = rowScenarioInput(m, options);
+/** Mean tokens a sequence holds at its end (lognormal: its median, so the estimate errs towards more users). */
+function sequenceTokens(m: Measurement): number {
+  const mean = (l: Measurement['promptTokens']) => (l.dist === 'constant' ? l.value : l.dist === 'uniform' ? (l.min + l.max) / 2 : l.median);
+  return mean(m.promptTokens) + mean(m.outputTokens);
+}
+
+function resolveRow(m: Measurement, options: SimulateOptions, kvSeqsPerReplica: number): Scenario {
+  const input = rowScenarioInput(m, options, kvSeqsPerReplica);
   const text = JSON.stringify(input);
   const file = `${m.file}:${m.line} (as a scenario)`;
   const { raw, loc } = parseScenarioRaw(text, `${file}.json`);
   return resolveFromInput({ file, text, baseDir: packageRoot(), raw, loc }, raw);
+}
+
+/** Whole sequences of the row's lengths one replica's KV cache holds. */
+export function kvSequences(m: Measurement, scenario: Scenario): number {
+  return Math.floor(scenario.deployments[0].perf.kvCapacityTokens / sequenceTokens(m));
+}
+
+export function rowScenario(m: Measurement, options: SimulateOptions = {}): Scenario {
+  const first = resolveRow(m, options, Infinity);
+  if (m.load.kind !== 'offline') return first;
+  const kvSeqs = kvSequences(m, first);
+  return kvSeqs < (m.maxBatch ?? DEFAULT_MAX_BATCH) ? resolveRow(m, options, kvSeqs) : first;
 }
 
 /** Every request's times and lengths, in typed arrays grown as needed (outside the hot loop's concern: a few hundred rows). */
@@ -158,8 +191,22 @@ function mean(xs: Float64Array): number {
  * share of its far larger request count). Latencies are over all completed requests.
  */
 export function simulateMeasurement(m: Measurement, options: SimulateOptions = {}): RowSimulation {
+  // A finite rate's throughput is set by when its Poisson arrivals happen to fall (500 requests at
+  // 2/s span 250 s ± 11 s): one draw would put that draw's error into every such row, so the
+  // prediction is the mean over RATE_SEEDS draws, the expected value of the benchmark.
+  if (m.load.kind !== 'rate' || m.load.perS === Infinity || options.seed !== undefined) return simulateOnce(m, options);
+  const runs = Array.from({ length: RATE_SEEDS }, (_, i) => simulateOnce(m, { ...options, seed: i + 1 }));
+  const metrics = { ...runs[0].metrics };
+  for (const k of Object.keys(metrics) as MetricName[]) metrics[k] = runs.reduce((a, r) => a + r.metrics[k], 0) / runs.length;
+  return { metrics, requests: runs[0].requests, spanS: runs.reduce((a, r) => a + r.spanS, 0) / runs.length };
+}
+
+/** Seeds a finite-rate row is simulated with (its metrics are their mean). */
+export const RATE_SEEDS = 5;
+
+function simulateOnce(m: Measurement, options: SimulateOptions): RowSimulation {
   const scenario = rowScenario(m, options);
-  const plan = loadPlan(m);
+  const plan = loadPlan(m, options, m.load.kind === 'offline' ? kvSequences(m, scenario) : Infinity);
   const log = new Requests();
   simulate(scenario, { requestLog: log });
   const chips = m.tensorParallel * m.replicas;

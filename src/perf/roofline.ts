@@ -115,6 +115,8 @@ export class RooflinePerf {
   readonly overheadS: number;
   /** Host time per decoding sequence in an iteration (overhead_per_seq_us). */
   readonly overheadPerSeqS: number;
+  /** Client-side time per request outside the engine (frontend_ms): added to TTFT and end-to-end latency, not to GPU time. */
+  readonly frontendS: number;
   /** Seconds of attention per context token a decode step reads: max(FLOP time, KV read time). */
   readonly attnPerCtxS: number;
   private readonly denseActiveParams: number;
@@ -176,6 +178,7 @@ export class RooflinePerf {
     this.moeImbalance = expertParallel ? eff.moeImbalance : 1;
     this.overheadS = eff.overheadMs / 1000;
     this.overheadPerSeqS = eff.overheadPerSeqUs * 1e-6;
+    this.frontendS = (eff.frontendMs > 0 ? eff.frontendMs : 0) / 1000;
     const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
     const latencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
     // Disaggregated serving ships a prompt's KV from a prefill to a decode replica; each of the tp

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
-import { loadCatalog, type Catalog, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
+import { loadCatalog, resolveEfficiency, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
 import { RooflinePerf } from '../perf/roofline.js';
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
@@ -32,6 +32,10 @@ export interface Deployment {
   model: Model;
   silicon: Silicon;
   efficiency: Efficiency;
+  /** The stack named (`generic` when not) and how its profile was found (run.json perf_basis). */
+  stack: string;
+  efficiencyResolved: ResolvedEfficiency;
+  perfBasis: PerfBasis;
   replicas: number;
   tensorParallel: number;
   dtype: Dtype;
@@ -52,6 +56,9 @@ export interface Deployment {
   /** Cost model (rental or TCO) resolved to busy and idle rates; src/economics/cost.ts. */
   cost: DeploymentCost;
 }
+
+/** Where a deployment's step times come from: a measured step-time profile, a fitted row of its own silicon, or its kind's default. */
+export type PerfBasis = 'measured-profile' | 'calibrated' | 'kind-default';
 
 export interface Slo {
   ttftS: number;
@@ -388,8 +395,9 @@ function resolveScenario(
     if (!silicon) {
       throw loc.at(at('silicon'), `unknown silicon "${d.silicon}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
     }
-    const efficiency = catalog.efficiency.get(silicon.id);
-    if (!efficiency) throw loc.at(at('silicon'), `no efficiency factors for silicon "${silicon.id}" in the catalog`);
+    const resolved = resolveEfficiency(catalog, silicon, d.stack);
+    if (!resolved) throw loc.at(at('silicon'), `no efficiency factors for silicon "${silicon.id}" (nor its kind ${silicon.kind}) in the catalog`);
+    const efficiency = resolved.efficiency;
     if (d.tensor_parallel > silicon.maxTp) {
       throw loc.at(at('tensor_parallel'), `${silicon.id} supports tensor_parallel up to ${silicon.maxTp}, got ${d.tensor_parallel}`);
     }
@@ -435,7 +443,8 @@ function resolveScenario(
     dtypeWarning(silicon, d.dtype, at('dtype'), warn);
     note(`silicon ${silicon.id}`, silicon);
     note(`model ${model.id}`, model);
-    note(`efficiency ${silicon.id}`, efficiency);
+    const effName = efficiency.stack === 'generic' ? efficiency.silicon : `${efficiency.silicon}@${efficiency.stack}`;
+    note(`efficiency ${effName}`, efficiency);
     const cost = resolveCost(d.cost, silicon, facility, (k, m) => loc.at(at('cost', k), m));
     for (const n of cost.notes) assumptions.add(`deployment ${d.name} cost: ${n}`);
     // The busy rate is the marginal price of a chip-hour, which is what routing and planning compare.
@@ -448,6 +457,9 @@ function resolveScenario(
       model,
       silicon,
       efficiency,
+      stack: d.stack,
+      efficiencyResolved: resolved,
+      perfBasis: d.profile !== undefined ? 'measured-profile' : resolved.basis,
       replicas: d.replicas,
       tensorParallel: d.tensor_parallel,
       dtype: d.dtype,

@@ -119,6 +119,8 @@ const deployment = z
     expert_parallel: z.boolean().default(false),
     /** Measured step-time CSV replacing the roofline's times (src/perf/profile.ts documents the format). */
     profile: id.optional(),
+    /** Serving software (e.g. `trtllm`, `vllm-0.6`): picks the (silicon, stack) efficiency profile; `generic` when not named. */
+    stack: id.default('generic'),
     /** scheduler: disaggregated — how many of `replicas` only prefill; the rest only decode. */
     prefill_replicas: positiveInt.optional(),
     /** Keep shared prompt prefixes' KV blocks for later requests (vLLM automatic prefix caching); default: the scenario's `prefix_caching`. */

@@ -299,6 +299,8 @@ export class Fleet {
     this.failoverOnOutage = scenario.routing.failover !== 'never';
     this.failoverOnOverload = scenario.routing.failover === 'on-outage-or-overload';
     this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
+    // The frontend of the deployment a workload is routed to first (a failed-over request keeps it).
+    this.workloadFrontendS = Float64Array.from(this.tierFirstDeployment.map((t) => (t[0] >= 0 ? deps[t[0]].perf.frontendS : 0)));
   }
 
   /** Splits ascending replica ids into [first, end) runs of consecutive ids within one deployment. */
@@ -317,6 +319,8 @@ export class Fleet {
   /** The next unused segment id (prefix groups come first; each conversation then takes one). */
   nextSegment = 0;
   readonly workloadTimeoutS: Float64Array;
+  /** Per workload: client-side time outside the engine (frontend_ms), by which the client sent the request before the engine sees it. */
+  readonly workloadFrontendS: Float64Array;
 
   /**
    * Called with the request's workload whenever a request ends (completed, rejected, timed out or
@@ -333,7 +337,9 @@ export class Fleet {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
-    rq.arrivalS[q] = this.clockS[0];
+    // Latencies are the client's: it sent the request frontend_ms before the engine sees it (the
+    // same shift for every request of an open loop, so the engine's dynamics are unchanged).
+    rq.arrivalS[q] = this.clockS[0] - this.workloadFrontendS[w];
     rq.workload[q] = w;
     rq.promptTokens[q] = promptTokens;
     rq.outputTokens[q] = outputTokens;

@@ -1,0 +1,385 @@
+/**
+ * `fleetsim calibrate`: fits the named factors of the efficiency profiles (data/efficiency.csv) to
+ * measurements by minimising the mean squared log error of predicted against measured, every row
+ * simulated with the engine `run` uses (simulateMeasurement), then cross-validates by refitting
+ * without each chip, each model and each length pair in turn and predicting the group left out.
+ *
+ * A profile is (silicon kind, stack family): every row of that kind and stack shares one set of
+ * factors, so leaving a chip out asks what the profile predicts for a chip it never saw, which is
+ * how a chip without measurements (a kind default) is predicted. docs/fidelity.md#calibrate.
+ */
+import { resolveEfficiency, stackFamily, type Catalog, type Efficiency, type RawRow } from '../catalog/catalog.js';
+import { InputError } from '../errors.js';
+import { errorPct, rowName, summarizeErrors, type FidelityRow, type MetricError } from './fidelity.js';
+import { formatLength, type Measurement } from './measurements.js';
+import { minimise } from './optimise.js';
+import { setupKey, simulateMeasurement, type SimulateOptions } from './simulate-row.js';
+
+/** A factor calibrate may fit, with the bounds the optimiser keeps it in. */
+export interface FitParam {
+  csv: string;
+  key: keyof Efficiency & string;
+  lo: number;
+  hi: number;
+}
+
+export const FIT_PARAMS: readonly FitParam[] = [
+  { csv: 'gemm_eff', key: 'gemmEff', lo: 0.2, hi: 1 },
+  { csv: 'mem_eff', key: 'memEff', lo: 0.3, hi: 1 },
+  { csv: 'kv_read_eff', key: 'kvReadEff', lo: 0.3, hi: 1 },
+  // Attention kernels (FlashAttention-2/3, TensorRT-LLM's FMHA) reach 35-75% of peak; below 0.3 the
+  // fit would be using attention to stand in for something else.
+  { csv: 'attn_eff', key: 'attnEff', lo: 0.3, hi: 1 },
+  { csv: 'comm_eff', key: 'commEff', lo: 0.1, hi: 1 },
+  { csv: 'overhead_ms', key: 'overheadMs', lo: 0, hi: 5 },
+  { csv: 'overhead_per_seq_us', key: 'overheadPerSeqUs', lo: 0, hi: 50 },
+  { csv: 'gemm_half_tokens', key: 'gemmHalfTokens', lo: 0, hi: 256 },
+  { csv: 'moe_half_tokens', key: 'moeHalfTokens', lo: 0, hi: 256 },
+  { csv: 'moe_imbalance', key: 'moeImbalance', lo: 1, hi: 2 },
+  { csv: 'frontend_ms', key: 'frontendMs', lo: 0, hi: 50 },
+];
+
+/** Fitted by default: the factors the shipped measurements identify (docs/fidelity.md says why the rest are held). */
+export const DEFAULT_FIT = ['gemm_eff', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'overhead_ms', 'overhead_per_seq_us', 'moe_half_tokens', 'frontend_ms'];
+
+/** The ways rows are grouped for leave-one-group-out cross-validation. */
+export const GROUPINGS = ['silicon', 'model', 'lengths'] as const;
+export type Grouping = (typeof GROUPINGS)[number];
+
+export function groupOf(m: Measurement, g: Grouping): string {
+  if (g === 'silicon') return m.silicon;
+  if (g === 'model') return m.model;
+  return `${formatLength(m.promptTokens)}/${formatLength(m.outputTokens)}`;
+}
+
+/** Throughput metrics: what the error band on throughput and cost per Mtok is computed from. */
+const THROUGHPUT = new Set(['output_tok_s_per_chip', 'total_tok_s_per_chip', 'output_tok_s', 'total_tok_s', 'requests_per_s']);
+
+/** Evaluations of the fit on every row, and of each leave-one-group-out refit (warm-started from it, a smaller simplex). */
+export const MAX_EVALS = 160;
+export const FOLD_MAX_EVALS = 100;
+const FOLD_STEP = 0.15;
+
+export interface CalibrateOptions {
+  /** Factor names (csv) to fit; default DEFAULT_FIT. */
+  params?: string[];
+  /** Objective evaluations of the fit on every row (each simulates every setup of the training rows once), and of each refit. */
+  maxEvals?: number;
+  foldMaxEvals?: number;
+  /** Leave-one-group-out refits (default true). */
+  crossValidate?: boolean;
+  /** Requests per user of the offline loop while fitting (default 2; the final predictions use the usual 3). */
+  fitOfflineRequestsPerUser?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** The rows of one profile and the profile they start from. */
+export interface ProfileGroup {
+  kind: string;
+  stack: string;
+  silicon: string[];
+  rows: Measurement[];
+  base: Efficiency;
+}
+
+export interface Fit {
+  /** Fitted factor values, in `params` order. */
+  values: number[];
+  loss: number;
+  evals: number;
+}
+
+export interface HeldOut {
+  grouping: Grouping;
+  key: string;
+  fit: Fit;
+  rows: FidelityRow[];
+}
+
+export interface ProfileResult {
+  group: ProfileGroup;
+  params: FitParam[];
+  fit: Fit;
+  /** In-sample predictions with the fitted factors. */
+  rows: FidelityRow[];
+  /** One entry per group left out (grouping, key). */
+  heldOut: HeldOut[];
+  /** Efficiency rows to write: one per measured silicon, then the kind's profile. */
+  efficiency: Efficiency[];
+}
+
+export interface CalibrateResult {
+  profiles: ProfileResult[];
+  excluded: Measurement[];
+}
+
+/** Splits measurement rows into profiles: (kind of the row's silicon, stack family). */
+export function profileGroups(rows: readonly Measurement[], catalog: Catalog): ProfileGroup[] {
+  const groups = new Map<string, ProfileGroup>();
+  for (const m of rows) {
+    const silicon = catalog.silicon.get(m.silicon)!;
+    const stack = stackFamily(m.stack);
+    const key = `${silicon.kind}|${stack}`;
+    let g = groups.get(key);
+    if (!g) {
+      const resolved = resolveEfficiency(catalog, silicon, stack);
+      if (!resolved) throw new InputError(`no efficiency profile for ${silicon.id} (kind ${silicon.kind}) to start from`, { file: m.file, line: m.line });
+      g = { kind: silicon.kind, stack, silicon: [], rows: [], base: resolved.efficiency };
+      groups.set(key, g);
+    }
+    if (!g.silicon.includes(m.silicon)) g.silicon.push(m.silicon);
+    g.rows.push(m);
+  }
+  return [...groups.values()];
+}
+
+function factorRow(base: Efficiency, params: readonly FitParam[], values: readonly number[], silicon: string, stack: string): RawRow {
+  const row: RawRow = {
+    silicon,
+    stack,
+    basis: 'assumed',
+    gemm_eff: base.gemmEff,
+    gemm_half_tokens: base.gemmHalfTokens,
+    mem_eff: base.memEff,
+    kv_read_eff: base.kvReadEff,
+    attn_eff: base.attnEff,
+    moe_half_tokens: base.moeHalfTokens,
+    moe_imbalance: base.moeImbalance,
+    comm_eff: base.commEff,
+    overhead_ms: base.overheadMs,
+    overhead_per_seq_us: base.overheadPerSeqUs,
+    frontend_ms: base.frontendMs,
+    fitted_to: '',
+    source: '',
+    assumption: 'calibrate trial point',
+  };
+  params.forEach((p, i) => (row[p.csv] = values[i]));
+  return row;
+}
+
+const toUnit = (p: FitParam, v: number) => Math.min(1, Math.max(0, (v - p.lo) / (p.hi - p.lo)));
+const fromUnit = (p: FitParam, u: number) => p.lo + u * (p.hi - p.lo);
+
+/** Predictions for `rows` with the profile's factors set to `values`: each setup simulated once. */
+export function predict(group: ProfileGroup, params: readonly FitParam[], values: readonly number[], rows: readonly Measurement[], sim: SimulateOptions = {}): FidelityRow[] {
+  const efficiency = group.silicon.map((s) => factorRow(group.base, params, values, s, group.stack));
+  const options: SimulateOptions = { ...sim, catalog: { efficiency } };
+  const bySetup = new Map<string, Record<string, number>>();
+  return rows.map((m) => {
+    const key = setupKey(m);
+    let metrics = bySetup.get(key);
+    if (!metrics) {
+      metrics = simulateMeasurement(m, options).metrics;
+      bySetup.set(key, metrics);
+    }
+    const predicted = metrics[m.metric];
+    return { measurement: m, predicted, errorPct: errorPct(predicted, m.value) };
+  });
+}
+
+/** Mean squared log error; a row the simulation could not predict (no completions) costs as much as a factor of e^3. */
+function loss(rows: readonly FidelityRow[]): number {
+  let sum = 0;
+  for (const r of rows) {
+    const l = r.predicted > 0 && Number.isFinite(r.predicted) ? Math.log(r.predicted / r.measurement.value) : 3;
+    sum += l * l;
+  }
+  return sum / Math.max(1, rows.length);
+}
+
+/** Fits from `start` (default the profile the group starts from) with an initial simplex of `step` of each range. */
+export function fitProfile(
+  group: ProfileGroup,
+  params: readonly FitParam[],
+  rows: readonly Measurement[],
+  o: CalibrateOptions,
+  label: string,
+  startValues?: readonly number[],
+  step = 0.25,
+): Fit {
+  const sim: SimulateOptions = { offlineRequestsPerUser: o.fitOfflineRequestsPerUser ?? 2 };
+  const maxEvals = o.maxEvals ?? MAX_EVALS;
+  const start = params.map((p, i) => toUnit(p, startValues ? startValues[i] : (group.base[p.key] as number)));
+  const objective = (u: readonly number[]) => loss(predict(group, params, u.map((x, i) => fromUnit(params[i], x)), rows, sim));
+  let lastReport = 0;
+  const r = minimise(objective, {
+    start,
+    step,
+    maxEvals,
+    fTol: 1e-6,
+    onEval: (evals, best) => {
+      if (evals - lastReport >= 20 || evals === 1) {
+        lastReport = evals;
+        o.onProgress?.(`${label}: ${evals}/${maxEvals} evaluations, loss ${best.toFixed(5)}`);
+      }
+    },
+  });
+  return { values: r.x.map((u, i) => fromUnit(params[i], u)), loss: r.f, evals: r.evals };
+}
+
+/** Error band of a set of held-out predictions (throughput rows): count, MAPE, 10th and 90th percentile of the signed error. */
+export function band(rows: readonly FidelityRow[]): { n: number; mapePct: number; p10Pct: number; p90Pct: number } | null {
+  const errs = rows.filter((r) => THROUGHPUT.has(r.measurement.metric) && Number.isFinite(r.errorPct)).map((r) => r.errorPct).sort((a, b) => a - b);
+  if (errs.length === 0) return null;
+  const q = (p: number) => {
+    const x = p * (errs.length - 1);
+    const lo = Math.floor(x);
+    const hi = Math.min(errs.length - 1, lo + 1);
+    return errs[lo] + (errs[hi] - errs[lo]) * (x - lo);
+  };
+  return { n: errs.length, mapePct: errs.reduce((a, e) => a + Math.abs(e), 0) / errs.length, p10Pct: q(0.1), p90Pct: q(0.9) };
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+function describeRows(rows: readonly Measurement[]): string {
+  const byFile = new Map<string, number[]>();
+  for (const m of rows) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m.line]);
+  return [...byFile].map(([f, lines]) => `${f} lines ${compactRanges(lines)}`).join('; ');
+}
+
+/** 3,4,5,9 → "3-5,9". */
+function compactRanges(lines: number[]): string {
+  const xs = [...new Set(lines)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === xs[j] + 1) j++;
+    out.push(i === j ? String(xs[i]) : `${xs[i]}-${xs[j]}`);
+    i = j;
+  }
+  return out.join(',');
+}
+
+function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
+  const { group, params, fit } = r;
+  const fitted = new Set(params.map((p) => p.csv));
+  const held = FIT_PARAMS.filter((p) => !fitted.has(p.csv)).map((p) => `${p.csv}=${group.base[p.key] as number}`);
+  const inSample = summarizeErrors(r.rows);
+  const sources = [...new Set(group.rows.map((m) => m.source))];
+  const how =
+    `fleetsim calibrate: ${params.map((p) => p.csv).join(', ')} fitted jointly for every ${group.kind} of stack ${group.stack} ` +
+    `(${group.silicon.join(', ')}) by bounded Nelder-Mead on the mean squared log error of ${group.rows.length} rows (${fit.evals} evaluations, loss ${fit.loss.toFixed(5)}); ` +
+    `in-sample ${inSample.map((e) => `${e.metric} MAPE ${e.mapePct.toFixed(1)}%`).join(', ')}`;
+  const assumption = held.length > 0 ? `Not fitted (held at the starting profile's values): ${held.join(', ')}.` : '';
+  const make = (silicon: string, b: ReturnType<typeof band>, bandFrom: string): Efficiency => {
+    const e: Efficiency = {
+      ...group.base,
+      silicon,
+      stack: group.stack,
+      basis: 'fitted',
+      fittedTo: describeRows(group.rows),
+      cvRows: b ? b.n : NaN,
+      cvMapePct: b ? round(b.mapePct, 1) : NaN,
+      cvErrP10Pct: b ? round(b.p10Pct, 1) : NaN,
+      cvErrP90Pct: b ? round(b.p90Pct, 1) : NaN,
+      source: `${how}. Measurements: ${sources.join(' | ')}`,
+      assumption: `${assumption} Error band (cv_*): ${bandFrom}.`.trim(),
+    };
+    params.forEach((p, i) => ((e as unknown as Record<string, number>)[p.key] = round(fit.values[i], p.hi > 2 ? 2 : 3)));
+    return e;
+  };
+  const out: Efficiency[] = [];
+  for (const s of group.silicon) {
+    // A measured chip's band: its throughput rows predicted with their model, or their length pair, left out of the fit.
+    const mine = r.heldOut.filter((h) => h.grouping !== 'silicon').flatMap((h) => h.rows.filter((x) => x.measurement.silicon === s));
+    out.push(make(s, band(mine), mine.length > 0 ? `throughput rows of ${s} predicted with their model or their length pair left out of the fit (leave-one-model-out and leave-one-length-pair-out pooled)` : 'none (cross-validation not run)'));
+  }
+  // The kind's band: each chip predicted from a fit without it, as a chip with no measurement is.
+  const loco = r.heldOut.filter((h) => h.grouping === 'silicon').flatMap((h) => h.rows);
+  out.push(make(group.kind, band(loco), loco.length > 0
+    ? `leave-one-chip-out: each of ${group.silicon.join(', ')} predicted from a fit without it, as a ${group.kind} without measurements is`
+    : `none: only ${group.silicon.join(', ')} measured, so no chip can be left out`));
+  return out;
+}
+
+/** One leave-one-group-out refit: the rows of `key` under `grouping` left out of the fit and predicted by it. */
+export interface FoldSpec {
+  grouping: Grouping;
+  key: string;
+}
+
+/** Runs the folds of one profile and returns them in fold order (a worker pool may run them in parallel). */
+export type FoldRunner = (group: ProfileGroup, params: readonly FitParam[], start: readonly number[], folds: readonly FoldSpec[], o: CalibrateOptions) => Promise<HeldOut[]>;
+
+/** Fits the rows not in the fold, warm-started from `start` (the fit on every row), and predicts the fold. */
+export function runFold(group: ProfileGroup, params: readonly FitParam[], start: readonly number[], fold: FoldSpec, o: CalibrateOptions): HeldOut {
+  const train = group.rows.filter((m) => groupOf(m, fold.grouping) !== fold.key);
+  const test = group.rows.filter((m) => groupOf(m, fold.grouping) === fold.key);
+  const name = `${group.kind}/${group.stack}`;
+  const f = fitProfile(group, params, train, { ...o, maxEvals: o.foldMaxEvals ?? FOLD_MAX_EVALS }, `calibrate ${name} without ${fold.grouping} ${fold.key} (${train.length} rows)`, start, FOLD_STEP);
+  return { grouping: fold.grouping, key: fold.key, fit: f, rows: predict(group, params, f.values, test) };
+}
+
+export const runFoldsHere: FoldRunner = async (group, params, start, folds, o) => folds.map((fold) => runFold(group, params, start, fold, o));
+
+/** Folds of a profile: every key of every grouping with two or more keys; a key whose rows equal an earlier fold's is that fold again. */
+export function foldsOf(group: ProfileGroup): { folds: FoldSpec[]; same: Map<number, number> } {
+  const folds: FoldSpec[] = [];
+  const same = new Map<number, number>();
+  const byRows = new Map<string, number>();
+  for (const grouping of GROUPINGS) {
+    const keys = [...new Set(group.rows.map((m) => groupOf(m, grouping)))].sort();
+    if (keys.length < 2) continue;
+    for (const key of keys) {
+      const sig = group.rows.map((m) => (groupOf(m, grouping) === key ? '1' : '0')).join('');
+      const earlier = byRows.get(sig);
+      folds.push({ grouping, key });
+      if (earlier !== undefined) same.set(folds.length - 1, earlier);
+      else byRows.set(sig, folds.length - 1);
+    }
+  }
+  return { folds, same };
+}
+
+export async function calibrate(measurements: readonly Measurement[], catalog: Catalog, o: CalibrateOptions = {}, runFolds: FoldRunner = runFoldsHere): Promise<CalibrateResult> {
+  const params = fitParams(o.params ?? DEFAULT_FIT);
+  const excluded = measurements.filter((m) => m.exclude !== '');
+  const live = measurements.filter((m) => m.exclude === '');
+  if (live.length === 0) throw new InputError('no measurement rows to fit (every row is excluded or the files are empty)');
+  const profiles: ProfileResult[] = [];
+  for (const group of profileGroups(live, catalog)) {
+    const name = `${group.kind}/${group.stack}`;
+    const fit = fitProfile(group, params, group.rows, o, `calibrate ${name} (all ${group.rows.length} rows)`);
+    const rows = predict(group, params, fit.values, group.rows);
+    let heldOut: HeldOut[] = [];
+    if (o.crossValidate !== false) {
+      const { folds, same } = foldsOf(group);
+      const distinct = folds.filter((_, i) => !same.has(i));
+      const done = await runFolds(group, params, fit.values, distinct, o);
+      const byFold = new Map(distinct.map((f, i) => [f, done[i]]));
+      heldOut = folds.map((f, i) => {
+        const h = byFold.get(same.has(i) ? folds[same.get(i)!] : f)!;
+        return { ...h, grouping: f.grouping, key: f.key };
+      });
+    }
+    const partial = { group, params, fit, rows, heldOut };
+    profiles.push({ ...partial, efficiency: profileRows(partial) });
+  }
+  return { profiles, excluded };
+}
+
+export function fitParams(names: readonly string[]): FitParam[] {
+  const params = names.map((n) => {
+    const p = FIT_PARAMS.find((x) => x.csv === n);
+    if (!p) throw new InputError(`--params: unknown factor "${n}" (expected some of ${FIT_PARAMS.map((x) => x.csv).join(', ')})`);
+    return p;
+  });
+  if (params.length === 0) throw new InputError('--params: expected at least one factor to fit');
+  return params;
+}
+
+/** Per grouping and held-out key, the error of the rows left out, by metric. */
+export function cvTable(profile: ProfileResult): { grouping: Grouping; key: string; errors: MetricError[] }[] {
+  return profile.heldOut.map((h) => ({ grouping: h.grouping, key: h.key, errors: summarizeErrors(h.rows) }));
+}
+
+/** Pooled over every key of a grouping: each row predicted by the fit that left its group out. */
+export function cvPooled(profile: ProfileResult): { grouping: Grouping; errors: MetricError[] }[] {
+  return GROUPINGS.filter((g) => profile.heldOut.some((h) => h.grouping === g)).map((g) => ({
+    grouping: g,
+    errors: summarizeErrors(profile.heldOut.filter((h) => h.grouping === g).flatMap((h) => h.rows)),
+  }));
+}
+
+export { rowName };
