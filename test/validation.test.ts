@@ -98,7 +98,7 @@ describe('bad input is refused with one clear message and exit code 2', () => {
     const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
     const r = fleetsim(['validate', join(dir, 'scenario.yaml')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/ok \(3 deployments, 5 replicas, 2 workloads, 1 incidents\)/);
+    expect(r.stdout).toMatch(/ok \(3 deployments, 5 replicas, 2 workloads, 1 incident\)/);
   });
 
   it('accepts JSON scenarios as well as YAML', () => {

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
 import { InputError } from '../errors.js';
 import { loadCatalog } from '../catalog/catalog.js';
-import { formatDuration } from '../scenario/units.js';
+import { count, formatDuration } from '../scenario/units.js';
 import { csvRow, neutralizeText } from '../report/csv.js';
 import { cleanUpOnSignal } from './interrupt.js';
 import type { RunMessage } from './run-worker.js';
@@ -53,11 +53,11 @@ export async function runCommand(file: string, flags: RunFlags): Promise<void> {
     if (!flags.quiet) {
       const rate = Math.round(done.arrivals / Math.max(done.wallS, 1e-9));
       process.stderr.write(
-        `${done.name}: ${done.arrivals} requests over ${formatDuration(done.horizonS)} simulated in ` +
+        `${done.name}: ${count(done.arrivals, 'request')} over ${formatDuration(done.horizonS)} simulated in ` +
           `${done.wallS.toFixed(2)} s (${rate} requests/s, ${done.events} events); reports in ${flags.out}/\n`,
       );
       if (done.assumptions > 0) {
-        process.stderr.write(`note: ${done.assumptions} catalog figures used are assumptions, listed in run.json\n`);
+        process.stderr.write(`note: ${done.assumptions === 1 ? '1 catalog figure used is an assumption' : `${done.assumptions} catalog figures used are assumptions`}, listed in run.json\n`);
       }
     }
   } finally {
@@ -76,11 +76,21 @@ function rebuildError(m: Extract<RunMessage, { kind: 'error' }>): Error {
   return err;
 }
 
+/**
+ * What a catalog row rests on: `sourced` (a source, nothing assumed), `sourced+assumed` (a source
+ * for most figures and an assumption for some, as most silicon rows: the assumption cell names
+ * which), `assumption` (no source at all).
+ */
+export function provenanceOf(r: { source: string; assumption: string }): 'sourced' | 'sourced+assumed' | 'assumption' {
+  if (!r.source.trim()) return 'assumption';
+  return r.assumption.trim() ? 'sourced+assumed' : 'sourced';
+}
+
 export function catalogCommand(flags: { format: string }): void {
   const c = loadCatalog();
   // The CSV also carries each row's source and assumption in full; the table only says which it leans on.
   const rows: string[][] = [['kind', 'id', 'name', 'vendor', 'detail', 'provenance', 'source', 'assumption']];
-  const provenance = (r: { source: string; assumption: string }) => [r.assumption ? 'assumption' : 'source', r.source, r.assumption];
+  const provenance = (r: { source: string; assumption: string }) => [provenanceOf(r), r.source, r.assumption];
   for (const s of c.silicon.values()) {
     rows.push(['silicon', s.id, s.name, s.vendor, `${s.kind}, ${s.memoryGb} GB, ${s.memBwGbps} GB/s, ${s.bf16Tflops} bf16 TFLOPS, $${s.usdPerChipHour}/chip-h`, ...provenance(s)]);
   }

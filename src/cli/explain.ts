@@ -195,6 +195,45 @@ export function explainCommand(file: string | undefined, flags: ExplainFlags): v
     for (const r of rows) process.stdout.write(csvRow(r));
     return;
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  process.stdout.write(explainTable(rows, tableWidth()));
+  if (explainTable(rows, Infinity) !== explainTable(rows, tableWidth())) {
+    process.stderr.write(`fleetsim: explain: turned on its side to fit ${tableWidth()} columns; --format csv gives one row per configuration\n`);
+  }
+}
+
+/** The terminal's width, or 100 columns when stdout is not a terminal (a pager, a file). */
+function tableWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : 100;
+}
+
+/**
+ * The rows as a table of one line per configuration when that fits `width` columns; otherwise
+ * (18 columns are ~290 characters) turned on its side, a line per field and a column per
+ * configuration, as many configurations side by side as fit, further ones in blocks below.
+ */
+export function explainTable(rows: string[][], width: number): string {
+  const table = (cells: string[][]) => {
+    const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    return cells.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  };
+  const wide = table(rows);
+  if (Math.max(...wide.map((l) => l.length)) <= width) return wide.map((l) => l + '\n').join('');
+  const [header, ...body] = rows;
+  const keyWidth = Math.max(...header.map((h) => h.length));
+  const blocks: string[] = [];
+  for (let at = 0; at < body.length; ) {
+    // Widest group starting here that fits (at least one configuration, however wide).
+    let n = 1;
+    let used = keyWidth + 2 + Math.max(...body[at].map((c) => c.length));
+    while (at + n < body.length) {
+      const next = Math.max(...body[at + n].map((c) => c.length));
+      if (used + 2 + next > width) break;
+      used += 2 + next;
+      n++;
+    }
+    const group = body.slice(at, at + n);
+    blocks.push(table(header.map((h, i) => [h, ...group.map((r) => r[i])])).join('\n') + '\n');
+    at += n;
+  }
+  return blocks.join('\n');
 }

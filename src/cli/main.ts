@@ -63,7 +63,8 @@ function scenarioCommand(name: string, description: string, scenarioHelp = 'scen
     .command(name)
     .description(description)
     .argument('<scenario>', scenarioHelp)
-    .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+    .usage('<scenario> --out <dir> [options]')
+    .requiredOption('-o, --out <dir>', 'output directory, required (written atomically: all files at the end, or none)')
     .option('--seed <n>', 'override the scenario seed', integer)
     .option('--horizon <duration>', 'override the scenario horizon, e.g. 10m', duration)
     .option('--set <path=value>', 'change a scenario value before validation, e.g. workloads[0].arrival.rate=20/s or 2x (repeatable)', collect)
@@ -78,11 +79,32 @@ async function views(flags: { out: string } & ReportFlags): Promise<void> {
   if (flags.html || flags.xlsx) await (await import('./report.js')).viewsAfter(flags.out, flags);
 }
 
+/** `--help` ends with these: the commands as a new user first types them (README's quick start). */
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+// `fleetsim catalog | head`: a reader that stops early is not an error (no EPIPE stack trace).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('fleetsim')
   .description('Inference cost and capacity simulation for multi-model, multi-silicon AI platforms')
   .version(VERSION)
+  .addHelpText(
+    'after',
+    examples(
+      'fleetsim run scenarios/multi-model-platform.yaml --out out',
+      'fleetsim validate scenarios/multi-model-platform.yaml',
+      'fleetsim plan scenarios/silicon-mix-plan.yaml --out out/plan',
+      'fleetsim explain --model llama-3.1-70b --silicon h100-sxm',
+      'fleetsim run --help                      # the options of one command',
+    ) + '\nREADME.md and docs/ explain the scenario keys and every report column.\n',
+  )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride((err) => {
     // commander's own usage errors are input errors too.
@@ -94,6 +116,12 @@ scenarioCommand('run', 'simulate a scenario and write its reports to --out')
   .option('--requests-sample <fraction>', 'write requests.csv for this fraction of requests (0-1], chosen by request id', fraction)
   .option('--replications <n>', 'also run n seeds and write summary_ci.csv (mean, 95% CI)', positiveInteger)
   .option('--workers <n>', 'threads for replications (default: cores)', positiveInteger)
+  .addHelpText('after', examples(
+    'fleetsim run scenarios/multi-model-platform.yaml --out out',
+    "fleetsim run scenarios/multi-model-platform.yaml --out out-no-outage --set 'incidents=[]'",
+    'fleetsim run scenarios/multi-model-platform.yaml --out out --horizon 10m --requests --html',
+    'fleetsim run scenarios/multi-model-platform.yaml --out out --replications 5',
+  ))
   .action(async (file: string, flags: RunFlags & SweepFlags & ReportFlags) => {
     await (await import('./commands.js')).runCommand(file, flags);
     await (await import('./sweep.js')).runReplications(file, flags);
@@ -104,6 +132,10 @@ scenarioCommand('sweep', "run the scenario's sweep: grid (and --set edits) x rep
   .option('--replications <n>', 'seeds per point (default 1)', positiveInteger)
   .option('--workers <n>', 'worker threads (default: cores); output does not depend on it', positiveInteger)
   .option('--shard <i/n>', 'run only share i of n (1-based) and write partial.json for `fleetsim merge`')
+  .addHelpText('after', examples(
+    'fleetsim sweep scenarios/silicon-mix-plan.yaml --out out/sweep --replications 3',
+    'fleetsim sweep scenarios/silicon-mix-plan.yaml --out out/s1 --shard 1/2   # then fleetsim merge out/s1 out/s2 --out out/sweep',
+  ))
   .action(async (file: string, flags: SweepFlags & ReportFlags) => {
     if (flags.shard && (flags.html || flags.xlsx)) {
       throw new InputError('a shard writes only partial.json: run `fleetsim report` on the merged directory instead', { path: '--html' });
@@ -117,6 +149,7 @@ scenarioCommand(
   "find each model's cheapest fleet meeting the plan: section's SLO targets, by simulation; writes plan.csv",
   'scenario file (YAML or JSON) with a plan: section',
 )
+  .addHelpText('after', examples('fleetsim plan scenarios/silicon-mix-plan.yaml --out out/plan'))
   .action(async (file: string, flags: PlanFlags & ReportFlags) => {
     (await import('./plan.js')).planCommand(file, flags);
     await views(flags);
@@ -134,7 +167,8 @@ program
   .command('merge')
   .description('combine sweep shards (directories holding partial.json) into sweep.csv, byte-identical to the unsharded sweep')
   .argument('<dirs...>', 'shard output directories')
-  .requiredOption('-o, --out <dir>', 'output directory (written atomically)')
+  .usage('<dirs...> --out <dir> [options]')
+  .requiredOption('-o, --out <dir>', 'output directory, required (written atomically)')
   .option('-q, --quiet', 'no summary on stderr')
   .action(async (dirs: string[], flags: { out: string; quiet?: boolean }) => (await import('./sweep.js')).mergeCommand(dirs, flags));
 
@@ -171,7 +205,12 @@ program
   .option('--prompt-tokens <n>', 'mean prompt tokens (default: the scenario workloads, else 1000)', integer)
   .option('--output-tokens <n>', 'mean output tokens (default: the scenario workloads, else 200)', integer)
   .option('--all', 'every catalog (model, silicon) pair')
-  .option('--format <format>', 'table or csv', 'table')
+  .option('--format <format>', 'table or csv (table: turned on its side when wider than the terminal)', 'table')
+  .addHelpText('after', examples(
+    'fleetsim explain scenarios/multi-model-platform.yaml',
+    'fleetsim explain --model mixtral-8x7b --silicon mi300x --tp 1 --dtype fp8',
+    'fleetsim explain --all --format csv > explain.csv',
+  ))
   .action(async (file: string | undefined, flags: ExplainFlags) => (await import('./explain.js')).explainCommand(file, flags));
 
 program

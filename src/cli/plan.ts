@@ -6,6 +6,7 @@ import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '
 import { fleetText, planScenario, PLAN_COLUMNS, settingsText, type Evaluation } from '../plan/plan.js';
 import { parseSets } from './sweep.js';
 import { reportWarnings } from './warnings.js';
+import { count } from '../scenario/units.js';
 
 export interface PlanFlags {
   out: string;
@@ -65,7 +66,7 @@ export function planCommand(file: string, flags: PlanFlags): void {
     const best = rows.find((r) => r.rank === 1);
     if (best) {
       process.stdout.write(
-        `${model}: cheapest fleet ${fleetText(best.fleet)} (${best.chips} chips) at $${formatUsd(best.usdPerHour)}/h, ` +
+        `${model}: cheapest fleet ${fleetText(best.fleet)} (${count(best.chips, 'chip')}) at $${formatUsd(best.usdPerHour)}/h, ` +
           `$${formatUsd(best.usdPerMtokOut)}/M output tokens; TTFT p99 ${formatDecimal(best.ttftP99S, 3)} s, ` +
           `TPOT p99 ${formatDecimal(best.tpotP99S, 3)} s, attainment ${formatDecimal(best.attainmentPct, 2)}%\n` +
           `  settings: ${settingsText(best.settings)} (from ${best.settings.from})\n`,
@@ -86,6 +87,6 @@ export function planCommand(file: string, flags: PlanFlags): void {
     }
   }
   if (!flags.quiet) {
-    process.stderr.write(`${result.simulations} simulations in ${((performance.now() - started) / 1000).toFixed(2)} s; plan.csv in ${flags.out}/\n`);
+    process.stderr.write(`${count(result.simulations, 'simulation')} in ${((performance.now() - started) / 1000).toFixed(2)} s; plan.csv in ${flags.out}/\n`);
   }
 }

@@ -7,6 +7,7 @@ import { checkOutputDir } from '../index.js';
 import { runSweep, writeReplicationCi } from '../sweep/sweep.js';
 import { loadScenarioWithEdits } from '../sweep/job.js';
 import { reportWarnings } from './warnings.js';
+import { count } from '../scenario/units.js';
 
 /** commander collector for repeatable `--set path=value`. */
 export function parseSets(flags: string[] | undefined): Edit[] {
@@ -49,7 +50,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<voi
   if (!flags.quiet) {
     const wallS = (performance.now() - started) / 1000;
     process.stderr.write(
-      `${file}: ${summary.points} points x ${summary.replications} replications, ${summary.jobsRun} simulations run in ` +
+      `${file}: ${count(summary.points, 'point')} x ${count(summary.replications, 'replication')}, ${count(summary.jobsRun, 'simulation')} run in ` +
         `${wallS.toFixed(2)} s; wrote ${summary.wroteFiles.join(', ')} to ${flags.out}/\n`,
     );
   }
@@ -75,6 +76,6 @@ export function mergeCommand(dirs: string[], flags: { out: string; quiet?: boole
   const { plan, results } = readPartials(dirs);
   writeSweepOutputs(flags.out, plan, results, MERGED_FILES);
   if (!flags.quiet) {
-    process.stderr.write(`merged ${dirs.length} partials: ${plan.points.length} points x ${plan.replications} replications into ${flags.out}/\n`);
+    process.stderr.write(`merged ${count(dirs.length, 'partial')}: ${count(plan.points.length, 'point')} x ${count(plan.replications, 'replication')} into ${flags.out}/\n`);
   }
 }

@@ -71,6 +71,7 @@ export const TIMESERIES_COLUMNS = [
   col('revenue_usd', 'revenue of requests completed during the interval (tokens and per-request fees)'),
   col('cached_input_tokens', 'of input_tokens, those served from the prefix cache'),
   col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100 (empty when no input tokens)'),
+  col('interval_start_utc', 'interval_start as spreadsheets read a date-time: UTC, `2026-01-01 00:17:00` (milliseconds added when not whole)'),
 ] as const;
 
 export const PNL_COLUMNS = [
@@ -108,6 +109,7 @@ export const REQUEST_COLUMNS = [
   col('e2e_s', 'arrival to end, seconds'),
   col('prompt_tokens', 'prompt length, tokens'),
   col('output_tokens', 'output length, tokens'),
+  col('arrival_time_utc', 'arrival_time as spreadsheets read a date-time: UTC, `2026-01-01 00:17:00.250`'),
 ] as const;
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);

@@ -63,6 +63,16 @@ export function formatTimestamp(date: Date | number): string {
 }
 
 /**
+ * UTC as spreadsheets read a date-time, e.g. `2026-01-01 00:17:00` (`.250` added when the instant
+ * has milliseconds): Excel, LibreOffice and Google Sheets take ISO 8601's `T`…`Z` form as text.
+ * @throws RangeError for an invalid date.
+ */
+export function formatSpreadsheetUtc(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, iso.endsWith('.000Z') ? 19 : 23)}`;
+}
+
+/**
  * Make a text cell safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@`,
  * tab or carriage return would be evaluated as a formula, so it gets a leading `'`
  * (OWASP CSV-injection guidance). Apply to text cells only (names, labels, anything from

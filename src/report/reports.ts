@@ -9,7 +9,7 @@ import type { Ledger } from '../economics/ledger.js';
 import { tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
-import { CsvWriter, formatDecimal, formatInt, formatRatio, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
+import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
 import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
 
 export const IDLE_KEY = '(idle capacity)';
@@ -77,6 +77,7 @@ export class TimeseriesWriter {
         formatUsd(revenueUsd),
         formatInt(cachedTok),
         hitPct(cachedTok, inTok),
+        formatSpreadsheetUtc(sc.startMs + s.startS * 1000),
       ]);
     }
   }
@@ -124,6 +125,7 @@ export class RequestsWriter implements RequestLog {
       seconds(endS - arrivalS),
       formatInt(rq.promptTokens[q]),
       formatInt(rq.outputTokens[q]),
+      formatSpreadsheetUtc(sc.startMs + arrivalS * 1000),
     ]);
   }
 
