@@ -14,7 +14,7 @@ describe('fleetsim catalog', () => {
     expect(rows).toHaveLength(c.silicon.size + c.models.size + c.prices.size);
     for (const row of rows) {
       expect(row.source !== '' || row.assumption !== '', `${row.kind} ${row.id}`).toBe(true);
-      expect(row.provenance).toBe(row.assumption !== '' ? 'assumption' : 'source');
+      expect(row.provenance).toBe(row.source === '' ? 'assumption' : row.assumption !== '' ? 'sourced+assumed' : 'sourced');
     }
     const cobalt = rows.find((x) => x.kind === 'silicon' && x.id === 'cobalt-100')!;
     expect(cobalt.assumption).toBe(c.silicon.get('cobalt-100')!.assumption);
