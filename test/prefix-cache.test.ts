@@ -214,7 +214,7 @@ workloads:
     prefix: { tokens: ${int(500, 6000)}, groups: ${int(1, 4)} }
     prompt_tokens: { dist: uniform, min: 1, max: ${int(50, 2000)} }
     output_tokens: { dist: uniform, min: 1, max: ${int(2, 400)} }
-routing: { policy: ${pick(['least-outstanding', 'round-robin'])}, failover: on-outage }
+routing: { policy: ${pick(['least-outstanding', 'round-robin', 'prefix-aware', 'power-of-two'])}, failover: on-outage }
 incidents:
   - { at: ${int(20, 80)}s, duration: ${int(5, 30)}s, deployment: ${pick(['a', 'b'])}, kind: outage }
 `;

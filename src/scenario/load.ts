@@ -82,6 +82,8 @@ export interface Workload {
   cachedPromptFraction: number;
   /** Shared prompt prefixes (`prefix:`), or null. */
   prefix: PrefixConfig | null;
+  /** The id of its prefix group 0 among all workloads' groups (the groups of earlier workloads come first). */
+  prefixSegmentBase: number;
 }
 
 export interface Incident {
@@ -483,6 +485,7 @@ function resolveScenario(
   // per workload and column (40 workloads on one trace took 0.7 s to load).
   const checkedTraces = new Map<string, ReturnType<typeof validateTrace>>();
   const traceColumns = new Map<string, { prompt: Int32Array; output: Int32Array }>();
+  let prefixSegments = 0;
   const workloads: Workload[] = input.workloads.map((w, i) => {
     const at = (...p: Path) => ['workloads', i, ...p];
     if (workloadNames.has(w.name)) throw loc.at(at('name'), `duplicate workload name "${w.name}"`);
@@ -568,6 +571,7 @@ function resolveScenario(
       timeoutS: w.timeout ?? Infinity,
       cachedPromptFraction: w.cached_prompt_fraction,
       prefix: w.prefix ?? null,
+      prefixSegmentBase: (prefixSegments += w.prefix?.groups ?? 0) - (w.prefix?.groups ?? 0),
     };
   });
 

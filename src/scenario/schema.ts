@@ -169,7 +169,9 @@ const price = z
 
 const routing = z
   .object({
-    policy: z.enum(['round-robin', 'least-outstanding']).default('least-outstanding'),
+    policy: z.enum(['round-robin', 'least-outstanding', 'prefix-aware', 'power-of-two']).default('least-outstanding'),
+    /** prefix-aware: how many outstanding requests a cache hit on the whole prompt is worth (an assumption; README). */
+    prefix_weight: nonNegative.default(4),
     failover: z.enum(['on-outage', 'on-outage-or-overload', 'never']).default('on-outage'),
   })
   .strict();
@@ -248,7 +250,7 @@ export const scenarioSchema = z
     deployments: z.array(deployment).min(1),
     workloads: z.array(workload).min(1),
     pricing: z.array(price).default([]),
-    routing: routing.default({ policy: 'least-outstanding', failover: 'on-outage' }),
+    routing: routing.default({ policy: 'least-outstanding', failover: 'on-outage', prefix_weight: 4 }),
     incidents: z.array(incident).default([]),
     /** Where the chips run: a region row of data/facility.csv, with overrides. */
     facility: z

@@ -22,7 +22,8 @@ import { route } from './routing.js';
 import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
-import { PrefixCache } from './prefix-cache.js';
+import { PrefixCache, resetPrefix } from './prefix-cache.js';
+import { RandomStream } from '../workload/rng.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -132,6 +133,12 @@ export class Fleet {
   readonly router: number;
   /** A router's second answer: a replica that could serve but whose queue is full, or NONE. */
   readonly routeFull = new Int32Array(1);
+  /** The request being routed, for routers that read it (prefix-aware). */
+  readonly routeRequest = new Int32Array(1);
+  /** routing prefix-aware: outstanding requests a whole-prompt cache hit is worth (`routing.prefix_weight`). */
+  readonly prefixWeight: number;
+  /** routing power-of-two: its draws (stream `routing/power-of-two`). */
+  readonly routingRandom: RandomStream;
   readonly failoverOnOutage: boolean;
   readonly failoverOnOverload: boolean;
   readonly deployments: Deployment[];
@@ -200,15 +207,9 @@ export class Fleet {
       }
     }
     this.cache = this.caching.includes(1) ? new PrefixCache(R) : null;
-    this.prefixChainBase = new Int32Array(scenario.workloads.length);
-    this.prefixTokensOf = new Int32Array(scenario.workloads.length);
-    let segments = 0;
-    for (const w of scenario.workloads) {
-      this.prefixChainBase[w.index] = segments;
-      this.prefixTokensOf[w.index] = w.prefix === null ? 0 : w.prefix.tokens;
-      segments += w.prefix === null ? 0 : w.prefix.groups;
-    }
-    this.nextSegment = segments;
+    this.prefixChainBase = Int32Array.from(scenario.workloads, (w) => w.prefixSegmentBase);
+    this.prefixTokensOf = Int32Array.from(scenario.workloads, (w) => (w.prefix === null ? 0 : w.prefix.tokens));
+    this.nextSegment = scenario.workloads.reduce((n, w) => n + (w.prefix === null ? 0 : w.prefix.groups), 0);
     this.slots = new Int32Array(slotsTotal);
     this.heap = new Int32Array(slotsTotal);
     this.kvResidue = new Int32Array(residueTotal);
@@ -296,6 +297,8 @@ export class Fleet {
       this.levelBits[this.poolBitsBase[pool] + (k >> 5)] |= 1 << (k & 31);
     }
     this.router = routerOf(scenario.routing.policy);
+    this.prefixWeight = scenario.routing.prefix_weight;
+    this.routingRandom = new RandomStream(scenario.seed, 'routing/power-of-two');
     this.failoverOnOutage = scenario.routing.failover !== 'never';
     this.failoverOnOverload = scenario.routing.failover === 'on-outage-or-overload';
     this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
@@ -346,13 +349,7 @@ export class Fleet {
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 0;
-    rq.prefixChain[q] = group === NONE ? NONE : this.prefixChainBase[w] + group;
-    rq.prefixTokens[q] = group === NONE ? 0 : this.prefixTokensOf[w];
-    rq.sessionChain[q] = NONE;
-    rq.sharedBlocks[q] = 0;
-    rq.lastEntry[q] = NONE;
-    rq.hitTokens[q] = 0;
-    rq.cachedTokens[q] = 0;
+    resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w]);
     route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 

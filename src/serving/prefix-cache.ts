@@ -24,7 +24,7 @@
  * (replica, segment, index); nothing is allocated per request once the arrays have grown.
  */
 import type { Fleet } from './fleet.js';
-import { NONE } from '../engine/requests.js';
+import { NONE, type RequestTable } from '../engine/requests.js';
 import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 
 const EMPTY = -1;
@@ -352,4 +352,15 @@ export function cachedPrefixBlocks(f: Fleet, r: number, q: number): number {
   let found = 0;
   while (found < n && c.find(r, segmentOf(f, q, found, B), found) !== NONE) found++;
   return found;
+}
+
+/** A new request's prefix-caching fields: its prefix segment and length (NONE, 0: none), nothing held. */
+export function resetPrefix(rq: RequestTable, q: number, prefixChain: number, prefixTokens: number): void {
+  rq.prefixChain[q] = prefixChain;
+  rq.prefixTokens[q] = prefixTokens;
+  rq.sessionChain[q] = NONE;
+  rq.sharedBlocks[q] = 0;
+  rq.lastEntry[q] = NONE;
+  rq.hitTokens[q] = 0;
+  rq.cachedTokens[q] = 0;
 }

@@ -19,6 +19,7 @@ export function route(f: Fleet, q: number, fateIfNone: number, endAt: number): v
   const tiers = f.tierReplicas[w];
   const needTokens = rq.promptTokens[q] + rq.outputTokens[q];
   const tierLimit = f.failoverOnOutage ? tiers.length : 1;
+  f.routeRequest[0] = q;
   for (let k = 0; k < tierLimit; k++) {
     const best = pickReplica(f, w, k, needTokens);
     // A replica that could serve but whose queue is full: the tier is overloaded, not down.

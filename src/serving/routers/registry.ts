@@ -3,7 +3,8 @@
  * needTokens)` returns the replica of workload w's tier k (0: its model, then its fallbacks) that
  * takes a request needing `needTokens` of KV, or NONE; it writes to `fleet.routeFull[0]` a replica
  * that could serve but whose queue is full (NONE if none), which tells an overloaded tier from a
- * down one. Failover across tiers is routing.ts's, the same for every policy.
+ * down one. The request being routed is `fleet.routeRequest[0]` (its prompt and prefix, for
+ * policies that read the replicas' caches). Failover across tiers is routing.ts's, the same for every policy.
  *
  * Adding a router: write routers/NAME.ts exporting its pick function, add one entry to ROUTERS
  * below, and its name to `routing.policy` in src/scenario/schema.ts (docs/extending.md).
@@ -11,6 +12,8 @@
 import type { Fleet } from '../fleet.js';
 import { pickLeastOutstanding } from './least-outstanding.js';
 import { pickRoundRobin } from './round-robin.js';
+import { pickPrefixAware } from './prefix-aware.js';
+import { pickPowerOfTwo } from './power-of-two.js';
 
 export interface Router {
   /** The scenario's `routing.policy` value. */
@@ -22,6 +25,8 @@ export interface Router {
 export const ROUTERS: readonly Router[] = [
   { policy: 'round-robin', pick: pickRoundRobin },
   { policy: 'least-outstanding', pick: pickLeastOutstanding },
+  { policy: 'prefix-aware', pick: pickPrefixAware },
+  { policy: 'power-of-two', pick: pickPowerOfTwo },
 ];
 const ROUTER_ROUND_ROBIN = 0;
 const ROUTER_LEAST_OUTSTANDING = 1;
