@@ -49,9 +49,22 @@ export interface Model extends Provenance {
   headDim: number;
   experts: number;
   expertsPerToken: number;
-  /** Parameters (billions) held in expert FFNs, summed over all experts; 0 for dense models. */
+  /** Parameters (billions) held in routed expert FFNs, summed over all experts; 0 for dense models. Shared experts are not in it. */
   expertParamsB: number;
   maxContext: number;
+  /**
+   * `gqa` (or empty: multi-head / grouped-query attention, KV = 2 × kv_heads × head_dim per layer) or
+   * `mla` (multi-head latent attention: one latent of kv_lora_rank + qk_rope_head_dim per layer).
+   */
+  attention: string;
+  /** MLA: rank of the compressed KV latent (NaN unless attention is mla). */
+  kvLoraRank: number;
+  /** MLA: the decoupled RoPE key dimension cached beside the latent (NaN unless attention is mla). */
+  qkRopeHeadDim: number;
+  /** Layers whose FFN is routed experts (NaN: all of them when experts > 1). */
+  moeLayers: number;
+  /** Always-active shared experts per MoE layer; their parameters are in the dense part (NaN: none stated). */
+  sharedExperts: number;
 }
 
 export interface Price extends Provenance {
@@ -189,6 +202,9 @@ const MODEL_COLUMNS: Column<Model>[] = [
   num('experts', 'experts', COUNT), num('expertsPerToken', 'experts_per_token', COUNT), num('expertParamsB', 'expert_params_b'),
   num('maxContext', 'max_context', COUNT),
   ...provenance<Model>(),
+  // Optional, after provenance so rows written before they existed still read the same.
+  text('attention', 'attention'), optNum('kvLoraRank', 'kv_lora_rank', COUNT), optNum('qkRopeHeadDim', 'qk_rope_head_dim', COUNT),
+  optNum('moeLayers', 'moe_layers', COUNT), optNum('sharedExperts', 'shared_experts'),
 ];
 
 const PRICE_COLUMNS: Column<Price>[] = [
@@ -424,6 +440,19 @@ export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Cata
         `model ${m.id}: expected active_params_b <= params_b, expert_params_b < params_b and experts_per_token <= experts`,
         where('models.csv'),
       );
+    }
+    const mla = m.attention === 'mla';
+    if (!mla && m.attention !== '' && m.attention !== 'gqa') {
+      throw new InputError(`model ${m.id}: attention must be gqa or mla (empty: gqa), got "${m.attention}"`, where('models.csv'));
+    }
+    if (mla !== Number.isFinite(m.kvLoraRank) || mla !== Number.isFinite(m.qkRopeHeadDim)) {
+      throw new InputError(
+        `model ${m.id}: kv_lora_rank and qk_rope_head_dim are required with attention mla and only with it`,
+        where('models.csv'),
+      );
+    }
+    if (Number.isFinite(m.moeLayers) && (m.experts === 1 || m.moeLayers > m.layers)) {
+      throw new InputError(`model ${m.id}: moe_layers needs experts > 1 and at most layers (${m.layers})`, where('models.csv'));
     }
   }
   return catalog;

@@ -95,8 +95,10 @@ export function catalogCommand(flags: { format: string }): void {
     rows.push(['silicon', s.id, s.name, s.vendor, `${s.kind}, ${s.memoryGb} GB, ${s.memBwGbps} GB/s, ${s.bf16Tflops} bf16 TFLOPS, $${s.usdPerChipHour}/chip-h`, ...provenance(s)]);
   }
   for (const m of c.models.values()) {
-    const moe = m.experts > 1 ? `, MoE ${m.experts}x top-${m.expertsPerToken}, ${m.activeParamsB}B active` : '';
-    rows.push(['model', m.id, m.name, m.vendor, `${m.paramsB}B params, ${m.layers} layers${moe}`, ...provenance(m)]);
+    const shared = m.sharedExperts > 0 ? ` + ${m.sharedExperts} shared` : '';
+    const moe = m.experts > 1 ? `, MoE ${m.experts}x top-${m.expertsPerToken}${shared}, ${m.activeParamsB}B active` : '';
+    const mla = m.attention === 'mla' ? `, MLA latent ${m.kvLoraRank}+${m.qkRopeHeadDim}` : '';
+    rows.push(['model', m.id, m.name, m.vendor, `${m.paramsB}B params, ${m.layers} layers${moe}${mla}`, ...provenance(m)]);
   }
   for (const p of c.prices.values()) {
     rows.push(['price', p.model, '', '', `$${p.inputUsdPerMtok} in / $${p.outputUsdPerMtok} out per Mtok, vendor share ${p.vendorShare}`, ...provenance(p)]);

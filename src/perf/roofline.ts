@@ -15,6 +15,10 @@
  *   allReduce(n) = calls · (latency + 2 (tp−1)/tp · n · hidden · 2 B / (link_bw · comm_eff))
  *   host(s)      = overhead_ms + overhead_per_seq_us · s
  *
+ * With multi-head latent attention (model attention `mla`) kv is the latent, layers · (kv_lora_rank
+ * + rope) bytes, and decode pairs cost 2 · layers · heads · (2 · kv_lora_rank + rope) FLOPs against
+ * prefill pairs' 2 · layers · heads · (2 · head_dim + rope) (docs/physics.md).
+ *
  * Pd: active parameters outside the routed experts; Pe: routed-expert parameters (E experts, top
  * k); E_t(n) = E (1 − (1 − k/E)^n) experts touched. `n + n½` is n / (n / (n + n½)): the GEMM runs
  * at gemm_eff · n / (n + n½) of peak, a saturating curve in the tokens per iteration (small M
@@ -129,6 +133,9 @@ export class RooflinePerf {
   private readonly sPerAttnFlop: number;
   private readonly sPerKvByte: number;
   private readonly attnFlopsPerPair: number;
+  /** FLOPs per (query, key) pair of a decode step: the prefill form except with MLA (absorbed weights). */
+  private readonly attnDecodeFlopsPerPair: number;
+  private readonly mla: boolean;
   private readonly denseWeightBytes: number;
   private readonly expertWeightBytes: number;
   private readonly expertTouchMiss: number;
@@ -157,17 +164,31 @@ export class RooflinePerf {
     this.expertTouchMiss = moe ? 1 - model.expertsPerToken / model.experts : 0;
     this.expertParamsPerExpert = moe ? (model.expertParamsB * 1e9) / model.experts : 0;
     this.denseActiveParams = model.activeParamsB * 1e9 - this.expertParamsPerExpert * this.expertsPerToken * (moe ? 1 : 0);
-    this.kvBytesPerToken = 2 * model.layers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
+    // MLA caches one compressed latent (kv_lora_rank) plus the shared RoPE key per layer, for K and V
+    // together (DeepSeek-V2, arXiv:2405.04434, section 2.1); GQA caches K and V per KV head.
+    this.mla = model.attention === 'mla';
+    this.kvBytesPerToken = this.mla
+      ? model.layers * (model.kvLoraRank + model.qkRopeHeadDim) * DTYPE_BYTES[kvDtype]
+      : 2 * model.layers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
     const usableBytes = tp * silicon.memoryGb * MEMORY_BYTES_PER_GB * inputs.kvFraction - this.weightBytes;
     this.kvCapacityBlocks = Math.max(0, Math.floor(usableBytes / this.kvBytesPerToken / inputs.blockTokens));
     this.kvCapacityTokens = this.kvCapacityBlocks * inputs.blockTokens;
     this.attnFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
+    this.attnDecodeFlopsPerPair = this.attnFlopsPerPair;
+    if (this.mla) {
+      // Prefill decompresses the latent and attends per head: q·k over head_dim + rope, p·v over
+      // head_dim (qk_nope_head_dim = v_head_dim). Decode absorbs the up-projections into q and the
+      // output (as FlashMLA and vLLM do) and attends over the latent itself: q·k over
+      // kv_lora_rank + rope, p·v over kv_lora_rank, per query head.
+      this.attnFlopsPerPair = 2 * model.layers * model.heads * (2 * model.headDim + model.qkRopeHeadDim);
+      this.attnDecodeFlopsPerPair = 2 * model.layers * model.heads * (2 * model.kvLoraRank + model.qkRopeHeadDim);
+    }
     const bytesPerS = tp * silicon.memBwGbps * 1e9;
     this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * eff.gemmEff);
     this.sPerByte = 1 / (bytesPerS * eff.memEff);
     this.sPerAttnFlop = 1 / (tp * peakFlops(silicon, kvDtype) * eff.attnEff);
     this.sPerKvByte = 1 / (bytesPerS * eff.kvReadEff);
-    const attnCompute = this.attnFlopsPerPair * this.sPerAttnFlop;
+    const attnCompute = this.attnDecodeFlopsPerPair * this.sPerAttnFlop;
     const attnMemory = this.kvBytesPerToken * this.sPerKvByte;
     this.attnPerCtxS = attnCompute > attnMemory ? attnCompute : attnMemory;
     this.gemmHalfTokens = eff.gemmHalfTokens;
@@ -189,14 +210,15 @@ export class RooflinePerf {
       // Megatron layout: one all-reduce after attention and one after the FFN per layer; with
       // experts spread over the chips the FFN's all-reduce becomes a dispatch and a combine
       // all-to-all of each token's hidden state to its k experts.
-      const calls = expertParallel ? model.layers : 2 * model.layers;
+      const moeLayers = Number.isFinite(model.moeLayers) ? model.moeLayers : model.layers;
+      const calls = expertParallel ? 2 * model.layers - moeLayers : 2 * model.layers;
       const linkEff = linkBytesPerS * eff.commEff;
       this.commLatencyS = calls * latencyS;
       this.commSPerToken = linkEff > 0 ? (calls * 2 * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkEff : 0;
-      this.a2aLatencyS = expertParallel ? 2 * model.layers * latencyS : 0;
+      this.a2aLatencyS = expertParallel ? 2 * moeLayers * latencyS : 0;
       this.a2aSPerToken =
         expertParallel && linkEff > 0
-          ? (2 * model.layers * model.expertsPerToken * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkEff
+          ? (2 * moeLayers * model.expertsPerToken * ((tp - 1) / tp) * model.hidden * ACTIVATION_BYTES) / linkEff
           : 0;
     } else {
       this.commLatencyS = 0;
@@ -260,16 +282,27 @@ export class RooflinePerf {
     );
   }
 
-  /** Attention over `pairs` (query, key) pairs reading `kvTokensRead` cached tokens. */
+  /** Attention over `pairs` prefill (query, key) pairs reading `kvTokensRead` cached tokens. */
   attentionS(pairs: number, kvTokensRead: number): number {
-    const compute = this.attnFlopsPerPair * pairs * this.sPerAttnFlop;
+    return this.attentionSplitS(0, pairs, kvTokensRead);
+  }
+
+  /**
+   * Attention over `decodePairs` pairs of decoding queries and `prefillPairs` of prompt queries,
+   * reading `kvTokensRead` cached tokens. The two kinds differ in FLOPs per pair only with MLA.
+   */
+  private attentionSplitS(decodePairs: number, prefillPairs: number, kvTokensRead: number): number {
+    // Without MLA the FLOPs are one product over all pairs, as before the split (same doubles).
+    const compute = this.mla
+      ? (this.attnDecodeFlopsPerPair * decodePairs + this.attnFlopsPerPair * prefillPairs) * this.sPerAttnFlop
+      : this.attnFlopsPerPair * (decodePairs + prefillPairs) * this.sPerAttnFlop;
     const memory = this.kvBytesPerToken * kvTokensRead * this.sPerKvByte;
     return compute > memory ? compute : memory;
   }
 
   /** Time of one iteration; see the file comment for the terms. */
-  iterationS(tokens: number, attendedPairs: number, kvTokensRead: number, decodeSeqs: number): number {
-    return this.linearS(tokens) + this.attentionS(attendedPairs, kvTokensRead) + this.fixedS(tokens, decodeSeqs);
+  private iterationS(tokens: number, decodePairs: number, prefillPairs: number, kvTokensRead: number, decodeSeqs: number): number {
+    return this.linearS(tokens) + this.attentionSplitS(decodePairs, prefillPairs, kvTokensRead) + this.fixedS(tokens, decodeSeqs);
   }
 
   /** Time to move the KV of `tokens` tokens from one replica to another over the chip interconnect. */
@@ -279,12 +312,12 @@ export class RooflinePerf {
 
   /** One decode step of `batch` requests holding `contextTokens` tokens in total. */
   decodeStepS(batch: number, contextTokens: number): number {
-    return this.iterationS(batch, contextTokens, contextTokens, batch);
+    return this.iterationS(batch, contextTokens, 0, contextTokens, batch);
   }
 
   /** Prefill of prompts totalling `tokens`, whose squared lengths sum to `sumSquares` (causal attention). */
   prefillS(tokens: number, sumSquares: number): number {
-    return this.iterationS(tokens, sumSquares / 2, 0, 0);
+    return this.iterationS(tokens, 0, sumSquares / 2, 0, 0);
   }
 
   /**
@@ -294,7 +327,7 @@ export class RooflinePerf {
    * the decode step's weight reads (Sarathi's point): one linear-layer term over all the tokens.
    */
   mixedS(decodeBatch: number, decodeContext: number, prefillTokens: number, prefillPairs: number, prefillKvRead: number): number {
-    return this.iterationS(decodeBatch + prefillTokens, decodeContext + prefillPairs, decodeContext + prefillKvRead, decodeBatch);
+    return this.iterationS(decodeBatch + prefillTokens, decodeContext, prefillPairs, decodeContext + prefillKvRead, decodeBatch);
   }
 
   /**
