@@ -8,29 +8,35 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, resolveEfficiency } from '../src/catalog/catalog.js';
-import { DTYPE_BYTES, RooflinePerf, peakFlops } from '../src/perf/roofline.js';
+import { DTYPE_BYTES, RooflinePerf, decodeRunS, peakFlops } from '../src/perf/roofline.js';
+import type { Model } from '../src/catalog/catalog.js';
+import type { Dtype } from '../src/scenario/schema.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/simulation/simulate.js';
 import { Capture } from './helpers/capture.js';
 import { ROOT, fleetsim, tempDir, withFiles } from './helpers/cli.js';
 
 const catalog = loadCatalog();
-const NEW_MODELS = ['deepseek-v3', 'deepseek-r1', 'qwen3-32b', 'llama-4-scout', 'llama-4-maverick', 'qwen3-235b-a22b'];
+const NEW_MODELS = ['deepseek-v3', 'deepseek-r1', 'qwen3-32b', 'llama-4-scout', 'llama-4-maverick', 'qwen3-235b-a22b', 'gpt-oss-120b', 'gpt-oss-20b'];
 
 /** The profile a deployment without `stack:` gets: the chip's own row, else its kind's. */
 const effOf = (silicon: string) => resolveEfficiency(catalog, catalog.silicon.get(silicon)!)!.efficiency;
 
-function perf(model: string, silicon: string, tp: number, kvDtype: 'bf16' | 'fp8' = 'bf16', expertParallel = false): RooflinePerf {
+function perf(
+  model: string | Model, silicon: string, tp: number, kvDtype: 'bf16' | 'fp8' = 'bf16', expertParallel = false,
+  dtype: Dtype = 'fp8', expertDtype?: Dtype,
+): RooflinePerf {
   return new RooflinePerf({
-    model: catalog.models.get(model)!,
+    model: typeof model === 'string' ? catalog.models.get(model)! : model,
     silicon: catalog.silicon.get(silicon)!,
     efficiency: effOf(silicon),
     tensorParallel: tp,
-    dtype: 'fp8',
+    dtype,
     kvDtype,
     kvFraction: 0.9,
     blockTokens: 16,
     expertParallel,
+    expertDtype,
   });
 }
 
@@ -111,6 +117,92 @@ describe('multi-head latent attention in the physics', () => {
   });
 });
 
+describe('sliding-window attention (gpt-oss: 18 of 36 layers see 128 tokens)', () => {
+  const oss = catalog.models.get('gpt-oss-120b')!;
+  const wider: Model = { ...oss, slidingWindow: 256 };
+  const s = catalog.silicon.get('h100-sxm')!;
+  const eff = effOf('h100-sxm');
+  const byteS = 1 / (s.memBwGbps * 1e9 * eff.kvReadEff);
+  const flopS = 1 / (peakFlops(s, 'bf16') * eff.attnEff);
+
+  it('per-token KV counts the 18 full-attention layers only', () => {
+    expect(perf('gpt-oss-120b', 'h100-sxm', 1, 'bf16', false, 'bf16').kvBytesPerToken).toBe(2 * 18 * 8 * 64 * 2);
+    expect(() => loadCatalog({ models: [{ id: 'gpt-oss-120b', sliding_window: '' }] })).toThrow(/gpt-oss-120b: sliding_window and sliding_layers/);
+    expect(() => loadCatalog({ models: [{ id: 'gpt-oss-20b', sliding_layers: 24 }] })).toThrow(/below layers/);
+  });
+
+  it('a decode step reads the full layers over the context and the sliding layers over one window per sequence', () => {
+    const p = perf('gpt-oss-120b', 'h100-sxm', 1, 'bf16', false, 'bf16');
+    const w = perf(wider, 'h100-sxm', 1, 'bf16', false, 'bf16');
+    const b = 64;
+    const C = 64 * 4000;
+    // Memory-bound here: context costs the full layers' bytes, the window costs b x window x the sliding layers' bytes.
+    expect(p.decodeStepS(b, C + 64000) - p.decodeStepS(b, C)).toBeCloseTo(64000 * 2 * 18 * 8 * 64 * 2 * byteS, 12);
+    expect(w.decodeStepS(b, C) - p.decodeStepS(b, C)).toBeCloseTo(b * 128 * 2 * 18 * 8 * 64 * 2 * byteS, 12);
+  });
+
+  it('a prompt\'s sliding layers attend to at most the window per query', () => {
+    const p = perf('gpt-oss-120b', 'h100-sxm', 1, 'bf16', false, 'bf16');
+    const w = perf(wider, 'h100-sxm', 1, 'bf16', false, 'bf16');
+    const P = 4096;
+    expect(w.prefillS(P, P * P) - p.prefillS(P, P * P)).toBeCloseTo(P * 128 * 4 * 18 * 64 * 64 * flopS, 12);
+  });
+
+  it('closed-form decode runs equal the sum of their steps, read-bound and compute-bound', () => {
+    // The window's compute and read scale alike (same heads), so the lines do not cross; a
+    // hand-set attn_eff of 0.001 puts the compute line on top instead.
+    for (const attnEff of [effOf('h100-sxm').attnEff, 0.001]) {
+      const p = new RooflinePerf({
+        model: oss, silicon: s, efficiency: { ...eff, attnEff }, tensorParallel: 1, dtype: 'bf16', kvDtype: 'bf16', kvFraction: 0.9, blockTokens: 16,
+      });
+      const c = new Float64Array(5);
+      const b = 48;
+      p.decodeLines(b, 10000, c);
+      let sum = 0;
+      for (let k = 0; k < 3000; k++) sum += p.decodeStepS(b, 10000 + k * b);
+      expect(decodeRunS(c, 3000) / sum).toBeCloseTo(1, 12);
+    }
+  });
+});
+
+describe('experts in their own weight format (expert_dtype)', () => {
+  it('gpt-oss-120b with BF16 dense weights and MXFP4 experts weighs 2.3B x 2 + 114.7B x 0.5 bytes', () => {
+    const p = perf('gpt-oss-120b', 'b200', 1, 'bf16', false, 'bf16', 'mx4');
+    expect(p.weightBytes).toBeCloseTo((117 - 114.7) * 1e9 * 2 + 114.7e9 * 0.5, 0);
+    expect(perf('gpt-oss-120b', 'b200', 1, 'bf16', false, 'bf16').weightBytes).toBe(117e9 * 2);
+  });
+
+  it('expert GEMMs run at the expert dtype\'s peak, dense GEMMs at the dtype\'s', () => {
+    const m = catalog.models.get('gpt-oss-120b')!;
+    const s = catalog.silicon.get('b200')!;
+    const eff = effOf('b200');
+    const mixed = perf('gpt-oss-120b', 'b200', 1, 'bf16', false, 'bf16', 'mx4');
+    const n = 8192;
+    const perExpert = (m.expertParamsB * 1e9) / m.experts;
+    const dense = 2 * (m.activeParamsB * 1e9 - perExpert * 4) * (n + eff.gemmHalfTokens);
+    const touched = m.experts * (1 - Math.pow(1 - 4 / 128, n));
+    const experts = 2 * perExpert * (4 * n + touched * eff.moeHalfTokens);
+    const expected = dense / (peakFlops(s, 'bf16') * eff.gemmEff) + experts / (peakFlops(s, 'mx4') * eff.gemmEff);
+    expect(mixed.gemmS(n) / expected).toBeCloseTo(1, 12);
+    expect(peakFlops(s, 'mx4')).toBe(4 * peakFlops(s, 'bf16'));
+  });
+
+  it('on a dense model it is refused, located; on a chip without FP4 it warns', () => {
+    const dense = withFiles({
+      'd.yaml': `name: d\nhorizon: 10s\ndeployments:\n  - { name: q, model: qwen3-32b, silicon: h100-sxm, replicas: 1, expert_dtype: mx4 }\nworkloads:\n  - { name: w, tenant: t, model: qwen3-32b, arrival: { process: poisson, rate: 1/s }, prompt_tokens: { dist: constant, value: 100 }, output_tokens: { dist: constant, value: 10 } }\npricing:\n  - { model: qwen3-32b, input_usd_per_mtok: 1, output_usd_per_mtok: 1, vendor_share: 0 }\n`,
+    });
+    const r = fleetsim(['validate', join(dense, 'd.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/d\.yaml:4:\d+.*expert_dtype applies only to MoE models; qwen3-32b is dense/);
+    const moe = withFiles({
+      'm.yaml': `name: m\nhorizon: 10s\ndeployments:\n  - { name: g, model: gpt-oss-120b, silicon: h100-sxm, replicas: 1, dtype: bf16, expert_dtype: mx4 }\nworkloads:\n  - { name: w, tenant: t, model: gpt-oss-120b, arrival: { process: poisson, rate: 1/s }, prompt_tokens: { dist: constant, value: 100 }, output_tokens: { dist: constant, value: 10 } }\npricing:\n  - { model: gpt-oss-120b, input_usd_per_mtok: 1, output_usd_per_mtok: 1, vendor_share: 0 }\n`,
+    });
+    const v = fleetsim(['validate', join(moe, 'm.yaml')]);
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stderr).toMatch(/expert_dtype.*h100-sxm has no mx4 hardware/);
+  });
+});
+
 describe('interleaved MoE layers with expert parallelism', () => {
   it('Maverick (24 MoE layers of 48) sends half the all-to-all of Scout (48 of 48) and one more all-reduce per dense layer', () => {
     const scout = perf('llama-4-scout', 'h100-sxm', 8, 'fp8', true);
@@ -136,6 +228,8 @@ function scenario(engine: 'collapsed' | 'step'): string {
     ['qwen3-32b', 'h100-sxm', 1, 'fp8'],
     ['llama-4-scout', 'h100-sxm', 2, 'fp8'],
     ['llama-4-maverick', 'h100-sxm', 8, 'fp8'],
+    ['gpt-oss-120b', 'h100-sxm', 1, 'bf16, expert_dtype: mx4'],
+    ['gpt-oss-20b', 'b200', 1, 'bf16, expert_dtype: mx4'],
   ] as const;
   const d = deployments
     .map(([m, s, tp, dt]) => `  - { name: ${m}, model: ${m}, silicon: ${s}, replicas: 1, tensor_parallel: ${tp}, dtype: ${dt}, kv_dtype: fp8, max_batch: 64 }`)
@@ -161,7 +255,7 @@ describe('the new models run', () => {
     const r = fleetsim(['run', join(dir, 'models.yaml'), '--out', out, '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const rows = parse(readFileSync(join(out, 'summary.csv')), { columns: true }) as Record<string, string>[];
-    for (const m of ['deepseek-v3', 'deepseek-r1', 'qwen3-32b', 'llama-4-scout', 'llama-4-maverick']) {
+    for (const m of ['deepseek-v3', 'deepseek-r1', 'qwen3-32b', 'llama-4-scout', 'llama-4-maverick', 'gpt-oss-120b', 'gpt-oss-20b']) {
       const row = rows.find((x) => x.scope === 'deployment' && x.key === m);
       expect(row, m).toBeDefined();
       expect(Number(row!.requests_completed), m).toBeGreaterThan(100);

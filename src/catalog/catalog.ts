@@ -65,6 +65,10 @@ export interface Model extends Provenance {
   moeLayers: number;
   /** Always-active shared experts per MoE layer; their parameters are in the dense part (NaN: none stated). */
   sharedExperts: number;
+  /** Sliding-window attention: keys each query of a sliding layer sees (NaN: no sliding layers). */
+  slidingWindow: number;
+  /** How many of `layers` use sliding-window attention (NaN: none); the rest attend to the whole context. */
+  slidingLayers: number;
 }
 
 export interface Price extends Provenance {
@@ -205,6 +209,7 @@ const MODEL_COLUMNS: Column<Model>[] = [
   // Optional, after provenance so rows written before they existed still read the same.
   text('attention', 'attention'), optNum('kvLoraRank', 'kv_lora_rank', COUNT), optNum('qkRopeHeadDim', 'qk_rope_head_dim', COUNT),
   optNum('moeLayers', 'moe_layers', COUNT), optNum('sharedExperts', 'shared_experts'),
+  optNum('slidingWindow', 'sliding_window', COUNT), optNum('slidingLayers', 'sliding_layers', COUNT),
 ];
 
 const PRICE_COLUMNS: Column<Price>[] = [
@@ -448,6 +453,13 @@ export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Cata
     if (mla !== Number.isFinite(m.kvLoraRank) || mla !== Number.isFinite(m.qkRopeHeadDim)) {
       throw new InputError(
         `model ${m.id}: kv_lora_rank and qk_rope_head_dim are required with attention mla and only with it`,
+        where('models.csv'),
+      );
+    }
+    const sliding = Number.isFinite(m.slidingLayers);
+    if (sliding !== Number.isFinite(m.slidingWindow) || (sliding && (m.slidingLayers >= m.layers || mla))) {
+      throw new InputError(
+        `model ${m.id}: sliding_window and sliding_layers go together, with sliding_layers below layers (${m.layers}) and attention not mla`,
         where('models.csv'),
       );
     }

@@ -100,6 +100,8 @@ export interface PerfInputs {
   blockTokens: number;
   /** Experts spread over the tp chips (expert parallel) rather than each sharded over all of them. */
   expertParallel?: boolean;
+  /** The routed experts' weight format when it differs from `dtype` (MoE only). */
+  expertDtype?: Dtype;
 }
 
 /**
@@ -136,6 +138,19 @@ export class RooflinePerf {
   /** FLOPs per (query, key) pair of a decode step: the prefill form except with MLA (absorbed weights). */
   private readonly attnDecodeFlopsPerPair: number;
   private readonly mla: boolean;
+  /** Seconds per routed-expert GEMM FLOP: sPerFlop unless the experts have their own dtype. */
+  private readonly sPerExpertFlop: number;
+  private readonly expertDtypeApart: boolean;
+  /** Sliding-window layers: their window (tokens) and KV bytes / attention FLOPs per token or pair (0 without). */
+  private readonly window: number;
+  private readonly slideKvBytesPerToken: number;
+  private readonly slideFlopsPerPair: number;
+  /** Per decoding sequence: a sliding layer's window read (s) and compute (s); 0 without sliding layers. */
+  private readonly slideReadPerSeqS: number;
+  private readonly slideComputePerSeqS: number;
+  /** Seconds per context token of the full-attention layers: compute and KV read apart. */
+  private readonly attnComputePerCtxS: number;
+  private readonly attnReadPerCtxS: number;
   private readonly denseWeightBytes: number;
   private readonly expertWeightBytes: number;
   private readonly expertTouchMiss: number;
@@ -154,8 +169,13 @@ export class RooflinePerf {
     const { model, silicon, efficiency: eff, tensorParallel: tp, dtype, kvDtype } = inputs;
     const wBytes = DTYPE_BYTES[dtype];
     const moe = model.experts > 1 && model.expertParamsB > 0;
-    this.weightBytes = model.paramsB * 1e9 * wBytes;
-    this.expertWeightBytes = moe ? model.expertParamsB * 1e9 * wBytes : 0;
+    const expertDtype = moe && inputs.expertDtype !== undefined ? inputs.expertDtype : dtype;
+    this.expertDtypeApart = expertDtype !== dtype;
+    const eBytes = DTYPE_BYTES[expertDtype];
+    this.weightBytes = this.expertDtypeApart
+      ? (model.paramsB - model.expertParamsB) * 1e9 * wBytes + model.expertParamsB * 1e9 * eBytes
+      : model.paramsB * 1e9 * wBytes;
+    this.expertWeightBytes = moe ? model.expertParamsB * 1e9 * eBytes : 0;
     this.denseWeightBytes = this.weightBytes - this.expertWeightBytes;
     this.experts = moe ? model.experts : 1;
     this.expertsPerToken = moe ? model.expertsPerToken : 1;
@@ -167,13 +187,20 @@ export class RooflinePerf {
     // MLA caches one compressed latent (kv_lora_rank) plus the shared RoPE key per layer, for K and V
     // together (DeepSeek-V2, arXiv:2405.04434, section 2.1); GQA caches K and V per KV head.
     this.mla = model.attention === 'mla';
+    // Sliding-window layers keep only their window per sequence: the per-token KV (capacity, reads
+    // over the context, transfers) counts the full-attention layers; the window is a per-sequence term.
+    const slidingLayers = Number.isFinite(model.slidingLayers) ? model.slidingLayers : 0;
+    const fullLayers = model.layers - slidingLayers;
+    this.window = slidingLayers > 0 ? model.slidingWindow : 0;
+    this.slideKvBytesPerToken = 2 * slidingLayers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
+    this.slideFlopsPerPair = 4 * slidingLayers * model.heads * model.headDim;
     this.kvBytesPerToken = this.mla
       ? model.layers * (model.kvLoraRank + model.qkRopeHeadDim) * DTYPE_BYTES[kvDtype]
-      : 2 * model.layers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
+      : 2 * fullLayers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
     const usableBytes = tp * silicon.memoryGb * MEMORY_BYTES_PER_GB * inputs.kvFraction - this.weightBytes;
     this.kvCapacityBlocks = Math.max(0, Math.floor(usableBytes / this.kvBytesPerToken / inputs.blockTokens));
     this.kvCapacityTokens = this.kvCapacityBlocks * inputs.blockTokens;
-    this.attnFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
+    this.attnFlopsPerPair = 4 * fullLayers * model.heads * model.headDim;
     this.attnDecodeFlopsPerPair = this.attnFlopsPerPair;
     if (this.mla) {
       // Prefill decompresses the latent and attends per head: q·k over head_dim + rope, p·v over
@@ -185,12 +212,17 @@ export class RooflinePerf {
     }
     const bytesPerS = tp * silicon.memBwGbps * 1e9;
     this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * eff.gemmEff);
+    this.sPerExpertFlop = this.expertDtypeApart ? 1 / (tp * peakFlops(silicon, expertDtype) * eff.gemmEff) : this.sPerFlop;
     this.sPerByte = 1 / (bytesPerS * eff.memEff);
     this.sPerAttnFlop = 1 / (tp * peakFlops(silicon, kvDtype) * eff.attnEff);
     this.sPerKvByte = 1 / (bytesPerS * eff.kvReadEff);
     const attnCompute = this.attnDecodeFlopsPerPair * this.sPerAttnFlop;
     const attnMemory = this.kvBytesPerToken * this.sPerKvByte;
     this.attnPerCtxS = attnCompute > attnMemory ? attnCompute : attnMemory;
+    this.attnComputePerCtxS = attnCompute;
+    this.attnReadPerCtxS = attnMemory;
+    this.slideComputePerSeqS = this.slideFlopsPerPair * this.window * this.sPerAttnFlop;
+    this.slideReadPerSeqS = this.slideKvBytesPerToken * this.window * this.sPerKvByte;
     this.gemmHalfTokens = eff.gemmHalfTokens;
     this.moeHalfTokens = eff.moeHalfTokens;
     const expertParallel = moe && tp > 1 && inputs.expertParallel === true;
@@ -261,7 +293,10 @@ export class RooflinePerf {
     let flops = 2 * this.denseActiveParams * (tokens + this.gemmHalfTokens);
     if (this.expertWeightBytes > 0) {
       const touchedExperts = this.experts * this.touched(tokens);
-      flops += 2 * this.expertParamsPerExpert * (this.expertsPerToken * tokens + touchedExperts * this.moeHalfTokens) * this.moeImbalance;
+      const expertFlops = 2 * this.expertParamsPerExpert * (this.expertsPerToken * tokens + touchedExperts * this.moeHalfTokens) * this.moeImbalance;
+      // Experts in their own dtype run at that dtype's peak.
+      if (this.expertDtypeApart) return flops * this.sPerFlop + expertFlops * this.sPerExpertFlop;
+      flops += expertFlops;
     }
     return flops * this.sPerFlop;
   }
@@ -284,14 +319,15 @@ export class RooflinePerf {
 
   /** Attention over `pairs` prefill (query, key) pairs reading `kvTokensRead` cached tokens. */
   attentionS(pairs: number, kvTokensRead: number): number {
-    return this.attentionSplitS(0, pairs, kvTokensRead);
+    return this.attentionSplitS(0, pairs, kvTokensRead, 0, 0);
   }
 
   /**
    * Attention over `decodePairs` pairs of decoding queries and `prefillPairs` of prompt queries,
    * reading `kvTokensRead` cached tokens. The two kinds differ in FLOPs per pair only with MLA.
    */
-  private attentionSplitS(decodePairs: number, prefillPairs: number, kvTokensRead: number): number {
+  private attentionSplitS(decodePairs: number, prefillPairs: number, kvTokensRead: number, decodeSeqs: number, prefillTokens: number): number {
+    if (this.window > 0) return this.attentionSlidingS(decodePairs, prefillPairs, kvTokensRead, decodeSeqs, prefillTokens);
     // Without MLA the FLOPs are one product over all pairs, as before the split (same doubles).
     const compute = this.mla
       ? (this.attnDecodeFlopsPerPair * decodePairs + this.attnFlopsPerPair * prefillPairs) * this.sPerAttnFlop
@@ -300,9 +336,30 @@ export class RooflinePerf {
     return compute > memory ? compute : memory;
   }
 
+  /**
+   * Attention with sliding-window layers: the full layers as above; each sliding layer attends to
+   * at most `window` keys per query and keeps at most `window` tokens per sequence. A decoding
+   * sequence reads its window (its whole context if shorter: an overestimate below the window); a
+   * prompt's queries span min(causal pairs, tokens · window), and a chunk reads at most one window
+   * of the earlier chunks' KV (one prompt is part-way at a time).
+   */
+  private attentionSlidingS(decodePairs: number, prefillPairs: number, kvTokensRead: number, decodeSeqs: number, prefillTokens: number): number {
+    const slidePrefillPairs = prefillPairs < prefillTokens * this.window ? prefillPairs : prefillTokens * this.window;
+    const prefillRead = kvTokensRead - decodePairs;
+    const slidePrefillRead = prefillRead < this.window ? prefillRead : this.window;
+    const compute =
+      (this.attnFlopsPerPair * (decodePairs + prefillPairs) + this.slideFlopsPerPair * slidePrefillPairs) * this.sPerAttnFlop +
+      this.slideComputePerSeqS * decodeSeqs;
+    const memory =
+      (this.kvBytesPerToken * kvTokensRead + this.slideKvBytesPerToken * slidePrefillRead) * this.sPerKvByte +
+      this.slideReadPerSeqS * decodeSeqs;
+    return compute > memory ? compute : memory;
+  }
+
   /** Time of one iteration; see the file comment for the terms. */
   private iterationS(tokens: number, decodePairs: number, prefillPairs: number, kvTokensRead: number, decodeSeqs: number): number {
-    return this.linearS(tokens) + this.attentionSplitS(decodePairs, prefillPairs, kvTokensRead) + this.fixedS(tokens, decodeSeqs);
+    const attention = this.attentionSplitS(decodePairs, prefillPairs, kvTokensRead, decodeSeqs, tokens - decodeSeqs);
+    return this.linearS(tokens) + attention + this.fixedS(tokens, decodeSeqs);
   }
 
   /** Time to move the KV of `tokens` tokens from one replica to another over the chip interconnect. */
@@ -346,6 +403,15 @@ export class RooflinePerf {
     } else {
       linear = this.linearS(batch);
       fixed = this.fixedS(batch, batch);
+    }
+    if (this.window > 0) {
+      // Sliding layers add a per-sequence window term: attention's compute and read are two lines.
+      out[0] = linear + this.attnComputePerCtxS * contextTokens + this.slideComputePerSeqS * batch;
+      out[1] = this.attnComputePerCtxS * batch;
+      out[2] = linear + this.attnReadPerCtxS * contextTokens + this.slideReadPerSeqS * batch;
+      out[3] = this.attnReadPerCtxS * batch;
+      out[4] = fixed;
+      return;
     }
     const start = linear + perCtx * contextTokens;
     out[0] = start;

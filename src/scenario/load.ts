@@ -414,7 +414,11 @@ function resolveScenario(
       kvFraction: d.kv_fraction,
       blockTokens: d.block_tokens,
       expertParallel: d.expert_parallel,
+      expertDtype: d.expert_dtype,
     };
+    if (d.expert_dtype !== undefined && !(model.experts > 1 && model.expertParamsB > 0)) {
+      throw loc.at(at('expert_dtype'), `expert_dtype applies only to MoE models; ${model.id} is dense`);
+    }
     let perf: RooflinePerf;
     if (d.profile !== undefined) {
       try {
@@ -443,6 +447,7 @@ function resolveScenario(
       );
     }
     dtypeWarning(silicon, d.dtype, at('dtype'), warn);
+    if (d.expert_dtype !== undefined && d.expert_dtype !== d.dtype) dtypeWarning(silicon, d.expert_dtype, at('expert_dtype'), warn);
     note(`silicon ${silicon.id}`, silicon);
     note(`model ${model.id}`, model);
     const effName = efficiency.stack === 'generic' ? efficiency.silicon : `${efficiency.silicon}@${efficiency.stack}`;

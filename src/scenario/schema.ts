@@ -109,6 +109,8 @@ const deployment = z
     tensor_parallel: positiveInt.default(1),
     dtype: z.enum(DTYPES).default('bf16'),
     kv_dtype: z.enum(DTYPES).optional(),
+    /** MoE: the routed experts' weight format when it differs from `dtype` (gpt-oss ships MXFP4 experts, BF16 elsewhere). */
+    expert_dtype: z.enum(DTYPES).optional(),
     max_batch: positiveInt.default(256),
     max_queue: positiveInt.optional(),
     scheduler: z.enum(SCHEDULERS).default('continuous'),
