@@ -48,6 +48,8 @@ export class RequestTable {
   lastEntry = new Int32Array(0);
   hitTokens = new Int32Array(0);
   cachedTokens = new Int32Array(0);
+  /** The conversation (workload session slot) the request is a turn of, or NONE. */
+  session = new Int32Array(0);
 
   get inFlight(): number {
     return this.used;
@@ -106,6 +108,7 @@ export class RequestTable {
     this.lastEntry = i32(this.lastEntry);
     this.hitTokens = i32(this.hitTokens);
     this.cachedTokens = i32(this.cachedTokens);
+    this.session = i32(this.session);
     // Thread the new ids onto the free list in ascending order so allocation order is stable.
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;

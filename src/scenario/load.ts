@@ -14,10 +14,11 @@ import { RooflinePerf } from '../perf/roofline.js';
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
-import { meanLength, type LengthConfig } from '../workload/lengths.js';
+import { meanLength, meanSquare, type LengthConfig } from '../workload/lengths.js';
 import { capacityWarning, dtypeWarning, meanArrivalRate, type Demand, type Warn } from './warnings.js';
 import { formatDuration } from './units.js';
 import type { PrefixConfig } from '../workload/prefix.js';
+import type { DurationConfig, SessionConfig } from '../workload/sessions.js';
 import { readTraceColumns, validateTrace } from '../workload/trace.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
@@ -84,6 +85,8 @@ export interface Workload {
   prefix: PrefixConfig | null;
   /** The id of its prefix group 0 among all workloads' groups (the groups of earlier workloads come first). */
   prefixSegmentBase: number;
+  /** Multi-turn conversations (`session:`), or null. */
+  session: SessionConfig | null;
 }
 
 export interface Incident {
@@ -563,6 +566,36 @@ function resolveScenario(
       throw loc.at(at('cached_prompt_fraction'),
         'cached_prompt_fraction and prefix both set: with prefix the simulated cache decides which prompt tokens are billed as cached; drop cached_prompt_fraction');
     }
+    let session: SessionConfig | null = null;
+    if (w.session !== undefined) {
+      if (arrival.process === 'closed') {
+        throw loc.at(at('session'), 'session needs an open-loop arrival process (poisson, diurnal or trace): a conversation is its own closed loop');
+      }
+      if (w.cached_prompt_fraction > 0) {
+        throw loc.at(at('cached_prompt_fraction'),
+          'cached_prompt_fraction and session both set: with sessions the simulated cache decides which prompt tokens are billed as cached; drop cached_prompt_fraction');
+      }
+      for (const key of ['prompt_tokens', 'output_tokens'] as const) {
+        if (w[key] === undefined) throw loc.at(at(key), 'missing required key (a session draws each turn\'s new tokens from it)');
+      }
+      const turns = w.session.turns;
+      if (turns.dist === 'uniform' && turns.max < turns.min) throw loc.at(at('session', 'turns', 'max'), 'max must be at least min');
+      if (turns.dist === 'lognormal' && turns.p99 < turns.median) throw loc.at(at('session', 'turns', 'p99'), 'p99 must be at least the median');
+      const t = w.session.think_time;
+      let thinkTime: DurationConfig;
+      if (t.dist === 'constant') thinkTime = { dist: 'constant', valueS: t.value };
+      else if (t.dist === 'uniform') {
+        if (t.max < t.min) throw loc.at(at('session', 'think_time', 'max'), 'max must be at least min');
+        thinkTime = { dist: 'uniform', minS: t.min, maxS: t.max };
+      } else if (t.dist === 'exponential') thinkTime = { dist: 'exponential', meanS: t.mean };
+      else {
+        if (!(t.median > 0)) throw loc.at(at('session', 'think_time', 'median'), 'expected a positive duration');
+        if (t.p99 < t.median) throw loc.at(at('session', 'think_time', 'p99'), 'p99 must be at least the median');
+        if (t.max !== undefined && t.max < t.median) throw loc.at(at('session', 'think_time', 'max'), 'max must be at least the median');
+        thinkTime = { dist: 'lognormal', medianS: t.median, p99S: t.p99, maxS: t.max };
+      }
+      session = { turns, thinkTime };
+    }
     return {
       index: i,
       name: w.name,
@@ -577,6 +610,7 @@ function resolveScenario(
       cachedPromptFraction: w.cached_prompt_fraction,
       prefix: w.prefix ?? null,
       prefixSegmentBase: (prefixSegments += w.prefix?.groups ?? 0) - (w.prefix?.groups ?? 0),
+      session,
     };
   });
 
@@ -636,8 +670,8 @@ function resolveScenario(
     for (const w of workloads) {
       if (w.model !== model) continue;
       const trace = w.arrival.process === 'trace' ? checkedTraces.get(w.arrival.file) ?? null : null;
-      const ratePerS = meanArrivalRate(w.arrival, horizonS, trace);
-      if (ratePerS === null) continue;
+      const startsPerS = meanArrivalRate(w.arrival, horizonS, trace);
+      if (startsPerS === null) continue;
       const mean = (cfg: LengthConfig | null, key: 'promptTokens' | 'outputTokens') =>
         // 2,000 draws: within a few per cent, enough for a warning, and cheap on every load of a sweep or plan.
         cfg ? meanLength(cfg, `demand/${w.name}/${key}`, 2000) : trace && trace.rows > 0 ? trace[key] / trace.rows : NaN;
@@ -645,8 +679,20 @@ function resolveScenario(
       // warning counts it as free there, an optimistic bound), on every request where they do not.
       const caches = deployments.some((d) => d.model.id === model && d.prefixCaching);
       const prefixTokens = w.prefix === null || caches ? 0 : w.prefix.tokens * w.prefix.share;
-      const promptTokens = mean(w.promptTokens, 'promptTokens') + prefixTokens;
+      const newTokens = mean(w.promptTokens, 'promptTokens');
       const outputTokens = mean(w.outputTokens, 'outputTokens');
+      let ratePerS = startsPerS;
+      let promptTokens = newTokens + prefixTokens;
+      if (w.session !== null) {
+        // Each start is E[T] turns. Turn k's prompt is the prefix, k turns' new tokens and k-1
+        // outputs; the mean turn index over all turns is E[T(T+1)/2] / E[T]. Where the model's
+        // deployments cache, the history is counted as found (optimistic, as the prefix above).
+        const turns = meanLength(w.session.turns, `demand/${w.name}/turns`, 2000);
+        const turnsSq = meanSquare(w.session.turns, `demand/${w.name}/turns`, 2000);
+        const k = (turnsSq + turns) / (2 * turns);
+        ratePerS = startsPerS * turns;
+        promptTokens = caches ? newTokens : prefixTokens + k * newTokens + (k - 1) * outputTokens;
+      }
       if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });
     }
     const serving = deployments.filter((d) => d.model.id === model);

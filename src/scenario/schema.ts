@@ -35,6 +35,21 @@ const lengthDist = z.discriminatedUnion('dist', [
   z.object({ dist: z.literal('empirical'), file: id, column: z.enum(['prompt', 'output']).optional() }).strict(),
 ]);
 
+/** A count drawn per conversation (turns), like a token length without the file-backed form. */
+const countDist = z.discriminatedUnion('dist', [
+  z.object({ dist: z.literal('constant'), value: positiveInt }).strict(),
+  z.object({ dist: z.literal('uniform'), min: positiveInt, max: positiveInt }).strict(),
+  z.object({ dist: z.literal('lognormal'), median: positive, p99: positive, max: positiveInt.optional() }).strict(),
+]);
+
+/** A pause drawn per turn (think time), in duration units. */
+const pauseDist = z.discriminatedUnion('dist', [
+  z.object({ dist: z.literal('constant'), value: duration }).strict(),
+  z.object({ dist: z.literal('uniform'), min: duration, max: duration }).strict(),
+  z.object({ dist: z.literal('exponential'), mean: duration }).strict(),
+  z.object({ dist: z.literal('lognormal'), median: duration, p99: duration, max: duration.optional() }).strict(),
+]);
+
 const arrival = z.discriminatedUnion('process', [
   z
     .object({
@@ -150,6 +165,14 @@ const workload = z
         tokens: positiveInt,
         groups: positiveInt.default(1),
         share: fraction.default(1),
+      })
+      .strict()
+      .optional(),
+    /** Multi-turn conversations: each arrival opens one of `turns` turns; turn k resends the history and adds prompt_tokens new tokens, `think_time` after turn k-1 completed. */
+    session: z
+      .object({
+        turns: countDist,
+        think_time: pauseDist.default({ dist: 'constant', value: 0 }),
       })
       .strict()
       .optional(),

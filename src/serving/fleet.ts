@@ -326,17 +326,20 @@ export class Fleet {
   readonly workloadFrontendS: Float64Array;
 
   /**
-   * Called with the request's workload whenever a request ends (completed, rejected, timed out or
-   * lost), at clockS[0]: closed-loop arrivals send a user's next request from it. One function set
-   * once per run, so the hot path pays a null check, not an allocation.
+   * Called with the request's workload, its id and whether it completed whenever a request ends
+   * (completed, rejected, timed out or lost), at clockS[0], before its id is reused: closed-loop
+   * arrivals send a user's next request from it, sessions their next turn. One function set once
+   * per run, so the hot path pays a null check, not an allocation.
    */
-  onRequestEnd: ((workload: number) => void) | null = null;
+  onRequestEnd: ((workload: number, q: number, completed: boolean) => void) | null = null;
 
   /**
    * A new request arrives from workload `w`, at clockS[0]. `group`: the workload's prefix group
-   * its prompt starts with (its first prefix-tokens tokens), or NONE.
+   * its prompt starts with (its first prefix-tokens tokens), or NONE. `sessionSegment`: the
+   * conversation segment its history is cached under (a turn of a session), or NONE; `session`
+   * the workload's slot for the conversation, handed back through onRequestEnd.
    */
-  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE): void {
+  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE): void {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
@@ -350,6 +353,8 @@ export class Fleet {
     rq.firstTokenS[q] = -1;
     rq.failedOver[q] = 0;
     resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w]);
+    rq.sessionChain[q] = sessionSegment;
+    rq.session[q] = session;
     route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 

@@ -31,9 +31,9 @@ export function finish(f: Fleet, q: number, deployment: number, fate: number): v
   const rq = f.requests;
   f.recorder.ended(rq.workload[q], deployment, fate, rq.arrivalS[q]);
   f.recorder.requestLog?.record(rq, q, deployment, fate, f.clockS[0]);
-  const w = rq.workload[q];
+  // The hook reads the request (a session's next turn), so it runs before the id is given back.
+  if (f.onRequestEnd !== null) f.onRequestEnd(rq.workload[q], q, false);
   rq.release(q);
-  if (f.onRequestEnd !== null) f.onRequestEnd(w);
 }
 
 export function enqueue(f: Fleet, r: number, q: number, front: boolean): void {
@@ -249,9 +249,8 @@ export function complete(f: Fleet, r: number, q: number): void {
   f.recorder.completed(rq, q, d);
   const fate = rq.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED;
   f.recorder.requestLog?.record(rq, q, d, fate, f.clockS[0]);
-  const w = rq.workload[q];
+  if (f.onRequestEnd !== null) f.onRequestEnd(rq.workload[q], q, true);
   rq.release(q);
-  if (f.onRequestEnd !== null) f.onRequestEnd(w);
 }
 
 /** With nothing admitted: a decode run over the batch from the clock's time, or idle when it is empty. */

@@ -13,6 +13,7 @@ import { RandomStream } from '../workload/rng.js';
 import { ClosedArrivals, makeArrivalSource, type ArrivalSource } from '../workload/arrivals.js';
 import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
 import { PrefixSampler } from '../workload/prefix.js';
+import { DurationSampler, SessionArrivals } from '../workload/sessions.js';
 
 /** State of one deployment over one report interval, handed to the report writer. */
 export interface IntervalSnapshot {
@@ -95,11 +96,23 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const promptSamplers: (LengthSampler | null)[] = [];
   const outputSamplers: (LengthSampler | null)[] = [];
   const prefixSamplers: (PrefixSampler | null)[] = [];
+  // Session workloads: the conversations, whose starts come from the workload's arrival process.
+  const sessions: (SessionArrivals | null)[] = [];
   for (const w of scenario.workloads) {
     const seed = scenario.seed;
     // A stream of its own, so adding a prefix leaves every other draw of the run as it was.
     prefixSamplers.push(w.prefix && new PrefixSampler(w.prefix, new RandomStream(seed, `prefix/${w.name}`)));
-    sources.push(makeArrivalSource(w.arrival, new RandomStream(seed, `arrivals/${w.name}`), horizonS));
+    const starts = makeArrivalSource(w.arrival, new RandomStream(seed, `arrivals/${w.name}`), horizonS);
+    const session =
+      w.session &&
+      new SessionArrivals(
+        starts,
+        makeLengthSampler(w.session.turns, new RandomStream(seed, `session-turns/${w.name}`)),
+        new DurationSampler(w.session.thinkTime, new RandomStream(seed, `think-time/${w.name}`)),
+        horizonS,
+      );
+    sessions.push(session);
+    sources.push(session ?? starts);
     promptSamplers.push(w.promptTokens && makeLengthSampler(w.promptTokens, new RandomStream(seed, `prompt/${w.name}`)));
     outputSamplers.push(w.outputTokens && makeLengthSampler(w.outputTokens, new RandomStream(seed, `output/${w.name}`)));
   }
@@ -117,7 +130,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     else arrivalQueue!.cancel(w);
   };
   for (let w = 0; w < W; w++) {
-    const t = sources[w].next();
+    const session = sessions[w];
+    const t = session === null ? sources[w].next() : session.peek();
     if (t < horizonS) {
       arrivalT[w] = t;
       arrivalSeq[w] = queue.takeSeq();
@@ -154,8 +168,22 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     scenario.workloads.every(
       (w) => (w.arrival.process === 'closed' || w.arrival.process === 'poisson') && (w.arrival.requests ?? Infinity) < Infinity,
     );
-  if (closed.some((c) => c !== null)) {
-    fleet.onRequestEnd = (w: number) => {
+  const rq = fleet.requests;
+  if (closed.some((c) => c !== null) || sessions.some((s) => s !== null)) {
+    fleet.onRequestEnd = (w: number, q: number, completed: boolean) => {
+      const session = sessions[w];
+      if (session !== null) {
+        // The conversation's next turn, due after the user's think time; it goes before the
+        // stream's pending arrival (the next conversation's start) when it is due sooner.
+        const t = session.ended(rq.session[q], completed, rq.promptTokens[q] + rq.outputTokens[q], clockS[0]);
+        if (t < arrivalT[w] && t < horizonS) {
+          arrivalT[w] = t;
+          arrivalSeq[w] = queue.takeSeq();
+          if (arrivalQueue !== null) requeue(w);
+          streamsChanged = true;
+        }
+        return;
+      }
       const source = closed[w];
       if (source === null) return;
       source.userDone(clockS[0]);
@@ -244,18 +272,31 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         const promptSampler = promptSamplers[e];
         const outputSampler = outputSamplers[e];
         const source = sources[e];
+        const session = sessions[e];
+        if (session !== null) session.take();
         const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
         const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
         const prefixSampler = prefixSamplers[e];
-        const group = prefixSampler === null ? -1 : prefixSampler.sample();
+        // A conversation draws its prefix group once, at its first turn.
+        const group = prefixSampler === null || (session !== null && !session.isNew) ? -1 : prefixSampler.sample();
         arrivals++;
         // The stream's pending arrival is consumed before the fleet sees the request: a closed-loop
         // request turned away at once readies its user, who may become the stream's next arrival.
         arrivalT[e] = Infinity;
-        fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output, group);
+        if (session === null) fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output, group);
+        else {
+          // Turn k's prompt: the history (turn k-1's prompt and output; the prefix at the first turn) and the new user tokens.
+          const s = session.slot;
+          if (session.isNew) {
+            session.group[s] = group;
+            session.segment[s] = fleet.nextSegment++;
+            session.contextTokens[s] = group < 0 ? 0 : prefixSampler!.tokens;
+          }
+          fleet.arrive(e, session.contextTokens[s] + prompt, output, session.group[s], session.segment[s], s);
+        }
         streamsChanged = false;
         if (arrivalT[e] === Infinity) {
-          const next = source.next();
+          const next = session === null ? source.next() : session.peek();
           if (next < horizonS) {
             arrivalT[e] = next;
             arrivalSeq[e] = queue.takeSeq();

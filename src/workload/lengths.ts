@@ -148,3 +148,15 @@ export function meanLength(cfg: LengthConfig, name: string, draws = 20000): numb
   for (let i = 0; i < n; i++) sum += sampler.sample();
   return sum / n;
 }
+
+/** The mean of the square of a length distribution, estimated as {@link meanLength} is (same stream, same draws). */
+export function meanSquare(cfg: LengthConfig, name: string, draws = 20000): number {
+  if (cfg.dist === 'constant') return cfg.value * cfg.value;
+  const sampler = makeLengthSampler(cfg, new RandomStream(1, name));
+  let sum = 0;
+  for (let i = 0; i < draws; i++) {
+    const x = sampler.sample();
+    sum += x * x;
+  }
+  return sum / draws;
+}
