@@ -94,16 +94,16 @@ describe('economics invariants over random scenarios', () => {
       for (const p of periods) expect(p).toMatch(/^2026-0[12]-\d\d$/);
 
       for (const r of pnl) {
-        for (const c of ['revenue_usd', 'vendor_payout_usd', 'compute_cost_usd', 'idle_cost_usd', 'energy_kwh']) {
+        for (const c of ['revenue_usd', 'vendor_payout_usd', 'cost_usd', 'idle_cost_usd', 'energy_kwh']) {
           expect(num(r, c), `${c} >= 0`).toBeGreaterThanOrEqual(0);
         }
         expect(cents(num(r, 'vendor_payout_usd')) + cents(num(r, 'platform_revenue_usd'))).toBe(cents(num(r, 'revenue_usd')));
-        expect(cents(num(r, 'platform_revenue_usd')) - cents(num(r, 'compute_cost_usd'))).toBe(cents(num(r, 'gross_margin_usd')));
+        expect(cents(num(r, 'platform_revenue_usd')) - cents(num(r, 'cost_usd'))).toBe(cents(num(r, 'gross_margin_usd')));
       }
       const pnlCents = (c: string) => pnl.reduce((n, r) => n + cents(num(r, c)), 0);
       expect(pnlCents('revenue_usd')).toBe(cents(num(total, 'revenue_usd')));
       expect(pnlCents('vendor_payout_usd')).toBe(cents(num(total, 'vendor_payout_usd')));
-      expect(pnlCents('compute_cost_usd')).toBe(cents(num(total, 'cost_usd')));
+      expect(pnlCents('cost_usd')).toBe(cents(num(total, 'cost_usd')));
       expect(pnlCents('idle_cost_usd')).toBe(cents(num(total, 'idle_cost_usd')));
       expect(pnlCents('gross_margin_usd')).toBe(cents(num(total, 'gross_margin_usd')));
       for (const c of ['input_tokens', 'output_tokens']) expect(pnl.reduce((n, r) => n + num(r, c), 0)).toBe(num(total, c));

@@ -88,7 +88,7 @@ describe('invariants over random scenarios', () => {
       const pnlSum = (c: string) => pnl.reduce((n, r) => n + cents(num(r, c)), 0);
       expect(pnlSum('revenue_usd')).toBe(cents(num(total, 'revenue_usd')));
       expect(pnlSum('vendor_payout_usd')).toBe(cents(num(total, 'vendor_payout_usd')));
-      expect(pnlSum('compute_cost_usd')).toBe(cents(num(total, 'cost_usd')));
+      expect(pnlSum('cost_usd')).toBe(cents(num(total, 'cost_usd')));
       expect(pnlSum('gross_margin_usd')).toBe(cents(num(total, 'gross_margin_usd')));
 
       // Billed tokens are exactly those of the completed requests in requests.csv.

@@ -131,7 +131,7 @@ describe('fleetsim report', () => {
     const summary = readCsv(join(run, 'summary.csv'));
     const pnl = readCsv(join(run, 'pnl.csv'));
     const s = specs(run);
-    const money = { revenue: ['revenue_usd', 'revenue_usd'], 'vendor payout': ['vendor_payout_usd', 'vendor_payout_usd'], 'compute cost': ['cost_usd', 'compute_cost_usd'], 'gross margin': [null, 'gross_margin_usd'] } as const;
+    const money = { revenue: ['revenue_usd', 'revenue_usd'], 'vendor payout': ['vendor_payout_usd', 'vendor_payout_usd'], 'compute cost': ['cost_usd', 'cost_usd'], 'gross margin': [null, 'gross_margin_usd'] } as const;
     for (const scope of ['tenant', 'model', 'silicon']) {
       const spec = s.get(`money-${scope}`)!;
       const rows = summary.filter((r) => r.scope === scope);
@@ -179,11 +179,11 @@ describe('fleetsim report', () => {
     const s = specs(plan);
     for (const model of new Set(rows.map((r) => r.model))) {
       const spec = s.get(`plan-${model}-ttft`)!;
-      const mine = rows.filter((r) => r.model === model && r.usd_per_hour !== '' && r.ttft_p99_s !== '');
+      const mine = rows.filter((r) => r.model === model && r.usd_per_hour !== '' && r.worst_ttft_p99_s !== '');
       const points = [...(series(spec, 'feasible') as Point[]), ...(series(spec, 'infeasible') as Point[])];
       expect(points.length).toBe(mine.length);
       for (const r of mine) {
-        expect(points).toContainEqual({ x: Number(r.ttft_p99_s), y: Number(r.usd_per_hour), label: r.fleet });
+        expect(points).toContainEqual({ x: Number(r.worst_ttft_p99_s), y: Number(r.usd_per_hour), label: r.fleet });
       }
       expect((series(spec, 'feasible') as Point[]).length).toBe(mine.filter((r) => r.feasible === 'yes').length);
     }

@@ -25,7 +25,7 @@ describe('explain', () => {
       expect(b32).toBeGreaterThanOrEqual(b1);
       expect(bmax).toBeGreaterThanOrEqual(b32);
       expect(Number(r[col('max_output_tokens_per_s_per_chip')])).toBeGreaterThan(0);
-      expect(Number(r[col('usd_per_mtok_output_full_load')])).toBeGreaterThan(0);
+      expect(Number(r[col('cost_usd_per_mtok_output_full_load')])).toBeGreaterThan(0);
     }
     const big = rows.find((r) => r[col('model')] === 'llama-3.1-405b' && r[col('silicon')] === 'cobalt-100')!;
     expect(big[col('note')]).toContain('exceed');

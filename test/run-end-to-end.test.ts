@@ -27,7 +27,7 @@ describe('fleetsim run on the bundled multi-model platform', () => {
     const header = readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0].split(',');
     expect(header).toEqual(names(SUMMARY_COLUMNS));
     for (const c of ['requests_arrived', 'requests_failed_over', 'ttft_p99_s', 'tpot_p99_s', 'e2e_p99_s', 'slo_attainment_pct',
-      'chip_hours', 'utilization_pct', 'energy_kwh', 'cost_usd', 'revenue_usd', 'vendor_payout_usd', 'gross_margin_pct', 'cost_per_mtok_usd']) {
+      'chip_hours', 'utilization_pct', 'energy_kwh', 'cost_usd', 'revenue_usd', 'vendor_payout_usd', 'gross_margin_pct', 'cost_usd_per_mtok_output']) {
       expect(header).toContain(c);
     }
   });
@@ -53,7 +53,7 @@ describe('fleetsim run on the bundled multi-model platform', () => {
     const ts = readCsv(join(out, 'timeseries.csv')).filter((r) => r.deployment === 'gpt4o-maia200');
     const during = ts.filter((r) => Number(r.interval_start_s) >= 1260 && Number(r.interval_start_s) < 1800);
     expect(during.length).toBe(9);
-    for (const r of during) expect(Number(r.completions)).toBe(0);
+    for (const r of during) expect(Number(r.requests_served)).toBe(0);
   });
 
   it('records the run in run.json', () => {

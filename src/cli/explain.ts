@@ -18,6 +18,7 @@ import { RooflinePerf } from '../perf/roofline.js';
 import { saturatedReplica } from '../perf/saturation.js';
 import { meanLength, type LengthConfig } from '../workload/lengths.js';
 import { csvRow, formatDecimal } from '../report/csv.js';
+import { EXPLAIN_COLUMNS, names } from '../report/columns.js';
 
 export interface ExplainFlags {
   model?: string;
@@ -55,12 +56,7 @@ interface Config {
   perf?: RooflinePerf;
 }
 
-const HEADER = [
-  'deployment', 'model', 'silicon', 'tp', 'dtype', 'weight_gb', 'kv_bytes_per_token', 'kv_capacity_tokens',
-  'mean_prompt_tokens', 'mean_output_tokens', 'max_batch_fit', 'prefill_tokens_per_s',
-  'decode_step_b1_s', 'decode_step_b32_s', 'decode_step_bmax_s', 'max_output_tokens_per_s_per_chip',
-  'usd_per_mtok_output_full_load', 'note',
-];
+const HEADER = names(EXPLAIN_COLUMNS);
 
 /** The numbers of one configuration, as table cells in HEADER order. */
 export function explainRow(c: Config): string[] {
@@ -73,7 +69,7 @@ export function explainRow(c: Config): string[] {
   const usableGb = (c.tp * c.silicon.memoryGb * c.kvFraction);
   if (perf.kvCapacityBlocks === 0) {
     return [...head, '0', '', '', '0', '', '', '', '', '', '',
-      `weights ${formatDecimal(perf.weightBytes / 1e9, 1)} GB in ${c.dtype} exceed ${formatDecimal(usableGb, 1)} GB usable on ${c.tp} x ${c.silicon.id}`];
+      `weights ${formatDecimal(perf.weightBytes / 1e9, 1)} GB in ${c.dtype} exceed ${formatDecimal(usableGb, 1)} GB usable on ${c.tp} x ${c.silicon.id}`, '', ''];
   }
   const P = c.promptTokens;
   const O = c.outputTokens;
@@ -82,11 +78,16 @@ export function explainRow(c: Config): string[] {
   const note = fit < 1 ? `KV cache (${perf.kvCapacityTokens} tokens) holds no request of ${Math.round(ctx)} tokens` : '';
   const step = (n: number) => perf.decodeStepS(n, n * ctx);
   const perChip = replicaTokS / c.tp;
-  const usdPerMtok = (c.usdPerChipHour * c.tp) / (replicaTokS * 3600) * 1e6;
+  // USD per replica-hour over millions of tokens per replica-hour at the saturated rate; input
+  // tokens arrive with the output at the mean ratio P / O.
+  const usdPerReplicaHour = c.usdPerChipHour * c.tp;
+  const outMtokPerH = (replicaTokS * 3600) / 1e6;
+  const inMtokPerH = (outMtokPerH * P) / Math.max(1, O);
   return [...head, String(perf.kvCapacityTokens), formatDecimal(P, 0), formatDecimal(O, 0), String(fit),
     formatDecimal(P / perf.prefillS(P, P * P), 0),
     formatDecimal(step(1), 6), formatDecimal(step(Math.min(32, b)), 6), formatDecimal(step(b), 6),
-    formatDecimal(perChip, 1), formatDecimal(usdPerMtok, 4), note];
+    formatDecimal(perChip, 1), formatDecimal(usdPerReplicaHour / outMtokPerH, 4), note,
+    P > 0 ? formatDecimal(usdPerReplicaHour / inMtokPerH, 4) : '', formatDecimal(usdPerReplicaHour / (inMtokPerH + outMtokPerH), 4)];
 }
 
 /**

@@ -3,6 +3,7 @@ import { OutputDir } from '../report/atomic.js';
 import { VIEW_FILES } from '../report/views.js';
 import { checkOutputDir } from '../index.js';
 import { CsvWriter, formatDecimal, formatInt, formatUsd, neutralizeText } from '../report/csv.js';
+import { names } from '../report/columns.js';
 import { fleetText, planScenario, PLAN_COLUMNS, settingsText, type Evaluation } from '../plan/plan.js';
 import { parseSets } from './sweep.js';
 import { reportWarnings } from './warnings.js';
@@ -30,7 +31,7 @@ export function planCommand(file: string, flags: PlanFlags): void {
   });
   const out = new OutputDir(flags.out, ['plan.csv', ...VIEW_FILES]);
   try {
-    const csv = new CsvWriter(out.path('plan.csv'), PLAN_COLUMNS.map(([name]) => name));
+    const csv = new CsvWriter(out.path('plan.csv'), names(PLAN_COLUMNS));
     for (const rows of result.byModel.values()) {
       for (const e of rows) {
         csv.write([
@@ -53,6 +54,8 @@ export function planCommand(file: string, flags: PlanFlags): void {
           e.rank !== undefined ? formatInt(e.rank) : '',
           neutralizeText(e.note),
           neutralizeText(e.assumptions.join('; ')),
+          formatUsd(e.usdPerMtokIn),
+          formatUsd(e.usdPerMtokBlended),
         ]);
       }
     }

@@ -19,28 +19,10 @@ import type { PlanInput } from '../scenario/schema.js';
 import { applyEdits, blameEdits, describeEdits, type Edit } from '../sweep/paths.js';
 import { readMeasurementCsv } from '../fidelity/measurements.js';
 import { packageRoot } from '../version.js';
+import { buildLedger } from '../economics/ledger.js';
 
-export const PLAN_COLUMNS = [
-  ['model', 'model id the fleet serves'],
-  ['fleet', 'replicas per silicon, e.g. `h100-sxm x3 + maia-200 x1`'],
-  ['replicas', 'replicas in the fleet'],
-  ['chips', 'chips in the fleet (replicas × tensor_parallel)'],
-  ['usd_per_hour', 'fleet cost per hour at the deployments\' chip-hour prices'],
-  ['dtype', 'weight format of every replica'],
-  ['kv_dtype', 'KV-cache format'],
-  ['scheduler', 'batching policy'],
-  ['max_batch', 'most requests in one replica\'s running batch'],
-  ['other_settings', 'the other deployment keys the fleet took from the scenario, `key=value` separated by `; ` (empty: defaults)'],
-  ['settings_from', 'where the settings came from: `deployment NAME` (the scenario\'s first deployment of the model), `+ plan KEY,...` for the keys the candidate overrides'],
-  ['usd_per_mtok_out', 'fleet cost per million output tokens served in the simulation'],
-  ['ttft_p99_s', 'worst workload\'s time-to-first-token 99th percentile, seconds'],
-  ['tpot_p99_s', 'worst workload\'s time-per-output-token 99th percentile, seconds'],
-  ['slo_attainment_pct', 'worst workload\'s SLO attainment, %'],
-  ['feasible', '`yes` when every workload meets every plan target'],
-  ['rank', '1 = cheapest feasible fleet for the model; empty when infeasible'],
-  ['note', 'why a silicon kind cannot serve, or the search bound hit'],
-  ['assumptions', 'what the fleet\'s price and performance rest on that is not sourced: assumed chip-hour prices, silicon with no measurement (performance from datasheet specs); `; `-separated'],
-] as const;
+/** plan.csv's columns, defined with every other report's (src/report/columns.ts). */
+export { PLAN_COLUMNS } from '../report/columns.js';
 
 /** How every replica of a candidate's fleets is configured. */
 export interface FleetSettings {
@@ -143,7 +125,10 @@ export interface Evaluation {
   chips: number;
   usdPerHour: number;
   settings: FleetSettings;
+  /** Cost of the simulated run (as summary.csv's cost_usd) per million output, input, and input + output tokens. */
   usdPerMtokOut: number;
+  usdPerMtokIn: number;
+  usdPerMtokBlended: number;
   ttftP99S: number;
   tpotP99S: number;
   attainmentPct: number;
@@ -152,6 +137,8 @@ export interface Evaluation {
   assumptions: string[];
   rank?: number;
 }
+
+const perMtok = (usd: number, tokens: number) => (tokens > 0 ? usd / (tokens / 1e6) : NaN);
 
 export interface PlanResult {
   byModel: Map<string, Evaluation[]>;
@@ -255,6 +242,7 @@ class Planner {
     let tpotWorst = 0;
     let attainmentWorst = 100;
     let outTok = 0;
+    let inTok = 0;
     for (let w = 0; w < scenario.workloads.length; w++) {
       const ttft = new LogHistogram();
       const tpot = new LogHistogram();
@@ -267,6 +255,7 @@ class Planner {
         met += recorder.sloMet[a];
         measured += recorder.measured[a];
         outTok += recorder.outputTokens[a];
+        inTok += recorder.inputTokens[a];
       }
       // No completed request means no latency to speak of: treat as failing.
       ttftWorst = Math.max(ttftWorst, ttft.count > 0 ? ttft.quantile(0.99) : Infinity);
@@ -280,13 +269,18 @@ class Planner {
       attainmentWorst >= t.attainment_pct;
     const usdPerHour = scenario.deployments.reduce((c, d) => c + d.replicas * d.tensorParallel * d.usdPerChipHour, 0);
     const chips = scenario.deployments.reduce((c, d) => c + d.replicas * d.tensorParallel, 0);
+    // The run's cost as summary.csv's cost_usd has it (the ledger: busy and idle rates), so
+    // cost_usd_per_mtok_* mean the same in plan.csv as there.
+    const costUsd = buildLedger(result).deploymentCostCents.reduce((c, x) => c + x, 0) / 100;
     const e: Evaluation = {
       model: candidate.model,
       fleet: fleet.filter((p) => p.replicas > 0),
       chips,
       usdPerHour,
       settings,
-      usdPerMtokOut: outTok > 0 ? (usdPerHour * (result.endS / 3600)) / (outTok / 1e6) : NaN,
+      usdPerMtokOut: perMtok(costUsd, outTok),
+      usdPerMtokIn: perMtok(costUsd, inTok),
+      usdPerMtokBlended: perMtok(costUsd, inTok + outTok),
       ttftP99S: ttftWorst,
       tpotP99S: tpotWorst,
       attainmentPct: attainmentWorst,
@@ -359,7 +353,7 @@ export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
       if (tps.length === 0) {
         rows.push({
           model: c.model, fleet: [{ silicon, replicas: 0, tensorParallel: 0 }], chips: 0, usdPerHour: NaN, settings: planner.settingsOf(c),
-          usdPerMtokOut: NaN, ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note, assumptions: [],
+          usdPerMtokOut: NaN, usdPerMtokIn: NaN, usdPerMtokBlended: NaN, ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note, assumptions: [],
         });
         continue;
       }

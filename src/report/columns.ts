@@ -1,27 +1,65 @@
 /**
  * Every report column, defined once: name (the CSV header, snake_case with its unit as suffix),
- * and meaning. docs/reports.md's column tables are generated from these (`npm run docs:tables`), and the
- * golden-file tests pin the order. Append new columns at the end; never reorder or rename.
+ * and meaning. A quantity that appears in several files (summary, pnl, timeseries, plan, sweep,
+ * explain) is defined once in QUANTITIES and has that one name and meaning everywhere; a file adds
+ * only a note on which rows carry it (test/one-name.test.ts checks). docs/reports.md's column
+ * tables are generated from these (`npm run docs:tables`), and the golden-file tests pin the order.
+ * Append new columns at the end; a rename is a contract change and goes into CHANGELOG.md.
  */
 
 export interface ColumnDoc {
   name: string;
+  /** What the quantity is: the same text in every file that has the column. */
   meaning: string;
+  /** Which rows of this file carry it, or how they split it (docs show it after the meaning). */
+  note?: string;
 }
 
-const col = (name: string, meaning: string): ColumnDoc => ({ name, meaning });
+const col = (name: string, meaning: string, note?: string): ColumnDoc => (note === undefined ? { name, meaning } : { name, meaning, note });
+
+/** Quantities written by more than one report: one name, one meaning. */
+export const QUANTITIES = {
+  deployment: 'deployment name',
+  model: 'model id',
+  silicon: 'silicon id',
+  vendor: 'model developer (the `vendor` of the model in data/models.csv)',
+  tenant: 'tenant',
+  chips: 'chips (replicas × tensor_parallel)',
+  dtype: 'weight format (bf16, fp8, int8, …)',
+  requests_served: 'requests that got an answer and are billed: `completed` plus `failed_over`',
+  input_tokens: 'prompt tokens of the requests served (billed), cached ones included',
+  output_tokens: 'generated tokens of the requests served (billed)',
+  cached_input_tokens: 'of input_tokens, prompt tokens the replica\'s prefix cache served (billed at the cached-input price; docs/prefix-caching.md)',
+  prefix_hit_pct: 'cached_input_tokens / input_tokens × 100: the prefix cache\'s token hit rate (empty when no input tokens)',
+  cost_usd: 'compute cost: chip-time at the busy rate while running iterations and the idle rate otherwise (docs/economics.md)',
+  idle_cost_usd: 'part of cost_usd for capacity no request used',
+  revenue_usd: 'billed to tenants for the requests served (tokens and per-request fees)',
+  vendor_payout_usd: 'revenue share paid to the model developer',
+  gross_margin_usd: 'revenue − vendor payout − cost',
+  gross_margin_pct: 'gross margin / revenue × 100 (empty when revenue is 0)',
+  energy_kwh: 'facility energy: chip power at TDP for busy replica-time and idle_w otherwise, × PUE',
+  emissions_kg_co2e: 'energy_kwh × the facility grid intensity, kg CO2e (empty when the facility gives no grid intensity)',
+  cost_usd_per_mtok_output: 'cost_usd per million output tokens served: cost_usd / (output_tokens / 10⁶) (empty when no output tokens)',
+  cost_usd_per_mtok_input: 'cost_usd per million input tokens served: cost_usd / (input_tokens / 10⁶), the whole cost over prompt tokens, not a prefill share (empty when no input tokens)',
+  cost_usd_per_mtok_blended: 'cost_usd per million tokens of either kind: cost_usd / ((input_tokens + output_tokens) / 10⁶) (empty when no tokens)',
+  note: 'why a row has no figures, or the limit it hit (empty when none)',
+} as const;
+
+type Quantity = keyof typeof QUANTITIES;
+/** A column of a shared quantity: its one meaning, and this file's note. */
+const q = (name: Quantity, note?: string): ColumnDoc => col(name, QUANTITIES[name], note);
 
 export const SUMMARY_COLUMNS = [
-  col('scope', '`total`, `deployment`, `model`, `silicon`, `model_silicon`, `tenant` or `workload`'),
-  col('key', 'the deployment, model, silicon, `model/silicon`, tenant or workload name (`all` for total; `(idle capacity)` for fleet time no request used)'),
+  col('scope', '`total`, `deployment`, `model`, `vendor`, `silicon`, `model_silicon`, `tenant` or `workload`'),
+  col('key', 'the deployment, model, vendor, silicon, `model/silicon`, tenant or workload name (`all` for total; `(idle capacity)` for fleet time no request used)'),
   col('requests_arrived', 'requests that ended in this scope (sum of the five fates below)'),
   col('requests_completed', 'served by their own model'),
   col('requests_failed_over', 'served by a fallback model, or moved off a failed deployment; counted where they completed'),
   col('requests_rejected', 'turned away: no deployment up, queue full, or too long for any KV cache'),
   col('requests_timed_out', 'waited longer than the workload `timeout` before starting'),
   col('requests_lost', 'in flight on a failed deployment with nowhere to go'),
-  col('input_tokens', 'prompt tokens of completed requests (billed)'),
-  col('output_tokens', 'generated tokens of completed requests (billed)'),
+  q('input_tokens'),
+  q('output_tokens'),
   col('output_tokens_per_s', 'output_tokens / billed run time'),
   col('ttft_p50_s', 'time to first token, median, seconds (requests arriving after warmup); empty when the scope measured no request'),
   col('ttft_p90_s', 'time to first token, 90th percentile, seconds; empty when the scope measured no request'),
@@ -31,85 +69,137 @@ export const SUMMARY_COLUMNS = [
   col('e2e_p50_s', 'arrival to last token, median, seconds; empty when the scope measured no request'),
   col('e2e_p99_s', 'arrival to last token, 99th percentile, seconds; empty when the scope measured no request'),
   col('slo_attainment_pct', 'requests arriving after warmup that completed within their TTFT, TPOT and E2E targets, % of those that arrived (empty when none arrived after warmup)'),
-  col('chips', 'chips in the scope\'s deployments (empty for tenant and workload)'),
+  q('chips', 'of the scope\'s deployments (empty for tenant and workload)'),
   col('chip_hours', 'chips × billed run time, hours (tenant, workload: busy chip-hours attributed)'),
   col('utilization_pct', 'busy replica-time / replica-time of the scope\'s deployments (tenant, workload: of the whole fleet)'),
-  col('energy_kwh', 'facility energy: chip power at TDP for busy replica-time and idle_w otherwise, × PUE (tenant, workload: busy energy attributed; `(idle capacity)`: idle energy)'),
-  col('cost_usd', 'compute cost: busy cost attributed plus, for fleet scopes, idle cost'),
-  col('revenue_usd', 'billed to tenants for completed requests'),
-  col('vendor_payout_usd', 'revenue share paid to the model developer'),
-  col('gross_margin_usd', 'revenue − vendor payout − cost'),
-  col('gross_margin_pct', 'gross margin / revenue × 100 (empty when revenue is 0)'),
-  col('cost_per_mtok_usd', 'cost_usd per million output tokens (empty when the scope has no output tokens)'),
-  col('idle_cost_usd', 'part of cost_usd for capacity no request used'),
+  q('energy_kwh', 'tenant, workload: busy energy attributed; `(idle capacity)`: idle energy'),
+  q('cost_usd', 'fleet scopes: all of their deployments\' cost; tenant, workload: the busy cost their requests caused; `(idle capacity)`: the idle cost'),
+  q('revenue_usd'),
+  q('vendor_payout_usd'),
+  q('gross_margin_usd'),
+  q('gross_margin_pct'),
+  q('cost_usd_per_mtok_output'),
+  q('idle_cost_usd'),
   col('preemptions', 'KV-cache preemptions (recomputations) on the scope\'s deployments (empty for tenant and workload)'),
-  col('emissions_kg_co2e', 'energy_kwh × the facility grid intensity, kg CO2e (empty when the facility gives no grid intensity)'),
+  q('emissions_kg_co2e'),
   col('ttft_mean_s', 'time to first token, exact mean over the requests the percentiles cover, seconds; empty when the scope measured no request'),
   col('tpot_mean_s', 'time per output token after the first, exact mean over requests of each request\'s (E2E − TTFT) / (output tokens − 1), seconds (requests of one output token have no TPOT); empty when none'),
   col('e2e_mean_s', 'arrival to last token, exact mean, seconds; empty when the scope measured no request'),
   col('itl_mean_s', 'inter-token latency, token-weighted: Σ (E2E − TTFT) / Σ (output tokens − 1) over the requests tpot_mean_s covers, seconds (vLLM\'s mean ITL; long outputs weigh more than in tpot_mean_s); empty when none'),
-  col('cached_input_tokens', 'of input_tokens, prompt tokens the replica\'s prefix cache served (billed at the cached-input price; docs/prefix-caching.md)'),
-  col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100: the prefix cache\'s token hit rate (empty when no input tokens)'),
+  q('cached_input_tokens'),
+  q('prefix_hit_pct'),
+  q('requests_served'),
+  q('cost_usd_per_mtok_input'),
+  q('cost_usd_per_mtok_blended'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
   col('interval_start', 'ISO 8601 UTC start of the report interval'),
   col('interval_start_s', 'seconds from the scenario start'),
   col('interval_s', 'interval length, seconds'),
-  col('deployment', 'deployment name'),
-  col('model', 'model id'),
-  col('silicon', 'silicon id'),
+  q('deployment'),
+  q('model'),
+  q('silicon'),
   col('queue_depth', 'requests waiting at the interval end, all replicas'),
   col('batch_size', 'requests in running batches at the interval end, all replicas'),
   col('kv_used_pct', 'KV-cache blocks in use at the interval end, % of capacity'),
   col('busy_pct', 'replica-time spent running iterations during the interval, %'),
   col('arrivals', 'requests routed to the deployment during the interval'),
-  col('completions', 'requests completed during the interval'),
-  col('input_tokens', 'prompt tokens of requests completed during the interval'),
-  col('output_tokens', 'output tokens of requests completed during the interval'),
-  col('cost_usd', 'compute cost of the interval: chips × time × (busy rate for the busy share, idle rate for the rest)'),
-  col('revenue_usd', 'revenue of requests completed during the interval (tokens and per-request fees)'),
-  col('cached_input_tokens', 'of input_tokens, those served from the prefix cache'),
-  col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100 (empty when no input tokens)'),
+  q('requests_served', 'that finished during the interval'),
+  q('input_tokens', 'of requests that finished during the interval'),
+  q('output_tokens', 'of requests that finished during the interval'),
+  q('cost_usd', 'of the interval: chips × time × (busy rate for the busy share, idle rate for the rest)'),
+  q('revenue_usd', 'of requests that finished during the interval'),
+  q('cached_input_tokens'),
+  q('prefix_hit_pct'),
   col('interval_start_utc', 'interval_start as spreadsheets read a date-time: UTC, `2026-01-01 00:17:00` (milliseconds added when not whole)'),
 ] as const;
 
 export const PNL_COLUMNS = [
   col('period', 'calendar day (YYYY-MM-DD, UTC) from the scenario start; month (YYYY-MM) for horizons over 62 days'),
-  col('tenant', 'tenant; `(idle capacity)` for the cost of capacity no request used'),
-  col('model', 'model id'),
-  col('vendor', 'model developer'),
-  col('silicon', 'silicon id'),
-  col('requests_completed', 'requests completed (including failed over) in the period'),
-  col('input_tokens', 'prompt tokens billed'),
-  col('output_tokens', 'output tokens billed'),
-  col('revenue_usd', 'billed revenue'),
-  col('vendor_payout_usd', 'revenue share paid to the model developer'),
+  q('tenant', '`(idle capacity)` for the cost of capacity no request used'),
+  q('model'),
+  q('vendor'),
+  q('silicon'),
+  q('requests_served', 'that finished in the period'),
+  q('input_tokens'),
+  q('output_tokens'),
+  q('revenue_usd'),
+  q('vendor_payout_usd'),
   col('platform_revenue_usd', 'revenue − vendor payout'),
-  col('compute_cost_usd', 'busy cost attributed to the tenant (idle rows: idle cost)'),
-  col('gross_margin_usd', 'platform revenue − compute cost'),
-  col('gross_margin_pct', 'gross margin / revenue × 100 (empty when revenue is 0)'),
-  col('idle_cost_usd', 'part of compute_cost_usd for capacity no request used (non-zero only on `(idle capacity)` rows)'),
-  col('energy_kwh', 'facility energy of the busy replica-time attributed to the row (idle rows: of the idle time)'),
-  col('emissions_kg_co2e', 'energy_kwh × the facility grid intensity, kg CO2e (empty when no grid intensity is given)'),
-  col('cached_input_tokens', 'of input_tokens, those served from the prefix cache (billed at the cached-input price)'),
-  col('prefix_hit_pct', 'cached_input_tokens / input_tokens × 100 (empty when no input tokens)'),
+  q('cost_usd', 'tenant rows: the busy cost their requests caused; `(idle capacity)` rows: the idle cost'),
+  q('gross_margin_usd'),
+  q('gross_margin_pct'),
+  q('idle_cost_usd', 'non-zero only on `(idle capacity)` rows'),
+  q('energy_kwh', 'of the busy replica-time attributed to the row (idle rows: of the idle time)'),
+  q('emissions_kg_co2e'),
+  q('cached_input_tokens'),
+  q('prefix_hit_pct'),
 ] as const;
 
 export const REQUEST_COLUMNS = [
   col('request_id', 'arrival order, 0-based (with --requests-sample, only the sampled ids appear)'),
   col('workload', 'workload name'),
-  col('tenant', 'tenant'),
-  col('deployment', 'deployment where the request ended'),
-  col('model', 'model that served (or last tried) it'),
+  q('tenant'),
+  q('deployment', 'where the request ended'),
+  q('model', 'that served (or last tried) it'),
   col('fate', '`completed`, `failed_over`, `rejected`, `timed_out` or `lost`'),
   col('arrival_time', 'ISO 8601 UTC arrival time'),
   col('arrival_s', 'arrival, seconds from the scenario start'),
   col('ttft_s', 'time to first token, seconds (empty unless completed)'),
   col('e2e_s', 'arrival to end, seconds'),
   col('prompt_tokens', 'prompt length, tokens'),
-  col('output_tokens', 'output length, tokens'),
+  q('output_tokens', 'this request\'s output length (what it generated, when served)'),
   col('arrival_time_utc', 'arrival_time as spreadsheets read a date-time: UTC, `2026-01-01 00:17:00.250`'),
+] as const;
+
+/** plan.csv: one row per candidate fleet the search simulated (src/cli/plan.ts writes them). */
+export const PLAN_COLUMNS = [
+  q('model', 'the fleet serves'),
+  col('fleet', 'replicas per silicon, e.g. `h100-sxm x3 + maia-200 x1`'),
+  col('replicas', 'replicas in the fleet'),
+  q('chips', 'of the fleet'),
+  col('usd_per_hour', 'fleet cost per hour at the deployments\' chip-hour prices'),
+  q('dtype', 'of every replica'),
+  col('kv_dtype', 'KV-cache format'),
+  col('scheduler', 'batching policy'),
+  col('max_batch', 'most requests in one replica\'s running batch'),
+  col('other_settings', 'the other deployment keys the fleet took from the scenario, `key=value` separated by `; ` (empty: defaults)'),
+  col('settings_from', 'where the settings came from: `deployment NAME` (the scenario\'s first deployment of the model), `+ plan KEY,...` for the keys the candidate overrides'),
+  q('cost_usd_per_mtok_output', 'of the fleet\'s simulated run'),
+  col('worst_ttft_p99_s', 'the highest time-to-first-token 99th percentile of the model\'s workloads, seconds'),
+  col('worst_tpot_p99_s', 'the highest time-per-output-token 99th percentile of the model\'s workloads, seconds'),
+  col('worst_slo_attainment_pct', 'the lowest SLO attainment of the model\'s workloads, %'),
+  col('feasible', '`yes` when every workload meets every plan target'),
+  col('rank', '1 = cheapest feasible fleet for the model; empty when infeasible'),
+  q('note', 'why a silicon kind cannot serve, or the search bound hit'),
+  col('assumptions', 'what the fleet\'s price and performance rest on that is not sourced: assumed chip-hour prices, silicon with no measurement (performance from datasheet specs); `; `-separated'),
+  q('cost_usd_per_mtok_input', 'of the fleet\'s simulated run'),
+  q('cost_usd_per_mtok_blended', 'of the fleet\'s simulated run'),
+] as const;
+
+/** `fleetsim explain --format csv`: one row per configuration, from the step-time model alone (no simulation). */
+export const EXPLAIN_COLUMNS = [
+  q('deployment', '`model@silicon` for --model/--silicon and --all'),
+  q('model'),
+  q('silicon'),
+  col('tp', 'tensor parallelism: chips per replica'),
+  q('dtype'),
+  col('weight_gb', 'weights per replica, GB'),
+  col('kv_bytes_per_token', 'KV-cache bytes per token (all layers, per replica)'),
+  col('kv_capacity_tokens', 'tokens the replica\'s KV cache holds'),
+  col('mean_prompt_tokens', 'mean prompt length the full-load figures assume'),
+  col('mean_output_tokens', 'mean output length the full-load figures assume'),
+  col('max_batch_fit', 'requests of the mean context (prompt + half the output) that max_batch and the KV cache allow in one batch'),
+  col('prefill_tokens_per_s', 'prefill speed of one mean prompt alone, tokens per second'),
+  col('decode_step_b1_s', 'one decode step at batch 1, seconds'),
+  col('decode_step_b32_s', 'one decode step at batch 32 (or max_batch_fit when smaller), seconds'),
+  col('decode_step_bmax_s', 'one decode step at max_batch_fit, seconds'),
+  col('max_output_tokens_per_s_per_chip', 'saturated output tokens per second per chip (src/perf/saturation.ts): the rate a replica kept full approaches'),
+  col('cost_usd_per_mtok_output_full_load', 'cost_usd_per_mtok_output of a replica kept at that saturated rate, at the deployment\'s busy chip-hour price'),
+  q('note'),
+  col('cost_usd_per_mtok_input_full_load', 'cost_usd_per_mtok_input at the saturated rate (input tokens: output rate × mean prompt / mean output)'),
+  col('cost_usd_per_mtok_blended_full_load', 'cost_usd_per_mtok_blended at the saturated rate'),
 ] as const;
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);

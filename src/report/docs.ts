@@ -1,8 +1,8 @@
 /** docs/reports.md's column tables, generated from columns.ts so the two cannot drift apart (test/docs.test.ts). */
-import { PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from './columns.js';
+import { EXPLAIN_COLUMNS, PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from './columns.js';
 
 function table(title: string, cols: readonly ColumnDoc[]): string {
-  const rows = cols.map((c) => `| \`${c.name}\` | ${c.meaning.replace(/\|/g, '\\|')} |`);
+  const rows = cols.map((c) => `| \`${c.name}\` | ${(c.note ? `${c.meaning} (here: ${c.note})` : c.meaning).replace(/\|/g, '\\|')} |`);
   return [`### ${title}`, '', '| column | meaning |', '|---|---|', ...rows, ''].join('\n');
 }
 
@@ -12,5 +12,7 @@ export function columnsMarkdown(): string {
     table('timeseries.csv (one row per report interval and deployment)', TIMESERIES_COLUMNS),
     table('pnl.csv (one row per period, tenant, model and silicon)', PNL_COLUMNS),
     table('requests.csv (with --requests; one row per request, in the order they ended, ties in event order)', REQUEST_COLUMNS),
+    table('plan.csv (fleetsim plan; one row per candidate fleet simulated)', PLAN_COLUMNS),
+    table('explain (fleetsim explain --format csv; one row per configuration, no simulation)', EXPLAIN_COLUMNS),
   ].join('\n');
 }

@@ -17,6 +17,8 @@ const seconds = (x: number) => formatDecimal(x, 6);
 const pct = (x: number) => formatDecimal(x, 2);
 const usdFromCents = (c: number) => formatUsd(c / 100);
 /** The prefix cache's token hit rate, %; empty when there were no prompt tokens. */
+/** cost (cents) per million tokens, in USD; empty when there are no tokens (cost_usd_per_mtok_* columns). */
+const usdPerMtok = (costCents: number, tokens: number) => (tokens > 0 ? formatUsd(costCents / 100 / (tokens / 1e6)) : '');
 const hitPct = (cached: number, input: number) => (input > 0 ? pct((100 * cached) / input) : '');
 /** Emissions are reported only where the facility gives a grid intensity; otherwise empty. */
 const kgCo2e = (kwh: number, kgPerKwh: number) => (Number.isFinite(kgPerKwh) ? formatRatio(kwh * kgPerKwh) : '');
@@ -165,6 +167,7 @@ export function scopes(scenario: Scenario): Scope[] {
   };
   byDeployment('deployment', (d) => scenario.deployments[d].name);
   byDeployment('model', (d) => scenario.deployments[d].model.id);
+  byDeployment('vendor', (d) => scenario.deployments[d].model.vendor);
   byDeployment('silicon', (d) => scenario.deployments[d].silicon.id);
   // Cost per million tokens by model × silicon, merging deployments of the same pair.
   byDeployment('model_silicon', (d) => `${scenario.deployments[d].model.id}/${scenario.deployments[d].silicon.id}`);
@@ -262,7 +265,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       usdFromCents(payout),
       usdFromCents(margin),
       revenue !== 0 ? pct((100 * margin) / revenue) : '',
-      outTok > 0 ? formatUsd(cost / 100 / (outTok / 1e6)) : '',
+      usdPerMtok(cost, outTok),
       usdFromCents(idle),
       fleetScope ? formatInt(preemptions) : '',
       kgCo2e(energy, scenario.facility.kgCo2ePerKwh),
@@ -272,6 +275,9 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       seconds(decodeTokens > 0 ? decodeS / decodeTokens : NaN),
       formatInt(cachedTok),
       hitPct(cachedTok, inTok),
+      formatInt(fates[0] + fates[1]),
+      usdPerMtok(cost, inTok),
+      usdPerMtok(cost, inTok + outTok),
     ]);
   }
   csv.close();

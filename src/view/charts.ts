@@ -4,8 +4,7 @@
  * y value is a CSV cell or a sum of CSV cells (money summed in integer cents); the one derived
  * rate, throughput, is output_tokens / interval_s of the same row.
  */
-import { PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
-import { PLAN_COLUMNS } from '../plan/plan.js';
+import { PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
 import { column, type ReportDir, type Table } from './read.js';
 
 export interface Point {
@@ -69,7 +68,7 @@ const P = {
   period: named(PNL_COLUMNS, 'period'),
   revenue: named(PNL_COLUMNS, 'revenue_usd'),
   payout: named(PNL_COLUMNS, 'vendor_payout_usd'),
-  cost: named(PNL_COLUMNS, 'compute_cost_usd'),
+  cost: named(PNL_COLUMNS, 'cost_usd'),
   margin: named(PNL_COLUMNS, 'gross_margin_usd'),
   groups: [named(PNL_COLUMNS, 'tenant'), named(PNL_COLUMNS, 'model'), named(PNL_COLUMNS, 'vendor'), named(PNL_COLUMNS, 'silicon')],
 };
@@ -85,15 +84,15 @@ const PL = {
   model: named(PLAN_COLUMNS, 'model'),
   fleet: named(PLAN_COLUMNS, 'fleet'),
   usdPerHour: named(PLAN_COLUMNS, 'usd_per_hour'),
-  ttft: named(PLAN_COLUMNS, 'ttft_p99_s'),
-  attainment: named(PLAN_COLUMNS, 'slo_attainment_pct'),
+  ttft: named(PLAN_COLUMNS, 'worst_ttft_p99_s'),
+  attainment: named(PLAN_COLUMNS, 'worst_slo_attainment_pct'),
   feasible: named(PLAN_COLUMNS, 'feasible'),
 };
 
 /** Latency columns (ttft/tpot/e2e percentiles, means), found in the definitions so new ones appear. */
 const LATENCY = /^(ttft|tpot|e2e)_(p\d+|mean)_s$/;
-/** The fates are the summary's `requests_*` columns other than the total. */
-const FATE_COLUMNS = SUMMARY_COLUMNS.map((c) => c.name).filter((n) => n.startsWith('requests_') && n !== 'requests_arrived');
+/** The fates are the summary's `requests_*` columns other than the total and the served (completed + failed over). */
+const FATE_COLUMNS = SUMMARY_COLUMNS.map((c) => c.name).filter((n) => n.startsWith('requests_') && n !== 'requests_arrived' && n !== 'requests_served');
 const MONEY = [P.revenue, P.payout, P.cost, P.margin];
 const MONEY_LABEL: Record<string, string> = { [P.revenue]: 'revenue', [P.payout]: 'vendor payout', [P.cost]: 'compute cost', [P.margin]: 'gross margin' };
 

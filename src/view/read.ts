@@ -8,8 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
-import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
-import { PLAN_COLUMNS } from '../plan/plan.js';
+import { names, PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
 
 export interface Table {
   /** File name inside the directory, e.g. `summary.csv`. */
@@ -93,7 +92,7 @@ export function readReportDir(dir: string): ReportDir {
   r.requests = readTable(dir, 'requests.csv');
   if (r.requests) expectColumns(r.requests, dir, names(REQUEST_COLUMNS));
   r.plan = readTable(dir, 'plan.csv');
-  if (r.plan) expectColumns(r.plan, dir, PLAN_COLUMNS.map(([n]) => n));
+  if (r.plan) expectColumns(r.plan, dir, names(PLAN_COLUMNS));
 
   r.sweep = readTable(dir, 'sweep.csv');
   if (r.sweep) {

@@ -39,8 +39,8 @@ export function columnType(t: Table, c: number): ColumnType {
   }
   if (!any) return { kind: 'text', places: 0 };
   const name = t.header[c];
-  // Money is `_usd` (summary, pnl) or `usd_per_…` (plan).
-  if (name.endsWith('_usd') || name.startsWith('usd_')) return { kind: 'usd', places };
+  // Money is `_usd` (summary, pnl), `usd_per_…` (plan) or `cost_usd_per_mtok_…` (summary, plan).
+  if (name.endsWith('_usd') || name.startsWith('usd_') || name.includes('_usd_per_')) return { kind: 'usd', places };
   if (name.endsWith('_pct')) return { kind: 'pct', places };
   return integer ? { kind: 'integer', places: 0 } : { kind: 'decimal', places };
 }
