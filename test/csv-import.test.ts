@@ -38,7 +38,7 @@ describe('reports import cleanly', () => {
           if (TEXT.has(c.name)) return;
           const where = `${file} ${c.name}=${JSON.stringify(cell)}`;
           if (cell === '') {
-            expect(c.meaning, `${where}: empty but not documented as possibly empty`).toMatch(/empty/);
+            expect(`${c.meaning} ${c.note ?? ''}`, `${where}: empty but not documented as possibly empty`).toMatch(/empty/);
             return;
           }
           expect(cell, where).toMatch(/^-?\d+(\.\d+)?$/);
