@@ -34,6 +34,22 @@ export interface Ledger {
   deployments: number;
 }
 
+/** Replica-seconds deployment d was billed for over the run: replicas × run time, or what autoscaling provisioned. */
+export function billedReplicaS(result: SimulationResult, d: number): number {
+  const dep = result.scenario.deployments[d];
+  if (dep.autoscale === null) return dep.replicas * result.endS;
+  const D = result.scenario.deployments.length;
+  let s = 0;
+  for (let p = 0; p < result.calendar.periods.length; p++) s += result.periodReplicaS![p * D + d];
+  return s;
+}
+
+/** Replicas deployment d had at most (its chips column): replicas, or the most autoscaling billed at once. */
+export function peakReplicas(result: SimulationResult, d: number): number {
+  const dep = result.scenario.deployments[d];
+  return dep.autoscale === null ? dep.replicas : result.peakReplicas![d];
+}
+
 /** USD per replica-hour of a busy replica, the deployment's marginal cost. */
 export function usdPerReplicaHour(result: SimulationResult, d: number): number {
   const dep = result.scenario.deployments[d];
@@ -92,7 +108,8 @@ export function buildLedger(result: SimulationResult): Ledger {
     for (let d = 0; d < D; d++) {
       const dep = scenario.deployments[d];
       const tp = dep.tensorParallel;
-      const replicaS = dep.replicas * calendar.overlapS(p, result.endS);
+      // An autoscaled deployment is billed for the replica-time it had provisioned (simulate.ts).
+      const replicaS = dep.autoscale === null ? dep.replicas * calendar.overlapS(p, result.endS) : result.periodReplicaS![p * D + d];
       let busyS = 0;
       for (let w = 0; w < W; w++) busyS += recorder.periodBusyShareS[p * A + w * D + d];
       // A collapsed decode run is attributed to the period it ends in, so a period's busy time can

@@ -92,6 +92,11 @@ export class Recorder {
   readonly periodCompleted: Float64Array;
   readonly periodBusyShareS: Float64Array;
   readonly interval: IntervalCounters;
+  /**
+   * Per deployment, TTFT of the measured requests completed since the autoscaler last read it
+   * (autoscale metric ttft_p90), or null when no deployment asks.
+   */
+  ttftWindow: LogHistogram[] | null = null;
   /** Per workload, its SLO thresholds (Infinity where it sets none). */
   private readonly sloTtftS: Float64Array;
   private readonly sloTpotS: Float64Array;
@@ -228,11 +233,26 @@ export class Recorder {
     for (let i = 0; i < n; i++) {
       const a = this.pendingAtom[i];
       this.ttftByAtom[a].record(this.pendingTtftS[i]);
+      if (this.ttftWindow !== null) this.ttftWindow[a % this.deployments].record(this.pendingTtftS[i]);
       this.e2eByAtom[a].record(this.pendingE2eS[i]);
       const tpotS = this.pendingTpotS[i];
       if (tpotS === tpotS) this.tpotByAtom[a].record(tpotS);
     }
     this.pending = 0;
+  }
+
+  /** Starts keeping a TTFT window per deployment (autoscale metric ttft_p90). */
+  watchTtft(): void {
+    if (this.ttftWindow === null) this.ttftWindow = Array.from({ length: this.deployments }, () => new LogHistogram());
+  }
+
+  /** The q-quantile of deployment d's TTFT window (NaN when empty), which it then empties. */
+  windowTtftQuantile(d: number, q: number): number {
+    this.flushLatencies();
+    const h = this.ttftWindow![d];
+    const x = h.count > 0 ? h.quantile(q) : NaN;
+    h.clear();
+    return x;
   }
 
   /** Busy replica-seconds a request used up to the clock's time, for cost attribution. */

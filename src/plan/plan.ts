@@ -41,9 +41,10 @@ export interface FleetSettings {
 /**
  * Keys not taken from the scenario's deployment: what the plan searches (replicas, tensor_parallel),
  * what names it, and what belongs to one silicon kind (a chip-hour price or TCO inputs under `cost`,
- * a measured `profile`, a disaggregated split of a replica count).
+ * a measured `profile`, a disaggregated split of a replica count) and `autoscale` (the plan sizes
+ * fixed fleets, for the peak).
  */
-const NOT_INHERITED = new Set(['name', 'model', 'silicon', 'replicas', 'tensor_parallel', 'cost', 'profile', 'prefill_replicas']);
+const NOT_INHERITED = new Set(['name', 'model', 'silicon', 'replicas', 'tensor_parallel', 'cost', 'profile', 'prefill_replicas', 'autoscale']);
 const SHOWN = new Set(['dtype', 'kv_dtype', 'scheduler', 'max_batch']);
 
 /** The settings a candidate's fleets use: the scenario's first deployment of the model, then the candidate's overrides. */

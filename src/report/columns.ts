@@ -69,9 +69,9 @@ export const SUMMARY_COLUMNS = [
   col('e2e_p50_s', 'arrival to last token, median, seconds; empty when the scope measured no request'),
   col('e2e_p99_s', 'arrival to last token, 99th percentile, seconds; empty when the scope measured no request'),
   col('slo_attainment_pct', 'requests arriving after warmup that completed within their TTFT, TPOT and E2E targets, % of those that arrived (empty when none arrived after warmup)'),
-  q('chips', 'of the scope\'s deployments (empty for tenant and workload)'),
-  col('chip_hours', 'chips × billed run time, hours (tenant, workload: busy chip-hours attributed)'),
-  col('utilization_pct', 'busy replica-time / replica-time of the scope\'s deployments (tenant, workload: of the whole fleet)'),
+  q('chips', 'of the scope\'s deployments (autoscaled: the most billed at once; empty for tenant and workload)'),
+  col('chip_hours', 'chips × billed run time, hours (autoscaled deployments: the chip-time provisioned, warm-up and draining included; tenant, workload: busy chip-hours attributed)'),
+  col('utilization_pct', 'busy replica-time / replica-time of the scope\'s deployments, autoscaled ones\' as provisioned (tenant, workload: of the whole fleet)'),
   q('energy_kwh', 'tenant, workload: busy energy attributed; `(idle capacity)`: idle energy'),
   q('cost_usd', 'fleet scopes: all of their deployments\' cost; tenant, workload: the busy cost their requests caused; `(idle capacity)`: the idle cost'),
   q('revenue_usd'),
@@ -113,6 +113,12 @@ export const TIMESERIES_COLUMNS = [
   q('cached_input_tokens'),
   q('prefix_hit_pct'),
   col('interval_start_utc', 'interval_start as spreadsheets read a date-time: UTC, `2026-01-01 00:17:00` (milliseconds added when not whole)'),
+] as const;
+
+/** Appended to timeseries.csv only when a deployment autoscales (docs/autoscaling.md), so fixed fleets' files are unchanged. */
+export const TIMESERIES_AUTOSCALE_COLUMNS = [
+  col('replicas_serving', 'replicas taking requests at the interval end (a fixed deployment: its replicas, outages included)'),
+  col('replicas_provisioning', 'replicas provisioning or loading weights at the interval end: billed, not serving (0 for a fixed deployment)'),
 ] as const;
 
 export const PNL_COLUMNS = [

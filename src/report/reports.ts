@@ -5,12 +5,12 @@
 import type { IntervalSnapshot, SimulationResult } from '../simulation/simulate.js';
 import type { RequestTable } from '../engine/requests.js';
 import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js';
-import type { Ledger } from '../economics/ledger.js';
+import { billedReplicaS, peakReplicas, type Ledger } from '../economics/ledger.js';
 import { tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
-import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
 
 export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
@@ -30,8 +30,10 @@ export class TimeseriesWriter {
     path: string,
     private readonly scenario: Scenario,
   ) {
-    this.csv = new CsvWriter(path, names(TIMESERIES_COLUMNS));
+    this.autoscaling = scenario.deployments.some((d) => d.autoscale !== null);
+    this.csv = new CsvWriter(path, names(this.autoscaling ? [...TIMESERIES_COLUMNS, ...TIMESERIES_AUTOSCALE_COLUMNS] : TIMESERIES_COLUMNS));
   }
+  private readonly autoscaling: boolean;
 
   write(s: IntervalSnapshot): void {
     const sc = this.scenario;
@@ -59,8 +61,11 @@ export class TimeseriesWriter {
       }
       const busy = s.busyFraction[d];
       const usdPerChipHour = busy * busyUsdPerChipHour(dep.cost) + (1 - busy) * idleUsdPerChipHour(dep.cost);
-      const costUsd = (dep.replicas * dep.tensorParallel * usdPerChipHour * lengthS) / 3600;
-      this.csv.write([
+      const costUsd =
+        dep.autoscale === null
+          ? (dep.replicas * dep.tensorParallel * usdPerChipHour * lengthS) / 3600
+          : (s.replicaS[d] * dep.tensorParallel * usdPerChipHour) / 3600;
+      const row = [
         formatTimestamp(sc.startMs + s.startS * 1000),
         seconds(s.startS),
         seconds(lengthS),
@@ -80,7 +85,15 @@ export class TimeseriesWriter {
         formatInt(cachedTok),
         hitPct(cachedTok, inTok),
         formatSpreadsheetUtc(sc.startMs + s.startS * 1000),
-      ]);
+      ];
+      // Only when a deployment autoscales, so fixed fleets' timeseries.csv stays as it was.
+      if (this.autoscaling) {
+        row.push(
+          formatInt(dep.autoscale === null ? dep.replicas : s.replicasServing[d]),
+          formatInt(dep.autoscale === null ? 0 : s.replicasProvisioning[d]),
+        );
+      }
+      this.csv.write(row);
     }
   }
 
@@ -187,8 +200,12 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   const P = ledger.periods.length;
   const A = ledger.atoms;
   const runH = result.endS / 3600;
+  // Without autoscaling, chip-hours stay chips × run time, computed as before to the last bit.
+  const autoscaling = result.periodReplicaS !== null;
   let fleetReplicaS = 0;
-  for (const d of scenario.deployments) fleetReplicaS += d.replicas * result.endS;
+  for (const d of scenario.deployments) fleetReplicaS += billedReplicaS(result, d.index);
+  let fleetChipH = 0;
+  for (const d of scenario.deployments) fleetChipH += (billedReplicaS(result, d.index) * d.tensorParallel) / 3600;
 
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
@@ -213,12 +230,13 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
         energy += ledger.busyEnergyKwh[p * A + a];
       }
     }
-    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0;
+    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0, chipH = 0;
     for (const d of s.fleet) {
       const dep = scenario.deployments[d];
-      chips += dep.replicas * dep.tensorParallel;
+      chips += peakReplicas(result, d) * dep.tensorParallel;
       busyS += result.busyS[d];
-      replicaS += dep.replicas * result.endS;
+      replicaS += billedReplicaS(result, d);
+      chipH += (billedReplicaS(result, d) * dep.tensorParallel) / 3600;
       preemptions += recorder.preemptions[d];
       for (let p = 0; p < P; p++) {
         idle += ledger.idleCostCents[p * D + d];
@@ -257,7 +275,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       seconds(e2e.quantile(0.99)),
       measured > 0 ? pct((100 * sloMet) / measured) : '',
       fleetScope ? formatInt(chips) : '',
-      formatRatio(fleetScope ? chips * runH : isIdleRow ? chips * runH - totalBusyChipHours(result) : busyChipHours),
+      formatRatio(fleetScope ? (autoscaling ? chipH : chips * runH) : isIdleRow ? (autoscaling ? fleetChipH : chips * runH) - totalBusyChipHours(result) : busyChipHours),
       pct(fleetScope ? (replicaS > 0 ? (100 * busyS) / replicaS : 0) : isIdleRow ? 0 : (100 * busyShareS) / fleetReplicaS),
       formatRatio(energy),
       usdFromCents(cost),

@@ -56,7 +56,34 @@ export interface Deployment {
   priceProvenance: string;
   /** Cost model (rental or TCO) resolved to busy and idle rates; src/economics/cost.ts. */
   cost: DeploymentCost;
+  /** `autoscale:`, or null for a fixed fleet. With it, `replicas` is `max` (the slots the fleet holds). */
+  autoscale: Autoscale | null;
 }
+
+/** A deployment's autoscaling policy, resolved (src/serving/autoscaler.ts). */
+export interface Autoscale {
+  min: number;
+  max: number;
+  /** Replicas serving at the start (the file's `replicas`). */
+  initial: number;
+  metric: 'utilization' | 'queue_per_replica' | 'ttft_p90';
+  target: number;
+  /** From a scale-up decision to the new replica serving: provisioning plus weight loading. */
+  scaleUpDelayS: number;
+  /** A scale-down waits until every recommendation over this window was below the current count. */
+  scaleDownDelayS: number;
+  intervalS: number;
+}
+
+/**
+ * ASSUMPTIONS for the default scale_up_delay, absent a measurement of the user's platform: a VM or
+ * node with its container ready in 120 s, then the weights streamed into HBM at 2 GB/s per
+ * replica. Published cold-start breakdowns put node provisioning at 60-120 s and weight loading
+ * from object storage at 100-300 s for multi-GB models (docs/autoscaling.md names them); NVIDIA's
+ * Run:ai Model Streamer and Anyscale report several times faster loading with tuned readers.
+ */
+export const PROVISION_S = 120;
+export const WEIGHT_LOAD_BYTES_PER_S = 2e9;
 
 /** Where a deployment's step times come from: a measured step-time profile, a fitted row of its own silicon, or its kind's default. */
 export type PerfBasis = 'measured-profile' | 'calibrated' | 'kind-default';
@@ -441,6 +468,34 @@ function resolveScenario(
     } else if (d.prefill_replicas !== undefined) {
       throw loc.at(at('prefill_replicas'), 'prefill_replicas applies only to scheduler: disaggregated');
     }
+    let autoscale: Autoscale | null = null;
+    if (d.autoscale !== undefined) {
+      const a = d.autoscale;
+      if (a.min > a.max) throw loc.at(at('autoscale', 'min'), `min (${a.min}) must not exceed max (${a.max})`);
+      if (d.replicas < a.min || d.replicas > a.max) {
+        throw loc.at(at('replicas'), `with autoscale, replicas (the count at the start) must be within min..max (${a.min}..${a.max}), got ${d.replicas}`);
+      }
+      if (d.scheduler === 'disaggregated') throw loc.at(at('autoscale'), 'autoscale does not apply to scheduler: disaggregated (its pools are sized by prefill_replicas)');
+      if (!(a.interval > 0)) throw loc.at(at('autoscale', 'interval'), 'expected a positive duration');
+      let scaleUpDelayS = a.scale_up_delay;
+      if (scaleUpDelayS === undefined) {
+        scaleUpDelayS = PROVISION_S + perf.weightBytes / WEIGHT_LOAD_BYTES_PER_S;
+        assumptions.add(
+          `deployment ${d.name} autoscale: scale_up_delay ${scaleUpDelayS.toFixed(0)} s = ${PROVISION_S} s provisioning + ` +
+            `${(perf.weightBytes / 1e9).toFixed(1)} GB of weights at ${WEIGHT_LOAD_BYTES_PER_S / 1e9} GB/s (assumed; docs/autoscaling.md)`,
+        );
+      }
+      autoscale = {
+        min: a.min,
+        max: a.max,
+        initial: d.replicas,
+        metric: a.metric,
+        target: a.target,
+        scaleUpDelayS,
+        scaleDownDelayS: a.scale_down_delay,
+        intervalS: a.interval,
+      };
+    }
     const memGb = (d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1);
     if (perf.kvCapacityBlocks === 0) {
       throw loc.at(
@@ -470,7 +525,7 @@ function resolveScenario(
       stack: d.stack,
       efficiencyResolved: resolved,
       perfBasis: d.profile !== undefined ? 'measured-profile' : resolved.basis,
-      replicas: d.replicas,
+      replicas: autoscale === null ? d.replicas : autoscale.max,
       tensorParallel: d.tensor_parallel,
       dtype: d.dtype,
       maxBatch: d.max_batch,
@@ -484,6 +539,7 @@ function resolveScenario(
       usdPerChipHour,
       priceProvenance,
       cost,
+      autoscale,
     };
   });
   const servedModels = new Set(deployments.map((d) => d.model.id));

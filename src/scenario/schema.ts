@@ -115,6 +115,24 @@ const cost = z
   })
   .strict();
 
+/**
+ * `autoscale:` on a deployment: replicas follow demand between min and max (src/serving/autoscaler.ts,
+ * docs/autoscaling.md). Defaults are Kubernetes HPA's: a 15 s sync period and a 300 s scale-down
+ * stabilization window; scale_up_delay defaults from the weights' size (an assumption, load.ts).
+ */
+export const AUTOSCALE_METRICS = ['utilization', 'queue_per_replica', 'ttft_p90'] as const;
+const autoscale = z
+  .object({
+    min: positiveInt,
+    max: positiveInt,
+    metric: z.enum(AUTOSCALE_METRICS).default('queue_per_replica'),
+    target: positive,
+    scale_up_delay: duration.optional(),
+    scale_down_delay: duration.default(300),
+    interval: duration.default(15),
+  })
+  .strict();
+
 const deployment = z
   .object({
     name: id,
@@ -143,6 +161,8 @@ const deployment = z
     /** Keep shared prompt prefixes' KV blocks for later requests (vLLM automatic prefix caching); default: the scenario's `prefix_caching`. */
     prefix_caching: z.boolean().optional(),
     cost: cost.default({ model: 'rental', discount: 0 }),
+    /** Replicas follow demand between min and max; `replicas` is then the count at the start. */
+    autoscale: autoscale.optional(),
   })
   .strict();
 

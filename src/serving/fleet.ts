@@ -8,7 +8,8 @@
  *  - kv-blocks.ts: KV block accounting and preemption; completion-heap.ts: who finishes next;
  *  - prefix-cache.ts: shared prompt blocks kept per replica, referenced while in use, LRU-evicted;
  *  - schedulers/: one file per batching policy, registered in schedulers/registry.ts;
- *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages.
+ *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages;
+ *  - autoscaler.ts: replicas provisioned, serving and drained as demand moves (deployment `autoscale`).
  */
 import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, RequestTable } from '../engine/requests.js';
@@ -24,6 +25,7 @@ import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
 import { PrefixCache, resetPrefix } from './prefix-cache.js';
 import { RandomStream } from '../workload/rng.js';
+import { Autoscaler } from './autoscaler.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -98,6 +100,8 @@ export class Fleet {
   readonly busyS: Float64Array;
   readonly admitCounter: Float64Array;
   readonly downDepth: Int32Array;
+  /** The autoscaling policy's state (which replicas are live, draining...), or null when no deployment autoscales. */
+  readonly autoscaler: Autoscaler | null;
   /** Per workload, per model tier: the replicas serving that tier's model. */
   readonly tierReplicas: Int32Array[][];
   /**
@@ -166,8 +170,8 @@ export class Fleet {
      * every event (README "Performance").
      */
     readonly clockS: Float64Array,
-    /** routingIndex false: least-outstanding routing scans every replica (the reference tests compare the index to). */
-    options: { routingIndex?: boolean } = {},
+    /** routingIndex false: least-outstanding routing scans every replica (the reference tests compare the index to). provisionEntityBase: autoscaler.ts. */
+    options: { routingIndex?: boolean; provisionEntityBase?: number } = {},
   ) {
     const deps = scenario.deployments;
     this.deployments = deps;
@@ -304,6 +308,7 @@ export class Fleet {
     this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
     // The frontend of the deployment a workload is routed to first (a failed-over request keeps it).
     this.workloadFrontendS = Float64Array.from(this.tierFirstDeployment.map((t) => (t[0] >= 0 ? deps[t[0]].perf.frontendS : 0)));
+    this.autoscaler = deps.some((d) => d.autoscale !== null) ? new Autoscaler(this, options.provisionEntityBase ?? 0) : null;
   }
 
   /** Splits ascending replica ids into [first, end) runs of consecutive ids within one deployment. */
@@ -391,7 +396,5 @@ export class Fleet {
     return this.batch[r] === 0 ? shared : kvBlocksAt(this, r, s) + shared;
   }
 
-  kvCapacity(r: number): number {
-    return this.kvTotalBlocks[r];
-  }
+  kvCapacity(r: number): number { return this.kvTotalBlocks[r]; }
 }

@@ -8,6 +8,7 @@ import { FATE_LOST } from '../metrics/recorder.js';
 import { IDLE } from './kinds.js';
 import { finish, removeFromBatch, touch } from './replica.js';
 import { loadMoved, route } from './routing.js';
+import { retire } from './autoscaler.js';
 
 /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
 export function outageStart(f: Fleet, d: number, nowS: number): void {
@@ -44,6 +45,8 @@ export function outageStart(f: Fleet, d: number, nowS: number): void {
     f.queueTail[r] = NONE;
     // The replica's memory is gone with it, and its prefix cache.
     if (f.caching[r] !== 0) f.cache!.clearReplica(r);
+    // A draining replica (autoscaler.ts) has nothing left to finish.
+    if (f.autoscaler !== null && f.autoscaler.draining[r] !== 0) retire(f, r);
   }
 }
 
@@ -63,5 +66,7 @@ export function evict(f: Fleet, q: number, d: number): void {
 export function outageEnd(f: Fleet, d: number, _nowS: number): void {
   f.downDepth[d]--;
   if (f.downDepth[d] > 0) return;
-  for (let r = 0; r < f.replicas; r++) if (f.deploymentOf[r] === d) f.up[r] = 1;
+  // Replicas of an autoscaled deployment still provisioning or gone stay out (Autoscaler.live).
+  const live = f.autoscaler === null ? null : f.autoscaler.live;
+  for (let r = 0; r < f.replicas; r++) if (f.deploymentOf[r] === d) f.up[r] = live === null ? 1 : live[r];
 }

@@ -26,6 +26,7 @@ import { probe, reconcile, release } from './prefix-cache.js';
 import { finishMixed } from './schedulers/chunked.js';
 import { handOff } from './schedulers/disaggregated.js';
 import { startIteration } from './schedulers/registry.js';
+import { retire } from './autoscaler.js';
 
 export function finish(f: Fleet, q: number, deployment: number, fate: number): void {
   const rq = f.requests;
@@ -257,6 +258,8 @@ export function complete(f: Fleet, r: number, q: number): void {
 export function decodeOrIdle(f: Fleet, r: number): void {
   if (f.batch[r] === 0) {
     f.phase[r] = IDLE;
+    // A draining replica (autoscaler.ts) leaves once it holds nothing.
+    if (f.autoscaler !== null && f.autoscaler.draining[r] !== 0 && f.queueLen[r] === 0) retire(f, r);
     return;
   }
   f.runStartS[r] = f.clockS[0];

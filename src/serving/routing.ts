@@ -74,3 +74,40 @@ export function loadMoved(f: Fleet, r: number, delta: number): void {
   const min = f.poolMinLevel[pool];
   if (toLevel < min || (fromLevel === min && f.levelCount[counts + fromLevel] === 0)) f.poolMinLevel[pool] = toLevel;
 }
+
+/**
+ * Takes replica r out of the routing index (autoscaler.ts: it stops taking requests, draining or
+ * not provisioned). Its later load changes then leave the index alone (`loadMoved` skips it).
+ */
+export function indexRemove(f: Fleet, r: number): void {
+  const pool = f.poolOf[r];
+  if (pool === NONE) return;
+  const load = f.queueLen[r] + f.batch[r];
+  const level = load < TOP_LEVEL ? load : TOP_LEVEL;
+  const words = f.poolWords[pool];
+  const k = r - f.poolFirst[pool];
+  f.levelBits[f.poolBitsBase[pool] + (k >> 5) + level * words] &= ~(1 << (k & 31));
+  const counts = pool * LOAD_LEVELS;
+  f.levelCount[counts + level]--;
+  if (level === f.poolMinLevel[pool] && f.levelCount[counts + level] === 0) {
+    let next = level + 1;
+    while (next < TOP_LEVEL && f.levelCount[counts + next] === 0) next++;
+    // An empty pool (never with the autoscaler's first replica always serving) is scanned.
+    f.poolMinLevel[pool] = next < LOAD_LEVELS ? next : TOP_LEVEL;
+  }
+  f.poolOf[r] = NONE;
+}
+
+/** Puts replica r back into `pool`'s routing index at its current load. */
+export function indexAdd(f: Fleet, r: number, pool: number): void {
+  if (pool === NONE || f.poolOf[r] !== NONE) return;
+  f.poolOf[r] = pool;
+  const load = f.queueLen[r] + f.batch[r];
+  const level = load < TOP_LEVEL ? load : TOP_LEVEL;
+  const words = f.poolWords[pool];
+  const k = r - f.poolFirst[pool];
+  f.levelBits[f.poolBitsBase[pool] + (k >> 5) + level * words] |= 1 << (k & 31);
+  const counts = pool * LOAD_LEVELS;
+  f.levelCount[counts + level]++;
+  if (level < f.poolMinLevel[pool]) f.poolMinLevel[pool] = level;
+}

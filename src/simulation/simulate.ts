@@ -14,6 +14,7 @@ import { ClosedArrivals, makeArrivalSource, type ArrivalSource } from '../worklo
 import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
 import { PrefixSampler } from '../workload/prefix.js';
 import { DurationSampler, SessionArrivals } from '../workload/sessions.js';
+import { accrue, autoscaleTick, provisioned, countStates, SERVING, DRAINING, SAMPLES_PER_DECISION } from '../serving/autoscaler.js';
 
 /** State of one deployment over one report interval, handed to the report writer. */
 export interface IntervalSnapshot {
@@ -33,6 +34,10 @@ export interface IntervalSnapshot {
   outputTokens: Float64Array;
   /** Per atom: of inputTokens, those served from the prefix cache. */
   cachedInputTokens: Float64Array;
+  /** Per deployment, autoscaled ones only (docs/autoscaling.md): replicas serving and provisioning at the interval's end, and billed replica-seconds over it. */
+  replicasServing: Float64Array;
+  replicasProvisioning: Float64Array;
+  replicaS: Float64Array;
 }
 
 /**
@@ -70,6 +75,16 @@ export interface SimulationResult {
   events: number;
   arrivals: number;
   wallS: number;
+  /**
+   * With autoscaling: [period * D + d] billed replica-seconds of each autoscaled deployment (the
+   * ledger's replica-time; a fixed deployment's is replicas × run time), and per deployment the
+   * most replicas billed at once. null when no deployment autoscales.
+   */
+  periodReplicaS: Float64Array | null;
+  peakReplicas: Int32Array | null;
+  /** With autoscaling: per deployment, replicas provisioned and released over the run. */
+  scaleUps: Int32Array | null;
+  scaleDowns: Int32Array | null;
 }
 
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): SimulationResult {
@@ -85,10 +100,16 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const replicaBase = W;
   const tickEntity = W + replicaCount;
   const incidentBase = tickEntity + 1;
-  const queue = new EventQueue(incidentBase + 2 * scenario.incidents.length);
+  // Autoscaling: a decision event per autoscaled deployment, then a provisioning-done event per replica.
+  const autoscaleBase = incidentBase + 2 * scenario.incidents.length;
+  const autoscaled = scenario.deployments.filter((d) => d.autoscale !== null).map((d) => d.index);
+  const provisionBase = autoscaleBase + autoscaled.length;
+  const queue = new EventQueue(provisionBase + (autoscaled.length > 0 ? replicaCount : 0));
   const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step', clockS, {
     routingIndex: options.routingIndex,
+    provisionEntityBase: provisionBase,
   });
+  const autoscaleTicks = new Float64Array(autoscaled.length);
   const horizonS = scenario.horizonS;
   options.inspect?.(fleet);
 
@@ -204,6 +225,15 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   });
   const intervalS = scenario.reportIntervalS;
   queue.schedule(tickEntity, intervalS);
+  /** Time of deployment autoscaled[k]'s n-th event (1-based): decisions fall exactly on multiples of its interval. */
+  const autoscaleAtS = (k: number, n: number) => {
+    const everyS = scenario.deployments[autoscaled[k]].autoscale!.intervalS;
+    const decisions = Math.floor(n / SAMPLES_PER_DECISION);
+    return decisions * everyS + ((n - decisions * SAMPLES_PER_DECISION) * everyS) / SAMPLES_PER_DECISION;
+  };
+  autoscaled.forEach((_, k) => {
+    if (autoscaleAtS(k, 1) < horizonS) queue.schedule(autoscaleBase + k, autoscaleAtS(k, 1));
+  });
 
   const snapshot: IntervalSnapshot = {
     index: 0,
@@ -218,7 +248,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     inputTokens: recorder.interval.inputTokens,
     outputTokens: recorder.interval.outputTokens,
     cachedInputTokens: recorder.interval.cachedInputTokens,
+    replicasServing: new Float64Array(D),
+    replicasProvisioning: new Float64Array(D),
+    replicaS: new Float64Array(D),
   };
+  const stateCounts = new Int32Array(2);
   const busyAtLastTick = new Float64Array(D);
   const busyNow = new Float64Array(D);
   const kvCapacity = new Float64Array(D);
@@ -242,6 +276,28 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       snapshot.kvUsedFraction[d] = kvCapacity[d] > 0 ? snapshot.kvUsedFraction[d] / kvCapacity[d] : 0;
       snapshot.busyFraction[d] = replicas > 0 ? (busyNow[d] - busyAtLastTick[d]) / (replicas * (endS - startS)) : 0;
       busyAtLastTick[d] = busyNow[d];
+    }
+    const a = fleet.autoscaler;
+    for (const d of autoscaled) {
+      // Busy and KV over the replicas billed in the interval, not the deployment's max slots.
+      accrue(fleet, d, endS);
+      const replicaS = a!.intervalReplicaS[d];
+      a!.intervalReplicaS[d] = 0;
+      snapshot.replicaS[d] = replicaS;
+      snapshot.busyFraction[d] = replicaS > 0 ? (snapshot.busyFraction[d] * scenario.deployments[d].replicas * (endS - startS)) / replicaS : 0;
+      let kvUsed = 0;
+      let kvHeld = 0;
+      const first = fleet.firstReplicaOf[d];
+      for (let r = first; r < first + scenario.deployments[d].replicas; r++) {
+        const st = a!.state[r];
+        if (st !== SERVING && st !== DRAINING) continue;
+        kvUsed += fleet.kvBlocksNow(r, endS);
+        kvHeld += fleet.kvCapacity(r);
+      }
+      snapshot.kvUsedFraction[d] = kvHeld > 0 ? kvUsed / kvHeld : 0;
+      countStates(fleet, d, stateCounts);
+      snapshot.replicasServing[d] = stateCounts[0];
+      snapshot.replicasProvisioning[d] = stateCounts[1];
     }
     snapshot.index = index;
     snapshot.startS = startS;
@@ -338,10 +394,19 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       }
       queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
     } else {
-      const i = (e - incidentBase) >> 1;
-      const inc = scenario.incidents[i];
-      if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, clockS[0]);
-      else fleet.outageEnd(inc.deployment, clockS[0]);
+      if (e < autoscaleBase) {
+        const i = (e - incidentBase) >> 1;
+        const inc = scenario.incidents[i];
+        if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, clockS[0]);
+        else fleet.outageEnd(inc.deployment, clockS[0]);
+      } else if (e < provisionBase) {
+        const k = e - autoscaleBase;
+        const d = autoscaled[k];
+        autoscaleTick(fleet, d);
+        // Decisions stop at the horizon: past it nothing arrives, and the fleet only drains.
+        const nextS = autoscaleAtS(k, ++autoscaleTicks[k] + 1);
+        if (nextS < horizonS) queue.schedule(e, nextS);
+      } else provisioned(fleet, e - provisionBase);
       if (streamsChanged) {
         streamsChanged = false;
         stream = nextStream();
@@ -352,6 +417,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
 
   const busyS = new Float64Array(D);
   for (let r = 0; r < fleet.replicas; r++) busyS[fleet.deploymentOf[r]] += fleet.busyS[r];
+  const scaler = fleet.autoscaler;
+  if (scaler !== null) for (const d of autoscaled) accrue(fleet, d, endS);
   return {
     scenario,
     recorder,
@@ -362,5 +429,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     events,
     arrivals,
     wallS: (performance.now() - wallStart) / 1000,
+    periodReplicaS: scaler === null ? null : scaler.periodReplicaS,
+    peakReplicas: scaler === null ? null : scaler.peak,
+    scaleUps: scaler === null ? null : scaler.scaleUps,
+    scaleDowns: scaler === null ? null : scaler.scaleDowns,
   };
 }

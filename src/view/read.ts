@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
-import { names, PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
+import { names, PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
 
 export interface Table {
   /** File name inside the directory, e.g. `summary.csv`. */
@@ -86,7 +86,9 @@ export function readReportDir(dir: string): ReportDir {
   r.summary = readTable(dir, 'summary.csv');
   if (r.summary) expectColumns(r.summary, dir, names(SUMMARY_COLUMNS));
   r.timeseries = readTable(dir, 'timeseries.csv');
-  if (r.timeseries) expectColumns(r.timeseries, dir, names(TIMESERIES_COLUMNS));
+  // A run with autoscaling appends two columns (src/report/columns.ts).
+  const autoscaled = r.timeseries !== undefined && r.timeseries.header.length === TIMESERIES_COLUMNS.length + TIMESERIES_AUTOSCALE_COLUMNS.length;
+  if (r.timeseries) expectColumns(r.timeseries, dir, names(autoscaled ? [...TIMESERIES_COLUMNS, ...TIMESERIES_AUTOSCALE_COLUMNS] : TIMESERIES_COLUMNS));
   r.pnl = readTable(dir, 'pnl.csv');
   if (r.pnl) expectColumns(r.pnl, dir, names(PNL_COLUMNS));
   r.requests = readTable(dir, 'requests.csv');

@@ -39,6 +39,8 @@ export function pickLeastOutstanding(f: Fleet, w: number, k: number, needTokens:
     for (let r = first; r < end; r++) {
       const load = queueLen[r] + batch[r];
       if (load < bestLoad) {
+        // A replica of an autoscaled deployment that is not serving (provisioning, draining, off).
+        if (up[r] === 0) continue;
         if (queueLen[r] >= limit) {
           full = r;
           continue;
