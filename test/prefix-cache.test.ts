@@ -188,13 +188,15 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
   let hitting = 0;
   it.each(CASES)('random scenario %i: no block given up while a request holds it; references match the batches', (caseSeed) => {
     let fleet: Fleet | null = null;
-    const original = PrefixCache.prototype.evictOldest;
+    const original = PrefixCache.prototype.evict;
     let evicted = 0;
-    PrefixCache.prototype.evictOldest = function (this: PrefixCache, r: number) {
-      const e = this.lruHead[r];
-      if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
-      evicted++;
-      original.call(this, r);
+    PrefixCache.prototype.evict = function (this: PrefixCache, r: number, blocks: number) {
+      if (blocks > this.evictable[r]) throw new Error(`evicting ${blocks} blocks of ${this.evictable[r]} evictable`);
+      for (let e = this.lruHead[r], left = blocks; left > 0; left -= this.count[e], e = this.next[e]) {
+        if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
+      }
+      evicted += blocks;
+      original.call(this, r, blocks);
     };
     // Checked at every request's end, which happens inside admissions, completions, preemptions and outages.
     const log = new (class extends Capture {
@@ -211,7 +213,7 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
       checkInvariants(fleet!);
       expect(evicted).toBeGreaterThanOrEqual(0);
     } finally {
-      PrefixCache.prototype.evictOldest = original;
+      PrefixCache.prototype.evict = original;
     }
   });
 

@@ -196,12 +196,14 @@ const CASES = Array.from({ length: 12 }, (_, i) => i + 1);
 describe('engines and bookkeeping', () => {
   let preempting = 0;
   it.each(CASES)('random scenario %i: step-by-step and collapsed identical; no referenced block evicted; references match the batches', (caseSeed) => {
-    const original = PrefixCache.prototype.evictOldest;
+    const original = PrefixCache.prototype.evict;
     let fleet: Fleet | null = null;
-    PrefixCache.prototype.evictOldest = function (this: PrefixCache, r: number) {
-      const e = this.lruHead[r];
-      if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
-      original.call(this, r);
+    PrefixCache.prototype.evict = function (this: PrefixCache, r: number, blocks: number) {
+      if (blocks > this.evictable[r]) throw new Error(`evicting ${blocks} blocks of ${this.evictable[r]} evictable`);
+      for (let e = this.lruHead[r], left = blocks; left > 0; left -= this.count[e], e = this.next[e]) {
+        if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
+      }
+      original.call(this, r, blocks);
     };
     try {
       const c = run(randomText(caseSeed, 'collapsed'), (f) => (fleet = f));
@@ -226,7 +228,7 @@ describe('engines and bookkeeping', () => {
       const later = c.turns.filter((t, i) => c.turns.findIndex((u) => u.segment === t.segment) !== i);
       expect(later.length).toBeGreaterThan(10);
     } finally {
-      PrefixCache.prototype.evictOldest = original;
+      PrefixCache.prototype.evict = original;
     }
   });
 

@@ -38,7 +38,8 @@ export class RequestTable {
   /**
    * Prefix caching (serving/prefix-cache.ts): the shared prefix segment the prompt starts with and
    * its length (NONE and 0 without one), the conversation segment its history belongs to (NONE
-   * outside a session), blocks it shares in its replica's cache and the last of them, prompt tokens
+   * outside a session), blocks it shares in its replica's cache and its extents there (its
+   * conversation's, lastEntry, and its prefix group's, prefixEntry; prefix-cache.ts), prompt tokens
    * of its current prefill found cached, and those of the prefill that gave its first token (billed).
    */
   prefixChain = new Int32Array(0);
@@ -46,6 +47,7 @@ export class RequestTable {
   sessionChain = new Int32Array(0);
   sharedBlocks = new Int32Array(0);
   lastEntry = new Int32Array(0);
+  prefixEntry = new Int32Array(0);
   hitTokens = new Int32Array(0);
   cachedTokens = new Int32Array(0);
   /** The conversation (workload session slot) the request is a turn of, or NONE. */
@@ -106,6 +108,7 @@ export class RequestTable {
     this.sessionChain = i32(this.sessionChain);
     this.sharedBlocks = i32(this.sharedBlocks);
     this.lastEntry = i32(this.lastEntry);
+    this.prefixEntry = i32(this.prefixEntry);
     this.hitTokens = i32(this.hitTokens);
     this.cachedTokens = i32(this.cachedTokens);
     this.session = i32(this.session);

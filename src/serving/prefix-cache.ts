@@ -5,23 +5,30 @@
  *
  * A block is identified by (segment, block index): block i of a prompt whose first `prefixTokens`
  * tokens are shared prefix `chain` is (chain, i) while (i + 1)·B ≤ prefixTokens, then (session, i)
- * for a conversation's own history. vLLM keys a block by a hash chained over every earlier block
- * (hash(parent hash, block tokens)); here a segment id fixes the content of every block before
- * it (a session belongs to one prefix group), so two blocks have the same key exactly when their
- * chained hashes would be equal, with no hashing and no collisions.
+ * for a conversation's own history. vLLM keys a block by a hash chained over every earlier block;
+ * a segment id fixes the content of every block before it (a session belongs to one prefix
+ * group), so two blocks have the same key exactly when their chained hashes would be equal.
  *
- * An entry is referenced (ref > 0) while requests in the replica's batch use it, and otherwise
- * sits in the replica's LRU list of evictable blocks, which count as free memory: the fleet's
- * `kvCapacityBlocks[r]` is the replica's blocks minus its *referenced* entries, so admission,
- * decode-run planning and preemption keep working on private blocks alone. Evictable blocks are
- * given up least recently used first whenever private + referenced + evictable would exceed the
- * cache (`reconcile`). Private blocks only grow between the points where reconcile runs (every
- * admission, every departure from a batch), so evicting there loses the same blocks, in the same
- * order, as evicting at each moment the memory was taken, and the step-by-step and collapsed
- * engines, which agree on those points, agree on the cache.
+ * The blocks of one segment on one replica are one *extent*: `count` blocks from the segment's
+ * first. That is exact, not an approximation of a block-by-block cache: every request of a prefix
+ * group references all of the prefix's full blocks, a conversation has one turn in flight at a
+ * time and each turn's blocks extend the last's, and a request gives its blocks back last block
+ * first, so a segment's cached blocks are always a run from its first block, referenced together
+ * or not at all, and evicted from the run's end. So a request costs O(1) here, not O(blocks) (a
+ * 2,000-token prompt is 125 blocks of 16), with the hits, evictions and memory of the block-level
+ * LRU (test/prefix-cache.test.ts checks them against an independent block-level reference).
  *
- * Entries live in typed arrays (a free list, grown by doubling) and an open-addressing table of
- * (replica, segment, index); nothing is allocated per request once the arrays have grown.
+ * An extent is referenced (ref > 0) while requests in the replica's batch use it, and otherwise
+ * sits in the replica's LRU list, its blocks counted as free memory: `kvCapacityBlocks[r]` is the
+ * replica's blocks minus its *referenced* blocks, so admission, decode-run planning and preemption
+ * work on private blocks alone. Evictable blocks are given up least recently used first (the
+ * oldest extent's last block first) whenever private + referenced + evictable would exceed the
+ * cache (`reconcile`, at every admission and every departure from a batch: private blocks only
+ * grow in between, so this loses the same blocks in the same order as evicting at each moment the
+ * memory was taken, and the step-by-step and collapsed engines agree on the cache).
+ *
+ * Extents live in typed arrays (a free list, grown by doubling) and an open-addressing table of
+ * (replica, segment); nothing is allocated per request once the arrays have grown.
  */
 import type { Fleet } from './fleet.js';
 import { NONE, type RequestTable } from '../engine/requests.js';
@@ -30,22 +37,22 @@ import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 const EMPTY = -1;
 
 export class PrefixCache {
-  /** Per entry: replica, segment id, block index, reference count, LRU links, parent entry, table slot. */
+  /** Per extent: replica, segment id, block index of its first block, blocks held, reference count, LRU links, table slot. */
   owner = new Int32Array(0);
   segment = new Int32Array(0);
-  index = new Int32Array(0);
+  first = new Int32Array(0);
+  count = new Int32Array(0);
   ref = new Int32Array(0);
   prev = new Int32Array(0);
   next = new Int32Array(0);
-  parent = new Int32Array(0);
   slot = new Int32Array(0);
-  private live = new Uint8Array(0);
+  live = new Uint8Array(0);
   private capacity = 0;
   private freeHead = NONE;
   private used = 0;
   private table = new Int32Array(0);
   private mask = 0;
-  /** Per replica: LRU list of evictable entries (head is evicted first), their count, and referenced entries. */
+  /** Per replica: LRU list of unreferenced extents (head is evicted first), their blocks, and referenced blocks. */
   readonly lruHead: Int32Array;
   readonly lruTail: Int32Array;
   readonly evictable: Int32Array;
@@ -62,32 +69,33 @@ export class PrefixCache {
     this.grow();
   }
 
-  get entries(): number {
-    return this.used;
+  /** Slots of the entry arrays (live or free; tests walk them). */
+  get slots(): number {
+    return this.capacity;
   }
 
-  private hashSlot(r: number, seg: number, i: number): number {
-    let h = Math.imul(seg ^ 0x27d4eb2d, 0x85ebca6b) ^ Math.imul(i + 0x165667b1, 0xc2b2ae35) ^ Math.imul(r + 1, 0x9e3779b1);
+  private hashSlot(r: number, seg: number): number {
+    let h = Math.imul(seg ^ 0x27d4eb2d, 0x85ebca6b) ^ Math.imul(r + 1, 0x9e3779b1);
     h ^= h >>> 15;
     h = Math.imul(h, 0x2c1b3c6d);
     h ^= h >>> 13;
     return h & this.mask;
   }
 
-  /** The entry of block (seg, i) on replica r, or NONE. */
-  find(r: number, seg: number, i: number): number {
+  /** The extent of segment seg on replica r, or NONE. */
+  find(r: number, seg: number): number {
     const t = this.table;
-    let s = this.hashSlot(r, seg, i);
+    let s = this.hashSlot(r, seg);
     for (;;) {
       const e = t[s];
       if (e === EMPTY) return NONE;
-      if (this.index[e] === i && this.segment[e] === seg && this.owner[e] === r) return e;
+      if (this.segment[e] === seg && this.owner[e] === r) return e;
       s = (s + 1) & this.mask;
     }
   }
 
-  /** A new entry for block (seg, i) on replica r, referenced once; the caller knows it is absent. */
-  insert(r: number, seg: number, i: number, parent: number): number {
+  /** A new, empty, unreferenced extent of segment seg on replica r starting at block `first`; the caller knows it is absent. */
+  insert(r: number, seg: number, first: number): number {
     if (this.freeHead === NONE || 2 * (this.used + 1) > this.table.length) this.grow();
     const e = this.freeHead;
     this.freeHead = this.next[e];
@@ -95,25 +103,22 @@ export class PrefixCache {
     this.live[e] = 1;
     this.owner[e] = r;
     this.segment[e] = seg;
-    this.index[e] = i;
-    this.ref[e] = 1;
-    this.prev[e] = NONE;
-    this.next[e] = NONE;
-    this.parent[e] = parent;
+    this.first[e] = first;
+    this.count[e] = 0;
+    this.ref[e] = 0;
     this.place(e);
-    this.referenced[r]++;
     return e;
   }
 
   private place(e: number): void {
     const t = this.table;
-    let s = this.hashSlot(this.owner[e], this.segment[e], this.index[e]);
+    let s = this.hashSlot(this.owner[e], this.segment[e]);
     while (t[s] !== EMPTY) s = (s + 1) & this.mask;
     t[s] = e;
     this.slot[e] = s;
   }
 
-  /** Takes an evictable entry out of its replica's LRU list (it is about to be referenced or dropped). */
+  /** Takes an unreferenced extent out of its replica's LRU list (it is about to be referenced or dropped). */
   unlink(e: number): void {
     const r = this.owner[e];
     const p = this.prev[e];
@@ -122,12 +127,10 @@ export class PrefixCache {
     else this.next[p] = n;
     if (n === NONE) this.lruTail[r] = p;
     else this.prev[n] = p;
-    this.prev[e] = NONE;
-    this.next[e] = NONE;
-    this.evictable[r]--;
+    this.evictable[r] -= this.count[e];
   }
 
-  /** Appends an unreferenced entry to its replica's LRU list: the most recently used. */
+  /** Appends an unreferenced extent to its replica's LRU list: the most recently used. */
   append(e: number): void {
     const r = this.owner[e];
     const t = this.lruTail[r];
@@ -136,19 +139,27 @@ export class PrefixCache {
     if (t === NONE) this.lruHead[r] = e;
     else this.next[t] = e;
     this.lruTail[r] = e;
-    this.evictable[r]++;
+    this.evictable[r] += this.count[e];
   }
 
-  /** Drops replica r's least recently used evictable entry. */
-  evictOldest(r: number): void {
-    const e = this.lruHead[r];
-    this.unlink(e);
-    this.remove(e);
-    this.evictions[r]++;
+  /** Gives up replica r's `blocks` least recently used evictable blocks: the oldest extent's last blocks first. */
+  evict(r: number, blocks: number): void {
+    while (blocks > 0) {
+      const e = this.lruHead[r];
+      const k = blocks < this.count[e] ? blocks : this.count[e];
+      this.count[e] -= k;
+      this.evictable[r] -= k;
+      this.evictions[r] += k;
+      blocks -= k;
+      if (this.count[e] === 0) {
+        this.unlink(e);
+        this.remove(e);
+      }
+    }
   }
 
-  /** Removes an entry from the table (backward-shift deletion keeps probe chains whole) and frees it. */
-  private remove(e: number): void {
+  /** Removes an extent from the table (backward-shift deletion keeps probe chains whole) and frees it. */
+  remove(e: number): void {
     const t = this.table;
     const m = this.mask;
     let hole = this.slot[e];
@@ -156,7 +167,7 @@ export class PrefixCache {
     for (;;) {
       const x = t[s];
       if (x === EMPTY) break;
-      const home = this.hashSlot(this.owner[x], this.segment[x], this.index[x]);
+      const home = this.hashSlot(this.owner[x], this.segment[x]);
       // x may move into the hole when its home is not cyclically inside (hole, s].
       if (((s - home) & m) >= ((s - hole) & m)) {
         t[hole] = x;
@@ -172,9 +183,9 @@ export class PrefixCache {
     this.used--;
   }
 
-  /** Drops every entry of replica r (an outage loses the replica's memory); none may be referenced. */
+  /** Drops every extent of replica r (an outage loses the replica's memory); none may be referenced. */
   clearReplica(r: number): void {
-    while (this.lruHead[r] !== NONE) this.evictOldest(r);
+    if (this.evictable[r] > 0) this.evict(r, this.evictable[r]);
   }
 
   /** Doubles the entry arrays and the table; the only allocation, amortised over a run's growth. */
@@ -188,11 +199,11 @@ export class PrefixCache {
     };
     this.owner = i32(this.owner);
     this.segment = i32(this.segment);
-    this.index = i32(this.index);
+    this.first = i32(this.first);
+    this.count = i32(this.count);
     this.ref = i32(this.ref);
     this.prev = i32(this.prev);
     this.next = i32(this.next);
-    this.parent = i32(this.parent);
     this.slot = i32(this.slot);
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;
@@ -208,52 +219,69 @@ export class PrefixCache {
   }
 }
 
-/**
- * The shared-content block of request q's block i, given the replica's block size: its segment
- * id, or NONE when block i holds content of this request alone.
- */
-function segmentOf(f: Fleet, q: number, i: number, B: number): number {
-  const rq = f.requests;
-  if ((i + 1) * B <= rq.prefixTokens[q]) return rq.prefixChain[q];
-  return rq.sessionChain[q];
+/** Full blocks of request q's prompt that belong to its prefix group (the rest of its shared blocks are its session's). */
+function groupBlocks(f: Fleet, q: number, B: number): number {
+  return f.requests.prefixChain[q] === NONE ? 0 : Math.floor(f.requests.prefixTokens[q] / B);
 }
 
 /** Full blocks of request q's prompt that are shared content (a prefix group's, its session's). */
 function cacheableBlocks(f: Fleet, q: number, B: number): number {
-  const rq = f.requests;
-  if (rq.sessionChain[q] !== NONE) return Math.floor(rq.promptTokens[q] / B);
-  if (rq.prefixChain[q] === NONE) return 0;
-  return Math.floor(rq.prefixTokens[q] / B);
+  if (f.requests.sessionChain[q] !== NONE) return Math.floor(f.requests.promptTokens[q] / B);
+  return groupBlocks(f, q, B);
+}
+
+/** Blocks an extent holding `count` of `need` contributes to a request's references when it takes them. */
+function newRefs(c: PrefixCache, e: number, need: number): number {
+  if (e === NONE || c.ref[e] === 0) return need;
+  return need > c.count[e] ? need - c.count[e] : 0;
 }
 
 /**
  * Looks up request q's prompt in replica r's cache without changing it. Writes to f.probe:
  * [0] blocks found from the start of the prompt whose prefill is skipped (at most all but the
  * last token's block, as vLLM always computes the last prompt token), [1] blocks q will share
- * (found or not), [2] entries that become referenced (found unreferenced, or new).
+ * (found or not), [2] blocks that become referenced (found unreferenced, or new).
  */
 export function probe(f: Fleet, r: number, q: number): void {
   const c = f.cache!;
+  const rq = f.requests;
   const B = f.blockTokens[r];
   const n = cacheableBlocks(f, q, B);
+  const g = groupBlocks(f, q, B);
   let found = 0;
-  let newRefs = 0;
-  for (let i = 0; i < n; i++) {
-    const e = c.find(r, segmentOf(f, q, i, B), i);
-    if (e === NONE) break;
-    if (c.ref[e] === 0) newRefs++;
-    found++;
+  let refs = 0;
+  if (g > 0) {
+    const e = c.find(r, rq.prefixChain[q]);
+    if (e !== NONE) found = c.count[e];
+    refs += newRefs(c, e, g);
   }
-  newRefs += n - found;
-  const prefillTokens = f.requests.promptTokens[q] + f.requests.generated[q];
+  if (n > g) {
+    const e = c.find(r, rq.sessionChain[q]);
+    if (found === g && e !== NONE) found += c.count[e];
+    refs += newRefs(c, e, n - g);
+  }
+  const prefillTokens = rq.promptTokens[q] + rq.generated[q];
   const cap = Math.floor((prefillTokens - 1) / B);
   f.probe[0] = found < cap ? found : cap;
   f.probe[1] = n;
-  f.probe[2] = newRefs;
+  f.probe[2] = refs;
+}
+
+/** References `need` blocks of segment seg from block `first` on replica r for one more request; returns the extent. */
+function take(c: PrefixCache, r: number, seg: number, first: number, need: number): number {
+  let e = c.find(r, seg);
+  if (e === NONE) e = c.insert(r, seg, first);
+  if (c.ref[e] === 0) {
+    if (c.count[e] > 0) c.unlink(e);
+    c.referenced[r] += need;
+  } else if (need > c.count[e]) c.referenced[r] += need - c.count[e];
+  if (need > c.count[e]) c.count[e] = need;
+  c.ref[e]++;
+  return e;
 }
 
 /**
- * Request q joins replica r's batch holding the blocks `probe` found: references them (inserting
+ * Request q joins replica r's batch holding the blocks `probe` found: references them (adding
  * the missing ones) and records how many it shares and how many prompt tokens it skips. Call
  * right after `probe` on the same replica, before addToBatch.
  */
@@ -262,23 +290,10 @@ export function acquire(f: Fleet, r: number, q: number): void {
   const rq = f.requests;
   const B = f.blockTokens[r];
   const n = f.probe[1];
-  let parent = NONE;
-  for (let i = 0; i < n; i++) {
-    const seg = segmentOf(f, q, i, B);
-    let e = c.find(r, seg, i);
-    if (e === NONE) e = c.insert(r, seg, i, parent);
-    else {
-      if (c.ref[e] === 0) {
-        c.unlink(e);
-        c.referenced[r]++;
-      }
-      c.ref[e]++;
-      c.parent[e] = parent;
-    }
-    parent = e;
-  }
+  const g = groupBlocks(f, q, B);
+  rq.prefixEntry[q] = g > 0 ? take(c, r, rq.prefixChain[q], 0, g) : NONE;
+  rq.lastEntry[q] = n > g ? take(c, r, rq.sessionChain[q], g, n - g) : NONE;
   rq.sharedBlocks[q] = n;
-  rq.lastEntry[q] = parent;
   f.kvCapacityBlocks[r] -= f.probe[2];
   const hitTokens = f.probe[0] * B;
   rq.hitTokens[q] = hitTokens;
@@ -287,45 +302,51 @@ export function acquire(f: Fleet, r: number, q: number): void {
   if (rq.firstTokenS[q] < 0) rq.cachedTokens[q] = hitTokens;
 }
 
+/** Drops one reference to extent e; returns the blocks that stop being referenced (the whole extent when it was the last). */
+function drop(c: PrefixCache, e: number): number {
+  if (--c.ref[e] !== 0) return 0;
+  const r = c.owner[e];
+  c.referenced[r] -= c.count[e];
+  c.append(e);
+  return c.count[e];
+}
+
 /**
- * Request q leaves replica r's batch: its shared blocks lose a reference, and those no request
- * uses any more join the LRU list, last block first, as vLLM frees them (so a prompt's tail is
- * evicted before its head). A completed conversation turn leaves its answer cached too, for the
- * next turn. Called after the request's private blocks were given back; the blocks it frees and
- * those it turns into cache are as many as it gave back, so nothing needs evicting.
+ * Request q leaves replica r's batch: its extents lose a reference, and those no request uses any
+ * more join the LRU list, its conversation's before its prefix's, as vLLM frees a request's
+ * blocks last block first (so a prompt's tail is evicted before its head). A completed
+ * conversation turn leaves its answer cached too, for the next turn (vLLM caches blocks as
+ * decoding fills them): they were private, now they are the conversation extent's last blocks.
+ * Called after the request's private blocks were given back; the blocks it frees and those it
+ * turns into cache are as many as it gave back, so nothing needs evicting.
  */
 export function release(f: Fleet, r: number, q: number, completed: boolean): void {
   const c = f.cache!;
   const rq = f.requests;
   const B = f.blockTokens[r];
-  const n = rq.sharedBlocks[q];
-  let e = rq.lastEntry[q];
   let freed = 0;
+  let e = rq.lastEntry[q];
   if (completed && rq.sessionChain[q] !== NONE) {
-    // The turn's own full blocks past its prompt's (vLLM caches blocks as decoding fills them):
-    // they were private, now they are evictable cache, and they are the tail, evicted first.
-    const seg = rq.sessionChain[q];
+    const g = groupBlocks(f, q, B);
     const full = Math.floor((rq.promptTokens[q] + rq.outputTokens[q]) / B);
-    for (let i = full - 1; i >= n; i--) {
-      if (c.find(r, seg, i) !== NONE) continue;
-      const x = c.insert(r, seg, i, NONE);
-      c.ref[x] = 0;
-      c.referenced[r]--;
-      c.append(x);
+    if (full > rq.sharedBlocks[q]) {
+      if (e === NONE) {
+        // Every shared block of the prompt was the prefix's: the answer opens the conversation's extent.
+        e = c.insert(r, rq.sessionChain[q], g);
+        c.ref[e] = 1;
+      }
+      // The extent is referenced by this request alone (a conversation has one turn in flight).
+      c.count[e] = full - g;
+      c.referenced[r] += full - rq.sharedBlocks[q];
+      f.kvCapacityBlocks[r] -= full - rq.sharedBlocks[q];
     }
   }
-  for (let i = 0; i < n; i++) {
-    const p = c.parent[e];
-    if (--c.ref[e] === 0) {
-      c.referenced[r]--;
-      c.append(e);
-      freed++;
-    }
-    e = p;
-  }
+  if (e !== NONE) freed += drop(c, e);
+  if (rq.prefixEntry[q] !== NONE) freed += drop(c, rq.prefixEntry[q]);
   f.kvCapacityBlocks[r] += freed;
   rq.sharedBlocks[q] = 0;
   rq.lastEntry[q] = NONE;
+  rq.prefixEntry[q] = NONE;
   rq.hitTokens[q] = 0;
 }
 
@@ -341,16 +362,27 @@ export function reconcile(f: Fleet, r: number): void {
   const s = f.step[r];
   if (f.batch[r] === 0 ? held <= total : kvBlocksBound(f, r, s) + held <= total) return;
   const priv = f.batch[r] === 0 ? 0 : kvBlocksAt(f, r, s);
-  while (c.evictable[r] > 0 && priv + c.referenced[r] + c.evictable[r] > total) c.evictOldest(r);
+  const excess = priv + held - total;
+  if (excess > 0) c.evict(r, excess < c.evictable[r] ? excess : c.evictable[r]);
 }
 
 /** Blocks of q's prompt, from the start, in replica r's cache (read-only; for routing). */
 export function cachedPrefixBlocks(f: Fleet, r: number, q: number): number {
   const c = f.cache!;
+  const rq = f.requests;
   const B = f.blockTokens[r];
   const n = cacheableBlocks(f, q, B);
+  const g = groupBlocks(f, q, B);
   let found = 0;
-  while (found < n && c.find(r, segmentOf(f, q, found, B), found) !== NONE) found++;
+  if (g > 0) {
+    const e = c.find(r, rq.prefixChain[q]);
+    if (e !== NONE) found = c.count[e] < g ? c.count[e] : g;
+    if (found < g) return found;
+  }
+  if (n > g) {
+    const e = c.find(r, rq.sessionChain[q]);
+    if (e !== NONE) found += c.count[e] < n - g ? c.count[e] : n - g;
+  }
   return found;
 }
 
@@ -361,6 +393,7 @@ export function resetPrefix(rq: RequestTable, q: number, prefixChain: number, pr
   rq.sessionChain[q] = NONE;
   rq.sharedBlocks[q] = 0;
   rq.lastEntry[q] = NONE;
+  rq.prefixEntry[q] = NONE;
   rq.hitTokens[q] = 0;
   rq.cachedTokens[q] = 0;
 }

@@ -3,7 +3,7 @@ import type { Fleet } from '../../src/serving/fleet.js';
 import { kvBlocksAt } from '../../src/serving/kv-blocks.js';
 import { NONE } from '../../src/engine/requests.js';
 
-/** Checks the cache's bookkeeping against the batches: references, LRU lists, capacities. */
+/** Checks the cache's bookkeeping against the batches: references, extents, LRU lists, capacities. */
 export function checkInvariants(f: Fleet): void {
   const c = f.cache!;
   const rq = f.requests;
@@ -13,32 +13,39 @@ export function checkInvariants(f: Fleet): void {
     let shared = 0;
     for (let i = 0; i < f.batch[r]; i++) {
       const q = f.slots[f.slotBase[r] + i];
-      let e = rq.lastEntry[q];
-      for (let k = rq.sharedBlocks[q] - 1; k >= 0; k--) {
-        if (e === NONE || c.owner[e] !== r || c.index[e] !== k) throw new Error(`replica ${r}: request ${rq.seq[q]}'s block ${k} is not in its cache`);
+      const B = f.blockTokens[r];
+      const g = rq.prefixChain[q] === NONE ? 0 : Math.floor(rq.prefixTokens[q] / B);
+      const n = rq.sharedBlocks[q];
+      // The request holds all g blocks of its prefix group and the rest of its shared blocks in its conversation's extent.
+      const parts: [number, number, number, number][] = [];
+      if (g > 0) parts.push([rq.prefixEntry[q], rq.prefixChain[q], 0, g]);
+      if (n > g) parts.push([rq.lastEntry[q], rq.sessionChain[q], g, n - g]);
+      for (const [e, seg, first, need] of parts) {
+        if (e === NONE || c.live[e] !== 1 || c.owner[e] !== r || c.segment[e] !== seg || c.first[e] !== first || c.count[e] < need) {
+          throw new Error(`replica ${r}: request ${rq.seq[q]}'s blocks of segment ${seg} are not in its cache`);
+        }
         counted.set(e, (counted.get(e) ?? 0) + 1);
-        e = c.parent[e];
       }
-      shared += rq.sharedBlocks[q] * f.blockTokens[r];
+      shared += n * B;
     }
     expect(f.sharedTokens[r]).toBe(shared);
     let listed = 0;
     for (let e = c.lruHead[r]; e !== NONE; e = c.next[e]) {
-      if (c.ref[e] !== 0) throw new Error(`replica ${r}: a referenced block is in the evictable list`);
-      listed++;
+      if (c.ref[e] !== 0) throw new Error(`replica ${r}: a referenced extent is in the evictable list`);
+      listed += c.count[e];
     }
     expect(listed).toBe(c.evictable[r]);
+    let referenced = 0;
+    for (let e = 0; e < c.slots; e++) if (c.live[e] === 1 && c.owner[e] === r && c.ref[e] > 0) referenced += c.count[e];
+    expect(referenced).toBe(c.referenced[r]);
     const priv = f.batch[r] === 0 ? 0 : kvBlocksAt(f, r, f.step[r]);
     expect(priv + c.referenced[r]).toBeLessThanOrEqual(f.kvTotalBlocks[r]);
     expect(f.kvCapacityBlocks[r]).toBe(f.kvTotalBlocks[r] - c.referenced[r]);
   }
-  let referenced = 0;
   for (const [e, n] of counted) {
-    if (c.ref[e] !== n) throw new Error(`block entry ${e}: ${c.ref[e]} references recorded, ${n} requests hold it`);
-    referenced++;
+    if (c.ref[e] !== n) throw new Error(`extent ${e}: ${c.ref[e]} references recorded, ${n} requests hold it`);
   }
-  let total = 0;
-  for (let r = 0; r < f.replicas; r++) total += f.caching[r] === 0 ? 0 : c.referenced[r];
-  expect(total).toBe(referenced);
+  for (let e = 0; e < c.slots; e++) {
+    if (c.live[e] === 1 && c.ref[e] > 0 && !counted.has(e)) throw new Error(`extent ${e}: referenced by no request in a batch`);
+  }
 }
-
