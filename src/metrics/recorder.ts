@@ -115,6 +115,7 @@ export class Recorder {
     slos: readonly Slo[],
     readonly clockS: Float64Array,
   ) {
+    this.measureFromS = new Float64Array(workloads).fill(warmupS);
     this.sloTtftS = Float64Array.from(slos, (s) => s.ttftS);
     this.sloTpotS = Float64Array.from(slos, (s) => s.tpotS);
     this.sloE2eS = Float64Array.from(slos, (s) => s.e2eS);
@@ -175,11 +176,25 @@ export class Recorder {
     return workload * this.deployments + deployment;
   }
 
+  /**
+   * Per workload, the client-side arrival time from which requests are measured: warmup less the
+   * workload's frontend_ms, since a request's recorded arrival is when the client sent it, that long
+   * before the engine saw it (src/serving/fleet.ts arrive). A request the engine received at or after
+   * warmup is measured: without this, with warmup 0 every request sent at t = 0 (a trace's first
+   * row, a closed loop's first wave) fell before the start and out of every latency figure.
+   */
+  readonly measureFromS: Float64Array;
+
+  /** Sets the frontend time of each workload's requests (Fleet.workloadFrontendS). */
+  setFrontendS(frontendS: Float64Array): void {
+    for (let w = 0; w < this.workloads; w++) this.measureFromS[w] = this.warmupS - frontendS[w];
+  }
+
   /** A request ended without completing. Requests arriving in warmup are not measured. */
   ended(workload: number, deployment: number, fate: number, arrivalS: number): void {
     const a = workload * this.deployments + deployment;
     this.fates[a * FATE_COUNT + fate]++;
-    if (arrivalS >= this.warmupS) this.measured[a]++;
+    if (arrivalS >= this.measureFromS[workload]) this.measured[a]++;
   }
 
   /** Request q completed on `deployment` at the clock's time; its tokens are billed in that period. */
@@ -204,7 +219,7 @@ export class Recorder {
     iv.outputTokens[a] += outputTokens;
     iv.cachedInputTokens[a] += cachedTokens;
     const arrivalS = requests.arrivalS[q];
-    if (arrivalS < this.warmupS) return;
+    if (arrivalS < this.measureFromS[workload]) return;
     this.measured[a]++;
     const nowS = this.clockS[0];
     const firstTokenS = requests.firstTokenS[q];

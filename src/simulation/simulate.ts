@@ -110,6 +110,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     provisionEntityBase: provisionBase,
   });
   const autoscaleTicks = new Float64Array(autoscaled.length);
+  recorder.setFrontendS(fleet.workloadFrontendS);
   const horizonS = scenario.horizonS;
   options.inspect?.(fleet);
 
@@ -207,7 +208,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       }
       const source = closed[w];
       if (source === null) return;
-      source.userDone(clockS[0]);
+      // The user sees the end at clockS[0] and sends again after its think time; the engine sees
+      // that request frontend_ms later (its recorded arrival is the client's send: Fleet.arrive).
+      source.userDone(clockS[0] + fleet.workloadFrontendS[w]);
       if (arrivalT[w] === Infinity) {
         const t = source.next();
         if (t < Infinity) {
