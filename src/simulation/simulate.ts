@@ -196,8 +196,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       const session = sessions[w];
       if (session !== null) {
         // The conversation's next turn, due after the user's think time; it goes before the
-        // stream's pending arrival (the next conversation's start) when it is due sooner.
-        const t = session.ended(rq.session[q], completed, rq.promptTokens[q] + rq.outputTokens[q], clockS[0]);
+        // stream's pending arrival (the next conversation's start) when it is due sooner. As for a
+        // closed loop, the engine sees the turn frontend_ms after the user sent it.
+        const t = session.ended(rq.session[q], completed, rq.promptTokens[q] + rq.outputTokens[q], clockS[0] + fleet.workloadFrontendS[w]);
         if (t < arrivalT[w] && t < horizonS) {
           arrivalT[w] = t;
           arrivalSeq[w] = queue.takeSeq();
