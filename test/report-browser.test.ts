@@ -37,6 +37,8 @@ describe.skipIf(!present && !required)('report.html in headless Chromium', () =>
       ['run', join(dir, 'small.yaml'), '--out', join(dir, 'run'), '--requests', '--html', '-q'],
       ['sweep', join(dir, 'small.yaml'), '--out', join(dir, 'sweep'), '--replications', '2', '--horizon', '2m', '--html', '-q'],
       ['plan', 'scenarios/silicon-mix-plan.yaml', '--out', join(dir, 'plan'), '--horizon', '2m', '--html', '-q'],
+      // An autoscaling run adds the replicas-over-time chart.
+      ['run', 'scenarios/diurnal-autoscale.yaml', '--out', join(dir, 'autoscale'), '--horizon', '3h', '--html', '-q'],
     ];
     for (const args of steps) {
       const r = fleetsim(args);
@@ -45,7 +47,7 @@ describe.skipIf(!present && !required)('report.html in headless Chromium', () =>
     }
   }, 120_000);
 
-  for (const kind of ['run', 'sweep', 'plan']) {
+  for (const kind of ['run', 'sweep', 'plan', 'autoscale']) {
     it(`draws every chart of the ${kind} report without an error or a fetch`, async () => {
       const html = join(dir, kind, 'report.html');
       const shot = join(dir, `${kind}.png`);

@@ -91,6 +91,25 @@ describe('fleetsim report', () => {
     }
   });
 
+  it('charts replicas serving and provisioning over time when a deployment autoscales, and leaves the chart out for a fixed fleet', () => {
+    expect(specs(run).has('replicas')).toBe(false);
+    const auto = join(dir, 'autoscale');
+    const r = fleetsim(['run', 'scenarios/diurnal-autoscale.yaml', '--out', auto, '--horizon', '3h', '--html', '-q']);
+    expect(r.status).toBe(0);
+    const rows = readCsv(join(auto, 'timeseries.csv'));
+    const spec = specs(auto).get('replicas')!;
+    let moved = false;
+    for (const dep of new Set(rows.map((row) => row.deployment))) {
+      const mine = rows.filter((row) => row.deployment === dep);
+      const ys = (label: string) => (series(spec, label) as Point[]).map((p) => p.y);
+      expect(ys(`${dep} serving`)).toEqual(mine.map((row) => Number(row.replicas_serving)));
+      expect(ys(`${dep} provisioning`)).toEqual(mine.map((row) => Number(row.replicas_provisioning)));
+      moved ||= new Set(mine.map((row) => row.replicas_serving)).size > 1;
+    }
+    // The scenario's fleet scales down from 12 overnight, so the chart has something to show.
+    expect(moved).toBe(true);
+  }, 60_000);
+
   it('charts TTFT, TPOT and E2E p50/p99 over time per deployment as exact percentiles of requests.csv', () => {
     const req = readCsv(join(run, 'requests.csv')).filter((r) => r.ttft_s !== '');
     const starts = [...new Set(readCsv(join(run, 'timeseries.csv')).map((r) => Number(r.interval_start_s)))];

@@ -4,7 +4,7 @@
  * y value is a CSV cell or a sum of CSV cells (money summed in integer cents); the one derived
  * rate, throughput, is output_tokens / interval_s of the same row.
  */
-import { PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
+import { PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
 import { column, type ReportDir, type Table } from './read.js';
 
 export interface Point {
@@ -63,6 +63,8 @@ const T = {
   batch: named(TIMESERIES_COLUMNS, 'batch_size'),
   busy: named(TIMESERIES_COLUMNS, 'busy_pct'),
   outTok: named(TIMESERIES_COLUMNS, 'output_tokens'),
+  serving: named(TIMESERIES_AUTOSCALE_COLUMNS, 'replicas_serving'),
+  provisioning: named(TIMESERIES_AUTOSCALE_COLUMNS, 'replicas_provisioning'),
 };
 const P = {
   period: named(PNL_COLUMNS, 'period'),
@@ -170,6 +172,25 @@ function runCharts(r: ReportDir): ChartSpec[] {
       series('batch', 'Running batch over time', 'Requests in running batches at the end of each interval, per deployment (timeseries.csv batch_size), summed over its replicas.', 'requests in batches', (row) => cellNumber(row[column(ts, T.batch)]), 'Queues and replicas'),
       series('busy', 'Replicas busy over time', 'Share of replica-time spent running iterations in each interval (timeseries.csv busy_pct): 100% is every replica busy all interval.', '% of replica-time', (row) => cellNumber(row[column(ts, T.busy)]), 'Queues and replicas'),
     );
+    // The replica counts are in timeseries.csv only when a deployment autoscales (fixed fleets' files are unchanged).
+    if (ts.header.includes(T.serving)) {
+      const start = column(ts, T.start);
+      const count = (name: string, c: number) =>
+        ts.rows.filter((row) => row[dep] === name).map((row) => ({ x: Number(row[start]) / unit.perS, y: cellNumber(row[c]) ?? NaN }));
+      charts.push({
+        id: 'replicas',
+        section: 'Queues and replicas',
+        title: 'Replicas over time',
+        note: 'Replicas serving (solid) and provisioning (dashed: billed, not yet serving) at the end of each interval, per deployment (timeseries.csv replicas_serving, replicas_provisioning).',
+        kind: 'line',
+        xTitle: `${unit.name} from the scenario start (interval start)`,
+        yTitle: 'replicas',
+        datasets: names.flatMap((name, d) => [
+          { label: `${name} serving`, colorIndex: d, data: count(name, column(ts, T.serving)) },
+          { label: `${name} provisioning`, colorIndex: d, dashed: true, data: count(name, column(ts, T.provisioning)) },
+        ]),
+      });
+    }
   }
   charts.push(...latencyOverTime(r));
   const fates = fatesOverTime(r);
