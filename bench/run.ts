@@ -436,6 +436,8 @@ async function main(argv: string[]): Promise<number> {
       rows.push(...e2eRows('e2e/platform-60-tenants', scenario('platform-60-tenants.yaml'), undefined, runs, against));
       // One replica with up to 256 in its batch: per-event cost that grows with the batch shows here (issue 17).
       rows.push(...e2eRows('e2e/busy-replica-100k', scenario('busy-replica-100k.yaml'), undefined, runs, against));
+      // Prefix caching on: shared system prompts and multi-turn sessions on platform-1m's fleet (issue 18).
+      rows.push(...e2eRows('e2e/chat-1m', scenario('chat-1m.yaml'), undefined, runs, against));
     }
   }
   if (only.has('compare')) {
@@ -445,7 +447,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (only.has('alloc')) {
     if (quick) rows.push(allocRow('alloc/platform-1m@10m', scenario('platform-1m.yaml'), 600));
-    else rows.push(allocRow('alloc/platform-1m', scenario('platform-1m.yaml'), undefined));
+    else {
+      rows.push(allocRow('alloc/platform-1m', scenario('platform-1m.yaml'), undefined));
+      rows.push(allocRow('alloc/chat-1m', scenario('chat-1m.yaml'), undefined));
+    }
   }
   if (only.has('startup')) rows.push(...startupRows(join(here, here.includes('/dist/') ? '../..' : '..'), quick ? 5 : 11, against));
   print(rows, json);
