@@ -280,7 +280,7 @@ describe('doc examples', () => {
     expect(r.status).toBe(0);
     const rows = parseCsv(read(join(dir, 'out', 'summary.csv')), { columns: true }) as Record<string, string>[];
     const total = rows.find((row) => row.scope === 'total')!;
-    const shown = ['requests_arrived', 'requests_completed', 'output_tokens_per_s', 'ttft_p50_s', 'ttft_p99_s', 'tpot_p99_s', 'e2e_p99_s', 'slo_attainment_pct', 'chips', 'utilization_pct', 'cost_usd', 'revenue_usd', 'gross_margin_usd', 'cost_usd_per_mtok_output'];
+    const shown = ['requests_arrived', 'requests_completed', 'output_tokens_per_s', 'ttft_p50_s', 'ttft_p99_s', 'tpot_p99_s', 'e2e_p99_s', 'slo_attainment_pct', 'chips', 'busy_pct', 'capacity_used_pct', 'cost_usd', 'revenue_usd', 'gross_margin_usd', 'cost_usd_per_mtok_output'];
     const table = ['| column | value |', '|---|---:|', ...shown.map((c) => `| \`${c}\` | ${total[c] ?? '(no such column)'} |`), ''].join('\n');
     generated(README, 'example', table);
   });

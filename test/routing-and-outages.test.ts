@@ -110,7 +110,7 @@ describe('billing', () => {
 
   it('does not depend on the report interval', () => {
     const money = (text: string) =>
-      (parse(text, { columns: true }) as Row[]).map((r) => [r.scope, r.key, r.cost_usd, r.chip_hours, r.utilization_pct, r.revenue_usd]);
+      (parse(text, { columns: true }) as Row[]).map((r) => [r.scope, r.key, r.cost_usd, r.chip_hours, r.busy_pct, r.capacity_used_pct, r.revenue_usd]);
     const reference = money(run(scenario('1s')).text);
     for (const interval of ['7m', '1h']) expect(money(run(scenario(interval)).text)).toEqual(reference);
   });

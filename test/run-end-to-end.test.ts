@@ -27,7 +27,7 @@ describe('fleetsim run on the bundled multi-model platform', () => {
     const header = readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0].split(',');
     expect(header).toEqual(names(SUMMARY_COLUMNS));
     for (const c of ['requests_arrived', 'requests_failed_over', 'ttft_p99_s', 'tpot_p99_s', 'e2e_p99_s', 'slo_attainment_pct',
-      'chip_hours', 'utilization_pct', 'energy_kwh', 'cost_usd', 'revenue_usd', 'vendor_payout_usd', 'gross_margin_pct', 'cost_usd_per_mtok_output']) {
+      'chip_hours', 'busy_pct', 'capacity_used_pct', 'energy_kwh', 'cost_usd', 'revenue_usd', 'vendor_payout_usd', 'gross_margin_pct', 'cost_usd_per_mtok_output']) {
       expect(header).toContain(c);
     }
   });

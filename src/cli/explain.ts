@@ -16,7 +16,7 @@ import { InputError } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
 import { RooflinePerf } from '../perf/roofline.js';
 import { saturatedReplica } from '../perf/saturation.js';
-import { meanLength, type LengthConfig } from '../workload/lengths.js';
+import { DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS } from '../scenario/warnings.js';
 import { csvRow, formatDecimal } from '../report/csv.js';
 import { EXPLAIN_COLUMNS, names } from '../report/columns.js';
 
@@ -32,8 +32,6 @@ export interface ExplainFlags {
   format: string;
 }
 
-const DEFAULT_PROMPT_TOKENS = 1000;
-const DEFAULT_OUTPUT_TOKENS = 200;
 const DEFAULT_MAX_BATCH = 256;
 const KV_FRACTION = 0.9;
 const BLOCK_TOKENS = 16;
@@ -120,26 +118,18 @@ function kvDtypeFor(dtype: Dtype): Dtype {
   return dtype === 'bf16' || dtype === 'fp16' ? dtype : 'fp8';
 }
 
-const meanOf = (cfg: LengthConfig, name: string) => meanLength(cfg, `explain/${name}`);
-
 function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
   const scenario = loadScenario(file);
   return scenario.deployments.map((d) => {
-    // Mean lengths over the workloads whose primary model this deployment serves.
-    let p = 0, o = 0, n = 0;
-    for (const w of scenario.workloads) {
-      if (w.model !== d.model.id || !w.promptTokens || !w.outputTokens) continue;
-      p += meanOf(w.promptTokens, `${w.name}/prompt`);
-      o += meanOf(w.outputTokens, `${w.name}/output`);
-      n++;
-    }
+    // The lengths the deployment's capacity is measured at (its workloads' rate-weighted means,
+    // src/scenario/warnings.ts capacityBasis), so full load here is the reports' 100% capacity used.
     const perfIn = d.perf.inputs;
     return {
       name: d.name, model: d.model, silicon: d.silicon, efficiency: d.efficiency, tp: d.tensorParallel,
       dtype: d.dtype, kvDtype: perfIn.kvDtype, kvFraction: perfIn.kvFraction, blockTokens: perfIn.blockTokens,
       maxBatch: d.maxBatch,
-      promptTokens: flags.promptTokens ?? (n > 0 ? p / n : DEFAULT_PROMPT_TOKENS),
-      outputTokens: flags.outputTokens ?? (n > 0 ? o / n : DEFAULT_OUTPUT_TOKENS),
+      promptTokens: flags.promptTokens ?? d.capacity.promptTokens,
+      outputTokens: flags.outputTokens ?? d.capacity.outputTokens,
       usdPerChipHour: d.usdPerChipHour,
       perf: d.perf,
     };

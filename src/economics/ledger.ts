@@ -4,13 +4,16 @@
  * once, in its cell; every total in every report is a sum of cells, so pnl.csv, summary.csv scopes
  * and their totals agree to the cent by construction.
  *
- * Attribution rule (README "Economics"): a deployment's cost in a period is its replica-time priced
+ * Attribution rule (docs/economics.md): a deployment's cost in a period is its replica-time priced
  * at the busy rate for busy replica-time and the idle rate for the rest (equal under rental; under
- * TCO busy time also pays for power up to TDP). Each request carries the busy replica-time it shared
- * (an iteration of b requests charges each 1/b of its duration); its workload's cell gets that
- * share at the busy rate. The unused replica-time, at the idle rate, is the deployment's idle line.
- * The pieces are rounded to cents by largest remainder, so they sum exactly to the deployment's
- * rounded cost and none is negative.
+ * TCO busy time also pays for power up to TDP). Of that cost, the share the deployment's capacity
+ * used (output tokens completed in the period / what its replicas could have served at their
+ * saturated rate, deployment.capacity) goes to the workloads, split by the busy replica-time each
+ * request shared (an iteration of b requests charges each 1/b of its duration); the rest, cost ×
+ * (1 − capacity used), is the deployment's idle line. Busy time alone would call a replica running
+ * a batch of one fully used, and book nearly nothing idle. The pieces are rounded to cents by
+ * largest remainder, so they sum exactly to the deployment's rounded cost and none is negative.
+ * Energy stays physical: busy energy to the workloads by busy time, idle energy to the idle line.
  */
 import type { SimulationResult } from '../simulation/simulate.js';
 import { billCents, priceKey } from './billing.js';
@@ -86,6 +89,24 @@ export function apportionCents(exact: Float64Array, out: Float64Array): void {
   }
 }
 
+/**
+ * Capacity used by deployment d in period p, 0..1: output tokens completed there over what its
+ * replicas could have served at their saturated rate in the period's run time (capped at 1: with
+ * prefix caching a replica can beat the rate, which assumes every prompt prefilled in full).
+ */
+export function capacityUsed(result: SimulationResult, p: number, d: number): number {
+  const { scenario, recorder, calendar } = result;
+  const dep = scenario.deployments[d];
+  const D = scenario.deployments.length;
+  const A = scenario.workloads.length * D;
+  let outTok = 0;
+  for (let w = 0; w < scenario.workloads.length; w++) outTok += recorder.periodOutputTokens[p * A + w * D + d];
+  // An autoscaled deployment could serve only with the replicas it had provisioned.
+  const replicaS = dep.autoscale === null ? dep.replicas * calendar.overlapS(p, result.endS) : result.periodReplicaS![p * D + d];
+  const capacityTok = dep.capacity.outputTokensPerSPerReplica * replicaS;
+  return capacityTok > 0 ? Math.min(1, outTok / capacityTok) : 0;
+}
+
 export function buildLedger(result: SimulationResult): Ledger {
   const { scenario, recorder, calendar } = result;
   const W = scenario.workloads.length;
@@ -125,6 +146,21 @@ export function buildLedger(result: SimulationResult): Ledger {
       }
       const idleS = Math.max(0, replicaS - busyS * scale);
       exact[W] = idleS * idleCentsPerS;
+      // Re-split the same cost by capacity used rather than busy time.
+      let costCents = 0;
+      for (let i = 0; i <= W; i++) costCents += exact[i];
+      const used = capacityUsed(result, p, d);
+      let outTok = 0;
+      for (let w = 0; w < W; w++) outTok += recorder.periodOutputTokens[p * A + w * D + d];
+      const sharedS = busyS * scale;
+      for (let w = 0; w < W; w++) {
+        const cell = p * A + w * D + d;
+        // By busy share; by output tokens in the rare period whose tokens' busy time was booked in
+        // another (a collapsed decode run is booked where it ends).
+        const weight = sharedS > 0 ? (recorder.periodBusyShareS[cell] * scale) / sharedS : outTok > 0 ? recorder.periodOutputTokens[cell] / outTok : 0;
+        exact[w] = costCents * used * weight;
+      }
+      exact[W] = costCents * (1 - used);
       apportionCents(exact, rounded);
       let total = 0;
       for (let w = 0; w < W; w++) {

@@ -32,7 +32,9 @@ export const QUANTITIES = {
   cached_input_tokens: 'of input_tokens, prompt tokens the replica\'s prefix cache served (billed at the cached-input price; docs/prefix-caching.md)',
   prefix_hit_pct: 'cached_input_tokens / input_tokens × 100: the prefix cache\'s token hit rate (empty when no input tokens)',
   cost_usd: 'compute cost: chip-time at the busy rate while running iterations and the idle rate otherwise (docs/economics.md)',
-  idle_cost_usd: 'part of cost_usd for capacity no request used',
+  idle_cost_usd: 'part of cost_usd for capacity no request used: per deployment and period, cost × (1 − capacity used) (docs/economics.md#attribution-rule)',
+  busy_pct: 'busy time: replica-time spent running iterations / replica-time, % (a replica running a batch of one is busy)',
+  capacity_used_pct: 'capacity used: output tokens served / the output tokens the replicas could have served at their saturated rate (src/perf/saturation.ts, explain\'s max_output_tokens_per_s_per_chip) over the same time, %; can pass 100 where prefix caching beats the rate\'s full prefill',
   revenue_usd: 'billed to tenants for the requests served (tokens and per-request fees)',
   vendor_payout_usd: 'revenue share paid to the model developer',
   gross_margin_usd: 'revenue − vendor payout − cost',
@@ -71,7 +73,7 @@ export const SUMMARY_COLUMNS = [
   col('slo_attainment_pct', 'requests arriving after warmup that completed within their TTFT, TPOT and E2E targets, % of those that arrived (empty when none arrived after warmup)'),
   q('chips', 'of the scope\'s deployments (autoscaled: the most billed at once; empty for tenant and workload)'),
   col('chip_hours', 'chips × billed run time, hours (autoscaled deployments: the chip-time provisioned, warm-up and draining included; tenant, workload: busy chip-hours attributed)'),
-  col('utilization_pct', 'busy replica-time / replica-time of the scope\'s deployments, autoscaled ones\' as provisioned (tenant, workload: of the whole fleet)'),
+  q('busy_pct', 'of the scope\'s deployments over the billed run, autoscaled ones\' replica-time as provisioned; tenant, workload: their busy share of the whole fleet\'s replica-time; `(idle capacity)`: 0'),
   q('energy_kwh', 'tenant, workload: busy energy attributed; `(idle capacity)`: idle energy'),
   q('cost_usd', 'fleet scopes: all of their deployments\' cost; tenant, workload: the busy cost their requests caused; `(idle capacity)`: the idle cost'),
   q('revenue_usd'),
@@ -91,6 +93,7 @@ export const SUMMARY_COLUMNS = [
   q('requests_served'),
   q('cost_usd_per_mtok_input'),
   q('cost_usd_per_mtok_blended'),
+  q('capacity_used_pct', 'of the scope\'s deployments over the billed run; tenant, workload: their output tokens over the whole fleet\'s capacity; `(idle capacity)`: 0'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
@@ -103,7 +106,7 @@ export const TIMESERIES_COLUMNS = [
   col('queue_depth', 'requests waiting at the interval end, all replicas'),
   col('batch_size', 'requests in running batches at the interval end, all replicas'),
   col('kv_used_pct', 'KV-cache blocks in use at the interval end, % of capacity'),
-  col('busy_pct', 'replica-time spent running iterations during the interval, %'),
+  q('busy_pct', 'during the interval'),
   col('arrivals', 'requests routed to the deployment during the interval'),
   q('requests_served', 'that finished during the interval'),
   q('input_tokens', 'of requests that finished during the interval'),
@@ -113,6 +116,7 @@ export const TIMESERIES_COLUMNS = [
   q('cached_input_tokens'),
   q('prefix_hit_pct'),
   col('interval_start_utc', 'interval_start as spreadsheets read a date-time: UTC, `2026-01-01 00:17:00` (milliseconds added when not whole)'),
+  q('capacity_used_pct', 'during the interval (output tokens of requests that finished in it)'),
 ] as const;
 
 /** Appended to timeseries.csv only when a deployment autoscales (docs/autoscaling.md), so fixed fleets' files are unchanged. */

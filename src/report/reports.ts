@@ -19,6 +19,8 @@ const usdFromCents = (c: number) => formatUsd(c / 100);
 /** The prefix cache's token hit rate, %; empty when there were no prompt tokens. */
 /** cost (cents) per million tokens, in USD; empty when there are no tokens (cost_usd_per_mtok_* columns). */
 const usdPerMtok = (costCents: number, tokens: number) => (tokens > 0 ? formatUsd(costCents / 100 / (tokens / 1e6)) : '');
+/** Output tokens served over what the replicas could have served saturated, %; 0 without capacity. */
+const capacityPct = (outputTokens: number, capacityTokens: number) => (capacityTokens > 0 ? (100 * outputTokens) / capacityTokens : 0);
 const hitPct = (cached: number, input: number) => (input > 0 ? pct((100 * cached) / input) : '');
 /** Emissions are reported only where the facility gives a grid intensity; otherwise empty. */
 const kgCo2e = (kwh: number, kgPerKwh: number) => (Number.isFinite(kgPerKwh) ? formatRatio(kwh * kgPerKwh) : '');
@@ -85,6 +87,7 @@ export class TimeseriesWriter {
         formatInt(cachedTok),
         hitPct(cachedTok, inTok),
         formatSpreadsheetUtc(sc.startMs + s.startS * 1000),
+        pct(capacityPct(outTok, dep.capacity.outputTokensPerSPerReplica * (dep.autoscale === null ? dep.replicas : s.replicasServing[d]) * lengthS)),
       ];
       // Only when a deployment autoscales, so fixed fleets' timeseries.csv stays as it was.
       if (this.autoscaling) {
@@ -206,6 +209,8 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   for (const d of scenario.deployments) fleetReplicaS += billedReplicaS(result, d.index);
   let fleetChipH = 0;
   for (const d of scenario.deployments) fleetChipH += (billedReplicaS(result, d.index) * d.tensorParallel) / 3600;
+  let fleetCapacityTok = 0;
+  for (const d of scenario.deployments) fleetCapacityTok += d.capacity.outputTokensPerSPerReplica * billedReplicaS(result, d.index);
 
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
@@ -230,10 +235,11 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
         energy += ledger.busyEnergyKwh[p * A + a];
       }
     }
-    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0, chipH = 0;
+    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0, chipH = 0, capacityTok = 0;
     for (const d of s.fleet) {
       const dep = scenario.deployments[d];
       chips += peakReplicas(result, d) * dep.tensorParallel;
+      capacityTok += dep.capacity.outputTokensPerSPerReplica * billedReplicaS(result, d);
       busyS += result.busyS[d];
       replicaS += billedReplicaS(result, d);
       chipH += (billedReplicaS(result, d) * dep.tensorParallel) / 3600;
@@ -296,6 +302,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       formatInt(fates[0] + fates[1]),
       usdPerMtok(cost, inTok),
       usdPerMtok(cost, inTok + outTok),
+      pct(fleetScope ? capacityPct(outTok, capacityTok) : isIdleRow ? 0 : capacityPct(outTok, fleetCapacityTok)),
     ]);
   }
   csv.close();

@@ -15,7 +15,7 @@ import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import { meanLength, meanSquare, type LengthConfig } from '../workload/lengths.js';
-import { capacityWarning, dtypeWarning, meanArrivalRate, type Demand, type Warn } from './warnings.js';
+import { capacityBasis, capacityWarning, dtypeWarning, meanArrivalRate, type CapacityBasis, type Demand, type Warn } from './warnings.js';
 import { formatDuration } from './units.js';
 import type { PrefixConfig } from '../workload/prefix.js';
 import type { DurationConfig, SessionConfig } from '../workload/sessions.js';
@@ -58,6 +58,11 @@ export interface Deployment {
   cost: DeploymentCost;
   /** `autoscale:`, or null for a fixed fleet. With it, `replicas` is `max` (the slots the fleet holds). */
   autoscale: Autoscale | null;
+  /**
+   * The saturated rate (src/perf/saturation.ts) at its traffic's mean lengths, the denominator of
+   * capacity_used_pct and of the ledger's idle cost (src/scenario/warnings.ts capacityBasis).
+   */
+  capacity: CapacityBasis;
 }
 
 /** A deployment's autoscaling policy, resolved (src/serving/autoscaler.ts). */
@@ -540,6 +545,8 @@ function resolveScenario(
       priceProvenance,
       cost,
       autoscale,
+      // Set once the workloads' mean lengths are known (below).
+      capacity: { promptTokens: NaN, outputTokens: NaN, outputTokensPerSPerReplica: NaN },
     };
   });
   const servedModels = new Set(deployments.map((d) => d.model.id));
@@ -721,13 +728,15 @@ function resolveScenario(
   });
 
   // Mean demand against what each model's deployments could serve saturated, before simulating.
+  // The same means give each deployment the saturated rate its capacity used is measured against.
+  const demandOf: (Demand | null)[] = workloads.map(() => null);
+  const closedOf: (Demand | null)[] = workloads.map(() => null);
   for (const model of servedModels) {
     const demands: Demand[] = [];
     for (const w of workloads) {
       if (w.model !== model) continue;
       const trace = w.arrival.process === 'trace' ? checkedTraces.get(w.arrival.file) ?? null : null;
       const startsPerS = meanArrivalRate(w.arrival, horizonS, trace);
-      if (startsPerS === null) continue;
       const mean = (cfg: LengthConfig | null, key: 'promptTokens' | 'outputTokens') =>
         // 2,000 draws: within a few per cent, enough for a warning, and cheap on every load of a sweep or plan.
         cfg ? meanLength(cfg, `demand/${w.name}/${key}`, 2000) : trace && trace.rows > 0 ? trace[key] / trace.rows : NaN;
@@ -737,6 +746,14 @@ function resolveScenario(
       const prefixTokens = w.prefix === null || caches ? 0 : w.prefix.tokens * w.prefix.share;
       const newTokens = mean(w.promptTokens, 'promptTokens');
       const outputTokens = mean(w.outputTokens, 'outputTokens');
+      if (startsPerS === null) {
+        // A closed loop sends what is served: no rate to warn about, but its lengths still set the
+        // capacity basis of a model served only by closed loops.
+        if (Number.isFinite(newTokens + prefixTokens) && Number.isFinite(outputTokens)) {
+          closedOf[w.index] = { workload: w.name, ratePerS: 1, promptTokens: newTokens + prefixTokens, outputTokens };
+        }
+        continue;
+      }
       let ratePerS = startsPerS;
       let promptTokens = newTokens + prefixTokens;
       if (w.session !== null) {
@@ -749,11 +766,23 @@ function resolveScenario(
         ratePerS = startsPerS * turns;
         promptTokens = caches ? newTokens : prefixTokens + k * newTokens + (k - 1) * outputTokens;
       }
-      if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });
+      if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) {
+        demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });
+        demandOf[w.index] = demands[demands.length - 1];
+      }
     }
     const serving = deployments.filter((d) => d.model.id === model);
     const servers = serving.map((d) => ({ name: d.name, replicas: d.replicas, maxBatch: d.maxBatch, perf: d.perf }));
     capacityWarning(model, servers, demands, ['deployments', serving[0].index, 'replicas'], warn);
+  }
+  for (const d of deployments) {
+    // Its model's workloads (rate-weighted); its closed loops (equally) when none has a rate; the
+    // workloads naming it as a fallback when none has it as its model; explain's defaults otherwise.
+    const own = workloads.filter((w) => w.model === d.model.id);
+    const fallbackTo = workloads.filter((w) => w.fallback.includes(d.model.id));
+    const pick = (ws: Workload[], of: (Demand | null)[]) => ws.map((w) => of[w.index]).filter((x): x is Demand => x !== null);
+    const basis = [pick(own, demandOf), pick(own, closedOf), pick(fallbackTo, demandOf), pick(fallbackTo, closedOf)].find((x) => x.length > 0) ?? [];
+    d.capacity = capacityBasis(d.perf, d.maxBatch, basis);
   }
 
   const reportIntervalS = input.report_interval ?? Math.max(1, horizonS / 60);

@@ -87,13 +87,43 @@ export interface Server {
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(2));
 
+/** explain's lengths for a configuration with no workload. */
+export const DEFAULT_PROMPT_TOKENS = 1000;
+export const DEFAULT_OUTPUT_TOKENS = 200;
+
+/** Rate-weighted mean lengths of demands: the mix the deployments would see (explain's defaults for none). */
+export function meanLengths(demands: readonly Demand[]): { promptTokens: number; outputTokens: number } {
+  const rate = demands.reduce((s, d) => s + d.ratePerS, 0);
+  if (!(rate > 0)) return { promptTokens: DEFAULT_PROMPT_TOKENS, outputTokens: DEFAULT_OUTPUT_TOKENS };
+  return {
+    promptTokens: demands.reduce((s, d) => s + d.ratePerS * d.promptTokens, 0) / rate,
+    outputTokens: demands.reduce((s, d) => s + d.ratePerS * d.outputTokens, 0) / rate,
+  };
+}
+
+/** What a deployment could serve: the basis of capacity_used_pct and of idle cost (docs/economics.md). */
+export interface CapacityBasis {
+  /** Mean prompt and output tokens the rate assumes. */
+  promptTokens: number;
+  outputTokens: number;
+  /** Saturated output tokens per second of one replica at those lengths. */
+  outputTokensPerSPerReplica: number;
+}
+
+/**
+ * The saturated rate of one replica at the demands' mean lengths: the same figure the capacity
+ * warning sums and `explain` prints as max_output_tokens_per_s_per_chip (× tensor parallelism).
+ */
+export function capacityBasis(perf: StepTimes, maxBatch: number, demands: readonly Demand[]): CapacityBasis {
+  const { promptTokens, outputTokens } = meanLengths(demands);
+  return { promptTokens, outputTokens, outputTokensPerSPerReplica: saturatedReplica(perf, maxBatch, promptTokens, outputTokens).outputTokensPerS };
+}
+
 /** Warns when a model's deployments, saturated, complete fewer requests per second than its workloads send. */
 export function capacityWarning(model: string, servers: Server[], demands: Demand[], at: (string | number)[], warn: Warn): void {
   const rate = demands.reduce((s, d) => s + d.ratePerS, 0);
   if (!(rate > 0)) return;
-  // Rate-weighted mean lengths: the mix the deployments would see.
-  const P = demands.reduce((s, d) => s + d.ratePerS * d.promptTokens, 0) / rate;
-  const O = demands.reduce((s, d) => s + d.ratePerS * d.outputTokens, 0) / rate;
+  const { promptTokens: P, outputTokens: O } = meanLengths(demands);
   let capacity = 0;
   let tokS = 0;
   for (const s of servers) {
