@@ -12,7 +12,7 @@ import { loadScenario, runToDir } from '../src/index.js';
 import { PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../src/report/columns.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 
-const TEXT = new Set(['scope', 'key', 'interval_start', 'deployment', 'model', 'silicon', 'period', 'tenant', 'vendor', 'workload', 'fate', 'arrival_time', 'interval_start_utc', 'arrival_time_utc']);
+const TEXT = new Set(['scope', 'key', 'interval_start', 'deployment', 'model', 'silicon', 'period', 'tenant', 'vendor', 'workload', 'fate', 'arrival_time', 'interval_start_utc', 'arrival_time_utc', 'perf_basis']);
 const REPORTS: [string, readonly ColumnDoc[]][] = [
   ['summary.csv', SUMMARY_COLUMNS],
   ['timeseries.csv', TIMESERIES_COLUMNS],

@@ -103,12 +103,15 @@ export function writeCalibration(dir: string, result: CalibrateResult): void {
       'measured', 'predicted', 'error_pct', ...GROUPINGS.map((g) => `leave_one_${g}_out_predicted`), ...GROUPINGS.map((g) => `leave_one_${g}_out_error_pct`),
     ]);
     for (const p of result.profiles) {
-      const held = new Map<string, Map<Measurement, number>>();
+      // Keyed by file, line and metric: held-out rows come back from worker threads as copies, so
+      // the measurement objects are not the ones of p.rows (the columns were empty with workers).
+      const rowKey = (m: Measurement) => `${rowName(m)}|${m.metric}`;
+      const held = new Map<string, Map<string, number>>();
       for (const g of GROUPINGS) held.set(g, new Map());
-      for (const h of p.heldOut) for (const r of h.rows) held.get(h.grouping)!.set(r.measurement, r.predicted);
+      for (const h of p.heldOut) for (const r of h.rows) held.get(h.grouping)!.set(rowKey(r.measurement), r.predicted);
       for (const r of p.rows) {
         const m = r.measurement;
-        const cvPred = GROUPINGS.map((g) => held.get(g)!.get(m));
+        const cvPred = GROUPINGS.map((g) => held.get(g)!.get(rowKey(m)));
         rows.write([
           neutralizeText(rowName(m)), `${p.group.kind}/${p.group.stack}`, neutralizeText(m.model), neutralizeText(m.silicon), formatInt(m.tensorParallel),
           formatInt(m.replicas), m.dtype, neutralizeText(m.stack), formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.metric,

@@ -59,6 +59,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<void> {
       if (done.assumptions > 0) {
         process.stderr.write(`note: ${done.assumptions === 1 ? '1 catalog figure used is an assumption' : `${done.assumptions} catalog figures used are assumptions`}, listed in run.json\n`);
       }
+      // A figure that rests on no measurement must not pass unremarked (run.json `perf` has it too).
+      for (const n of done.perfNotes) process.stderr.write(`note: ${n}\n`);
     }
   } finally {
     stopBar();

@@ -56,6 +56,9 @@ export function planCommand(file: string, flags: PlanFlags): void {
           neutralizeText(e.assumptions.join('; ')),
           formatUsd(e.usdPerMtokIn),
           formatUsd(e.usdPerMtokBlended),
+          Number.isFinite(e.usdPerMtokOutLow) ? formatUsd(e.usdPerMtokOutLow) : '',
+          Number.isFinite(e.usdPerMtokOutHigh) ? formatUsd(e.usdPerMtokOutHigh) : '',
+          e.perfBasis,
         ]);
       }
     }
@@ -72,7 +75,10 @@ export function planCommand(file: string, flags: PlanFlags): void {
         `${model}: cheapest fleet ${fleetText(best.fleet)} (${count(best.chips, 'chip')}) at $${formatUsd(best.usdPerHour)}/h, ` +
           `$${formatUsd(best.usdPerMtokOut)}/M output tokens; TTFT p99 ${formatDecimal(best.ttftP99S, 3)} s, ` +
           `TPOT p99 ${formatDecimal(best.tpotP99S, 3)} s, attainment ${formatDecimal(best.attainmentPct, 2)}%\n` +
-          `  settings: ${settingsText(best.settings)} (from ${best.settings.from})\n`,
+          `  settings: ${settingsText(best.settings)} (from ${best.settings.from})\n` +
+          (Number.isFinite(best.usdPerMtokOutLow)
+            ? `  error band: $${formatUsd(best.usdPerMtokOutLow)} to $${formatUsd(best.usdPerMtokOutHigh)}/M output tokens (cross-validated throughput error of the ${best.perfBasis} profile, 10th-90th percentile)\n`
+            : `  error band: unknown (a chip of this fleet has no measurement and an assumed profile; see the assumptions)\n`),
       );
       for (const a of best.assumptions) process.stdout.write(`  assumption: ${a}\n`);
     } else {

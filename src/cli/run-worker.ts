@@ -15,7 +15,7 @@ export type RunMessage =
   | { kind: 'warnings'; lines: string[] }
   | { kind: 'start'; horizonS: number }
   | { kind: 'progress'; simTimeS: number }
-  | { kind: 'done'; name: string; horizonS: number; arrivals: number; wallS: number; events: number; assumptions: number }
+  | { kind: 'done'; name: string; horizonS: number; arrivals: number; wallS: number; events: number; assumptions: number; perfNotes: string[] }
   | { kind: 'error'; input: { message: string; location: InputError['location'] } | null; fs: { code: string; syscall: string; path?: string } | null; stack: string };
 
 const { file, flags, progress } = workerData as { file: string; flags: RunFlags; progress: boolean };
@@ -44,6 +44,8 @@ try {
     wallS: result.wallS,
     events: result.events,
     assumptions: scenario.assumptions.length,
+    // Deployments whose chip has no measurement or whose error is unknown: said on every run (issue 16 item 8).
+    perfNotes: scenario.deployments.filter((d) => !d.perfError.hasBand || !d.perfError.siliconMeasured).map((d) => `deployment ${d.name}: ${d.perfError.note}`),
   });
 } catch (err) {
   const e = err as NodeJS.ErrnoException;

@@ -9,16 +9,13 @@
  * first deployment of the model (dtype, kv_dtype, scheduler, max_batch and the rest) unless the
  * plan overrides them, so planning an fp8 fleet does not silently plan a bf16 one.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { simulate } from '../simulation/simulate.js';
 import { InputError } from '../errors.js';
 import { LogHistogram } from '../metrics/histogram.js';
 import { readScenarioSource, resolveFromInput, validateShape, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import type { PlanInput } from '../scenario/schema.js';
 import { applyEdits, blameEdits, describeEdits, type Edit } from '../sweep/paths.js';
-import { readMeasurementCsv } from '../fidelity/measurements.js';
-import { packageRoot } from '../version.js';
+import { costBandFactors } from '../scenario/perf-error.js';
 import { buildLedger } from '../economics/ledger.js';
 
 /** plan.csv's columns, defined with every other report's (src/report/columns.ts). */
@@ -84,24 +81,29 @@ export function candidateSettings(raw: Record<string, unknown>, candidate: PlanI
 export const settingsText = (s: FleetSettings) =>
   [`${s.dtype}`, `kv ${s.kvDtype}`, s.scheduler, `max_batch ${s.maxBatch}`, ...(s.other ? [s.other] : [])].join(', ');
 
-let measuredSiliconCache: Set<string> | null = null;
-/** Silicon ids with at least one simulated (not excluded) row in data/measurements/. */
-function measuredSilicon(): Set<string> {
-  if (measuredSiliconCache) return measuredSiliconCache;
-  const dir = join(packageRoot(), 'data', 'measurements');
-  const ids = new Set<string>();
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.csv')).sort()) {
-    const file = join(dir, name);
-    for (const m of readMeasurementCsv(file, readFileSync(file, 'utf8'))) if (!m.exclude) ids.add(m.silicon);
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`;
+
+/**
+ * The run's cost at the ends of its deployments' cross-validated throughput error bands
+ * (docs/fidelity.md#error-on-every-prediction), in cents; null when a deployment with cost has none.
+ */
+function costBandCents(scenario: Scenario, costCents: Float64Array | number[]): [number, number] | null {
+  let low = 0;
+  let high = 0;
+  for (const d of scenario.deployments) {
+    const c = costCents[d.index];
+    if (c === 0) continue;
+    const f = costBandFactors(d.perfError);
+    if (f === null) return null;
+    low += c * f[0];
+    high += c * f[1];
   }
-  measuredSiliconCache = ids;
-  return ids;
+  return [low, high];
 }
 
 /** What a resolved fleet's price and performance rest on that is an assumption rather than a source. */
 function fleetAssumptions(scenario: Scenario): string[] {
   const out = new Set<string>();
-  const measured = measuredSilicon();
   for (const d of scenario.deployments) {
     const s = d.silicon;
     // The catalog's provenance rule: the assumption cell names each assumed field.
@@ -109,7 +111,13 @@ function fleetAssumptions(scenario: Scenario): string[] {
     if (d.priceProvenance === s.source && priceClause) {
       out.add(`${s.id} price $${d.usdPerChipHour.toFixed(2)}/chip-hour is an assumption (${priceClause.trim()})`);
     }
-    if (!measured.has(s.id)) out.add(`${s.id} performance is predicted from datasheet specs: no measurement of ${s.id} in data/measurements/`);
+    // From the profile the deployment resolved to (src/scenario/perf-error.ts): a chip with no fitted row of its own is unmeasured.
+    if (!d.perfError.siliconMeasured) {
+      const err = d.perfError.hasBand
+        ? `cross-validated throughput error ${signed(d.perfError.errP10Pct)} to ${signed(d.perfError.errP90Pct)} (the ${d.perfError.profile} profile, leave-one-chip-out)`
+        : `its ${d.perfError.profile} profile is assumed, so its error is unknown`;
+      out.add(`${s.id} performance is predicted from datasheet specs: no measurement of ${s.id} in data/measurements/ (${err})`);
+    }
   }
   return [...out];
 }
@@ -130,6 +138,11 @@ export interface Evaluation {
   usdPerMtokOut: number;
   usdPerMtokIn: number;
   usdPerMtokBlended: number;
+  /** usdPerMtokOut at the ends of the cross-validated error band; NaN when a deployment has none. */
+  usdPerMtokOutLow: number;
+  usdPerMtokOutHigh: number;
+  /** The deployments' perf_basis, `+`-joined. */
+  perfBasis: string;
   ttftP99S: number;
   tpotP99S: number;
   attainmentPct: number;
@@ -272,7 +285,9 @@ class Planner {
     const chips = scenario.deployments.reduce((c, d) => c + d.replicas * d.tensorParallel, 0);
     // The run's cost as summary.csv's cost_usd has it (the ledger: busy and idle rates), so
     // cost_usd_per_mtok_* mean the same in plan.csv as there.
-    const costUsd = buildLedger(result).deploymentCostCents.reduce((c, x) => c + x, 0) / 100;
+    const depCostCents = buildLedger(result).deploymentCostCents;
+    const costUsd = depCostCents.reduce((c, x) => c + x, 0) / 100;
+    const band = costBandCents(scenario, depCostCents);
     const e: Evaluation = {
       model: candidate.model,
       fleet: fleet.filter((p) => p.replicas > 0),
@@ -282,6 +297,9 @@ class Planner {
       usdPerMtokOut: perMtok(costUsd, outTok),
       usdPerMtokIn: perMtok(costUsd, inTok),
       usdPerMtokBlended: perMtok(costUsd, inTok + outTok),
+      usdPerMtokOutLow: band ? perMtok(band[0] / 100, outTok) : NaN,
+      usdPerMtokOutHigh: band ? perMtok(band[1] / 100, outTok) : NaN,
+      perfBasis: [...new Set(scenario.deployments.map((d) => d.perfError.basis))].join('+'),
       ttftP99S: ttftWorst,
       tpotP99S: tpotWorst,
       attainmentPct: attainmentWorst,
@@ -354,7 +372,7 @@ export function planScenario(file: string, opts: PlanOptions = {}): PlanResult {
       if (tps.length === 0) {
         rows.push({
           model: c.model, fleet: [{ silicon, replicas: 0, tensorParallel: 0 }], chips: 0, usdPerHour: NaN, settings: planner.settingsOf(c),
-          usdPerMtokOut: NaN, usdPerMtokIn: NaN, usdPerMtokBlended: NaN, ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note, assumptions: [],
+          usdPerMtokOut: NaN, usdPerMtokIn: NaN, usdPerMtokBlended: NaN, usdPerMtokOutLow: NaN, usdPerMtokOutHigh: NaN, perfBasis: '', ttftP99S: NaN, tpotP99S: NaN, attainmentPct: NaN, feasible: false, note, assumptions: [],
         });
         continue;
       }

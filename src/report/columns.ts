@@ -45,6 +45,9 @@ export const QUANTITIES = {
   cost_usd_per_mtok_input: 'cost_usd per million input tokens served: cost_usd / (input_tokens / 10⁶), the whole cost over prompt tokens, not a prefill share (empty when no input tokens)',
   cost_usd_per_mtok_blended: 'cost_usd per million tokens of either kind: cost_usd / ((input_tokens + output_tokens) / 10⁶) (empty when no tokens)',
   note: 'why a row has no figures, or the limit it hit (empty when none)',
+  cost_usd_per_mtok_output_low: 'cost_usd_per_mtok_output at the low end of the step-time model\'s cross-validated throughput error band: each deployment\'s cost × (1 + its cv_err_p10_pct / 100), what the same load costs on a fleet sized to it if the chips are that much faster than predicted (docs/fidelity.md#error-on-every-prediction); input and blended cost per Mtok scale by the same ratio; empty when a deployment with cost has no band (no measurement: Maia, Cobalt; or a measured or overridden profile) or there are no output tokens',
+  cost_usd_per_mtok_output_high: 'the same at the high end of the band: each deployment\'s cost × (1 + its cv_err_p90_pct / 100); 80% of held-out predictions fell between low and high; empty when the low end is',
+  perf_basis: 'what the step times rest on: `calibrated` (fitted to measurements of that chip), `kind-default` (predicted from the chip\'s specs with its kind\'s profile, or an assumed or overridden row), `measured-profile` (the deployment\'s own step-time profile); several joined by `+`; per deployment in run.json `perf`',
 } as const;
 
 type Quantity = keyof typeof QUANTITIES;
@@ -94,6 +97,9 @@ export const SUMMARY_COLUMNS = [
   q('cost_usd_per_mtok_input'),
   q('cost_usd_per_mtok_blended'),
   q('capacity_used_pct', 'of the scope\'s deployments over the billed run; tenant, workload: their output tokens over the whole fleet\'s capacity; `(idle capacity)`: 0'),
+  q('cost_usd_per_mtok_output_low', 'deployments summed one by one (their errors taken to move together: the wider band)'),
+  q('cost_usd_per_mtok_output_high'),
+  q('perf_basis', 'of the scope\'s deployments'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
@@ -183,9 +189,12 @@ export const PLAN_COLUMNS = [
   col('feasible', '`yes` when every workload meets every plan target'),
   col('rank', '1 = cheapest feasible fleet for the model; empty when infeasible'),
   q('note', 'why a silicon kind cannot serve, or the search bound hit'),
-  col('assumptions', 'what the fleet\'s price and performance rest on that is not sourced: assumed chip-hour prices, silicon with no measurement (performance from datasheet specs); `; `-separated'),
+  col('assumptions', 'what the fleet\'s price and performance rest on that is not sourced: assumed chip-hour prices, silicon with no measurement (performance from datasheet specs, with the error that applies); `; `-separated'),
   q('cost_usd_per_mtok_input', 'of the fleet\'s simulated run'),
   q('cost_usd_per_mtok_blended', 'of the fleet\'s simulated run'),
+  q('cost_usd_per_mtok_output_low', 'of the fleet, each deployment weighted by its share of the fleet\'s chip-hour price'),
+  q('cost_usd_per_mtok_output_high'),
+  q('perf_basis', 'of the fleet\'s deployments'),
 ] as const;
 
 /** `fleetsim explain --format csv`: one row per configuration, from the step-time model alone (no simulation). */

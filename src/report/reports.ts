@@ -9,6 +9,7 @@ import { billedReplicaS, peakReplicas, type Ledger } from '../economics/ledger.j
 import { tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
+import { costBandFactors } from '../scenario/perf-error.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
 import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
 
@@ -235,6 +236,9 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
         energy += ledger.busyEnergyKwh[p * A + a];
       }
     }
+    // Cost by deployment, for the error band: busy cost of the scope's atoms plus idle cost of its fleet.
+    const costByDep = new Float64Array(D);
+    for (const a of s.atoms) for (let p = 0; p < P; p++) costByDep[a % D] += ledger.busyCostCents[p * A + a];
     let chips = 0, busyS = 0, replicaS = 0, preemptions = 0, chipH = 0, capacityTok = 0;
     for (const d of s.fleet) {
       const dep = scenario.deployments[d];
@@ -246,10 +250,12 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       preemptions += recorder.preemptions[d];
       for (let p = 0; p < P; p++) {
         idle += ledger.idleCostCents[p * D + d];
+        costByDep[d] += ledger.idleCostCents[p * D + d];
         energy += ledger.idleEnergyKwh[p * D + d];
       }
     }
     cost += idle;
+    const band = costBand(scenario, costByDep, s.fleet);
     const arrived = fates.reduce((x, y) => x + y, 0);
     const fleetScope = s.scope !== 'tenant' && s.scope !== 'workload';
     const margin = revenue - payout - cost;
@@ -303,9 +309,37 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       usdPerMtok(cost, inTok),
       usdPerMtok(cost, inTok + outTok),
       pct(fleetScope ? capacityPct(outTok, capacityTok) : isIdleRow ? 0 : capacityPct(outTok, fleetCapacityTok)),
+      band.lowCents !== null ? usdPerMtok(band.lowCents, outTok) : '',
+      band.highCents !== null ? usdPerMtok(band.highCents, outTok) : '',
+      band.basis,
     ]);
   }
   csv.close();
+}
+
+/**
+ * A scope's cost at the ends of its deployments' error bands, and what its step times rest on.
+ * The ends are summed deployment by deployment (their errors taken as moving together, the wider
+ * band); a deployment with cost and no band leaves the scope without one.
+ */
+function costBand(scenario: Scenario, costByDep: Float64Array, fleet: readonly number[]): { lowCents: number | null; highCents: number | null; basis: string } {
+  let low: number | null = 0;
+  let high: number | null = 0;
+  const bases: string[] = [];
+  for (const dep of scenario.deployments) {
+    const d = dep.index;
+    if (costByDep[d] === 0 && !fleet.includes(d)) continue;
+    if (!bases.includes(dep.perfError.basis)) bases.push(dep.perfError.basis);
+    if (costByDep[d] === 0) continue;
+    const f = costBandFactors(dep.perfError);
+    if (f === null || low === null || high === null) {
+      low = high = null;
+      continue;
+    }
+    low += costByDep[d] * f[0];
+    high += costByDep[d] * f[1];
+  }
+  return { lowCents: low, highCents: high, basis: bases.join('+') };
 }
 
 function totalBusyChipHours(result: SimulationResult): number {
@@ -402,6 +436,42 @@ export interface RunInfo {
   wall_time_s: number;
   requests_per_wall_s: number;
   assumptions: string[];
+  /** Per deployment: what its step times rest on and the cross-validated error that applies (docs/reports.md#runjson). */
+  perf: PerfEntry[];
+}
+
+export interface PerfEntry {
+  deployment: string;
+  silicon: string;
+  stack: string;
+  /** The efficiency row used (`h100-sxm@trtllm`, `gpu`, …). */
+  profile: string;
+  perf_basis: string;
+  silicon_measured: boolean;
+  /** Held-out throughput rows, MAPE and 10th/90th percentile of the signed error (%); null when no band applies. */
+  cv_rows: number | null;
+  cv_mape_pct: number | null;
+  cv_err_p10_pct: number | null;
+  cv_err_p90_pct: number | null;
+  note: string;
+}
+
+const orNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+export function perfEntries(sc: Scenario): PerfEntry[] {
+  return sc.deployments.map((d) => ({
+    deployment: d.name,
+    silicon: d.silicon.id,
+    stack: d.stack,
+    profile: d.perfError.profile,
+    perf_basis: d.perfError.basis,
+    silicon_measured: d.perfError.siliconMeasured,
+    cv_rows: orNull(d.perfError.cvRows),
+    cv_mape_pct: orNull(d.perfError.cvMapePct),
+    cv_err_p10_pct: orNull(d.perfError.errP10Pct),
+    cv_err_p90_pct: orNull(d.perfError.errP90Pct),
+    note: d.perfError.note,
+  }));
 }
 
 export function runInfo(result: SimulationResult, version: string): RunInfo {
@@ -422,6 +492,7 @@ export function runInfo(result: SimulationResult, version: string): RunInfo {
     wall_time_s: Number(result.wallS.toFixed(3)),
     requests_per_wall_s: Math.round(result.arrivals / Math.max(result.wallS, 1e-9)),
     assumptions: sc.assumptions,
+    perf: perfEntries(sc),
   };
 }
 

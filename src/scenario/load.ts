@@ -23,6 +23,7 @@ import { readTraceColumns, validateTrace } from '../workload/trace.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
 import { priceKey, type TokenPrice } from '../economics/billing.js';
+import { perfErrorOf, type PerfBasis, type PerfError } from './perf-error.js';
 
 // Prices are economics' own type; re-exported for the modules that read them off a scenario.
 export { priceKey, type TokenPrice };
@@ -37,6 +38,8 @@ export interface Deployment {
   stack: string;
   efficiencyResolved: ResolvedEfficiency;
   perfBasis: PerfBasis;
+  /** The cross-validated error its throughput predictions carry (src/scenario/perf-error.ts). */
+  perfError: PerfError;
   replicas: number;
   tensorParallel: number;
   dtype: Dtype;
@@ -91,7 +94,7 @@ export const PROVISION_S = 120;
 export const WEIGHT_LOAD_BYTES_PER_S = 2e9;
 
 /** Where a deployment's step times come from: a measured step-time profile, a fitted row of its own silicon, or its kind's default. */
-export type PerfBasis = 'measured-profile' | 'calibrated' | 'kind-default';
+export type { PerfBasis, PerfError } from './perf-error.js';
 
 export interface Slo {
   ttftS: number;
@@ -515,6 +518,8 @@ function resolveScenario(
     note(`model ${model.id}`, model);
     const effName = efficiency.stack === 'generic' ? efficiency.silicon : `${efficiency.silicon}@${efficiency.stack}`;
     note(`efficiency ${effName}`, efficiency);
+    const perfError = perfErrorOf(silicon, resolved, d.profile, catalog.efficiency.values());
+    if (!perfError.hasBand || !perfError.siliconMeasured) assumptions.add(`deployment ${d.name} performance: ${perfError.note}`);
     const cost = resolveCost(d.cost, silicon, facility, (k, m) => loc.at(at('cost', k), m));
     for (const n of cost.notes) assumptions.add(`deployment ${d.name} cost: ${n}`);
     // The busy rate is the marginal price of a chip-hour, which is what routing and planning compare.
@@ -529,7 +534,8 @@ function resolveScenario(
       efficiency,
       stack: d.stack,
       efficiencyResolved: resolved,
-      perfBasis: d.profile !== undefined ? 'measured-profile' : resolved.basis,
+      perfBasis: perfError.basis,
+      perfError,
       replicas: autoscale === null ? d.replicas : autoscale.max,
       tensorParallel: d.tensor_parallel,
       dtype: d.dtype,
