@@ -10,13 +10,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/simulation/simulate.js';
 import type { Fleet } from '../src/serving/fleet.js';
-import { PrefixCache } from '../src/serving/prefix-cache.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import { RandomStream } from '../src/workload/rng.js';
 import { Capture } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
+import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
-import { mulberry32 } from './helpers/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-prefix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -142,44 +141,6 @@ class ReferenceLru {
   }
 }
 
-/** Random platforms with shared prefixes, small KV caches (preemption), every scheduler, an outage. */
-function randomText(caseSeed: number, engine: 'collapsed' | 'step'): string {
-  const rnd = mulberry32(caseSeed * 104729 + 7);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
-  const scheduler = pick(['continuous', 'chunked', 'static', 'disaggregated']);
-  const replicas = scheduler === 'disaggregated' ? int(2, 4) : int(1, 3);
-  return `
-name: pfx-${caseSeed}
-horizon: 120s
-warmup: 5s
-seed: ${caseSeed}
-report_interval: 30s
-engine: ${engine}
-deployments:
-  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: ${replicas}, scheduler: ${scheduler}, kv_fraction: ${(0.205 + rnd() * 0.04).toFixed(3)}, max_batch: ${int(4, 32)}, block_tokens: ${pick([8, 16, 32])}, chunk_tokens: ${pick([256, 512])} }
-  - { name: b, model: llama-3.1-8b, silicon: a100-80gb, replicas: ${int(1, 2)}, kv_fraction: ${(0.21 + rnd() * 0.05).toFixed(3)}, max_batch: ${int(4, 48)}, max_queue: ${int(20, 200)} }
-workloads:
-  - name: chat
-    tenant: t1
-    model: llama-3.1-8b
-    arrival: { process: poisson, rate: ${(2 + rnd() * 6).toFixed(2)}/s }
-    prefix: { tokens: ${int(100, 3000)}, groups: ${int(1, 12)}, share: ${(0.5 + rnd() * 0.5).toFixed(2)} }
-    prompt_tokens: { dist: lognormal, median: ${int(100, 800)}, p99: 6000 }
-    output_tokens: { dist: lognormal, median: ${int(20, 200)}, p99: 800 }
-    timeout: ${int(5, 60)}s
-  - name: agents
-    tenant: t2
-    model: llama-3.1-8b
-    arrival: { process: poisson, rate: ${(1 + rnd() * 3).toFixed(2)}/s }
-    prefix: { tokens: ${int(500, 6000)}, groups: ${int(1, 4)} }
-    prompt_tokens: { dist: uniform, min: 1, max: ${int(50, 2000)} }
-    output_tokens: { dist: uniform, min: 1, max: ${int(2, 400)} }
-routing: { policy: ${pick(['least-outstanding', 'round-robin', 'prefix-aware', 'power-of-two'])}, failover: on-outage }
-incidents:
-  - { at: ${int(20, 80)}s, duration: ${int(5, 30)}s, deployment: ${pick(['a', 'b'])}, kind: outage }
-`;
-}
 
 const CASES = Array.from({ length: 16 }, (_, i) => i + 1);
 
@@ -188,16 +149,7 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
   let hitting = 0;
   it.each(CASES)('random scenario %i: no block given up while a request holds it; references match the batches', (caseSeed) => {
     let fleet: Fleet | null = null;
-    const original = PrefixCache.prototype.evict;
-    let evicted = 0;
-    PrefixCache.prototype.evict = function (this: PrefixCache, r: number, blocks: number) {
-      if (blocks > this.evictable[r]) throw new Error(`evicting ${blocks} blocks of ${this.evictable[r]} evictable`);
-      for (let e = this.lruHead[r], left = blocks; left > 0; left -= this.count[e], e = this.next[e]) {
-        if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
-      }
-      evicted += blocks;
-      original.call(this, r, blocks);
-    };
+    const restore = guardEvictions();
     // Checked at every request's end, which happens inside admissions, completions, preemptions and outages.
     const log = new (class extends Capture {
       override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
@@ -206,14 +158,13 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
       }
     })();
     try {
-      const { result } = run(randomText(caseSeed, 'collapsed'), (f) => (fleet = f), log);
+      const { result } = run(randomPlatform(caseSeed, 'collapsed', false), (f) => (fleet = f), log);
       if (result.recorder.preemptions.some((p) => p > 0)) preempting++;
       if (log.rows.some((r) => r.cachedTokens > 0)) hitting++;
       expect(log.rows.length).toBeGreaterThan(100);
       checkInvariants(fleet!);
-      expect(evicted).toBeGreaterThanOrEqual(0);
     } finally {
-      PrefixCache.prototype.evict = original;
+      restore();
     }
   });
 
@@ -225,8 +176,8 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
 
 describe('engines and switches', () => {
   it.each(CASES)('random scenario %i: step-by-step and collapsed engines identical with caching on', (caseSeed) => {
-    const c = run(randomText(caseSeed, 'collapsed'));
-    const s = run(randomText(caseSeed, 'step'));
+    const c = run(randomPlatform(caseSeed, 'collapsed', false));
+    const s = run(randomPlatform(caseSeed, 'step', false));
     expect(c.rows.length).toBe(s.rows.length);
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
     for (let i = 0; i < c.rows.length; i++) {

@@ -11,13 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { simulate } from '../src/simulation/simulate.js';
 import type { Fleet } from '../src/serving/fleet.js';
-import { PrefixCache } from '../src/serving/prefix-cache.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import { FATE_COMPLETED } from '../src/metrics/recorder.js';
 import { Capture, type EndedRequest } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
+import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
-import { mulberry32 } from './helpers/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-sessions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -152,64 +151,19 @@ describe('turns', () => {
   });
 });
 
-/** Random platforms with sessions, shared prefixes, small KV caches (preemption), every scheduler, an outage. */
-function randomText(caseSeed: number, engine: 'collapsed' | 'step'): string {
-  const rnd = mulberry32(caseSeed * 7919 + 3);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
-  const scheduler = pick(['continuous', 'chunked', 'static', 'disaggregated']);
-  const replicas = scheduler === 'disaggregated' ? int(2, 4) : int(1, 3);
-  return `
-name: sess-${caseSeed}
-horizon: 120s
-seed: ${caseSeed}
-report_interval: 30s
-engine: ${engine}
-deployments:
-  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: ${replicas}, scheduler: ${scheduler}, kv_fraction: ${(0.2 + rnd() * 0.04).toFixed(3)}, max_batch: ${int(4, 32)}, block_tokens: ${pick([8, 16, 32])} }
-  - { name: b, model: llama-3.1-8b, silicon: a100-80gb, replicas: ${int(1, 2)}, kv_fraction: ${(0.21 + rnd() * 0.05).toFixed(3)}, max_batch: ${int(4, 48)}, max_queue: ${int(20, 200)} }
-workloads:
-  - name: chat
-    tenant: t1
-    model: llama-3.1-8b
-    arrival: { process: poisson, rate: ${(0.5 + rnd() * 2).toFixed(2)}/s }
-    prefix: { tokens: ${int(100, 3000)}, groups: ${int(1, 6)}, share: ${(0.5 + rnd() * 0.5).toFixed(2)} }
-    session: { turns: { dist: uniform, min: 1, max: ${int(2, 10)} }, think_time: { dist: ${pick(['exponential, mean: 3s', 'constant, value: 0s', 'lognormal, median: 2s, p99: 20s'])} } }
-    prompt_tokens: { dist: lognormal, median: ${int(50, 400)}, p99: 3000 }
-    output_tokens: { dist: lognormal, median: ${int(20, 200)}, p99: 800 }
-    timeout: ${int(5, 60)}s
-  - name: oneshot
-    tenant: t2
-    model: llama-3.1-8b
-    arrival: { process: poisson, rate: ${(1 + rnd() * 3).toFixed(2)}/s }
-    prefix: { tokens: ${int(500, 4000)}, groups: ${int(1, 4)} }
-    prompt_tokens: { dist: uniform, min: 1, max: ${int(50, 2000)} }
-    output_tokens: { dist: uniform, min: 1, max: ${int(2, 400)} }
-routing: { policy: ${pick(['least-outstanding', 'round-robin', 'prefix-aware', 'power-of-two'])}, failover: on-outage }
-incidents:
-  - { at: ${int(20, 80)}s, duration: ${int(5, 30)}s, deployment: ${pick(['a', 'b'])}, kind: outage }
-`;
-}
 
 const CASES = Array.from({ length: 12 }, (_, i) => i + 1);
 
 describe('engines and bookkeeping', () => {
   let preempting = 0;
   it.each(CASES)('random scenario %i: step-by-step and collapsed identical; no referenced block evicted; references match the batches', (caseSeed) => {
-    const original = PrefixCache.prototype.evict;
+    const restore = guardEvictions();
     let fleet: Fleet | null = null;
-    PrefixCache.prototype.evict = function (this: PrefixCache, r: number, blocks: number) {
-      if (blocks > this.evictable[r]) throw new Error(`evicting ${blocks} blocks of ${this.evictable[r]} evictable`);
-      for (let e = this.lruHead[r], left = blocks; left > 0; left -= this.count[e], e = this.next[e]) {
-        if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
-      }
-      original.call(this, r, blocks);
-    };
     try {
-      const c = run(randomText(caseSeed, 'collapsed'), (f) => (fleet = f));
+      const c = run(randomPlatform(caseSeed, 'collapsed', true), (f) => (fleet = f));
       c.log.onRecord = null;
       checkInvariants(fleet!);
-      const s = run(randomText(caseSeed, 'step'));
+      const s = run(randomPlatform(caseSeed, 'step', true));
       if (c.result.recorder.preemptions.some((p) => p > 0)) preempting++;
       expect(c.turns.length).toBe(s.turns.length);
       expect(c.turns.length).toBeGreaterThan(100);
@@ -228,7 +182,7 @@ describe('engines and bookkeeping', () => {
       const later = c.turns.filter((t, i) => c.turns.findIndex((u) => u.segment === t.segment) !== i);
       expect(later.length).toBeGreaterThan(10);
     } finally {
-      PrefixCache.prototype.evict = original;
+      restore();
     }
   });
 
@@ -239,7 +193,7 @@ describe('engines and bookkeeping', () => {
   it('invariants hold at every request end of a session run under pressure', () => {
     let fleet: Fleet | null = null;
     const path = join(dir, 'inv.yaml');
-    writeFileSync(path, randomText(3, 'collapsed'));
+    writeFileSync(path, randomPlatform(3, 'collapsed', true));
     const log = new TurnLog();
     let checks = 0;
     log.onRecord = () => {

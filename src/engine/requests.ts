@@ -2,6 +2,7 @@
  * Requests in flight as struct-of-arrays with a free list: memory grows with the number of
  * requests in flight at once, never with the number simulated. Ids are reused after a request ends.
  */
+import { grown } from './grow.js';
 
 export const NONE = -1;
 
@@ -75,43 +76,31 @@ export class RequestTable {
   private grow(): void {
     const old = this.capacity;
     const cap = Math.max(1024, old * 2);
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.seq = f64(this.seq);
-    this.arrivalS = f64(this.arrivalS);
-    this.workload = i32(this.workload);
-    this.promptTokens = i32(this.promptTokens);
-    this.outputTokens = i32(this.outputTokens);
-    this.generated = i32(this.generated);
-    this.baseStep = f64(this.baseStep);
-    this.firstTokenS = f64(this.firstTokenS);
-    const fo = new Uint8Array(cap);
-    fo.set(this.failedOver);
-    this.failedOver = fo;
-    this.finishStep = f64(this.finishStep);
-    this.admitSeq = f64(this.admitSeq);
-    this.next = i32(this.next);
-    this.heapPos = i32(this.heapPos);
-    this.slot = i32(this.slot);
-    this.shareMark = f64(this.shareMark);
-    this.kvPhase = f64(this.kvPhase);
-    this.prefixChain = i32(this.prefixChain);
-    this.prefixTokens = i32(this.prefixTokens);
-    this.sessionChain = i32(this.sessionChain);
-    this.sharedBlocks = i32(this.sharedBlocks);
-    this.lastEntry = i32(this.lastEntry);
-    this.prefixEntry = i32(this.prefixEntry);
-    this.hitTokens = i32(this.hitTokens);
-    this.cachedTokens = i32(this.cachedTokens);
-    this.session = i32(this.session);
+    this.seq = grown(this.seq, cap);
+    this.arrivalS = grown(this.arrivalS, cap);
+    this.workload = grown(this.workload, cap);
+    this.promptTokens = grown(this.promptTokens, cap);
+    this.outputTokens = grown(this.outputTokens, cap);
+    this.generated = grown(this.generated, cap);
+    this.baseStep = grown(this.baseStep, cap);
+    this.firstTokenS = grown(this.firstTokenS, cap);
+    this.failedOver = grown(this.failedOver, cap);
+    this.finishStep = grown(this.finishStep, cap);
+    this.admitSeq = grown(this.admitSeq, cap);
+    this.next = grown(this.next, cap);
+    this.heapPos = grown(this.heapPos, cap);
+    this.slot = grown(this.slot, cap);
+    this.shareMark = grown(this.shareMark, cap);
+    this.kvPhase = grown(this.kvPhase, cap);
+    this.prefixChain = grown(this.prefixChain, cap);
+    this.prefixTokens = grown(this.prefixTokens, cap);
+    this.sessionChain = grown(this.sessionChain, cap);
+    this.sharedBlocks = grown(this.sharedBlocks, cap);
+    this.lastEntry = grown(this.lastEntry, cap);
+    this.prefixEntry = grown(this.prefixEntry, cap);
+    this.hitTokens = grown(this.hitTokens, cap);
+    this.cachedTokens = grown(this.cachedTokens, cap);
+    this.session = grown(this.session, cap);
     // Thread the new ids onto the free list in ascending order so allocation order is stable.
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;

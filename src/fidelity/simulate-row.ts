@@ -4,6 +4,7 @@
  * loop for offline), and the metrics are computed from every request the way benchmarks compute
  * them (docs/fidelity.md). Rows sharing a setup (all but metric, value, source) share one run.
  */
+import { grown } from '../engine/grow.js';
 import type { RequestTable } from '../engine/requests.js';
 import type { RequestLog } from '../metrics/recorder.js';
 import { parseScenarioRaw, resolveFromInput, type Scenario } from '../scenario/load.js';
@@ -153,11 +154,7 @@ class Requests implements RequestLog {
     this.completed[i] = fate === 0 || fate === 1 ? 1 : 0;
   }
   private grow(): void {
-    const g = <T extends Float64Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends Float64Array | Uint8Array>(a: T): T => grown(a, a.length * 2);
     this.arrivalS = g(this.arrivalS);
     this.firstS = g(this.firstS);
     this.endS = g(this.endS);

@@ -31,6 +31,7 @@
  * (replica, segment); nothing is allocated per request once the arrays have grown.
  */
 import type { Fleet } from './fleet.js';
+import { grown } from '../engine/grow.js';
 import { NONE, type RequestTable } from '../engine/requests.js';
 import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 
@@ -192,19 +193,14 @@ export class PrefixCache {
   private grow(): void {
     const old = this.capacity;
     const cap = Math.max(1024, old * 2);
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.owner = i32(this.owner);
-    this.segment = i32(this.segment);
-    this.first = i32(this.first);
-    this.count = i32(this.count);
-    this.ref = i32(this.ref);
-    this.prev = i32(this.prev);
-    this.next = i32(this.next);
-    this.slot = i32(this.slot);
+    this.owner = grown(this.owner, cap);
+    this.segment = grown(this.segment, cap);
+    this.first = grown(this.first, cap);
+    this.count = grown(this.count, cap);
+    this.ref = grown(this.ref, cap);
+    this.prev = grown(this.prev, cap);
+    this.next = grown(this.next, cap);
+    this.slot = grown(this.slot, cap);
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;
       this.freeHead = i;
@@ -212,9 +208,7 @@ export class PrefixCache {
     this.capacity = cap;
     this.table = new Int32Array(4 * cap).fill(EMPTY);
     this.mask = 4 * cap - 1;
-    const live = new Uint8Array(cap);
-    live.set(this.live);
-    this.live = live;
+    const live = (this.live = grown(this.live, cap));
     for (let e = 0; e < old; e++) if (live[e] === 1) this.place(e);
   }
 }

@@ -11,6 +11,7 @@
  * `peek` / `take` rather than `next` alone: a turn readied by a completion may be due before the
  * next conversation's start, which the simulation has already been told of.
  */
+import { grown } from '../engine/grow.js';
 import { InputError } from '../errors.js';
 import type { ArrivalSource } from './arrivals.js';
 import type { LengthConfig, LengthSampler } from './lengths.js';
@@ -251,22 +252,12 @@ export class SessionArrivals implements ArrivalSource {
   private grow(): void {
     const old = this.capacity;
     const cap = Math.max(256, old * 2);
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.contextTokens = f64(this.contextTokens);
-    this.turnsLeft = i32(this.turnsLeft);
-    this.turn = i32(this.turn);
-    this.group = i32(this.group);
-    this.segment = i32(this.segment);
-    this.nextFree = i32(this.nextFree);
+    this.contextTokens = grown(this.contextTokens, cap);
+    this.turnsLeft = grown(this.turnsLeft, cap);
+    this.turn = grown(this.turn, cap);
+    this.group = grown(this.group, cap);
+    this.segment = grown(this.segment, cap);
+    this.nextFree = grown(this.nextFree, cap);
     for (let i = cap - 1; i >= old; i--) {
       this.nextFree[i] = this.freeHead;
       this.freeHead = i;
@@ -276,14 +267,8 @@ export class SessionArrivals implements ArrivalSource {
 
   private growHeap(): void {
     const cap = Math.max(256, this.heapS.length * 2);
-    const hs = new Float64Array(cap);
-    hs.set(this.heapS);
-    const hq = new Float64Array(cap);
-    hq.set(this.heapSeq);
-    const hl = new Int32Array(cap);
-    hl.set(this.heapSlot);
-    this.heapS = hs;
-    this.heapSeq = hq;
-    this.heapSlot = hl;
+    this.heapS = grown(this.heapS, cap);
+    this.heapSeq = grown(this.heapSeq, cap);
+    this.heapSlot = grown(this.heapSlot, cap);
   }
 }

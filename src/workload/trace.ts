@@ -9,6 +9,7 @@
  * built when reporting an error.
  */
 import * as fs from 'node:fs';
+import { grown } from '../engine/grow.js';
 import { InputError } from '../errors.js';
 
 /** Bytes read per `readSync`; also the longest line accepted. */
@@ -431,18 +432,13 @@ export function validateTrace(file: string): { rows: number; spanS: number; prom
  */
 export function readTraceColumns(file: string): { prompt: Int32Array; output: Int32Array } {
   const reader = new TraceReader(file);
-  const doubled = (a: Int32Array) => {
-    const b = new Int32Array(a.length * 2);
-    b.set(a);
-    return b;
-  };
   let prompt = new Int32Array(4096);
   let output = new Int32Array(4096);
   let count = 0;
   while (reader.next()) {
     if (count === prompt.length) {
-      prompt = doubled(prompt);
-      output = doubled(output);
+      prompt = grown(prompt, 2 * count);
+      output = grown(output, 2 * count);
     }
     prompt[count] = reader.promptTokens;
     output[count] = reader.outputTokens;
