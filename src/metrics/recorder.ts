@@ -14,8 +14,12 @@ export const FATE_FAILED_OVER = 1;
 export const FATE_REJECTED = 2;
 export const FATE_TIMED_OUT = 3;
 export const FATE_LOST = 4;
-export const FATE_COUNT = 5;
-export const FATE_NAMES = ['completed', 'failed_over', 'rejected', 'timed_out', 'lost'] as const;
+/** Over its workload's or tenant's quota at arrival (serving/quota.ts): never queued, never billed. */
+export const FATE_THROTTLED = 5;
+/** A batch-tier request not started within its window (serving/batch-tier.ts): never billed. */
+export const FATE_EXPIRED = 6;
+export const FATE_COUNT = 7;
+export const FATE_NAMES = ['completed', 'failed_over', 'rejected', 'timed_out', 'lost', 'throttled', 'expired'] as const;
 
 /** Per-interval counters for the timeseries, reset after each report interval. */
 export class IntervalCounters {
@@ -91,6 +95,8 @@ export class Recorder {
   readonly periodCachedInputTokens: Float64Array;
   readonly periodCompleted: Float64Array;
   readonly periodBusyShareS: Float64Array;
+  /** [period * atoms + atom]: requests throttled (serving/quota.ts counts them here as well as in fates). */
+  readonly periodThrottled: Float64Array;
   readonly interval: IntervalCounters;
   /**
    * Per deployment, TTFT of the measured requests completed since the autoscaler last read it
@@ -139,6 +145,7 @@ export class Recorder {
     this.periodCachedInputTokens = new Float64Array(cells);
     this.periodCompleted = new Float64Array(cells);
     this.periodBusyShareS = new Float64Array(cells);
+    this.periodThrottled = new Float64Array(cells);
     this.interval = new IntervalCounters(deployments, atoms);
   }
 
@@ -195,6 +202,11 @@ export class Recorder {
     const a = workload * this.deployments + deployment;
     this.fates[a * FATE_COUNT + fate]++;
     if (arrivalS >= this.measureFromS[workload]) this.measured[a]++;
+  }
+
+  /** The cell of the clock's period for this workload and deployment, in the period arrays. */
+  periodCell(workload: number, deployment: number): number {
+    return this.calendar.periodAt(this.clockS[0]) * this.atoms + workload * this.deployments + deployment;
   }
 
   /** Request q completed on `deployment` at the clock's time; its tokens are billed in that period. */

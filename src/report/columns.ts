@@ -27,6 +27,7 @@ export const QUANTITIES = {
   chips: 'chips (replicas × tensor_parallel)',
   dtype: 'weight format (bf16, fp8, int8, …)',
   requests_served: 'requests that got an answer and are billed: `completed` plus `failed_over`',
+  requests_throttled: 'turned away at arrival for being over their workload\'s or tenant\'s `quota`: never queued, never billed (docs/quotas.md)',
   input_tokens: 'prompt tokens of the requests served (billed), cached ones included',
   output_tokens: 'generated tokens of the requests served (billed)',
   cached_input_tokens: 'of input_tokens, prompt tokens the replica\'s prefix cache served (billed at the cached-input price; docs/prefix-caching.md)',
@@ -57,7 +58,7 @@ const q = (name: Quantity, note?: string): ColumnDoc => col(name, QUANTITIES[nam
 export const SUMMARY_COLUMNS = [
   col('scope', '`total`, `deployment`, `model`, `vendor`, `silicon`, `model_silicon`, `tenant` or `workload`'),
   col('key', 'the deployment, model, vendor, silicon, `model/silicon`, tenant or workload name (`all` for total; `(idle capacity)` for fleet time no request used)'),
-  col('requests_arrived', 'requests that ended in this scope (sum of the five fates below)'),
+  col('requests_arrived', 'requests that ended in this scope (sum of the five fates below, and of requests_throttled where that column is appended)'),
   col('requests_completed', 'served by their own model'),
   col('requests_failed_over', 'served by a fallback model, or moved off a failed deployment; counted where they completed'),
   col('requests_rejected', 'turned away: no deployment up, queue full, or too long for any KV cache'),
@@ -100,6 +101,18 @@ export const SUMMARY_COLUMNS = [
   q('cost_usd_per_mtok_output_low', 'deployments summed one by one (their errors taken to move together: the wider band)'),
   q('cost_usd_per_mtok_output_high'),
   q('perf_basis', 'of the scope\'s deployments'),
+] as const;
+
+/**
+ * Appended to summary.csv (and sweep.csv) and pnl.csv only when the scenario sets a `quota`
+ * (docs/quotas.md), so other scenarios' files are unchanged; they are fates, and requests_arrived
+ * counts them.
+ */
+export const SUMMARY_QUOTA_COLUMNS = [
+  q('requests_throttled', 'booked on the first deployment of the workload\'s model, as rejections are'),
+] as const;
+export const PNL_QUOTA_COLUMNS = [
+  q('requests_throttled', 'that arrived in the period'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
@@ -159,7 +172,7 @@ export const REQUEST_COLUMNS = [
   q('tenant'),
   q('deployment', 'where the request ended'),
   q('model', 'that served (or last tried) it'),
-  col('fate', '`completed`, `failed_over`, `rejected`, `timed_out` or `lost`'),
+  col('fate', '`completed`, `failed_over`, `rejected`, `timed_out`, `lost` or `throttled` (over a quota, docs/quotas.md)'),
   col('arrival_time', 'ISO 8601 UTC arrival time'),
   col('arrival_s', 'arrival, seconds from the scenario start'),
   col('ttft_s', 'time to first token, seconds (empty unless completed)'),
@@ -222,3 +235,7 @@ export const EXPLAIN_COLUMNS = [
 ] as const;
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);
+
+/** summary.csv's columns: with requests_throttled appended when the scenario sets a quota. */
+export const summaryColumns = (quotas: boolean): readonly ColumnDoc[] => (quotas ? [...SUMMARY_COLUMNS, ...SUMMARY_QUOTA_COLUMNS] : SUMMARY_COLUMNS);
+export const pnlColumns = (quotas: boolean): readonly ColumnDoc[] => (quotas ? [...PNL_COLUMNS, ...PNL_QUOTA_COLUMNS] : PNL_COLUMNS);

@@ -4,14 +4,14 @@
  */
 import type { IntervalSnapshot, SimulationResult } from '../simulation/simulate.js';
 import type { RequestTable } from '../engine/requests.js';
-import { FATE_COUNT, FATE_NAMES, type RequestLog } from '../metrics/recorder.js';
+import { FATE_COUNT, FATE_NAMES, FATE_THROTTLED, type RequestLog } from '../metrics/recorder.js';
 import { billedReplicaS, peakReplicas, type Ledger } from '../economics/ledger.js';
 import { tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
 import { costBandFactors } from '../scenario/perf-error.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
-import { names, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+import { names, pnlColumns, REQUEST_COLUMNS, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
 
 export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
@@ -199,7 +199,8 @@ export function scopes(scenario: Scenario): Scope[] {
 
 export function writeSummary(path: string, result: SimulationResult, ledger: Ledger): void {
   const { scenario, recorder } = result;
-  const csv = new CsvWriter(path, names(SUMMARY_COLUMNS));
+  const quotas = hasQuotas(scenario);
+  const csv = new CsvWriter(path, names(summaryColumns(quotas)));
   const D = scenario.deployments.length;
   const P = ledger.periods.length;
   const A = ledger.atoms;
@@ -266,7 +267,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       return h + (share * scenario.deployments[d].tensorParallel) / 3600;
     }, 0);
     const isIdleRow = s.key === IDLE_KEY;
-    csv.write([
+    const cells = [
       s.scope,
       neutralizeText(s.key),
       formatInt(arrived),
@@ -312,9 +313,17 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       band.lowCents !== null ? usdPerMtok(band.lowCents, outTok) : '',
       band.highCents !== null ? usdPerMtok(band.highCents, outTok) : '',
       band.basis,
-    ]);
+    ];
+    // Only where the scenario sets a quota (columns.ts), so other files stay as they were.
+    if (quotas) cells.push(formatInt(fates[FATE_THROTTLED]));
+    csv.write(cells);
   }
   csv.close();
+}
+
+/** Whether the scenario sets a quota: summary and pnl then carry requests_throttled. */
+export function hasQuotas(scenario: Scenario): boolean {
+  return scenario.workloads.some((w) => w.quota !== null || w.tenantQuota !== null);
 }
 
 /**
@@ -350,7 +359,8 @@ function totalBusyChipHours(result: SimulationResult): number {
 
 export function writePnl(path: string, result: SimulationResult, ledger: Ledger): void {
   const { scenario, recorder } = result;
-  const csv = new CsvWriter(path, names(PNL_COLUMNS));
+  const quotas = hasQuotas(scenario);
+  const csv = new CsvWriter(path, names(pnlColumns(quotas)));
   const D = scenario.deployments.length;
   const A = ledger.atoms;
   const tenants = [...new Set(scenario.workloads.map((w) => w.tenant))];
@@ -368,10 +378,11 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
     if (result.calendar.overlapS(p, result.endS) === 0) return; // past the end of the run
     const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number, idleKwh: number) => {
       let cachedTok = 0;
-      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh;
+      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh, throttled = 0;
       for (const a of atoms) {
         const cell = p * A + a;
         completed += recorder.periodCompleted[cell];
+        throttled += recorder.periodThrottled[cell];
         inTok += recorder.periodInputTokens[cell];
         outTok += recorder.periodOutputTokens[cell];
         cachedTok += recorder.periodCachedInputTokens[cell];
@@ -380,9 +391,9 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         cost += ledger.busyCostCents[cell];
         energy += ledger.busyEnergyKwh[cell];
       }
-      if (atoms.length > 0 && completed === 0 && cost === 0) return;
+      if (atoms.length > 0 && completed === 0 && cost === 0 && throttled === 0) return;
       const margin = revenue - payout - cost;
-      csv.write([
+      const cells = [
         period,
         neutralizeText(tenant),
         neutralizeText(line.model),
@@ -402,7 +413,9 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         kgCo2e(energy, scenario.facility.kgCo2ePerKwh),
         formatInt(cachedTok),
         hitPct(cachedTok, inTok),
-      ]);
+      ];
+      if (quotas) cells.push(formatInt(throttled));
+      csv.write(cells);
     };
     for (const tenant of tenants) {
       for (const line of lines) {

@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { loadCatalog, resolveEfficiency, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
 import { RooflinePerf } from '../perf/roofline.js';
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
-import { scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
+import { PRIORITIES, scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import { meanLength, meanSquare, type LengthConfig } from '../workload/lengths.js';
 import { capacityBasis, capacityWarning, dtypeWarning, meanArrivalRate, type CapacityBasis, type Demand, type Warn } from './warnings.js';
@@ -122,6 +122,17 @@ export interface Workload {
   prefixSegmentBase: number;
   /** Multi-turn conversations (`session:`), or null. */
   session: SessionConfig | null;
+  /** Rate limits (`quota:`) of the workload and of its tenant (`tenants[].quota`, shared by the tenant's workloads), or null. */
+  quota: QuotaConfig | null;
+  tenantQuota: QuotaConfig | null;
+  /** Queue class (`priority:`): 0 interactive, 1 standard (the default), 2 batch. */
+  priority: number;
+}
+
+/** A token bucket's limits per minute; Infinity where the key is not given. */
+export interface QuotaConfig {
+  requestsPerMin: number;
+  tokensPerMin: number;
 }
 
 export interface Incident {
@@ -563,6 +574,19 @@ function resolveScenario(
   const checkedTraces = new Map<string, ReturnType<typeof validateTrace>>();
   const traceColumns = new Map<string, { prompt: Int32Array; output: Int32Array }>();
   let prefixSegments = 0;
+  const quotaOf = (qIn: { requests_per_min?: number; tokens_per_min?: number } | undefined, p: Path): QuotaConfig | null => {
+    if (qIn === undefined) return null;
+    if (qIn.requests_per_min === undefined && qIn.tokens_per_min === undefined) {
+      throw loc.at(p, 'expected requests_per_min, tokens_per_min or both');
+    }
+    return { requestsPerMin: qIn.requests_per_min ?? Infinity, tokensPerMin: qIn.tokens_per_min ?? Infinity };
+  };
+  const tenantQuotas = new Map<string, QuotaConfig | null>();
+  input.tenants.forEach((t, i) => {
+    if (tenantQuotas.has(t.name)) throw loc.at(['tenants', i, 'name'], `duplicate tenant "${t.name}"`);
+    if (!input.workloads.some((w) => w.tenant === t.name)) throw loc.at(['tenants', i, 'name'], `no workload has tenant "${t.name}"`);
+    tenantQuotas.set(t.name, quotaOf(t.quota, ['tenants', i, 'quota']));
+  });
   const workloads: Workload[] = input.workloads.map((w, i) => {
     const at = (...p: Path) => ['workloads', i, ...p];
     if (workloadNames.has(w.name)) throw loc.at(at('name'), `duplicate workload name "${w.name}"`);
@@ -680,6 +704,9 @@ function resolveScenario(
       prefix: w.prefix ?? null,
       prefixSegmentBase: (prefixSegments += w.prefix?.groups ?? 0) - (w.prefix?.groups ?? 0),
       session,
+      quota: quotaOf(w.quota, at('quota')),
+      tenantQuota: tenantQuotas.get(w.tenant) ?? null,
+      priority: PRIORITIES.indexOf(w.priority ?? 'standard'),
     };
   });
 

@@ -166,6 +166,21 @@ const deployment = z
   })
   .strict();
 
+/**
+ * `quota:` on a workload or a tenant (Azure OpenAI-style rate limits, src/serving/quota.ts): token
+ * buckets holding one minute's allowance, refilled continuously; a request over either limit is
+ * `throttled`. Tokens counted at admission: prompt + output tokens (docs/quotas.md).
+ */
+const quota = z
+  .object({
+    requests_per_min: positive.optional(),
+    tokens_per_min: positive.optional(),
+  })
+  .strict();
+
+/** `priority:` on a workload: each replica's queue serves interactive, then standard, then batch (FIFO within a class). */
+export const PRIORITIES = ['interactive', 'standard', 'batch'] as const;
+
 const workload = z
   .object({
     name: id,
@@ -196,6 +211,18 @@ const workload = z
       })
       .strict()
       .optional(),
+    /** Rate limits of this workload's requests; over them a request is `throttled` (docs/quotas.md). */
+    quota: quota.optional(),
+    /** Queue class: interactive before standard before batch at every replica; under KV pressure the lowest class is preempted first. */
+    priority: z.enum(PRIORITIES).optional(),
+  })
+  .strict();
+
+/** `tenants[]`: settings of a tenant across all its workloads (its quota is shared by them). */
+const tenant = z
+  .object({
+    name: id,
+    quota: quota.optional(),
   })
   .strict();
 
@@ -295,6 +322,7 @@ export const scenarioSchema = z
     deployments: z.array(deployment).min(1),
     workloads: z.array(workload).min(1),
     pricing: z.array(price).default([]),
+    tenants: z.array(tenant).default([]),
     routing: routing.default({ policy: 'least-outstanding', failover: 'on-outage', prefix_weight: 4 }),
     incidents: z.array(incident).default([]),
     /** Where the chips run: a region row of data/facility.csv, with overrides. */

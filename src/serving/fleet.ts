@@ -9,16 +9,16 @@
  *  - prefix-cache.ts: shared prompt blocks kept per replica, referenced while in use, LRU-evicted;
  *  - schedulers/: one file per batching policy, registered in schedulers/registry.ts;
  *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages;
- *  - autoscaler.ts: replicas provisioned, serving and drained as demand moves (deployment `autoscale`).
+ *  - autoscaler.ts: replicas provisioned, serving and drained as demand moves (deployment `autoscale`);
+ *  - quota.ts: tenant and workload rate limits; priority.ts: queue classes.
  */
 import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, RequestTable } from '../engine/requests.js';
 import type { EventQueue } from '../engine/event-queue.js';
-import { decodeStepsWithin } from '../perf/roofline.js';
 import { FATE_REJECTED, type Recorder } from '../metrics/recorder.js';
-import { DECODE, LOAD_LEVELS, SCHED_DECODE_POOL } from './kinds.js';
+import { LOAD_LEVELS, SCHED_DECODE_POOL } from './kinds.js';
 import { boundary, touch } from './replica.js';
-import { kvBlocksAt } from './kv-blocks.js';
+import { kvBlocksNow } from './kv-blocks.js';
 import { route } from './routing.js';
 import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
@@ -26,6 +26,8 @@ import { routerOf } from './routers/registry.js';
 import { PrefixCache, resetPrefix } from './prefix-cache.js';
 import { RandomStream } from '../workload/rng.js';
 import { Autoscaler } from './autoscaler.js';
+import { admitted, quotasOf, type Quotas } from './quota.js';
+import { priorityOf, type Priority } from './priority.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -102,6 +104,9 @@ export class Fleet {
   readonly downDepth: Int32Array;
   /** The autoscaling policy's state (which replicas are live, draining...), or null when no deployment autoscales. */
   readonly autoscaler: Autoscaler | null;
+  /** Quota buckets (quota.ts) and queue classes (priority.ts), or null when no workload or tenant sets them. */
+  readonly quotas: Quotas | null;
+  readonly priority: Priority | null;
   /** Per workload, per model tier: the replicas serving that tier's model. */
   readonly tierReplicas: Int32Array[][];
   /**
@@ -309,6 +314,8 @@ export class Fleet {
     // The frontend of the deployment a workload is routed to first (a failed-over request keeps it).
     this.workloadFrontendS = Float64Array.from(this.tierFirstDeployment.map((t) => (t[0] >= 0 ? deps[t[0]].perf.frontendS : 0)));
     this.autoscaler = deps.some((d) => d.autoscale !== null) ? new Autoscaler(this, options.provisionEntityBase ?? 0) : null;
+    this.quotas = quotasOf(scenario);
+    this.priority = priorityOf(scenario, R);
   }
 
   /** Splits ascending replica ids into [first, end) runs of consecutive ids within one deployment. */
@@ -360,13 +367,11 @@ export class Fleet {
     resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w]);
     rq.sessionChain[q] = sessionSegment;
     rq.session[q] = session;
-    route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
+    if (this.quotas === null || admitted(this, q)) route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 
   /** The replica's event, at clockS[0]: the end of an iteration or decode run. */
-  onEvent(r: number): void {
-    boundary(this, r);
-  }
+  onEvent(r: number): void { boundary(this, r); }
 
   /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
   outageStart(d: number, nowS: number): void {
@@ -386,15 +391,7 @@ export class Fleet {
   }
 
   /** KV blocks in use at `nowS`, counting decode steps finished inside a collapsed run. */
-  kvBlocksNow(r: number, nowS: number): number {
-    let s = this.step[r];
-    if (this.phase[r] === DECODE) {
-      const c = this.runCoeffView[r];
-      s += decodeStepsWithin(c, nowS - this.runStartS[r], this.runSteps[r]);
-    }
-    const shared = this.cache === null ? 0 : this.cache.referenced[r];
-    return this.batch[r] === 0 ? shared : kvBlocksAt(this, r, s) + shared;
-  }
+  kvBlocksNow(r: number, nowS: number): number { return kvBlocksNow(this, r, nowS); }
 
   kvCapacity(r: number): number { return this.kvTotalBlocks[r]; }
 }

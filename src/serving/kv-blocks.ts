@@ -8,6 +8,9 @@
 import type { Fleet } from './fleet.js';
 import { NONE } from '../engine/requests.js';
 import { enqueue, removeFromBatch } from './replica.js';
+import { decodeStepsWithin } from '../perf/roofline.js';
+import { DECODE } from './kinds.js';
+import { preemptionVictim } from './priority.js';
 
 /**
  * The residue class (token count mod B) of the requests that open a new block going from step s to
@@ -89,13 +92,17 @@ export function kvStepsLeft(f: Fleet, r: number, s: number, blocksAtS: number, l
   }
 }
 
+/** Preempts the latest admitted request of the batch (with queue classes: of its lowest class, priority.ts). */
 export function preemptLatest(f: Fleet, r: number): void {
   const rq = f.requests;
   const base = f.slotBase[r];
   let victim = f.slots[base];
-  for (let i = 1; i < f.batch[r]; i++) {
-    const q = f.slots[base + i];
-    if (rq.admitSeq[q] > rq.admitSeq[victim]) victim = q;
+  if (f.priority !== null) victim = preemptionVictim(f, r);
+  else {
+    for (let i = 1; i < f.batch[r]; i++) {
+      const q = f.slots[base + i];
+      if (rq.admitSeq[q] > rq.admitSeq[victim]) victim = q;
+    }
   }
   // Recompute later: keep the tokens generated so far, give back their KV. A prompt still being
   // chunked has generated nothing; its chunks are recomputed with it.
@@ -106,4 +113,15 @@ export function preemptLatest(f: Fleet, r: number): void {
   removeFromBatch(f, r, victim);
   f.recorder.preemptions[f.deploymentOf[r]]++;
   enqueue(f, r, victim, true);
+}
+
+/** KV blocks replica r holds at `nowS`, counting decode steps finished inside a collapsed run (timeseries). */
+export function kvBlocksNow(f: Fleet, r: number, nowS: number): number {
+  let s = f.step[r];
+  if (f.phase[r] === DECODE) {
+    const c = f.runCoeffView[r];
+    s += decodeStepsWithin(c, nowS - f.runStartS[r], f.runSteps[r]);
+  }
+  const shared = f.cache === null ? 0 : f.cache.referenced[r];
+  return f.batch[r] === 0 ? shared : kvBlocksAt(f, r, s) + shared;
 }

@@ -27,6 +27,7 @@ import { finishMixed } from './schedulers/chunked.js';
 import { handOff } from './schedulers/disaggregated.js';
 import { startIteration } from './schedulers/registry.js';
 import { retire } from './autoscaler.js';
+import { linkByClass } from './priority.js';
 
 export function finish(f: Fleet, q: number, deployment: number, fate: number): void {
   const rq = f.requests;
@@ -39,26 +40,29 @@ export function finish(f: Fleet, q: number, deployment: number, fate: number): v
 
 export function enqueue(f: Fleet, r: number, q: number, front: boolean): void {
   const rq = f.requests;
-  const wasEmpty = f.queueLen[r] === 0;
-  if (wasEmpty) {
-    rq.next[q] = NONE;
-    f.queueHead[r] = q;
-    f.queueTail[r] = q;
-  } else if (front) {
-    rq.next[q] = f.queueHead[r];
-    f.queueHead[r] = q;
-  } else {
-    rq.next[q] = NONE;
-    rq.next[f.queueTail[r]] = q;
-    f.queueTail[r] = q;
+  if (f.priority !== null) linkByClass(f, r, q, front);
+  else {
+    if (f.queueLen[r] === 0) {
+      rq.next[q] = NONE;
+      f.queueHead[r] = q;
+      f.queueTail[r] = q;
+    } else if (front) {
+      rq.next[q] = f.queueHead[r];
+      f.queueHead[r] = q;
+    } else {
+      rq.next[q] = NONE;
+      rq.next[f.queueTail[r]] = q;
+      f.queueTail[r] = q;
+    }
+    f.queueLen[r]++;
   }
-  f.queueLen[r]++;
   loadMoved(f, r, 1);
   if (front) return;
   const phase = f.phase[r];
   if (phase === IDLE) boundary(f, r);
   // Static batching admits nothing until its batch has drained, so arrivals never cut a run short.
-  else if (phase === DECODE && wasEmpty && !f.stepMode && f.sched[r] !== SCHED_STATIC) interruptRun(f, r, q);
+  // Only a new head can be admitted before the requests already waiting (FIFO: the queue was empty).
+  else if (phase === DECODE && f.queueHead[r] === q && !f.stepMode && f.sched[r] !== SCHED_STATIC) interruptRun(f, r, q);
 }
 
 /**
@@ -281,10 +285,12 @@ export function startDecodeRun(f: Fleet, r: number): void {
   let blocks = kvBlocksBound(f, r, s);
   // When the bound leaves room, blocks stays the bound; otherwise it is the exact count from here on.
   const bounded = holdsNextStep(f, r, blocks);
+  let preempted = false;
   if (!bounded) {
     blocks = kvBlocksAt(f, r, s);
     while (f.batch[r] > 0 && blocks + kvOpening(f, r, s) > capacity) {
       preemptLatest(f, r);
+      preempted = true;
       blocks = kvBlocksAt(f, r, s);
       // A preempted request's shared prefix blocks may come free too.
       capacity = f.kvCapacityBlocks[r];
@@ -301,6 +307,9 @@ export function startDecodeRun(f: Fleet, r: number): void {
     // Blocks never shrink as steps pass, so a cache that holds the run's last step holds them all.
     if (kvBlocksBound(f, r, s + toFinish) <= capacity) steps = toFinish;
     else steps = kvStepsLeft(f, r, s, bounded ? kvBlocksAt(f, r, s) : blocks, toFinish);
+    // With queue classes the victim may wait behind a higher-class request that the freed blocks
+    // now hold: as in step mode, the next step's boundary tries admitting it.
+    if (preempted && f.priority !== null) steps = 1;
   }
   // A run of no steps would end where it starts and be planned again, forever: only a bug in the
   // KV accounting above could cause it, so fail loudly rather than hang.

@@ -11,6 +11,7 @@ import { kvAdd, kvBlocksAt, kvOpening, preemptLatest } from '../kv-blocks.js';
 import { acquire } from '../prefix-cache.js';
 import { addToBatch, admissionBlocks, complete, decodeOrIdle, finish } from '../replica.js';
 import { loadMoved } from '../routing.js';
+import { unlinkHead } from '../priority.js';
 
 /**
  * scheduler chunked (Sarathi-Serve): every iteration carries one token per decoding request and
@@ -63,6 +64,7 @@ export function startChunked(f: Fleet, r: number): void {
     if (blocks + needBlocks > f.kvCapacityBlocks[r]) break;
     f.queueHead[r] = rq.next[q];
     f.queueLen[r]--;
+    if (f.priority !== null) unlinkHead(f, r, q);
     if (rq.firstTokenS[q] < 0 && nowS - rq.arrivalS[q] > f.workloadTimeoutS[rq.workload[q]]) {
       loadMoved(f, r, -1);
       finish(f, q, d.index, FATE_TIMED_OUT);

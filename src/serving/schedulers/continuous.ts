@@ -12,6 +12,7 @@ import { kvBlocksAt, kvBlocksBound } from '../kv-blocks.js';
 import { acquire } from '../prefix-cache.js';
 import { addToBatch, admissionBlocks, decodeOrIdle, finish, prefillThenDecode } from '../replica.js';
 import { loadMoved } from '../routing.js';
+import { unlinkHead } from '../priority.js';
 
 /**
  * Prefill-first admission (vLLM): takes requests from the head of the queue while the batch, the
@@ -60,6 +61,7 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
     if (admitted > 0 && kind !== SCHED_STATIC && tokens + computed > PREFILL_TOKEN_BUDGET) break;
     f.queueHead[r] = rq.next[q];
     f.queueLen[r]--;
+    if (f.priority !== null) unlinkHead(f, r, q);
     if (transferred) {
       addToBatch(f, r, q, 0);
       blocksUsed += need;
