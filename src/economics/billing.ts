@@ -59,3 +59,16 @@ export function billCents(
   const feeCents = Math.round(completed * price.feeUsdPerRequest * 100);
   return { revenueCents: tokenCents + feeCents, vendorPayoutCents: Math.round(tokenCents * price.vendorShare) };
 }
+
+/** A batch-tier workload's price (`batch.discount`): every part, the per-request fee included, at (1 − discount). */
+export function discountedPrice(price: TokenPrice, discount: number): TokenPrice {
+  if (discount === 0) return price;
+  const k = 1 - discount;
+  return {
+    ...price,
+    inputUsdPerMtok: price.inputUsdPerMtok * k,
+    outputUsdPerMtok: price.outputUsdPerMtok * k,
+    cachedInputUsdPerMtok: price.cachedInputUsdPerMtok * k,
+    feeUsdPerRequest: price.feeUsdPerRequest * k,
+  };
+}

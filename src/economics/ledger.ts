@@ -16,7 +16,7 @@
  * Energy stays physical: busy energy to the workloads by busy time, idle energy to the idle line.
  */
 import type { SimulationResult } from '../simulation/simulate.js';
-import { billCents, priceKey } from './billing.js';
+import { billCents, discountedPrice, priceKey } from './billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from './cost.js';
 
 export interface Ledger {
@@ -179,8 +179,10 @@ export function buildLedger(result: SimulationResult): Ledger {
         const completed = recorder.periodCompleted[cell];
         if (completed === 0) continue;
         const wl = scenario.workloads[w];
-        const price = scenario.prices.get(priceKey(wl.tenant, dep.model.id));
-        if (!price) throw new Error(`no price for tenant ${wl.tenant} and model ${dep.model.id}`);
+        const listPrice = scenario.prices.get(priceKey(wl.tenant, dep.model.id));
+        if (!listPrice) throw new Error(`no price for tenant ${wl.tenant} and model ${dep.model.id}`);
+        // The batch tier is billed at its discount (docs/economics.md#billing).
+        const price = wl.batch === null ? listPrice : discountedPrice(listPrice, wl.batch.discount);
         const bill = billCents(
           price,
           wl.cachedPromptFraction,

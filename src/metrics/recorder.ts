@@ -97,6 +97,8 @@ export class Recorder {
   readonly periodBusyShareS: Float64Array;
   /** [period * atoms + atom]: requests throttled (serving/quota.ts counts them here as well as in fates). */
   readonly periodThrottled: Float64Array;
+  /** [period * atoms + atom]: batch-tier requests expired (serving/batch-tier.ts counts them here as well). */
+  readonly periodExpired: Float64Array;
   readonly interval: IntervalCounters;
   /**
    * Per deployment, TTFT of the measured requests completed since the autoscaler last read it
@@ -146,6 +148,7 @@ export class Recorder {
     this.periodCompleted = new Float64Array(cells);
     this.periodBusyShareS = new Float64Array(cells);
     this.periodThrottled = new Float64Array(cells);
+    this.periodExpired = new Float64Array(cells);
     this.interval = new IntervalCounters(deployments, atoms);
   }
 

@@ -28,6 +28,8 @@ export const QUANTITIES = {
   dtype: 'weight format (bf16, fp8, int8, …)',
   requests_served: 'requests that got an answer and are billed: `completed` plus `failed_over`',
   requests_throttled: 'turned away at arrival for being over their workload\'s or tenant\'s `quota`: never queued, never billed (docs/quotas.md)',
+  requests_expired: 'batch-tier requests not started within their `batch.window`: never billed (docs/quotas.md#batch-tier)',
+  batch_revenue_usd: 'of revenue_usd, what the batch tier\'s requests were billed (at their discount); they run only on replicas no other request wanted, so this is idle capacity turned into revenue (docs/quotas.md#batch-tier)',
   input_tokens: 'prompt tokens of the requests served (billed), cached ones included',
   output_tokens: 'generated tokens of the requests served (billed)',
   cached_input_tokens: 'of input_tokens, prompt tokens the replica\'s prefix cache served (billed at the cached-input price; docs/prefix-caching.md)',
@@ -58,7 +60,7 @@ const q = (name: Quantity, note?: string): ColumnDoc => col(name, QUANTITIES[nam
 export const SUMMARY_COLUMNS = [
   col('scope', '`total`, `deployment`, `model`, `vendor`, `silicon`, `model_silicon`, `tenant` or `workload`'),
   col('key', 'the deployment, model, vendor, silicon, `model/silicon`, tenant or workload name (`all` for total; `(idle capacity)` for fleet time no request used)'),
-  col('requests_arrived', 'requests that ended in this scope (sum of the five fates below, and of requests_throttled where that column is appended)'),
+  col('requests_arrived', 'requests that ended in this scope (sum of the five fates below, and of requests_throttled and requests_expired where those columns are appended)'),
   col('requests_completed', 'served by their own model'),
   col('requests_failed_over', 'served by a fallback model, or moved off a failed deployment; counted where they completed'),
   col('requests_rejected', 'turned away: no deployment up, queue full, or too long for any KV cache'),
@@ -113,6 +115,16 @@ export const SUMMARY_QUOTA_COLUMNS = [
 ] as const;
 export const PNL_QUOTA_COLUMNS = [
   q('requests_throttled', 'that arrived in the period'),
+] as const;
+
+/** Appended (after the quota column, when both) only when a workload has a batch tier (docs/quotas.md#batch-tier). */
+export const SUMMARY_BATCH_COLUMNS = [
+  q('requests_expired', 'booked on the deployment whose replica found them expired'),
+  q('batch_revenue_usd', 'tenant, workload: their batch-tier requests\'; fleet scopes: on their deployments; `(idle capacity)`: all of it, the `(idle capacity)` cost the batch tier turned into revenue'),
+] as const;
+export const PNL_BATCH_COLUMNS = [
+  q('requests_expired', 'found expired in the period'),
+  q('batch_revenue_usd', 'tenant rows: their batch-tier requests\'; `(idle capacity)` rows: all batch-tier revenue of the period, model and silicon, the idle capacity the batch tier turned into revenue'),
 ] as const;
 
 export const TIMESERIES_COLUMNS = [
@@ -172,7 +184,7 @@ export const REQUEST_COLUMNS = [
   q('tenant'),
   q('deployment', 'where the request ended'),
   q('model', 'that served (or last tried) it'),
-  col('fate', '`completed`, `failed_over`, `rejected`, `timed_out`, `lost` or `throttled` (over a quota, docs/quotas.md)'),
+  col('fate', '`completed`, `failed_over`, `rejected`, `timed_out`, `lost`, `throttled` (over a quota, docs/quotas.md) or `expired` (a batch-tier request not started within its window)'),
   col('arrival_time', 'ISO 8601 UTC arrival time'),
   col('arrival_s', 'arrival, seconds from the scenario start'),
   col('ttft_s', 'time to first token, seconds (empty unless completed)'),
@@ -236,6 +248,22 @@ export const EXPLAIN_COLUMNS = [
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);
 
-/** summary.csv's columns: with requests_throttled appended when the scenario sets a quota. */
-export const summaryColumns = (quotas: boolean): readonly ColumnDoc[] => (quotas ? [...SUMMARY_COLUMNS, ...SUMMARY_QUOTA_COLUMNS] : SUMMARY_COLUMNS);
-export const pnlColumns = (quotas: boolean): readonly ColumnDoc[] => (quotas ? [...PNL_COLUMNS, ...PNL_QUOTA_COLUMNS] : PNL_COLUMNS);
+/** Which column groups a scenario's summary and pnl append: the quota column, the batch tier's. */
+export interface Appended {
+  quotas: boolean;
+  batch: boolean;
+}
+
+/** summary.csv's columns: requests_throttled appended when the scenario sets a quota, then the batch tier's. */
+export const summaryColumns = (a: Appended): readonly ColumnDoc[] => [
+  ...SUMMARY_COLUMNS,
+  ...(a.quotas ? SUMMARY_QUOTA_COLUMNS : []),
+  ...(a.batch ? SUMMARY_BATCH_COLUMNS : []),
+];
+export const pnlColumns = (a: Appended): readonly ColumnDoc[] => [...PNL_COLUMNS, ...(a.quotas ? PNL_QUOTA_COLUMNS : []), ...(a.batch ? PNL_BATCH_COLUMNS : [])];
+
+/** The groups a written header carries (fleetsim report reads them back). */
+export const appendedIn = (header: readonly string[]): Appended => ({
+  quotas: header.includes('requests_throttled'),
+  batch: header.includes('requests_expired'),
+});

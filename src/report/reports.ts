@@ -4,14 +4,14 @@
  */
 import type { IntervalSnapshot, SimulationResult } from '../simulation/simulate.js';
 import type { RequestTable } from '../engine/requests.js';
-import { FATE_COUNT, FATE_NAMES, FATE_THROTTLED, type RequestLog } from '../metrics/recorder.js';
+import { FATE_COUNT, FATE_EXPIRED, FATE_NAMES, FATE_THROTTLED, type RequestLog } from '../metrics/recorder.js';
 import { billedReplicaS, peakReplicas, type Ledger } from '../economics/ledger.js';
-import { tokenRevenueUsd } from '../economics/billing.js';
+import { discountedPrice, tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
 import { costBandFactors } from '../scenario/perf-error.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
-import { names, pnlColumns, REQUEST_COLUMNS, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+import { names, pnlColumns, REQUEST_COLUMNS, summaryColumns, type Appended, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
 
 export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
@@ -53,7 +53,8 @@ export class TimeseriesWriter {
         const a = w * D + d;
         if (s.completions[a] === 0) continue;
         const wl = sc.workloads[w];
-        const price = sc.prices.get(priceKey(wl.tenant, dep.model.id))!;
+        const listPrice = sc.prices.get(priceKey(wl.tenant, dep.model.id))!;
+        const price = wl.batch === null ? listPrice : discountedPrice(listPrice, wl.batch.discount);
         completions += s.completions[a];
         inTok += s.inputTokens[a];
         outTok += s.outputTokens[a];
@@ -199,12 +200,16 @@ export function scopes(scenario: Scenario): Scope[] {
 
 export function writeSummary(path: string, result: SimulationResult, ledger: Ledger): void {
   const { scenario, recorder } = result;
-  const quotas = hasQuotas(scenario);
-  const csv = new CsvWriter(path, names(summaryColumns(quotas)));
+  const appended = appendedColumns(scenario);
+  const csv = new CsvWriter(path, names(summaryColumns(appended)));
   const D = scenario.deployments.length;
   const P = ledger.periods.length;
   const A = ledger.atoms;
   const runH = result.endS / 3600;
+  const batchW = scenario.workloads.map((w) => w.batch !== null);
+  let allBatchRevenue = 0;
+  for (let a = 0; a < A; a++) if (batchW[Math.floor(a / D)]) for (let p = 0; p < P; p++) allBatchRevenue += ledger.revenueCents[p * A + a];
+
   // Without autoscaling, chip-hours stay chips × run time, computed as before to the last bit.
   const autoscaling = result.periodReplicaS !== null;
   let fleetReplicaS = 0;
@@ -315,15 +320,23 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       band.basis,
     ];
     // Only where the scenario sets a quota (columns.ts), so other files stay as they were.
-    if (quotas) cells.push(formatInt(fates[FATE_THROTTLED]));
+    if (appended.quotas) cells.push(formatInt(fates[FATE_THROTTLED]));
+    if (appended.batch) {
+      let batchRevenue = 0;
+      for (const a of s.atoms) if (batchW[Math.floor(a / D)]) for (let p = 0; p < P; p++) batchRevenue += ledger.revenueCents[p * A + a];
+      cells.push(formatInt(fates[FATE_EXPIRED]), usdFromCents(isIdleRow ? allBatchRevenue : batchRevenue));
+    }
     csv.write(cells);
   }
   csv.close();
 }
 
-/** Whether the scenario sets a quota: summary and pnl then carry requests_throttled. */
-export function hasQuotas(scenario: Scenario): boolean {
-  return scenario.workloads.some((w) => w.quota !== null || w.tenantQuota !== null);
+/** The column groups summary and pnl append for this scenario: requests_throttled with a quota, the batch tier's with one. */
+export function appendedColumns(scenario: Scenario): Appended {
+  return {
+    quotas: scenario.workloads.some((w) => w.quota !== null || w.tenantQuota !== null),
+    batch: scenario.workloads.some((w) => w.batch !== null),
+  };
 }
 
 /**
@@ -359,8 +372,8 @@ function totalBusyChipHours(result: SimulationResult): number {
 
 export function writePnl(path: string, result: SimulationResult, ledger: Ledger): void {
   const { scenario, recorder } = result;
-  const quotas = hasQuotas(scenario);
-  const csv = new CsvWriter(path, names(pnlColumns(quotas)));
+  const appended = appendedColumns(scenario);
+  const csv = new CsvWriter(path, names(pnlColumns(appended)));
   const D = scenario.deployments.length;
   const A = ledger.atoms;
   const tenants = [...new Set(scenario.workloads.map((w) => w.tenant))];
@@ -376,13 +389,21 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
   });
   ledger.periods.forEach((period, p) => {
     if (result.calendar.overlapS(p, result.endS) === 0) return; // past the end of the run
+    // The batch tier's revenue on each line's deployments in the period: its `(idle capacity)` row's batch_revenue_usd.
+    const batchRevenueOn = (deps: number[]) => {
+      let c = 0;
+      for (const w of scenario.workloads) if (w.batch !== null) for (const d of deps) c += ledger.revenueCents[p * A + w.index * D + d];
+      return c;
+    };
     const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number, idleKwh: number) => {
       let cachedTok = 0;
-      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh, throttled = 0;
+      let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh, throttled = 0, expired = 0, batchRevenue = 0;
       for (const a of atoms) {
         const cell = p * A + a;
         completed += recorder.periodCompleted[cell];
         throttled += recorder.periodThrottled[cell];
+        expired += recorder.periodExpired[cell];
+        if (scenario.workloads[Math.floor(a / D)].batch !== null) batchRevenue += ledger.revenueCents[cell];
         inTok += recorder.periodInputTokens[cell];
         outTok += recorder.periodOutputTokens[cell];
         cachedTok += recorder.periodCachedInputTokens[cell];
@@ -391,7 +412,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         cost += ledger.busyCostCents[cell];
         energy += ledger.busyEnergyKwh[cell];
       }
-      if (atoms.length > 0 && completed === 0 && cost === 0 && throttled === 0) return;
+      if (atoms.length > 0 && completed === 0 && cost === 0 && throttled === 0 && expired === 0) return;
       const margin = revenue - payout - cost;
       const cells = [
         period,
@@ -414,7 +435,8 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         formatInt(cachedTok),
         hitPct(cachedTok, inTok),
       ];
-      if (quotas) cells.push(formatInt(throttled));
+      if (appended.quotas) cells.push(formatInt(throttled));
+      if (appended.batch) cells.push(formatInt(expired), usdFromCents(atoms.length === 0 ? batchRevenueOn(line.deps) : batchRevenue));
       csv.write(cells);
     };
     for (const tenant of tenants) {

@@ -125,8 +125,10 @@ export interface Workload {
   /** Rate limits (`quota:`) of the workload and of its tenant (`tenants[].quota`, shared by the tenant's workloads), or null. */
   quota: QuotaConfig | null;
   tenantQuota: QuotaConfig | null;
-  /** Queue class (`priority:`): 0 interactive, 1 standard (the default), 2 batch. */
+  /** Queue class (`priority:`): 0 interactive, 1 standard (the default), 2 batch (and every batch-tier workload). */
   priority: number;
+  /** Batch tier (`batch:`): how long its requests may wait to start, and the share off its price; null for other workloads. */
+  batch: { windowS: number; discount: number } | null;
 }
 
 /** A token bucket's limits per minute; Infinity where the key is not given. */
@@ -689,6 +691,18 @@ function resolveScenario(
       }
       session = { turns, thinkTime };
     }
+    if (w.batch !== undefined) {
+      const why = (key: string) => `a batch-tier workload (batch:) cannot set ${key}`;
+      if (w.priority !== undefined && w.priority !== 'batch') throw loc.at(at('priority'), `${why(`priority ${w.priority}`)}: it is served only from capacity every other class leaves`);
+      if (w.fallback.length > 0) throw loc.at(at('fallback'), `${why('fallback')}: its requests wait for their own model`);
+      if (w.timeout !== undefined) throw loc.at(at('timeout'), `${why('timeout')}: batch.window is how long its requests may wait`);
+      if (w.prefix !== undefined) throw loc.at(at('prefix'), `${why('prefix')}: batch requests bypass the prefix cache`);
+      if (w.session !== undefined) throw loc.at(at('session'), `${why('session')}: batch requests are one-shot`);
+      if (!(w.batch.window > 0)) throw loc.at(at('batch', 'window'), 'expected a positive duration');
+      if (!deployments.some((d) => d.model.id === w.model && d.scheduler !== 'disaggregated' && d.replicas > 0)) {
+        throw loc.at(at('batch'), `no deployment of "${w.model}" can serve the batch tier (disaggregated deployments do not take batch work)`);
+      }
+    }
     return {
       index: i,
       name: w.name,
@@ -706,7 +720,8 @@ function resolveScenario(
       session,
       quota: quotaOf(w.quota, at('quota')),
       tenantQuota: tenantQuotas.get(w.tenant) ?? null,
-      priority: PRIORITIES.indexOf(w.priority ?? 'standard'),
+      priority: PRIORITIES.indexOf(w.priority ?? (w.batch !== undefined ? 'batch' : 'standard')),
+      batch: w.batch === undefined ? null : { windowS: w.batch.window, discount: w.batch.discount },
     };
   });
 

@@ -215,6 +215,14 @@ const workload = z
     quota: quota.optional(),
     /** Queue class: interactive before standard before batch at every replica; under KV pressure the lowest class is preempted first. */
     priority: z.enum(PRIORITIES).optional(),
+    /** Batch tier (src/serving/batch-tier.ts): requests wait up to `window` for capacity no other request wants, billed at (1 - discount) x price; unstarted by then they are `expired`. */
+    batch: z
+      .object({
+        window: duration.default(86400),
+        discount: fraction.default(0.5),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -169,7 +169,7 @@ export function autoscaleTick(f: Fleet, d: number): void {
   for (let r = first; r < end; r++) {
     if (a.state[r] !== SERVING) continue;
     serving++;
-    outstanding += f.queueLen[r] + f.batch[r];
+    outstanding += f.queueLen[r] + f.batch[r] - f.batchHeld[r];
   }
   a.sampleSum[d] += serving > 0 ? outstanding / serving : 0;
   if (++a.samples[d] < SAMPLES_PER_DECISION) return;

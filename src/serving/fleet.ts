@@ -10,7 +10,7 @@
  *  - schedulers/: one file per batching policy, registered in schedulers/registry.ts;
  *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages;
  *  - autoscaler.ts: replicas provisioned, serving and drained as demand moves (deployment `autoscale`);
- *  - quota.ts: tenant and workload rate limits; priority.ts: queue classes.
+ *  - quota.ts: tenant and workload rate limits; priority.ts: queue classes; batch-tier.ts: backfill.
  */
 import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, RequestTable } from '../engine/requests.js';
@@ -23,11 +23,13 @@ import { route } from './routing.js';
 import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
+import { runsOf } from './routers/least-outstanding.js';
 import { PrefixCache, resetPrefix } from './prefix-cache.js';
 import { RandomStream } from '../workload/rng.js';
 import { Autoscaler } from './autoscaler.js';
 import { admitted, quotasOf, type Quotas } from './quota.js';
 import { priorityOf, type Priority } from './priority.js';
+import { batchArrive, batchTierOf, yieldDeployment, type BatchTier } from './batch-tier.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -107,6 +109,9 @@ export class Fleet {
   /** Quota buckets (quota.ts) and queue classes (priority.ts), or null when no workload or tenant sets them. */
   readonly quotas: Quotas | null;
   readonly priority: Priority | null;
+  /** The batch tier (batch-tier.ts) or null, and per replica the batch-tier requests in its batch (left out of routing loads). */
+  readonly batchTier: BatchTier | null;
+  readonly batchHeld: Int32Array;
   /** Per workload, per model tier: the replicas serving that tier's model. */
   readonly tierReplicas: Int32Array[][];
   /**
@@ -258,7 +263,7 @@ export class Fleet {
       return Int32Array.from(ids);
     };
     this.tierReplicas = scenario.workloads.map((w) => [w.model, ...w.fallback].map(replicasOfModel));
-    this.tierRuns = this.tierReplicas.map((tiers) => tiers.map((ids) => this.runsOf(ids)));
+    this.tierRuns = this.tierReplicas.map((tiers) => tiers.map((ids) => runsOf(this.deploymentOf, ids)));
     this.tierFirstDeployment = scenario.workloads.map((w) =>
       [w.model, ...w.fallback].map((m) => deps.findIndex((d) => d.model.id === m)),
     );
@@ -313,21 +318,11 @@ export class Fleet {
     this.workloadTimeoutS = Float64Array.from(scenario.workloads.map((w) => w.timeoutS));
     // The frontend of the deployment a workload is routed to first (a failed-over request keeps it).
     this.workloadFrontendS = Float64Array.from(this.tierFirstDeployment.map((t) => (t[0] >= 0 ? deps[t[0]].perf.frontendS : 0)));
+    this.batchHeld = new Int32Array(R);
     this.autoscaler = deps.some((d) => d.autoscale !== null) ? new Autoscaler(this, options.provisionEntityBase ?? 0) : null;
     this.quotas = quotasOf(scenario);
     this.priority = priorityOf(scenario, R);
-  }
-
-  /** Splits ascending replica ids into [first, end) runs of consecutive ids within one deployment. */
-  private runsOf(ids: Int32Array): Int32Array {
-    const runs: number[] = [];
-    for (let i = 0; i < ids.length; ) {
-      let j = i + 1;
-      while (j < ids.length && ids[j] === ids[j - 1] + 1 && this.deploymentOf[ids[j]] === this.deploymentOf[ids[i]]) j++;
-      runs.push(ids[i], ids[j - 1] + 1);
-      i = j;
-    }
-    return Int32Array.from(runs);
+    this.batchTier = batchTierOf(scenario, this);
   }
 
   arrivalCount = 0;
@@ -367,7 +362,9 @@ export class Fleet {
     resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w]);
     rq.sessionChain[q] = sessionSegment;
     rq.session[q] = session;
-    if (this.quotas === null || admitted(this, q)) route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
+    if (this.quotas !== null && !admitted(this, q)) return;
+    if (this.batchTier !== null && this.batchTier.isBatch[w] !== 0) batchArrive(this, q);
+    else route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
   }
 
   /** The replica's event, at clockS[0]: the end of an iteration or decode run. */
@@ -375,6 +372,7 @@ export class Fleet {
 
   /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
   outageStart(d: number, nowS: number): void {
+    if (this.batchTier !== null) yieldDeployment(this, d);
     outageStart(this, d, nowS);
   }
 

@@ -11,6 +11,7 @@ import { enqueue, removeFromBatch } from './replica.js';
 import { decodeStepsWithin } from '../perf/roofline.js';
 import { DECODE } from './kinds.js';
 import { preemptionVictim } from './priority.js';
+import { batchRequeue } from './batch-tier.js';
 
 /**
  * The residue class (token count mod B) of the requests that open a new block going from step s to
@@ -112,7 +113,8 @@ export function preemptLatest(f: Fleet, r: number): void {
   } else rq.generated[victim] += f.step[r] - rq.baseStep[victim];
   removeFromBatch(f, r, victim);
   f.recorder.preemptions[f.deploymentOf[r]]++;
-  enqueue(f, r, victim, true);
+  if (f.batchTier !== null && f.batchTier.isBatch[rq.workload[victim]] !== 0) batchRequeue(f, victim);
+  else enqueue(f, r, victim, true);
 }
 
 /** KV blocks replica r holds at `nowS`, counting decode steps finished inside a collapsed run (timeseries). */

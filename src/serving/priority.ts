@@ -28,10 +28,11 @@ export class Priority {
   }
 }
 
-/** The fleet's queue classes, or null when every workload is of one class (FIFO queues, as without priorities). */
+/** The fleet's queue classes, or null when every queued workload is of one class (FIFO queues, as without priorities). */
 export function priorityOf(scenario: Scenario, replicas: number): Priority | null {
-  const first = scenario.workloads[0].priority;
-  return scenario.workloads.every((w) => w.priority === first) ? null : new Priority(scenario, replicas);
+  // Batch-tier workloads never enter a replica's queue (batch-tier.ts): they do not make classes.
+  const queued = scenario.workloads.filter((w) => w.batch === null);
+  return queued.every((w) => w.priority === queued[0].priority) ? null : new Priority(scenario, replicas);
 }
 
 /**

@@ -28,6 +28,7 @@ import { handOff } from './schedulers/disaggregated.js';
 import { startIteration } from './schedulers/registry.js';
 import { retire } from './autoscaler.js';
 import { linkByClass } from './priority.js';
+import { pull, yieldBatch } from './batch-tier.js';
 
 export function finish(f: Fleet, q: number, deployment: number, fate: number): void {
   const rq = f.requests;
@@ -40,6 +41,8 @@ export function finish(f: Fleet, q: number, deployment: number, fate: number): v
 
 export function enqueue(f: Fleet, r: number, q: number, front: boolean): void {
   const rq = f.requests;
+  // Batch-tier work never makes another request wait (batch-tier.ts).
+  if (f.batchHeld[r] > 0) yieldBatch(f, r);
   if (f.priority !== null) linkByClass(f, r, q, front);
   else {
     if (f.queueLen[r] === 0) {
@@ -166,7 +169,9 @@ export function removeFromBatch(f: Fleet, r: number, q: number, completed = fals
   f.slots[base + s] = moved;
   rq.slot[moved] = s;
   f.batch[r] = last;
-  loadMoved(f, r, -1);
+  // Routing's loads leave batch-tier requests out (batch-tier.ts).
+  if (f.batchTier !== null && f.batchTier.isBatch[rq.workload[q]] !== 0) f.batchHeld[r]--;
+  else loadMoved(f, r, -1);
   const caching = f.caching[r] !== 0;
   // Memory the batch took since the last admission or departure evicted cache blocks: settle that
   // before this request's blocks come free (prefix-cache.ts).
@@ -260,6 +265,8 @@ export function complete(f: Fleet, r: number, q: number): void {
 
 /** With nothing admitted: a decode run over the batch from the clock's time, or idle when it is empty. */
 export function decodeOrIdle(f: Fleet, r: number): void {
+  // Capacity nothing else wants goes to the batch tier.
+  if (f.batchTier !== null && pull(f, r)) return;
   if (f.batch[r] === 0) {
     f.phase[r] = IDLE;
     // A draining replica (autoscaler.ts) leaves once it holds nothing.

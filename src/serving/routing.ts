@@ -57,7 +57,7 @@ export function firstAtLevel(f: Fleet, pool: number, level: number): number {
 export function loadMoved(f: Fleet, r: number, delta: number): void {
   const pool = f.poolOf[r];
   if (pool === NONE) return;
-  const to = f.queueLen[r] + f.batch[r];
+  const to = f.queueLen[r] + f.batch[r] - f.batchHeld[r];
   const from = to - delta;
   const fromLevel = from < TOP_LEVEL ? from : TOP_LEVEL;
   const toLevel = to < TOP_LEVEL ? to : TOP_LEVEL;
@@ -82,7 +82,7 @@ export function loadMoved(f: Fleet, r: number, delta: number): void {
 export function indexRemove(f: Fleet, r: number): void {
   const pool = f.poolOf[r];
   if (pool === NONE) return;
-  const load = f.queueLen[r] + f.batch[r];
+  const load = f.queueLen[r] + f.batch[r] - f.batchHeld[r];
   const level = load < TOP_LEVEL ? load : TOP_LEVEL;
   const words = f.poolWords[pool];
   const k = r - f.poolFirst[pool];
@@ -102,7 +102,7 @@ export function indexRemove(f: Fleet, r: number): void {
 export function indexAdd(f: Fleet, r: number, pool: number): void {
   if (pool === NONE || f.poolOf[r] !== NONE) return;
   f.poolOf[r] = pool;
-  const load = f.queueLen[r] + f.batch[r];
+  const load = f.queueLen[r] + f.batch[r] - f.batchHeld[r];
   const level = load < TOP_LEVEL ? load : TOP_LEVEL;
   const words = f.poolWords[pool];
   const k = r - f.poolFirst[pool];

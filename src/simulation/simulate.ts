@@ -14,6 +14,7 @@ import { ClosedArrivals, makeArrivalSource, type ArrivalSource } from '../worklo
 import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
 import { PrefixSampler } from '../workload/prefix.js';
 import { DurationSampler, SessionArrivals } from '../workload/sessions.js';
+import { kickIdle } from '../serving/batch-tier.js';
 import { accrue, autoscaleTick, provisioned, countStates, SERVING, DRAINING, SAMPLES_PER_DECISION } from '../serving/autoscaler.js';
 
 /** State of one deployment over one report interval, handed to the report writer. */
@@ -383,6 +384,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       }
     } else if (e === tickEntity) {
       const nowS = clockS[0];
+      if (fleet.batchTier !== null) kickIdle(fleet);
       // Past the horizon no arrivals are pending, so once nothing is in flight the run is over: it
       // ended at the horizon or at the drain's last completion, whichever is later, and the last
       // interval is cut there. The report interval never changes what is billed.

@@ -4,7 +4,7 @@
  * y value is a CSV cell or a sum of CSV cells (money summed in integer cents); the one derived
  * rate, throughput, is output_tokens / interval_s of the same row.
  */
-import { PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_COLUMNS, SUMMARY_QUOTA_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
+import { PLAN_COLUMNS, PNL_COLUMNS, REQUEST_COLUMNS, SUMMARY_BATCH_COLUMNS, SUMMARY_COLUMNS, SUMMARY_QUOTA_COLUMNS, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
 import { column, type ReportDir, type Table } from './read.js';
 
 export interface Point {
@@ -96,7 +96,7 @@ const LATENCY = /^(ttft|tpot|e2e)_(p\d+|mean)_s$/;
 /** The fates are the summary's `requests_*` columns other than the total and the served (completed + failed over). */
 const FATE_COLUMNS = SUMMARY_COLUMNS.map((c) => c.name).filter((n) => n.startsWith('requests_') && n !== 'requests_arrived' && n !== 'requests_served');
 /** Fates appended only with quotas or a batch tier (src/report/columns.ts). */
-const APPENDED_FATES = SUMMARY_QUOTA_COLUMNS.map((c) => c.name).filter((n) => n.startsWith('requests_'));
+const APPENDED_FATES = [...SUMMARY_QUOTA_COLUMNS, ...SUMMARY_BATCH_COLUMNS].map((c) => c.name).filter((n) => n.startsWith('requests_'));
 const MONEY = [P.revenue, P.payout, P.cost, P.margin];
 const MONEY_LABEL: Record<string, string> = { [P.revenue]: 'revenue', [P.payout]: 'vendor payout', [P.cost]: 'compute cost', [P.margin]: 'gross margin' };
 

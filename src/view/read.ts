@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
-import { names, PLAN_COLUMNS, PNL_COLUMNS, pnlColumns, REQUEST_COLUMNS, SUMMARY_COLUMNS, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
+import { appendedIn, names, PLAN_COLUMNS, pnlColumns, REQUEST_COLUMNS, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
 
 export interface Table {
   /** File name inside the directory, e.g. `summary.csv`. */
@@ -85,14 +85,13 @@ export function readReportDir(dir: string): ReportDir {
   const r: ReportDir = { dir, sweepPaths: [] };
   r.summary = readTable(dir, 'summary.csv');
   // A scenario with quotas appends requests_throttled to summary and pnl (src/report/columns.ts).
-  const governed = (t: Table, base: readonly unknown[], offset = 0) => t.header.length - offset > base.length;
-  if (r.summary) expectColumns(r.summary, dir, names(summaryColumns(governed(r.summary, SUMMARY_COLUMNS))));
+  if (r.summary) expectColumns(r.summary, dir, names(summaryColumns(appendedIn(r.summary.header))));
   r.timeseries = readTable(dir, 'timeseries.csv');
   // A run with autoscaling appends two columns (src/report/columns.ts).
   const autoscaled = r.timeseries !== undefined && r.timeseries.header.length === TIMESERIES_COLUMNS.length + TIMESERIES_AUTOSCALE_COLUMNS.length;
   if (r.timeseries) expectColumns(r.timeseries, dir, names(autoscaled ? [...TIMESERIES_COLUMNS, ...TIMESERIES_AUTOSCALE_COLUMNS] : TIMESERIES_COLUMNS));
   r.pnl = readTable(dir, 'pnl.csv');
-  if (r.pnl) expectColumns(r.pnl, dir, names(pnlColumns(governed(r.pnl, PNL_COLUMNS))));
+  if (r.pnl) expectColumns(r.pnl, dir, names(pnlColumns(appendedIn(r.pnl.header))));
   r.requests = readTable(dir, 'requests.csv');
   if (r.requests) expectColumns(r.requests, dir, names(REQUEST_COLUMNS));
   r.plan = readTable(dir, 'plan.csv');
@@ -108,7 +107,7 @@ export function readReportDir(dir: string): ReportDir {
       });
     }
     r.sweepPaths = r.sweep.header.slice(1, rep);
-    expectColumns(r.sweep, dir, names(summaryColumns(governed(r.sweep, SUMMARY_COLUMNS, rep + 1))), rep + 1);
+    expectColumns(r.sweep, dir, names(summaryColumns(appendedIn(r.sweep.header))), rep + 1);
   }
   r.summaryCi = readTable(dir, 'summary_ci.csv');
   if (r.summaryCi) {

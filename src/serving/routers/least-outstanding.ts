@@ -17,6 +17,7 @@ export function pickLeastOutstanding(f: Fleet, w: number, k: number, needTokens:
   const queueLimit = f.queueLimit;
   const maxTokens = f.maxTokens;
   const batch = f.batch;
+  const held = f.batchHeld;
   const runs = f.tierRuns[w][k];
   let best = NONE;
   let full = NONE;
@@ -37,7 +38,8 @@ export function pickLeastOutstanding(f: Fleet, w: number, k: number, needTokens:
     const limit = queueLimit[first];
     const end = runs[i + 1];
     for (let r = first; r < end; r++) {
-      const load = queueLen[r] + batch[r];
+      // Batch-tier requests held there give way to any arrival (batch-tier.ts): not load.
+      const load = queueLen[r] + batch[r] - held[r];
       if (load < bestLoad) {
         // A replica of an autoscaled deployment that is not serving (provisioning, draining, off).
         if (up[r] === 0) continue;
@@ -53,4 +55,16 @@ export function pickLeastOutstanding(f: Fleet, w: number, k: number, needTokens:
   }
   f.routeFull[0] = full;
   return best;
+}
+
+/** Splits ascending replica ids into [first, end) runs of consecutive ids within one deployment (Fleet.tierRuns, scanned above). */
+export function runsOf(deploymentOf: Int32Array, ids: Int32Array): Int32Array {
+  const runs: number[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i + 1;
+    while (j < ids.length && ids[j] === ids[j - 1] + 1 && deploymentOf[ids[j]] === deploymentOf[ids[i]]) j++;
+    runs.push(ids[i], ids[j - 1] + 1);
+    i = j;
+  }
+  return Int32Array.from(runs);
 }

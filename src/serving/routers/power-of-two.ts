@@ -22,7 +22,7 @@ export function pickPowerOfTwo(f: Fleet, w: number, k: number, needTokens: numbe
   const b = candidates[j];
   const okA = takes(f, a, needTokens);
   const okB = takes(f, b, needTokens);
-  if (okA && okB) return f.queueLen[b] + f.batch[b] < f.queueLen[a] + f.batch[a] ? b : a;
+  if (okA && okB) return f.queueLen[b] + f.batch[b] - f.batchHeld[b] < f.queueLen[a] + f.batch[a] - f.batchHeld[a] ? b : a;
   if (okA) return a;
   if (okB) return b;
   let best = NONE;
@@ -35,7 +35,7 @@ export function pickPowerOfTwo(f: Fleet, w: number, k: number, needTokens: numbe
       full = r;
       continue;
     }
-    const load = f.queueLen[r] + f.batch[r];
+    const load = f.queueLen[r] + f.batch[r] - f.batchHeld[r];
     if (load < bestLoad) {
       bestLoad = load;
       best = r;

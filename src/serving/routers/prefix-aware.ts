@@ -32,7 +32,7 @@ export function pickPrefixAware(f: Fleet, w: number, k: number, needTokens: numb
   for (let i = 0; i < candidates.length; i++) {
     const r = candidates[i];
     if (up[r] === 0 || needTokens > maxTokens[r]) continue;
-    let score = queueLen[r] + batch[r];
+    let score = queueLen[r] + batch[r] - f.batchHeld[r];
     if (shared && f.caching[r] !== 0) score -= weight * cachedPrefixBlocks(f, r, q) * f.blockTokens[r];
     if (score < bestScore) {
       if (queueLen[r] >= queueLimit[r]) {
