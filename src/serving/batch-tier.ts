@@ -99,7 +99,11 @@ export function batchArrive(f: Fleet, q: number): void {
   }
 }
 
-/** A batch request preempted for KV (kv-blocks.ts) goes back to the front of its FIFO. */
+/**
+ * A batch request preempted for KV (kv-blocks.ts), or moved off a failed replica (routing.ts
+ * route: it never fails over, and starts over as any evicted request does), goes back to the
+ * front of its FIFO.
+ */
 export function batchRequeue(f: Fleet, q: number): void {
   pushFront(f.batchTier!, f.requests, f.requests.workload[q], q);
 }
@@ -206,11 +210,6 @@ export function yieldBatch(f: Fleet, r: number): void {
   }
   f.prefillCount[r] = 0;
   f.phase[r] = IDLE;
-}
-
-/** An outage is about to take deployment d down: its batch work goes back to the FIFOs to wait (it never fails over). */
-export function yieldDeployment(f: Fleet, d: number): void {
-  for (let r = 0; r < f.replicas; r++) if (f.deploymentOf[r] === d && f.batchHeld[r] > 0) yieldBatch(f, r);
 }
 
 /**

@@ -29,7 +29,7 @@ import { RandomStream } from '../workload/rng.js';
 import { Autoscaler } from './autoscaler.js';
 import { admitted, quotasOf, type Quotas } from './quota.js';
 import { priorityOf, type Priority } from './priority.js';
-import { batchArrive, batchTierOf, yieldDeployment, type BatchTier } from './batch-tier.js';
+import { batchArrive, batchTierOf, type BatchTier } from './batch-tier.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -372,7 +372,6 @@ export class Fleet {
 
   /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
   outageStart(d: number, nowS: number): void {
-    if (this.batchTier !== null) yieldDeployment(this, d);
     outageStart(this, d, nowS);
   }
 

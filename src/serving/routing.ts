@@ -8,6 +8,7 @@ import { NONE } from '../engine/requests.js';
 import { LOAD_LEVELS, TOP_LEVEL } from './kinds.js';
 import { pickReplica } from './routers/registry.js';
 import { enqueue, finish } from './replica.js';
+import { batchRequeue } from './batch-tier.js';
 
 /**
  * Places a request on a replica of its model, or of a fallback model; when nothing can take it,
@@ -16,6 +17,8 @@ import { enqueue, finish } from './replica.js';
 export function route(f: Fleet, q: number, fateIfNone: number, endAt: number): void {
   const rq = f.requests;
   const w = rq.workload[q];
+  // A batch-tier request evicted by an outage waits for its own model again (batch-tier.ts).
+  if (f.batchTier !== null && f.batchTier.isBatch[w] !== 0) return batchRequeue(f, q);
   const tiers = f.tierReplicas[w];
   const needTokens = rq.promptTokens[q] + rq.outputTokens[q];
   const tierLimit = f.failoverOnOutage ? tiers.length : 1;
