@@ -25,6 +25,8 @@ describe('Recorder latency histograms', () => {
       requests.workload[q] = w;
       requests.arrivalS[q] = rnd() * 1000;
       requests.firstTokenS[q] = requests.arrivalS[q] + rnd() * 2;
+      // No reasoning: the first visible token is the first token.
+      requests.visibleS[q] = requests.firstTokenS[q];
       requests.promptTokens[q] = 1 + Math.floor(rnd() * 500);
       requests.outputTokens[q] = 1 + Math.floor(rnd() * 3); // one-token outputs have no TPOT
       clockS[0] = requests.firstTokenS[q] + rnd() * 5;

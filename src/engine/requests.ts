@@ -53,6 +53,13 @@ export class RequestTable {
   cachedTokens = new Int32Array(0);
   /** The conversation (workload session slot) the request is a turn of, or NONE. */
   session = new Int32Array(0);
+  /**
+   * Of outputTokens, hidden thinking tokens generated before the answer (workload
+   * `reasoning_tokens`; 0 without), and when the first visible token, number reasoningTokens + 1,
+   * was generated (-1 before; firstTokenS when there is no reasoning).
+   */
+  reasoningTokens = new Int32Array(0);
+  visibleS = new Float64Array(0);
 
   get inFlight(): number {
     return this.used;
@@ -101,6 +108,8 @@ export class RequestTable {
     this.hitTokens = grown(this.hitTokens, cap);
     this.cachedTokens = grown(this.cachedTokens, cap);
     this.session = grown(this.session, cap);
+    this.reasoningTokens = grown(this.reasoningTokens, cap);
+    this.visibleS = grown(this.visibleS, cap);
     // Thread the new ids onto the free list in ascending order so allocation order is stable.
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;

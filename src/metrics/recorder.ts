@@ -63,13 +63,15 @@ export class Recorder {
   readonly outputTokens: Float64Array;
   /** Of inputTokens, prompt tokens the prefill that gave the first token found in the prefix cache. */
   readonly cachedInputTokens: Float64Array;
+  /** Of outputTokens (billed), hidden reasoning tokens (workload `reasoning_tokens`). */
+  readonly reasoningTokens: Float64Array;
   readonly sloMet: Float64Array;
   /** Requests counted in latency metrics (arrived after warmup), by atom. */
   readonly measured: Float64Array;
   readonly preemptions: Float64Array;
   /**
-   * Per atom, over measured completed requests with more than one output token: seconds from the
-   * first token to the last, and the tokens after the first. Their ratio is the token-weighted
+   * Per atom, over measured completed requests with more than one visible output token: seconds
+   * from the first visible token to the last, and the tokens after the first. Their ratio is the token-weighted
    * inter-token latency (vLLM's mean ITL), which differs from mean TPOT (a mean over requests)
    * whenever output lengths vary.
    */
@@ -93,6 +95,7 @@ export class Recorder {
   readonly periodInputTokens: Float64Array;
   readonly periodOutputTokens: Float64Array;
   readonly periodCachedInputTokens: Float64Array;
+  readonly periodReasoningTokens: Float64Array;
   readonly periodCompleted: Float64Array;
   readonly periodBusyShareS: Float64Array;
   /** [period * atoms + atom]: requests throttled (serving/quota.ts counts them here as well as in fates). */
@@ -133,6 +136,7 @@ export class Recorder {
     this.inputTokens = new Float64Array(atoms);
     this.outputTokens = new Float64Array(atoms);
     this.cachedInputTokens = new Float64Array(atoms);
+    this.reasoningTokens = new Float64Array(atoms);
     this.sloMet = new Float64Array(atoms);
     this.measured = new Float64Array(atoms);
     this.decodeS = new Float64Array(atoms);
@@ -145,6 +149,7 @@ export class Recorder {
     this.periodInputTokens = new Float64Array(cells);
     this.periodOutputTokens = new Float64Array(cells);
     this.periodCachedInputTokens = new Float64Array(cells);
+    this.periodReasoningTokens = new Float64Array(cells);
     this.periodCompleted = new Float64Array(cells);
     this.periodBusyShareS = new Float64Array(cells);
     this.periodThrottled = new Float64Array(cells);
@@ -212,21 +217,28 @@ export class Recorder {
     return this.calendar.periodAt(this.clockS[0]) * this.atoms + workload * this.deployments + deployment;
   }
 
-  /** Request q completed on `deployment` at the clock's time; its tokens are billed in that period. */
+  /**
+   * Request q completed on `deployment` at the clock's time; its tokens are billed in that period,
+   * its reasoning tokens as output. Its latencies are the user's: TTFT to the first *visible*
+   * token (the thinking is waited for) and TPOT over the visible tokens after it (docs/reports.md).
+   */
   completed(requests: RequestTable, q: number, deployment: number): void {
     const workload = requests.workload[q];
     const promptTokens = requests.promptTokens[q];
     const outputTokens = requests.outputTokens[q];
     const cachedTokens = requests.cachedTokens[q];
+    const reasoningTokens = requests.reasoningTokens[q];
     const a = workload * this.deployments + deployment;
     this.fates[a * FATE_COUNT + (requests.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED)]++;
     this.inputTokens[a] += promptTokens;
     this.outputTokens[a] += outputTokens;
     this.cachedInputTokens[a] += cachedTokens;
+    this.reasoningTokens[a] += reasoningTokens;
     const cell = this.calendar.periodAt(this.clockS[0]) * this.atoms + a;
     this.periodInputTokens[cell] += promptTokens;
     this.periodOutputTokens[cell] += outputTokens;
     this.periodCachedInputTokens[cell] += cachedTokens;
+    this.periodReasoningTokens[cell] += reasoningTokens;
     this.periodCompleted[cell]++;
     const iv = this.interval;
     iv.completions[a]++;
@@ -237,10 +249,11 @@ export class Recorder {
     if (arrivalS < this.measureFromS[workload]) return;
     this.measured[a]++;
     const nowS = this.clockS[0];
-    const firstTokenS = requests.firstTokenS[q];
+    const firstTokenS = requests.visibleS[q];
+    const visibleTokens = outputTokens - reasoningTokens;
     const ttftS = firstTokenS - arrivalS;
     const e2eS = nowS - arrivalS;
-    const tpotS = outputTokens > 1 ? (nowS - firstTokenS) / (outputTokens - 1) : 0;
+    const tpotS = visibleTokens > 1 ? (nowS - firstTokenS) / (visibleTokens - 1) : 0;
     if (ttftS <= this.sloTtftS[workload] && tpotS <= this.sloTpotS[workload] && e2eS <= this.sloE2eS[workload]) {
       this.sloMet[a]++;
     }
@@ -248,10 +261,10 @@ export class Recorder {
     this.pendingAtom[i] = a;
     this.pendingTtftS[i] = ttftS;
     this.pendingE2eS[i] = e2eS;
-    if (outputTokens > 1) {
+    if (visibleTokens > 1) {
       this.pendingTpotS[i] = tpotS;
       this.decodeS[a] += nowS - firstTokenS;
-      this.decodeTokens[a] += outputTokens - 1;
+      this.decodeTokens[a] += visibleTokens - 1;
     } else this.pendingTpotS[i] = NaN;
     this.pending = i + 1;
     if (i + 1 === LATENCY_BATCH) this.flushLatencies();

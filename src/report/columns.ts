@@ -50,6 +50,7 @@ export const QUANTITIES = {
   note: 'why a row has no figures, or the limit it hit (empty when none)',
   cost_usd_per_mtok_output_low: 'cost_usd_per_mtok_output at the low end of the step-time model\'s cross-validated throughput error band: each deployment\'s cost × (1 + its cv_err_p10_pct / 100), what the same load costs on a fleet sized to it if the chips are that much faster than predicted (docs/fidelity.md#error-on-every-prediction); input and blended cost per Mtok scale by the same ratio; empty when a deployment with cost has no band (no measurement: Maia, Cobalt; or a measured or overridden profile) or there are no output tokens',
   cost_usd_per_mtok_output_high: 'the same at the high end of the band: each deployment\'s cost × (1 + its cv_err_p90_pct / 100); 80% of held-out predictions fell between low and high; empty when the low end is',
+  reasoning_tokens: 'of output_tokens, hidden reasoning (thinking) tokens: generated before the visible answer and billed as output, never returned to the user (workload `reasoning_tokens`); visible output = output_tokens − reasoning_tokens',
   perf_basis: 'what the step times rest on: `calibrated` (fitted to measurements of that chip), `kind-default` (predicted from the chip\'s specs with its kind\'s profile, or an assumed or overridden row), `measured-profile` (the deployment\'s own step-time profile); several joined by `+`; per deployment in run.json `perf`',
 } as const;
 
@@ -156,6 +157,18 @@ export const TIMESERIES_AUTOSCALE_COLUMNS = [
   col('replicas_provisioning', 'replicas provisioning or loading weights at the interval end: billed, not serving (0 for a fixed deployment)'),
 ] as const;
 
+/**
+ * Appended (after the quota and batch columns, when those are) only when a workload has
+ * `reasoning_tokens` (docs/reports.md#reasoning-tokens), so the files of runs without reasoning are
+ * unchanged: to summary.csv (and sweep.csv) these, to pnl.csv and requests.csv reasoning_tokens.
+ */
+export const SUMMARY_REASONING_COLUMNS = [
+  q('reasoning_tokens'),
+  col('cost_usd_per_mtok_visible_output', 'cost_usd per million visible output tokens: cost_usd / ((output_tokens − reasoning_tokens) / 10⁶), what an answer the user reads costs once its thinking is paid for (empty when none)'),
+] as const;
+export const PNL_REASONING_COLUMNS = [q('reasoning_tokens', 'that finished in the period')] as const;
+export const REQUEST_REASONING_COLUMNS = [q('reasoning_tokens', 'this request\'s hidden tokens (included in its output_tokens)')] as const;
+
 export const PNL_COLUMNS = [
   col('period', 'calendar day (YYYY-MM-DD, UTC) from the scenario start; month (YYYY-MM) for horizons over 62 days'),
   q('tenant', '`(idle capacity)` for the cost of capacity no request used'),
@@ -248,22 +261,30 @@ export const EXPLAIN_COLUMNS = [
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);
 
-/** Which column groups a scenario's summary and pnl append: the quota column, the batch tier's. */
+/** Which column groups a scenario's summary and pnl append: the quota column, the batch tier's, reasoning's. */
 export interface Appended {
   quotas: boolean;
   batch: boolean;
+  reasoning: boolean;
 }
 
-/** summary.csv's columns: requests_throttled appended when the scenario sets a quota, then the batch tier's. */
+/** summary.csv's columns: requests_throttled appended when the scenario sets a quota, then the batch tier's, then reasoning's. */
 export const summaryColumns = (a: Appended): readonly ColumnDoc[] => [
   ...SUMMARY_COLUMNS,
   ...(a.quotas ? SUMMARY_QUOTA_COLUMNS : []),
   ...(a.batch ? SUMMARY_BATCH_COLUMNS : []),
+  ...(a.reasoning ? SUMMARY_REASONING_COLUMNS : []),
 ];
-export const pnlColumns = (a: Appended): readonly ColumnDoc[] => [...PNL_COLUMNS, ...(a.quotas ? PNL_QUOTA_COLUMNS : []), ...(a.batch ? PNL_BATCH_COLUMNS : [])];
+export const pnlColumns = (a: Appended): readonly ColumnDoc[] => [
+  ...PNL_COLUMNS,
+  ...(a.quotas ? PNL_QUOTA_COLUMNS : []),
+  ...(a.batch ? PNL_BATCH_COLUMNS : []),
+  ...(a.reasoning ? PNL_REASONING_COLUMNS : []),
+];
 
 /** The groups a written header carries (fleetsim report reads them back). */
 export const appendedIn = (header: readonly string[]): Appended => ({
   quotas: header.includes('requests_throttled'),
   batch: header.includes('requests_expired'),
+  reasoning: header.includes('reasoning_tokens'),
 });

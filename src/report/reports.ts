@@ -11,7 +11,10 @@ import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
 import { costBandFactors } from '../scenario/perf-error.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
-import { names, pnlColumns, REQUEST_COLUMNS, summaryColumns, type Appended, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+import { names, pnlColumns, REQUEST_COLUMNS, REQUEST_REASONING_COLUMNS, summaryColumns, type Appended, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+
+/** Whether a workload generates hidden reasoning tokens: then summary, pnl and requests carry their columns. */
+export const hasReasoning = (scenario: Scenario): boolean => scenario.workloads.some((w) => w.reasoningTokens !== null);
 
 export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
@@ -112,6 +115,7 @@ export class RequestsWriter implements RequestLog {
   private readonly csv: CsvWriter;
   /** Keep a request when its id hashes below this (a fraction of 2^32). */
   private readonly keepBelow: number;
+  private readonly reasoning: boolean;
 
   /** @param sample fraction of requests written, chosen by a hash of the request id (1 = all). */
   constructor(
@@ -119,7 +123,8 @@ export class RequestsWriter implements RequestLog {
     private readonly scenario: Scenario,
     sample = 1,
   ) {
-    this.csv = new CsvWriter(path, names(REQUEST_COLUMNS));
+    this.reasoning = hasReasoning(scenario);
+    this.csv = new CsvWriter(path, names(this.reasoning ? [...REQUEST_COLUMNS, ...REQUEST_REASONING_COLUMNS] : REQUEST_COLUMNS));
     this.keepBelow = sample * 2 ** 32;
   }
 
@@ -132,7 +137,7 @@ export class RequestsWriter implements RequestLog {
     const dep = sc.deployments[deployment];
     const arrivalS = rq.arrivalS[q];
     const completed = fate <= 1;
-    this.csv.write([
+    const row = [
       formatInt(rq.seq[q]),
       neutralizeText(w.name),
       neutralizeText(w.tenant),
@@ -141,12 +146,14 @@ export class RequestsWriter implements RequestLog {
       FATE_NAMES[fate],
       formatTimestamp(sc.startMs + arrivalS * 1000),
       seconds(arrivalS),
-      completed ? seconds(rq.firstTokenS[q] - arrivalS) : '',
+      completed ? seconds(rq.visibleS[q] - arrivalS) : '',
       seconds(endS - arrivalS),
       formatInt(rq.promptTokens[q]),
       formatInt(rq.outputTokens[q]),
       formatSpreadsheetUtc(sc.startMs + arrivalS * 1000),
-    ]);
+    ];
+    if (this.reasoning) row.push(formatInt(rq.reasoningTokens[q]));
+    this.csv.write(row);
   }
 
   close(): void {
@@ -222,7 +229,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let decodeS = 0, decodeTokens = 0;
-    let cachedTok = 0;
+    let cachedTok = 0, reasoningTok = 0;
     let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
     const { ttft, tpot, e2e } = recorder.latencyOf(s.atoms);
     for (const a of s.atoms) {
@@ -230,6 +237,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       inTok += recorder.inputTokens[a];
       outTok += recorder.outputTokens[a];
       cachedTok += recorder.cachedInputTokens[a];
+      reasoningTok += recorder.reasoningTokens[a];
       sloMet += recorder.sloMet[a];
       measured += recorder.measured[a];
       decodeS += recorder.decodeS[a];
@@ -326,6 +334,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       for (const a of s.atoms) if (batchW[Math.floor(a / D)]) for (let p = 0; p < P; p++) batchRevenue += ledger.revenueCents[p * A + a];
       cells.push(formatInt(fates[FATE_EXPIRED]), usdFromCents(isIdleRow ? allBatchRevenue : batchRevenue));
     }
+    if (appended.reasoning) cells.push(formatInt(reasoningTok), usdPerMtok(cost, outTok - reasoningTok));
     csv.write(cells);
   }
   csv.close();
@@ -336,6 +345,7 @@ export function appendedColumns(scenario: Scenario): Appended {
   return {
     quotas: scenario.workloads.some((w) => w.quota !== null || w.tenantQuota !== null),
     batch: scenario.workloads.some((w) => w.batch !== null),
+    reasoning: hasReasoning(scenario),
   };
 }
 
@@ -396,7 +406,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
       return c;
     };
     const row = (tenant: string, line: (typeof lines)[number], atoms: number[], idleCents: number, idleKwh: number) => {
-      let cachedTok = 0;
+      let cachedTok = 0, reasoningTok = 0;
       let completed = 0, inTok = 0, outTok = 0, revenue = 0, payout = 0, cost = idleCents, energy = idleKwh, throttled = 0, expired = 0, batchRevenue = 0;
       for (const a of atoms) {
         const cell = p * A + a;
@@ -407,6 +417,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
         inTok += recorder.periodInputTokens[cell];
         outTok += recorder.periodOutputTokens[cell];
         cachedTok += recorder.periodCachedInputTokens[cell];
+        reasoningTok += recorder.periodReasoningTokens[cell];
         revenue += ledger.revenueCents[cell];
         payout += ledger.vendorPayoutCents[cell];
         cost += ledger.busyCostCents[cell];
@@ -437,6 +448,7 @@ export function writePnl(path: string, result: SimulationResult, ledger: Ledger)
       ];
       if (appended.quotas) cells.push(formatInt(throttled));
       if (appended.batch) cells.push(formatInt(expired), usdFromCents(atoms.length === 0 ? batchRevenueOn(line.deps) : batchRevenue));
+      if (appended.reasoning) cells.push(formatInt(reasoningTok));
       csv.write(cells);
     };
     for (const tenant of tenants) {

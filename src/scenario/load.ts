@@ -112,6 +112,9 @@ export interface Workload {
   /** null: lengths come from the arrival trace's rows. */
   promptTokens: LengthConfig | null;
   outputTokens: LengthConfig | null;
+  /** Hidden reasoning tokens per request (`reasoning_tokens`), or null; each draw is capped at reasoningBudget (Infinity: no budget). */
+  reasoningTokens: LengthConfig | null;
+  reasoningBudget: number;
   slo: Slo;
   timeoutS: number;
   /** Share of prompt tokens billed at the cached-input price. */
@@ -637,10 +640,10 @@ function resolveScenario(
         offsetS: a.offset,
       };
     }
-    const lengths = (key: 'prompt_tokens' | 'output_tokens'): LengthConfig | null => {
+    const lengths = (key: 'prompt_tokens' | 'output_tokens' | 'reasoning_tokens'): LengthConfig | null => {
       const cfg = w[key];
       if (!cfg) {
-        if (arrival.process === 'trace') return null;
+        if (arrival.process === 'trace' || key === 'reasoning_tokens') return null;
         throw loc.at(at(key), 'missing required key (a length distribution; only trace arrivals may leave it out)');
       }
       if (cfg.dist === 'empirical') {
@@ -655,6 +658,11 @@ function resolveScenario(
       }
       if (cfg.dist === 'uniform' && cfg.max < cfg.min) throw loc.at(at(key, 'max'), 'max must be at least min');
       if (cfg.dist === 'lognormal' && cfg.p99 < cfg.median) throw loc.at(at(key, 'p99'), 'p99 must be at least the median');
+      if ('budget' in cfg) {
+        // The sampler takes the distribution alone; the budget is applied by the simulation.
+        const { budget: _budget, ...dist } = cfg;
+        return dist as LengthConfig;
+      }
       return cfg;
     };
     if (w.prefix !== undefined && w.cached_prompt_fraction > 0) {
@@ -712,6 +720,8 @@ function resolveScenario(
       arrival,
       promptTokens: lengths('prompt_tokens'),
       outputTokens: lengths('output_tokens'),
+      reasoningTokens: lengths('reasoning_tokens'),
+      reasoningBudget: w.reasoning_tokens?.budget ?? Infinity,
       slo: { ttftS: w.slo.ttft ?? Infinity, tpotS: w.slo.tpot ?? Infinity, e2eS: w.slo.e2e ?? Infinity },
       timeoutS: w.timeout ?? Infinity,
       cachedPromptFraction: w.cached_prompt_fraction,
@@ -793,7 +803,10 @@ function resolveScenario(
       const caches = deployments.some((d) => d.model.id === model && d.prefixCaching);
       const prefixTokens = w.prefix === null || caches ? 0 : w.prefix.tokens * w.prefix.share;
       const newTokens = mean(w.promptTokens, 'promptTokens');
-      const outputTokens = mean(w.outputTokens, 'outputTokens');
+      const visibleTokens = mean(w.outputTokens, 'outputTokens');
+      // Reasoning is decoded like the answer. min(E[X], budget) bounds E[min(X, budget)] from above.
+      const outputTokens =
+        visibleTokens + (w.reasoningTokens ? Math.min(meanLength(w.reasoningTokens, `demand/${w.name}/reasoning`, 2000), w.reasoningBudget) : 0);
       if (startsPerS === null) {
         // A closed loop sends what is served: no rate to warn about, but its lengths still set the
         // capacity basis of a model served only by closed loops.
@@ -812,7 +825,8 @@ function resolveScenario(
         const turnsSq = meanSquare(w.session.turns, `demand/${w.name}/turns`, 2000);
         const k = (turnsSq + turns) / (2 * turns);
         ratePerS = startsPerS * turns;
-        promptTokens = caches ? newTokens : prefixTokens + k * newTokens + (k - 1) * outputTokens;
+        // The history holds visible answers only (reasoning is dropped from it).
+        promptTokens = caches ? newTokens : prefixTokens + k * newTokens + (k - 1) * visibleTokens;
       }
       if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) {
         demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });

@@ -28,12 +28,17 @@ const nonNegative = z.number().nonnegative();
 const id = z.string().min(1);
 const fraction = z.number().min(0).max(1);
 
-const lengthDist = z.discriminatedUnion('dist', [
-  z.object({ dist: z.literal('constant'), value: positiveInt }).strict(),
-  z.object({ dist: z.literal('uniform'), min: positiveInt, max: positiveInt }).strict(),
-  z.object({ dist: z.literal('lognormal'), median: positive, p99: positive, max: positiveInt.optional() }).strict(),
-  z.object({ dist: z.literal('empirical'), file: id, column: z.enum(['prompt', 'output']).optional() }).strict(),
-]);
+/** A token-length distribution; `extra` keys go on every variant (reasoning's `budget`). */
+const lengthDistWith = <T extends z.ZodRawShape>(extra: T) =>
+  z.discriminatedUnion('dist', [
+    z.object({ dist: z.literal('constant'), value: positiveInt, ...extra }).strict(),
+    z.object({ dist: z.literal('uniform'), min: positiveInt, max: positiveInt, ...extra }).strict(),
+    z.object({ dist: z.literal('lognormal'), median: positive, p99: positive, max: positiveInt.optional(), ...extra }).strict(),
+    z.object({ dist: z.literal('empirical'), file: id, column: z.enum(['prompt', 'output']).optional(), ...extra }).strict(),
+  ]);
+const lengthDist = lengthDistWith({});
+/** Hidden thinking tokens per request; `budget` caps a draw (a thinking budget cuts the reasoning short). */
+const reasoningDist = lengthDistWith({ budget: positiveInt.optional() });
 
 /** A count drawn per conversation (turns), like a token length without the file-backed form. */
 const countDist = z.discriminatedUnion('dist', [
@@ -190,6 +195,8 @@ const workload = z
     arrival,
     prompt_tokens: lengthDist.optional(),
     output_tokens: lengthDist.optional(),
+    /** Hidden reasoning tokens generated before the visible output, billed as output, not returned. */
+    reasoning_tokens: reasoningDist.optional(),
     slo: slo.default({}),
     timeout: duration.optional(),
     /** Share of prompt tokens served from the prompt cache, billed at cached_input_usd_per_mtok. */

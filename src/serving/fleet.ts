@@ -165,6 +165,8 @@ export class Fleet {
   readonly prefillList: Int32Array;
   /** chunked: whether the iteration in flight advances the decoding requests by a step. */
   readonly mixedDecoders: Int32Array;
+  /** Whether a workload generates hidden reasoning tokens (then boundaries stamp first visible tokens). */
+  readonly reasoning: boolean;
 
   constructor(
     scenario: Scenario,
@@ -241,13 +243,11 @@ export class Fleet {
     this.runStartS = new Float64Array(R);
     this.runSteps = new Float64Array(R);
     this.runCoeffs = new Float64Array(R * 5);
-    this.runCoeffView = [];
-    for (let i = 0; i < R; i++) this.runCoeffView.push(this.runCoeffs.subarray(i * 5, i * 5 + 5));
+    this.runCoeffView = Array.from({ length: R }, (_, i) => this.runCoeffs.subarray(i * 5, i * 5 + 5));
     this.runBlocks = new Float64Array(R);
-    this.maxTokens = new Float64Array(R);
-    for (let i = 0; i < R; i++) this.maxTokens[i] = this.kvCapacityBlocks[i] * this.blockTokens[i];
-    this.queueLimit = new Float64Array(R);
-    for (let i = 0; i < R; i++) this.queueLimit[i] = deps[this.deploymentOf[i]].maxQueuePerReplica;
+    this.maxTokens = Float64Array.from(this.kvCapacityBlocks, (blocks, i) => blocks * this.blockTokens[i]);
+    this.queueLimit = Float64Array.from(this.deploymentOf, (d) => deps[d].maxQueuePerReplica);
+    this.reasoning = scenario.workloads.some((w) => w.reasoningTokens !== null);
     this.shareIntegral = new Float64Array(R);
     this.markS = new Float64Array(R);
     this.busyS = new Float64Array(R);
@@ -344,9 +344,9 @@ export class Fleet {
    * A new request arrives from workload `w`, at clockS[0]. `group`: the workload's prefix group
    * its prompt starts with (its first prefix-tokens tokens), or NONE. `sessionSegment`: the
    * conversation segment its history is cached under (a turn of a session), or NONE; `session`
-   * the workload's slot for the conversation, handed back through onRequestEnd.
+   * the workload's slot for the conversation, handed back through onRequestEnd. outputTokens counts the hidden reasoningTokens.
    */
-  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE): void {
+  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE, reasoningTokens = 0): void {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
@@ -358,6 +358,8 @@ export class Fleet {
     rq.outputTokens[q] = outputTokens;
     rq.generated[q] = 0;
     rq.firstTokenS[q] = -1;
+    rq.visibleS[q] = -1;
+    rq.reasoningTokens[q] = reasoningTokens;
     rq.failedOver[q] = 0;
     resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w]);
     rq.sessionChain[q] = sessionSegment;
@@ -380,7 +382,6 @@ export class Fleet {
   }
 
   // ---- observation for the timeseries ----
-
   /** Settles busy time up to now on every replica (for per-interval busy fractions). */
   settle(nowS: number): void {
     this.clockS[0] = nowS;

@@ -33,6 +33,7 @@ export function outageStart(f: Fleet, d: number, nowS: number): void {
       // A prefill planned with its run (prefillThenDecode) recorded a first token still to come;
       // at an outage at that very instant the prefill's own event would have come second.
       if (rq.firstTokenS[q] >= nowS) rq.firstTokenS[q] = -1;
+      if (rq.visibleS[q] >= nowS) rq.visibleS[q] = -1;
       evict(f, q, d);
     }
     while (f.queueLen[r] > 0) {
@@ -59,6 +60,7 @@ export function evict(f: Fleet, q: number, d: number): void {
   // The answer starts over elsewhere: tokens generated on the failed replica are gone.
   rq.generated[q] = 0;
   rq.firstTokenS[q] = -1;
+  rq.visibleS[q] = -1;
   rq.failedOver[q] = 1;
   route(f, q, FATE_LOST, d);
 }

@@ -322,7 +322,8 @@ export function release(f: Fleet, r: number, q: number, completed: boolean): voi
   let e = rq.lastEntry[q];
   if (completed && rq.sessionChain[q] !== NONE) {
     const g = groupBlocks(f, q, B);
-    const full = Math.floor((rq.promptTokens[q] + rq.outputTokens[q]) / B);
+    // The next turn resends only the visible answer (reasoning dropped): a turn that reasoned keeps its prompt's blocks alone.
+    const full = Math.floor((rq.promptTokens[q] + (rq.reasoningTokens[q] > 0 ? 0 : rq.outputTokens[q])) / B);
     if (full > rq.sharedBlocks[q]) {
       if (e === NONE) {
         // Every shared block of the prompt was the prefix's: the answer opens the conversation's extent.

@@ -194,12 +194,33 @@ export function boundary(f: Fleet, r: number): void {
   } else if (phase === MIXED) {
     finishMixed(f, r, nowS);
   } else if (phase === DECODE) {
+    if (f.reasoning) stampVisible(f, r, f.runSteps[r], NaN);
     const s = f.step[r] + f.runSteps[r];
     f.step[r] = s;
     const hb = f.slotBase[r];
     while (f.heapCount[r] > 0 && rq.finishStep[f.heap[hb]] <= s) complete(f, r, f.heap[hb]);
   }
   startIteration(f, r);
+}
+
+/**
+ * Reasoning: a decoding request's first visible token is its token reasoningTokens + 1. Stamps it
+ * on the requests of replica r's completion heap that generated it in the `steps` decode steps
+ * from step[r] that just ended: at `atS` (one mixed iteration), or NaN for a decode run, whose
+ * step ends come from its coefficients. Call before those steps are committed. O(batch) per
+ * boundary, so only runs with a reasoning workload pay it.
+ */
+export function stampVisible(f: Fleet, r: number, steps: number, atS: number): void {
+  const rq = f.requests;
+  const hb = f.slotBase[r];
+  const s0 = f.step[r];
+  for (let i = 0; i < f.heapCount[r]; i++) {
+    const q = f.heap[hb + i];
+    if (rq.visibleS[q] >= 0) continue;
+    // Token g is generated at step baseStep + g - generated (generated counted at baseStep).
+    const k = rq.baseStep[q] + rq.reasoningTokens[q] + 1 - rq.generated[q] - s0;
+    if (k >= 1 && k <= steps) rq.visibleS[q] = atS === atS ? atS : f.runStartS[r] + decodeRunS(f.runCoeffView[r], k);
+  }
 }
 
 /**
@@ -220,6 +241,7 @@ export function finishPrefill(f: Fleet, r: number, nowS: number): void {
     rq.generated[q] = g;
     rq.baseStep[q] = s;
     if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
+    if (rq.visibleS[q] < 0 && g > rq.reasoningTokens[q]) rq.visibleS[q] = nowS;
     if (g >= rq.outputTokens[q]) complete(f, r, q);
     else if (f.sched[r] === SCHED_PREFILL_POOL) handOff(f, r, q);
     else {

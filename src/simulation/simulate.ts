@@ -119,6 +119,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const promptSamplers: (LengthSampler | null)[] = [];
   const outputSamplers: (LengthSampler | null)[] = [];
   const prefixSamplers: (PrefixSampler | null)[] = [];
+  const reasoningSamplers: (LengthSampler | null)[] = [];
+  const reasoningBudget = Float64Array.from(scenario.workloads, (w) => w.reasoningBudget);
   // Session workloads: the conversations, whose starts come from the workload's arrival process.
   const sessions: (SessionArrivals | null)[] = [];
   for (const w of scenario.workloads) {
@@ -138,6 +140,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     sources.push(session ?? starts);
     promptSamplers.push(w.promptTokens && makeLengthSampler(w.promptTokens, new RandomStream(seed, `prompt/${w.name}`)));
     outputSamplers.push(w.outputTokens && makeLengthSampler(w.outputTokens, new RandomStream(seed, `output/${w.name}`)));
+    reasoningSamplers.push(w.reasoningTokens && makeLengthSampler(w.reasoningTokens, new RandomStream(seed, `reasoning/${w.name}`)));
   }
   // Arrival streams' pending events live beside the queue, not in it: an arrival then costs a
   // comparison with the queue's top instead of a replay through every replica's leaf. Each takes
@@ -199,7 +202,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         // The conversation's next turn, due after the user's think time; it goes before the
         // stream's pending arrival (the next conversation's start) when it is due sooner. As for a
         // closed loop, the engine sees the turn frontend_ms after the user sent it.
-        const t = session.ended(rq.session[q], completed, rq.promptTokens[q] + rq.outputTokens[q], clockS[0] + fleet.workloadFrontendS[w]);
+        // The history the next turn resends: its prompt and visible answer (reasoning is dropped, as OpenAI's and Anthropic's APIs do).
+        const historyTokens = rq.promptTokens[q] + rq.outputTokens[q] - rq.reasoningTokens[q];
+        const t = session.ended(rq.session[q], completed, historyTokens, clockS[0] + fleet.workloadFrontendS[w]);
         if (t < arrivalT[w] && t < horizonS) {
           arrivalT[w] = t;
           arrivalSeq[w] = queue.takeSeq();
@@ -337,6 +342,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         if (session !== null) session.take();
         const prompt = promptSampler ? promptSampler.sample() : Math.max(1, source.promptTokens);
         const output = outputSampler ? outputSampler.sample() : Math.max(1, source.outputTokens);
+        // Hidden reasoning, generated before the answer and billed with it (a stream of its own).
+        const reasoningSampler = reasoningSamplers[e];
+        const reasoning = reasoningSampler === null ? 0 : Math.min(reasoningSampler.sample(), reasoningBudget[e]);
         const prefixSampler = prefixSamplers[e];
         // A conversation draws its prefix group once, at its first turn.
         const group = prefixSampler === null || (session !== null && !session.isNew) ? -1 : prefixSampler.sample();
@@ -344,7 +352,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         // The stream's pending arrival is consumed before the fleet sees the request: a closed-loop
         // request turned away at once readies its user, who may become the stream's next arrival.
         arrivalT[e] = Infinity;
-        if (session === null) fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output, group);
+        if (session === null) fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output + reasoning, group, -1, -1, reasoning);
         else {
           // Turn k's prompt: the history (turn k-1's prompt and output; the prefix at the first turn) and the new user tokens.
           const s = session.slot;
@@ -353,7 +361,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
             session.segment[s] = fleet.nextSegment++;
             session.contextTokens[s] = group < 0 ? 0 : prefixSampler!.tokens;
           }
-          fleet.arrive(e, session.contextTokens[s] + prompt, output, session.group[s], session.segment[s], s);
+          fleet.arrive(e, session.contextTokens[s] + prompt, output + reasoning, session.group[s], session.segment[s], s, reasoning);
         }
         streamsChanged = false;
         if (arrivalT[e] === Infinity) {

@@ -14,6 +14,9 @@ export interface EndedRequest {
   outputTokens: number;
   /** Prompt tokens billed as cached (found in the prefix cache by the prefill that gave the first token). */
   cachedTokens: number;
+  /** Of outputTokens, hidden reasoning tokens; and when the first visible token came (firstTokenS without reasoning). */
+  reasoningTokens: number;
+  visibleS: number;
 }
 
 /** A request log that keeps every ended request, for comparing two runs request by request. */
@@ -31,6 +34,8 @@ export class Capture implements RequestLog {
       promptTokens: rq.promptTokens[q],
       outputTokens: rq.outputTokens[q],
       cachedTokens: rq.cachedTokens[q],
+      reasoningTokens: rq.reasoningTokens[q],
+      visibleS: rq.visibleS[q],
     });
   }
 }

@@ -9,7 +9,7 @@ import { MIXED } from '../kinds.js';
 import { heapPush } from '../completion-heap.js';
 import { kvAdd, kvBlocksAt, kvOpening, preemptLatest } from '../kv-blocks.js';
 import { acquire } from '../prefix-cache.js';
-import { addToBatch, admissionBlocks, complete, decodeOrIdle, finish } from '../replica.js';
+import { addToBatch, admissionBlocks, complete, decodeOrIdle, finish, stampVisible } from '../replica.js';
 import { loadMoved } from '../routing.js';
 import { unlinkHead } from '../priority.js';
 
@@ -118,6 +118,7 @@ export function finishMixed(f: Fleet, r: number, nowS: number): void {
   const rq = f.requests;
   let s = f.step[r];
   if (f.mixedDecoders[r] > 0) {
+    if (f.reasoning) stampVisible(f, r, 1, nowS);
     s += 1;
     f.step[r] = s;
     const hb = f.slotBase[r];
@@ -131,6 +132,7 @@ export function finishMixed(f: Fleet, r: number, nowS: number): void {
     rq.generated[q] = g;
     rq.baseStep[q] = s;
     if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
+    if (rq.visibleS[q] < 0 && g > rq.reasoningTokens[q]) rq.visibleS[q] = nowS;
     // Re-anchor its KV at this step: it holds prompt + generated tokens now (steps that passed
     // while its prompt was still being chunked added none).
     kvAdd(f, r, rq.kvPhase[q], -1);
