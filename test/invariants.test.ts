@@ -50,13 +50,27 @@ function randomScenario(seed: number): string {
       `    output_tokens: { dist: lognormal, median: ${pick([20, 200])}, p99: 1500 }`,
       `    slo: { ttft: 1s, tpot: 100ms }`,
       `    timeout: ${pick(['5s', '60s'])}`,
+      // Quotas and priority classes (issue 19), drawn last so the draws above stay as they were.
+      `    priority: ${pick(['interactive', 'standard', 'batch'])}`,
+      ...(rand() < 0.4 ? [`    quota: { requests_per_min: ${60 + Math.floor(rand() * 600)} }`] : []),
+    );
+  }
+  if (rand() < 0.5) {
+    lines.push(
+      `  - name: bulk`,
+      `    tenant: t9`,
+      `    model: ${pick(models)}`,
+      `    arrival: { process: poisson, rate: ${(0.5 + rand() * 5).toFixed(2)}/s }`,
+      `    prompt_tokens: { dist: lognormal, median: ${pick([500, 2000])}, p99: 6000 }`,
+      `    output_tokens: { dist: lognormal, median: ${pick([50, 300])}, p99: 1500 }`,
+      `    batch: { window: ${pick(['20s', '1h'])}, discount: ${pick([0.5, 0.25])} }`,
     );
   }
   if (rand() < 0.7) lines.push('incidents:', `  - { at: 40s, duration: 30s, deployment: d0 }`);
   return lines.join('\n') + '\n';
 }
 
-const FATES = ['requests_completed', 'requests_failed_over', 'requests_rejected', 'requests_timed_out', 'requests_lost'];
+const BASE_FATES = ['requests_completed', 'requests_failed_over', 'requests_rejected', 'requests_timed_out', 'requests_lost'];
 const num = (r: Row, c: string) => Number(r[c]);
 const cents = (x: number) => Math.round(x * 100);
 
@@ -71,6 +85,8 @@ describe('invariants over random scenarios', () => {
       const pnl = parse(readFileSync(join(dir, 'out', 'pnl.csv')), { columns: true }) as Row[];
       const requests = parse(readFileSync(join(dir, 'out', 'requests.csv')), { columns: true }) as Row[];
       const total = summary.find((r) => r.scope === 'total')!;
+      // Throttled and expired are fates too where a quota or a batch tier appends them.
+      const FATES = [...BASE_FATES, ...['requests_throttled', 'requests_expired'].filter((c) => c in total)];
 
       expect(num(total, 'requests_arrived')).toBe(result.arrivals);
       expect(requests.length).toBe(result.arrivals);
