@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { readMeasurementCsv, type Measurement } from '../src/fidelity/measurements.js';
 import { errorPct, runFidelity, summarizeErrors } from '../src/fidelity/fidelity.js';
-import { loadPlan, percentile, simulateMeasurement } from '../src/fidelity/simulate-row.js';
+import { kvSequences, loadPlan, percentile, rowScenario, simulateMeasurement } from '../src/fidelity/simulate-row.js';
 import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
 
 const HEADER = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
@@ -87,6 +87,28 @@ describe('the row simulator', () => {
     expect(sim.metrics.total_tok_s).toBeCloseTo((sim.metrics.output_tok_s * 1200) / 200, 6);
     expect(sim.metrics.itl_mean_s).toBeCloseTo(sim.metrics.tpot_mean_s, 9); // constant lengths: the same
     expect(catalog.models.has(m.model)).toBe(true);
+  });
+
+  it('kv_reserve full (TensorRT-LLM GUARANTEED_NO_EVICT) runs the sequences the KV cache holds to their end and never recomputes', () => {
+    // Llama 3.1 70B FP8 on one H100 at 500/2000: the KV cache holds a few dozen whole sequences.
+    const text = 'model,silicon,tensor_parallel,dtype,stack,max_batch,kv_reserve,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source\n' +
+      'llama-3.1-70b,h100-sxm,1,fp8,test,2048,full,500,2000,offline,,,output_tok_s_per_chip,1,x\n' +
+      'llama-3.1-70b,h100-sxm,1,fp8,test,2048,,500,2000,offline,,,output_tok_s_per_chip,1,x\n';
+    const [full, prompt] = readMeasurementCsv('k.csv', text);
+    expect(full.kvReserve).toBe('full');
+    expect(prompt.kvReserve).toBe(null);
+    const sc = rowScenario(full);
+    const seqs = kvSequences(full, sc);
+    expect(seqs).toBeGreaterThan(4);
+    expect(seqs).toBeLessThan(100);
+    expect(sc.deployments[0].maxBatch).toBe(seqs);
+    expect(rowScenario(prompt).deployments[0].maxBatch).toBe(2048);
+    // Reserving only the prompt packs sequences at their current length (1500 tokens on average,
+    // not 2500), so more decode at once despite the preemptions; reserving the whole sequence runs
+    // fewer, memory-bound at the same step time: less throughput.
+    const fullTok = simulateMeasurement(full).metrics.output_tok_s_per_chip;
+    expect(fullTok).toBeLessThan(0.85 * simulateMeasurement(prompt).metrics.output_tok_s_per_chip);
+    expect(() => readMeasurementCsv('k.csv', text.replace(',full,', ',all,'))).toThrow(/kv_reserve: expected prompt or full, got "all"/);
   });
 
   it('offline saturates: more throughput than a light closed loop, and stable in the row count', () => {

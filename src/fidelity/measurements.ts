@@ -70,6 +70,12 @@ export interface Measurement {
    */
   scheduler: 'continuous' | 'chunked' | 'static' | null;
   chunkTokens: number | null;
+  /**
+   * KV the engine reserves when it admits a request: `prompt` (the prompt's blocks, more as it
+   * decodes, preempting when the cache runs out: vLLM) or `full` (prompt plus output, so it never
+   * preempts: TensorRT-LLM's GUARANTEED_NO_EVICT capacity scheduler); null: `prompt`.
+   */
+  kvReserve: 'prompt' | 'full' | null;
   promptTokens: LengthSpec;
   outputTokens: LengthSpec;
   load: Load;
@@ -94,6 +100,7 @@ export const MEASUREMENT_COLUMNS = [
   'max_batch',
   'scheduler',
   'chunk_tokens',
+  'kv_reserve',
   'prompt_tokens',
   'output_tokens',
   'concurrency',
@@ -124,6 +131,12 @@ function positiveInt(text: string, w: Where, field: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw fail(w, `${field}: expected a positive integer, got ${JSON.stringify(text)}`);
   return n;
+}
+
+function parseKvReserve(text: string, w: Where): 'prompt' | 'full' | null {
+  if (text === '') return null;
+  if (text === 'prompt' || text === 'full') return text;
+  throw fail(w, `kv_reserve: expected prompt or full, got ${JSON.stringify(text)}`);
 }
 
 /** `512`, `uniform:100:200` or `lognormal:MEDIAN:P99[:MAX]`. */
@@ -216,6 +229,7 @@ export function readMeasurementCsv(file: string, text: string): Measurement[] {
       maxBatch: get('max_batch') === '' ? null : positiveInt(get('max_batch'), w, 'max_batch'),
       scheduler: parseScheduler(get('scheduler'), w),
       chunkTokens: get('chunk_tokens') === '' ? null : positiveInt(get('chunk_tokens'), w, 'chunk_tokens'),
+      kvReserve: parseKvReserve(get('kv_reserve'), w),
       promptTokens: parseLength(get('prompt_tokens'), w, 'prompt_tokens'),
       outputTokens: parseLength(get('output_tokens'), w, 'output_tokens'),
       load: parseLoad(get('concurrency'), get('rate_per_s'), w),
@@ -306,6 +320,7 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
     maxBatch: null,
     scheduler: null,
     chunkTokens: null,
+    kvReserve: null,
     // Mean lengths: the result keeps per-request lengths only with --save-detailed.
     promptTokens: { dist: 'constant', value: Math.max(1, Math.round(inputTotal / completed)) } as LengthSpec,
     outputTokens: { dist: 'constant', value: Math.max(1, Math.round(outputTotal / completed)) } as LengthSpec,
@@ -389,6 +404,7 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
       maxBatch: null,
       scheduler: null,
       chunkTokens: null,
+      kvReserve: null,
       promptTokens: { dist: 'constant', value: Math.max(1, Math.round(prompt)) } as LengthSpec,
       outputTokens: { dist: 'constant', value: Math.max(1, Math.round(output)) } as LengthSpec,
       load,

@@ -42,7 +42,7 @@ export interface RowSimulation {
 
 /** The setup a row was measured under: rows with the same key are one benchmark run. */
 export function setupKey(m: Measurement): string {
-  return [m.model, m.silicon, m.tensorParallel, m.replicas, m.dtype, m.kvDtype ?? '', m.stack, m.maxBatch ?? '', m.scheduler ?? '', m.chunkTokens ?? '', formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.requests ?? ''].join('|');
+  return [m.model, m.silicon, m.tensorParallel, m.replicas, m.dtype, m.kvDtype ?? '', m.stack, m.maxBatch ?? '', m.scheduler ?? '', m.chunkTokens ?? '', m.kvReserve ?? '', formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.requests ?? ''].join('|');
 }
 
 /** How the row is simulated: users and requests of the closed loop, or the rate and its requests. */
@@ -52,12 +52,17 @@ export function loadPlan(
   kvSeqsPerReplica = Infinity,
 ): { arrival: Record<string, unknown>; requests: number; horizonS: number; steadyState: boolean } {
   const maxBatch = m.maxBatch ?? DEFAULT_MAX_BATCH;
+  // An offline benchmark that says how many requests it sent (trtllm-bench: every request queued
+  // at once, output tokens over the whole run, ramp and tail included) is simulated as it ran.
+  if (m.load.kind === 'offline' && m.requests !== null) {
+    return { arrival: { process: 'closed', concurrency: m.requests, requests: m.requests }, requests: m.requests, horizonS: 30 * 86400, steadyState: false };
+  }
   if (m.load.kind === 'offline') {
     // Slots per replica: max_batch, or fewer where the KV cache holds fewer whole sequences (an
     // engine with max_batch 2048 runs a few hundred at long lengths); more users only queue.
     const slots = Math.max(1, Math.min(maxBatch, kvSeqsPerReplica));
     const users = Math.ceil(OFFLINE_USERS_PER_SLOT * slots * m.replicas);
-    const requests = m.requests !== null ? Math.max(m.requests, users) : (options.offlineRequestsPerUser ?? OFFLINE_REQUESTS_PER_USER) * users;
+    const requests = (options.offlineRequestsPerUser ?? OFFLINE_REQUESTS_PER_USER) * users;
     return { arrival: { process: 'closed', concurrency: users, requests }, requests, horizonS: 30 * 86400, steadyState: true };
   }
   const requests = m.requests ?? DEFAULT_REQUESTS;
@@ -83,6 +88,10 @@ export function rowScenarioInput(m: Measurement, options: SimulateOptions = {}, 
   };
   if (m.kvDtype !== null) deployment.kv_dtype = m.kvDtype;
   if (m.maxBatch !== null) deployment.max_batch = m.maxBatch;
+  // kv_reserve full: the engine admits a request only when the KV cache can hold it to its last
+  // token, so it never preempts; at the row's lengths that is a batch of the whole sequences the
+  // cache holds (exact for fixed lengths; at the median lengths for a distribution).
+  if (m.kvReserve === 'full' && kvSeqsPerReplica < Infinity) deployment.max_batch = Math.max(1, Math.min(m.maxBatch ?? DEFAULT_MAX_BATCH, kvSeqsPerReplica));
   if (m.scheduler !== null) deployment.scheduler = m.scheduler;
   if (m.chunkTokens !== null) deployment.chunk_tokens = m.chunkTokens;
   const input: Record<string, unknown> = {
@@ -129,7 +138,7 @@ export function kvSequences(m: Measurement, scenario: Scenario): number {
 
 export function rowScenario(m: Measurement, options: SimulateOptions = {}): Scenario {
   const first = resolveRow(m, options, Infinity);
-  if (m.load.kind !== 'offline') return first;
+  if (m.load.kind !== 'offline' && m.kvReserve !== 'full') return first;
   const kvSeqs = kvSequences(m, first);
   return kvSeqs < (m.maxBatch ?? DEFAULT_MAX_BATCH) ? resolveRow(m, options, kvSeqs) : first;
 }
@@ -203,7 +212,7 @@ export const RATE_SEEDS = 5;
 
 function simulateOnce(m: Measurement, options: SimulateOptions): RowSimulation {
   const scenario = rowScenario(m, options);
-  const plan = loadPlan(m, options, m.load.kind === 'offline' ? kvSequences(m, scenario) : Infinity);
+  const plan = loadPlan(m, options, m.load.kind === 'offline' || m.kvReserve === 'full' ? kvSequences(m, scenario) : Infinity);
   const log = new Requests();
   simulate(scenario, { requestLog: log });
   const chips = m.tensorParallel * m.replicas;
