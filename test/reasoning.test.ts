@@ -218,7 +218,7 @@ workloads:
     model: llama-3.1-8b
     arrival: { process: poisson, rate: ${(0.3 + rnd()).toFixed(2)}/s }
     prefix: { tokens: ${int(100, 2000)}, groups: ${int(1, 4)} }
-    session: { turns: { dist: uniform, min: 1, max: ${int(2, 6)} }, think_time: { dist: exponential, mean: 2s } }
+    session: { turns: { dist: uniform, min: 1, max: ${int(2, 6)} }, think_time: { dist: exponential, mean: 2s }, tool_time: { dist: uniform, min: 0s, max: ${int(1, 5)}s }, tool_output_tokens: { dist: lognormal, median: ${int(20, 300)}, p99: 1500 } }
     prompt_tokens: { dist: lognormal, median: ${int(50, 300)}, p99: 2000 }
     output_tokens: { dist: lognormal, median: ${int(20, 150)}, p99: 600 }
     reasoning_tokens: { dist: lognormal, median: ${int(20, 400)}, p99: 2000, budget: ${int(200, 1500)} }
@@ -237,7 +237,7 @@ incidents:
 
 describe('engines', () => {
   let preempting = 0;
-  it.each(Array.from({ length: 10 }, (_, i) => i + 1))('random scenario %i: step-by-step and collapsed give the same requests, first visible tokens included', (caseSeed) => {
+  it.each(Array.from({ length: 10 }, (_, i) => i + 1))('random scenario %i (reasoning, agentic sessions): step-by-step and collapsed give the same requests, first visible tokens included', (caseSeed) => {
     const c = run(randomText(caseSeed, 'collapsed'));
     const s = run(randomText(caseSeed, 'step'));
     if (c.result.recorder.preemptions.some((p) => p > 0)) preempting++;

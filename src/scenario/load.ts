@@ -684,20 +684,29 @@ function resolveScenario(
       const turns = w.session.turns;
       if (turns.dist === 'uniform' && turns.max < turns.min) throw loc.at(at('session', 'turns', 'max'), 'max must be at least min');
       if (turns.dist === 'lognormal' && turns.p99 < turns.median) throw loc.at(at('session', 'turns', 'p99'), 'p99 must be at least the median');
-      const t = w.session.think_time;
-      let thinkTime: DurationConfig;
-      if (t.dist === 'constant') thinkTime = { dist: 'constant', valueS: t.value };
-      else if (t.dist === 'uniform') {
-        if (t.max < t.min) throw loc.at(at('session', 'think_time', 'max'), 'max must be at least min');
-        thinkTime = { dist: 'uniform', minS: t.min, maxS: t.max };
-      } else if (t.dist === 'exponential') thinkTime = { dist: 'exponential', meanS: t.mean };
-      else {
-        if (!(t.median > 0)) throw loc.at(at('session', 'think_time', 'median'), 'expected a positive duration');
-        if (t.p99 < t.median) throw loc.at(at('session', 'think_time', 'p99'), 'p99 must be at least the median');
-        if (t.max !== undefined && t.max < t.median) throw loc.at(at('session', 'think_time', 'max'), 'max must be at least the median');
-        thinkTime = { dist: 'lognormal', medianS: t.median, p99S: t.p99, maxS: t.max };
-      }
-      session = { turns, thinkTime };
+      type Pause = NonNullable<typeof w.session.tool_time>;
+      /** A pause distribution in seconds, checked at session.KEY. */
+      const pause = (key: 'think_time' | 'tool_time', t: Pause): DurationConfig => {
+        if (t.dist === 'constant') return { dist: 'constant', valueS: t.value };
+        if (t.dist === 'uniform') {
+          if (t.max < t.min) throw loc.at(at('session', key, 'max'), 'max must be at least min');
+          return { dist: 'uniform', minS: t.min, maxS: t.max };
+        }
+        if (t.dist === 'exponential') return { dist: 'exponential', meanS: t.mean };
+        if (!(t.median > 0)) throw loc.at(at('session', key, 'median'), 'expected a positive duration');
+        if (t.p99 < t.median) throw loc.at(at('session', key, 'p99'), 'p99 must be at least the median');
+        if (t.max !== undefined && t.max < t.median) throw loc.at(at('session', key, 'max'), 'max must be at least the median');
+        return { dist: 'lognormal', medianS: t.median, p99S: t.p99, maxS: t.max };
+      };
+      const toolOut = w.session.tool_output_tokens ?? null;
+      if (toolOut?.dist === 'uniform' && toolOut.max < toolOut.min) throw loc.at(at('session', 'tool_output_tokens', 'max'), 'max must be at least min');
+      if (toolOut?.dist === 'lognormal' && toolOut.p99 < toolOut.median) throw loc.at(at('session', 'tool_output_tokens', 'p99'), 'p99 must be at least the median');
+      session = {
+        turns,
+        thinkTime: pause('think_time', w.session.think_time),
+        toolTime: w.session.tool_time ? pause('tool_time', w.session.tool_time) : null,
+        toolOutputTokens: toolOut,
+      };
     }
     if (w.batch !== undefined) {
       const why = (key: string) => `a batch-tier workload (batch:) cannot set ${key}`;
@@ -826,7 +835,9 @@ function resolveScenario(
         const k = (turnsSq + turns) / (2 * turns);
         ratePerS = startsPerS * turns;
         // The history holds visible answers only (reasoning is dropped from it).
-        promptTokens = caches ? newTokens : prefixTokens + k * newTokens + (k - 1) * visibleTokens;
+        const toolTokens = w.session.toolOutputTokens ? meanLength(w.session.toolOutputTokens, `demand/${w.name}/tool-output`, 2000) : 0;
+        // A tool's output is new to the cache: every turn but a conversation's first prefills one.
+        promptTokens = caches ? newTokens + ((turns - 1) / turns) * toolTokens : prefixTokens + k * newTokens + (k - 1) * (visibleTokens + toolTokens);
       }
       if (Number.isFinite(promptTokens) && Number.isFinite(outputTokens)) {
         demands.push({ workload: w.name, ratePerS, promptTokens, outputTokens });

@@ -215,6 +215,10 @@ const workload = z
       .object({
         turns: countDist,
         think_time: pauseDist.default({ dist: 'constant', value: 0 }),
+        /** Agentic sessions: after each completed turn but the last, a tool call of this duration before the think time. */
+        tool_time: pauseDist.optional(),
+        /** Agentic sessions: tokens the tool call's output adds to the context before the next turn's new tokens. */
+        tool_output_tokens: countDist.optional(),
       })
       .strict()
       .optional(),

@@ -135,6 +135,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         makeLengthSampler(w.session.turns, new RandomStream(seed, `session-turns/${w.name}`)),
         new DurationSampler(w.session.thinkTime, new RandomStream(seed, `think-time/${w.name}`)),
         horizonS,
+        // Streams of their own: a session without tools draws exactly as before.
+        w.session.toolTime && new DurationSampler(w.session.toolTime, new RandomStream(seed, `tool-time/${w.name}`)),
+        w.session.toolOutputTokens && makeLengthSampler(w.session.toolOutputTokens, new RandomStream(seed, `tool-output/${w.name}`)),
       );
     sessions.push(session);
     sources.push(session ?? starts);

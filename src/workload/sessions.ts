@@ -97,6 +97,9 @@ export interface SessionConfig {
   /** Turns per conversation (a token-length distribution read as a count, >= 1). */
   turns: LengthConfig;
   thinkTime: DurationConfig;
+  /** Agentic turns (`tool_time`, `tool_output_tokens`): a tool call between turns and the tokens it adds to the context; null: none. */
+  toolTime: DurationConfig | null;
+  toolOutputTokens: LengthConfig | null;
 }
 
 const NONE = -1;
@@ -138,6 +141,9 @@ export class SessionArrivals implements ArrivalSource {
     private readonly turns: LengthSampler,
     private readonly think: DurationSampler,
     private readonly horizonS: number,
+    /** Agentic sessions: the tool call a completed turn waits on before the next, and its output's tokens (null: none). */
+    private readonly tool: DurationSampler | null = null,
+    private readonly toolOutput: LengthSampler | null = null,
   ) {
     this.startS = starts.next();
     this.grow();
@@ -187,7 +193,8 @@ export class SessionArrivals implements ArrivalSource {
   /**
    * Conversation `s`'s turn ended at `nowS`, completed with `historyTokens` of context (its prompt
    * and output) or not (rejected, timed out, lost: the user gives up). Returns the next turn's send
-   * time, or Infinity when the conversation is over.
+   * time, or Infinity when the conversation is over. In an agentic session the next turn first waits
+   * on a tool call, whose output joins the context: it is sent tool time + think time after `nowS`.
    */
   ended(s: number, completed: boolean, historyTokens: number, nowS: number): number {
     if (!completed || this.turnsLeft[s] <= 0) {
@@ -197,8 +204,9 @@ export class SessionArrivals implements ArrivalSource {
       return Infinity;
     }
     this.turnsLeft[s]--;
-    this.contextTokens[s] = historyTokens;
-    const t = nowS + this.think.sample();
+    this.contextTokens[s] = this.toolOutput === null ? historyTokens : historyTokens + this.toolOutput.sample();
+    const toolS = this.tool === null ? 0 : this.tool.sample();
+    const t = nowS + toolS + this.think.sample();
     this.push(t, s);
     return t;
   }
