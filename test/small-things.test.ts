@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { explainRows, explainTable } from '../src/cli/explain.js';
 import { provenanceOf } from '../src/cli/commands.js';
-import { fleetsim, withFiles } from './helpers/cli.js';
+import { ROOT, fleetsim, withFiles } from './helpers/cli.js';
 
 const one = `name: one-of-each
 start: 2026-01-01 00:00:00Z
@@ -94,5 +94,17 @@ describe('small things (issue 21 item 10)', () => {
     for (const x of rows) expect(x.provenance).toBe(x.source === '' ? 'assumption' : x.assumption === '' ? 'sourced' : 'sourced+assumed');
     expect(rows.some((x) => x.provenance === 'sourced')).toBe(true);
     expect(provenanceOf({ source: '', assumption: 'guessed' })).toBe('assumption');
+  });
+});
+
+describe('data/README.md on prices', () => {
+  it('names every model of models.csv that prices.csv has no row for (and only those)', () => {
+    const rows = (file: string) => parseCsv(readFileSync(join(ROOT, 'data', file), 'utf8'), { columns: true, comment: '#' }) as Record<string, string>[];
+    const priced = new Set(rows('prices.csv').map((r) => r.model));
+    const unpriced = rows('models.csv').map((r) => Object.values(r)[0]).filter((id) => !priced.has(id)).sort();
+    const readme = readFileSync(join(ROOT, 'data', 'README.md'), 'utf8');
+    const paragraph = readme.slice(readme.indexOf('## prices.csv'), readme.indexOf('| column', readme.indexOf('## prices.csv')));
+    const named = [...paragraph.matchAll(/`([a-z0-9.-]+)`/g)].map((m) => m[1]).sort();
+    expect(named).toEqual(unpriced);
   });
 });
