@@ -26,6 +26,13 @@ describe('bad input is refused with one clear message and exit code 2', () => {
   it('names a misspelt top-level key with its line and column', () => {
     const msg = expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('horizon: 5m', 'horizn: 5m') }, [/unknown key "horizn"/]);
     expect(msg).toMatch(/scenario\.yaml:3:1: horizn:/);
+    expect(msg).toMatch(/unknown key "horizn" \(did you mean "horizon"\?\)/);
+  });
+
+  it('lists the keys allowed where an unknown key is far from all of them, through arrays and unions', () => {
+    const tp = expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('silicon: mi300x', 'silicon: mi300x, tp: 2') }, [/unknown key "tp"; expected one of: /]);
+    expect(tp).toMatch(/deployments\[1\]\.tp: .*\btensor_parallel\b.*\bkv_fraction\b/);
+    expect(tp).not.toMatch(/\bprompt_tokens\b/);
   });
 
   it('names an unknown silicon id and the known ones', () => {

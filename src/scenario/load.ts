@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { loadCatalog, resolveEfficiency, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
 import { RooflinePerf } from '../perf/roofline.js';
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
-import { PRIORITIES, scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
+import { PRIORITIES, scenarioJsonSchema, scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import { meanLength, meanSquare, type LengthConfig } from '../workload/lengths.js';
 import { capacityBasis, capacityWarning, dtypeWarning, meanArrivalRate, type CapacityBasis, type Demand, type Warn } from './warnings.js';
@@ -224,11 +224,44 @@ function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+type JsonNode = { properties?: Record<string, JsonNode>; items?: JsonNode; anyOf?: JsonNode[]; oneOf?: JsonNode[]; allOf?: JsonNode[] };
+
+/** The nodes a path reaches in the scenario's JSON Schema, through arrays and every branch of a union. */
+function schemaNodesAt(path: readonly (string | number)[]): JsonNode[] {
+  let nodes: JsonNode[] = [scenarioJsonSchema() as JsonNode];
+  const spread = (n: JsonNode): JsonNode[] => [n, ...[...(n.anyOf ?? []), ...(n.oneOf ?? []), ...(n.allOf ?? [])].flatMap(spread)];
+  for (const p of path) {
+    nodes = nodes.flatMap(spread).flatMap((n) => {
+      const next = typeof p === 'number' ? n.items : n.properties?.[p];
+      return next === undefined ? [] : [next];
+    });
+  }
+  return nodes.flatMap(spread);
+}
+
+/** What an analyst needs after `unknown key "x"`: the closest known key, or the keys allowed there. */
+function knownKeysHint(path: readonly (string | number)[], key: string): string {
+  const known = [...new Set(schemaNodesAt(path).flatMap((n) => Object.keys(n.properties ?? {})))];
+  if (known.length === 0) return '';
+  const distance = (a: string, b: string): number => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length];
+  };
+  const [closest] = [...known].sort((a, b) => distance(key, a) - distance(key, b) || a.localeCompare(b));
+  if (distance(key, closest) <= Math.max(1, Math.floor(key.length / 3))) return ` (did you mean "${closest}"?)`;
+  return `; expected one of: ${known.join(', ')}`;
+}
+
 function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): InputError {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    return loc.atKey(path, key, `unknown key "${key}"`);
+    return loc.atKey(path, key, `unknown key "${key}"${knownKeysHint(path, key)}`);
   }
   let value: unknown = input;
   for (const p of path) value = value == null ? undefined : (value as Record<string | number, unknown>)[p];
