@@ -164,6 +164,8 @@ incidents:
     const expired = requests.filter((r) => r.fate === 'expired').map((r) => Number(r.arrival_s));
     expect(expired.length).toBe(20);
     expect(Math.max(...expired)).toBeLessThan(20);
+    // Each expires at its deadline, arrival + window, not when the replica comes back at 60 s.
+    for (const r of requests.filter((x) => x.fate === 'expired')) expect(Number(r.e2e_s)).toBeCloseTo(30, 6);
     expect(pnl.reduce((n, r) => n + Number(r.requests_expired), 0)).toBe(20);
     // Never billed: revenue is that of the 10 served at half the list price (checked below).
     expect(Number(total.input_tokens)).toBe(10 * 500);

@@ -12,8 +12,9 @@
  *    it would without the tier: idle, with an empty KV cache. So on a fixed fleet without prefix
  *    caching every other request's timings are those of the same run without the batch workload,
  *    exactly (test/batch-tier.test.ts); batch requests' loads are left out of routing (`batchHeld`).
- *  - A batch request not started by arrival + window is `expired` (never billed) when a replica
- *    next looks for batch work; once started it runs to completion, preemptions aside.
+ *  - A batch request not started by arrival + window is `expired` (never billed), its end the
+ *    deadline, found at the first report tick or batch pull after it; once started it runs to
+ *    completion, preemptions aside.
  *  - It is billed at (1 − discount) × its price (economics/billing.ts `discountedPrice`).
  */
 import type { Scenario } from '../scenario/load.js';
@@ -122,6 +123,15 @@ function spareBelow(f: Fleet, r: number): boolean {
   return false;
 }
 
+function expireHead(f: Fleet, w: number, deployment: number, deadlineS: number): void {
+  const t = f.batchTier!;
+  const q = t.head[w];
+  t.head[w] = f.requests.next[q];
+  t.length[w]--;
+  f.recorder.periodExpired[f.recorder.periodCell(w, deployment)]++;
+  finish(f, q, deployment, FATE_EXPIRED, deadlineS);
+}
+
 /**
  * Replica r, with nothing else queued or batched, would go idle or decode only batch work: admits
  * batch requests (oldest deadline first across its model's batch workloads) while its batch, KV
@@ -157,10 +167,7 @@ export function pull(f: Fleet, r: number): boolean {
     if (w === NONE) break;
     const q = t.head[w];
     if (nowS >= deadlineS) {
-      t.head[w] = rq.next[q];
-      t.length[w]--;
-      f.recorder.periodExpired[f.recorder.periodCell(w, d.index)]++;
-      finish(f, q, d.index, FATE_EXPIRED);
+      expireHead(f, w, d.index, deadlineS);
       continue;
     }
     const prefillTokens = rq.promptTokens[q] + rq.generated[q];
@@ -213,10 +220,24 @@ export function yieldBatch(f: Fleet, r: number): void {
 }
 
 /**
- * At each report tick: idle replicas look for batch work. Nothing else wakes a replica left idle
- * when batch requests were waiting and it was down or busy, and with no other arrival the run
- * would wait on them for ever; it also expires requests past their window.
+ * At each report tick: requests at the head of a batch FIFO past their window expire (so an
+ * expiry is counted in the period of its deadline, or the next one for a deadline just before a
+ * tick, even when no replica looks for batch work), then idle replicas look for batch work.
+ * Nothing else wakes a replica left idle when batch requests were waiting and it was down or
+ * busy, and with no other arrival the run would wait on them for ever.
  */
 export function kickIdle(f: Fleet): void {
+  const t = f.batchTier!;
+  const rq = f.requests;
+  const nowS = f.clockS[0];
+  for (let w = 0; w < t.isBatch.length; w++) {
+    if (t.isBatch[w] === 0) continue;
+    // FIFO by arrival, but a request put back at the front (preempted or moved off a failed
+    // replica) may have a later deadline than one behind it: expiring stops at the first head
+    // still in its window, and pull catches the rest when it reaches them.
+    while (t.length[w] > 0 && nowS >= rq.arrivalS[t.head[w]] + t.windowS[w]) {
+      expireHead(f, w, f.tierFirstDeployment[w][0], rq.arrivalS[t.head[w]] + t.windowS[w]);
+    }
+  }
   for (let r = f.replicas - 1; r >= 0; r--) if (f.phase[r] === IDLE && f.batch[r] === 0 && f.queueLen[r] === 0) pull(f, r);
 }

@@ -30,10 +30,11 @@ import { retire } from './autoscaler.js';
 import { linkByClass } from './priority.js';
 import { pull, yieldBatch } from './batch-tier.js';
 
-export function finish(f: Fleet, q: number, deployment: number, fate: number): void {
+/** `endS`: when the request's fate was sealed, now unless it was earlier (a batch request's deadline). */
+export function finish(f: Fleet, q: number, deployment: number, fate: number, endS = f.clockS[0]): void {
   const rq = f.requests;
   f.recorder.ended(rq.workload[q], deployment, fate, rq.arrivalS[q]);
-  f.recorder.requestLog?.record(rq, q, deployment, fate, f.clockS[0]);
+  f.recorder.requestLog?.record(rq, q, deployment, fate, endS);
   // The hook reads the request (a session's next turn), so it runs before the id is given back.
   if (f.onRequestEnd !== null) f.onRequestEnd(rq.workload[q], q, false);
   rq.release(q);
