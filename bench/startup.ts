@@ -1,16 +1,18 @@
 /**
  * Start-up benches: how long the built CLI takes, as a whole process, for commands that do little
  * work (`--help`, `validate` of the quick-start scenario), against the targets of issue 17. Each run
- * spawns `node dist/src/cli/main.js ...` and times it from spawn to exit; the median of the runs is
+ * spawns `node BIN ...` (BIN: the checkout's package.json `bin`, the bundle dist/cli/main.js since
+ * scripts/bundle.mjs, dist/src/cli/main.js before) and times it from spawn to exit; the median of the runs is
  * reported, beside the same for `node -e 0`, which is what Node itself costs on this machine
  * (start-up time moves with the machine's load far more than with our code).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface StartupCase {
   name: string;
-  /** Arguments after `node dist/src/cli/main.js`; relative paths resolve against the checkout. */
+  /** Arguments after `node BIN`; relative paths resolve against the checkout. */
   args: string[];
   targetMs?: number;
 }
@@ -28,9 +30,15 @@ export interface StartupRow {
   note: string;
 }
 
+/** The CLI a user of that checkout runs (`npx fleetsim`, `npm link`): its package.json `bin`. */
+export function binOf(checkout: string): string {
+  const pkg = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { bin: { fleetsim: string } };
+  return join(checkout, pkg.bin.fleetsim);
+}
+
 /** One run's wall time in seconds; a failing command is a broken bench, not a slow one. */
 function timeOnce(checkout: string, c: StartupCase): number {
-  const args = c.args.length === 0 ? ['-e', '0'] : [join(checkout, 'dist/src/cli/main.js'), ...c.args];
+  const args = c.args.length === 0 ? ['-e', '0'] : [binOf(checkout), ...c.args];
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, { cwd: checkout, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const wallS = Number(process.hrtime.bigint() - start) / 1e9;

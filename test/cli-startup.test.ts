@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ROOT, tempDir } from './helpers/cli.js';
+import { CLI, ROOT, tempDir } from './helpers/cli.js';
 
 /** What main.ts may load before knowing the command: commander, node built-ins and these files. */
 const LIGHT_FILES = ['src/cli/main.ts', 'src/errors.ts', 'src/scenario/units.ts', 'src/version.ts'];
@@ -52,5 +52,24 @@ describe('CLI start-up', () => {
     const { files, packages } = staticImports(join(dir, 'a.ts'));
     expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['a.ts', 'b.ts', 'c.ts']);
     expect(packages).toEqual(['zod']);
+  });
+
+  // The bundle (scripts/bundle.mjs, package.json's `bin`) keeps main.ts's lazy imports as chunks
+  // of their own: what dist/cli/main.js loads before a command runs is commander and the light files.
+  it('the bundled bin loads only commander and the light files before a command runs', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { fleetsim: string } };
+    expect(join(ROOT, pkg.bin.fleetsim)).toBe(CLI);
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist/cli/meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
+    };
+    const inputs = new Set<string>();
+    const walk = (out: string) => {
+      for (const i of Object.keys(meta.outputs[out]!.inputs)) inputs.add(i);
+      for (const imp of meta.outputs[out]!.imports) if (imp.kind === 'import-statement' && !imp.external) walk(imp.path);
+    };
+    walk(relative(ROOT, CLI));
+    const light = new Set(LIGHT_FILES.map((f) => 'dist/' + f.replace(/\.ts$/, '.js')));
+    const heavy = [...inputs].filter((i) => !light.has(i) && !LIGHT_PACKAGES.some((p) => i.startsWith(`node_modules/${p}/`)));
+    expect(heavy, 'dist/cli/main.js loads these up front: is a lazy import() of main.ts now static?').toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ describe('Dockerfile', () => {
   it('is Node 20 slim with the CLI as its entrypoint', () => {
     expect(instructions[0]).toEqual(['FROM', 'node:20-slim']);
     expect(instructions.find(([i]) => i === 'ENTRYPOINT')?.[1]).toBe('["fleetsim"]');
-    expect(read('package.json')).toContain('"fleetsim": "dist/src/cli/main.js"');
+    expect(read('package.json')).toContain('"fleetsim": "dist/cli/main.js"');
   });
 
   it('runs exactly README\'s install steps, in order', () => {

@@ -3,7 +3,7 @@
  * Types come from it (`ScenarioInput`), the loader validates with it, and docs/scenarios.md's key tables
  * documents it. Keys are snake_case as users write them; unknown keys are errors.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDurationS, parseRatePerS } from './units.js';
 
 function unit(parse: (v: unknown) => number, description: string) {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** package.json's `bin`: the bundle (scripts/bundle.mjs), so the tests run what a user runs. */
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 
 export interface CliResult {
   status: number | null;

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 fail() { echo "slurm: FAIL: $*"; exit 1; }
 
 "$root/test/slurm/setup.sh" || fail "could not set up Slurm (test/slurm/setup.sh)"
-[ -f "$root/dist/src/cli/main.js" ] || fail "dist/ missing: npm run build first"
+[ -f "$root/dist/cli/main.js" ] || fail "dist/ missing: npm run build first"
 
 work=$(mktemp -d /tmp/fleetsim-slurm-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -19,7 +19,7 @@ cd "$work"
 # The doc's `fleetsim` is the linked CLI (README: npm link); a shim on PATH stands in for it, and
 # sbatch passes this environment on to the jobs.
 mkdir bin
-printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$root/dist/src/cli/main.js" >bin/fleetsim
+printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$root/dist/cli/main.js" >bin/fleetsim
 chmod +x bin/fleetsim
 export PATH="$work/bin:$PATH"
 
