@@ -128,6 +128,15 @@ export const PNL_BATCH_COLUMNS = [
   q('batch_revenue_usd', 'tenant rows: their batch-tier requests\'; `(idle capacity)` rows: all batch-tier revenue of the period, model and silicon, the idle capacity the batch tier turned into revenue'),
 ] as const;
 
+/**
+ * Appended (after the quota and batch columns, before reasoning's) only when the scenario takes
+ * single replicas down: a partial incident or deployment `failures` (docs/failures.md).
+ */
+export const SUMMARY_FAULT_COLUMNS = [
+  col('replica_failures', 'random replica failures (deployment `failures`: mtbf, mttr) that began in the run (docs/failures.md); empty for tenant and workload'),
+  col('replica_hours_down', 'replica-hours single replicas were down in a partial incident or a random failure (whole-deployment outages not counted); down replicas stay billed, at the idle rate; empty for tenant and workload'),
+] as const;
+
 export const TIMESERIES_COLUMNS = [
   col('interval_start', 'ISO 8601 UTC start of the report interval'),
   col('interval_start_s', 'seconds from the scenario start'),
@@ -265,6 +274,7 @@ export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);
 export interface Appended {
   quotas: boolean;
   batch: boolean;
+  faults: boolean;
   reasoning: boolean;
 }
 
@@ -273,6 +283,7 @@ export const summaryColumns = (a: Appended): readonly ColumnDoc[] => [
   ...SUMMARY_COLUMNS,
   ...(a.quotas ? SUMMARY_QUOTA_COLUMNS : []),
   ...(a.batch ? SUMMARY_BATCH_COLUMNS : []),
+  ...(a.faults ? SUMMARY_FAULT_COLUMNS : []),
   ...(a.reasoning ? SUMMARY_REASONING_COLUMNS : []),
 ];
 export const pnlColumns = (a: Appended): readonly ColumnDoc[] => [
@@ -286,5 +297,6 @@ export const pnlColumns = (a: Appended): readonly ColumnDoc[] => [
 export const appendedIn = (header: readonly string[]): Appended => ({
   quotas: header.includes('requests_throttled'),
   batch: header.includes('requests_expired'),
+  faults: header.includes('replica_failures'),
   reasoning: header.includes('reasoning_tokens'),
 });

@@ -5,6 +5,7 @@
 import type { IntervalSnapshot, SimulationResult } from '../simulation/simulate.js';
 import type { RequestTable } from '../engine/requests.js';
 import { FATE_COUNT, FATE_EXPIRED, FATE_NAMES, FATE_THROTTLED, type RequestLog } from '../metrics/recorder.js';
+import { hasFaults } from '../serving/faults.js';
 import { billedReplicaS, peakReplicas, type Ledger } from '../economics/ledger.js';
 import { discountedPrice, tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
@@ -334,6 +335,14 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       for (const a of s.atoms) if (batchW[Math.floor(a / D)]) for (let p = 0; p < P; p++) batchRevenue += ledger.revenueCents[p * A + a];
       cells.push(formatInt(fates[FATE_EXPIRED]), usdFromCents(isIdleRow ? allBatchRevenue : batchRevenue));
     }
+    if (appended.faults) {
+      let failures = 0, downS = 0;
+      for (const d of s.fleet) {
+        failures += result.replicaFailures![d];
+        downS += result.replicaDownS![d];
+      }
+      cells.push(fleetScope ? formatInt(failures) : '', fleetScope ? formatRatio(downS / 3600) : '');
+    }
     if (appended.reasoning) cells.push(formatInt(reasoningTok), usdPerMtok(cost, outTok - reasoningTok));
     csv.write(cells);
   }
@@ -345,6 +354,7 @@ export function appendedColumns(scenario: Scenario): Appended {
   return {
     quotas: scenario.workloads.some((w) => w.quota !== null || w.tenantQuota !== null),
     batch: scenario.workloads.some((w) => w.batch !== null),
+    faults: hasFaults(scenario),
     reasoning: hasReasoning(scenario),
   };
 }

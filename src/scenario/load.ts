@@ -61,11 +61,20 @@ export interface Deployment {
   cost: DeploymentCost;
   /** `autoscale:`, or null for a fixed fleet. With it, `replicas` is `max` (the slots the fleet holds). */
   autoscale: Autoscale | null;
+  /** `failures:` (random replica failures, src/serving/failures.ts), or null. */
+  failures: Failures | null;
   /**
    * The saturated rate (src/perf/saturation.ts) at its traffic's mean lengths, the denominator of
    * capacity_used_pct and of the ledger's idle cost (src/scenario/warnings.ts capacityBasis).
    */
   capacity: CapacityBasis;
+}
+
+/** Random replica failures: mean time between failures and to repair, seconds; repair exponential or constant. */
+export interface Failures {
+  mtbfS: number;
+  mttrS: number;
+  repair: 'exponential' | 'constant';
 }
 
 /** A deployment's autoscaling policy, resolved (src/serving/autoscaler.ts). */
@@ -145,6 +154,11 @@ export interface Incident {
   durationS: number;
   deployment: number;
   kind: 'outage';
+  /**
+   * A partial outage (docs/failures.md): `replicas` N takes the N highest-numbered replicas
+   * serving at its start, `replica` i the deployment's replica i; null for the whole deployment.
+   */
+  partial: { count: number; index: number | null } | null;
 }
 
 export interface Scenario {
@@ -553,6 +567,14 @@ function resolveScenario(
         intervalS: a.interval,
       };
     }
+    let failures: Failures | null = null;
+    if (d.failures !== undefined) {
+      const fl = d.failures;
+      if (!(fl.mtbf > 0)) throw loc.at(at('failures', 'mtbf'), 'expected a positive duration (mean time between failures)');
+      if (!(fl.mttr > 0)) throw loc.at(at('failures', 'mttr'), 'expected a positive duration (mean time to repair)');
+      if (d.scheduler === 'disaggregated') throw loc.at(at('failures'), 'failures do not apply to scheduler: disaggregated (its prefill and decode pools are not modelled failing apart)');
+      failures = { mtbfS: fl.mtbf, mttrS: fl.mttr, repair: fl.repair };
+    }
     const memGb = (d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1);
     if (perf.kvCapacityBlocks === 0) {
       throw loc.at(
@@ -600,6 +622,7 @@ function resolveScenario(
       priceProvenance,
       cost,
       autoscale,
+      failures,
       // Set once the workloads' mean lengths are known (below).
       capacity: { promptTokens: NaN, outputTokens: NaN, outputTokensPerSPerReplica: NaN },
     };
@@ -819,7 +842,22 @@ function resolveScenario(
       if (overrides.horizonS !== undefined) return;
       throw loc.at(['incidents', i, 'at'], `starts at or after the horizon (${horizonS} s)`);
     }
-    incidents.push({ atS: inc.at, durationS: inc.duration, deployment: d, kind: inc.kind });
+    const dep = deployments[d];
+    let partial: Incident['partial'] = null;
+    if (inc.replicas !== undefined || inc.replica !== undefined) {
+      if (inc.replicas !== undefined && inc.replica !== undefined) throw loc.at(['incidents', i, 'replica'], 'give replicas (how many) or replica (which one), not both');
+      if (dep.scheduler === 'disaggregated') {
+        throw loc.at(['incidents', i, inc.replicas !== undefined ? 'replicas' : 'replica'], 'a partial outage does not apply to scheduler: disaggregated (take the whole deployment down)');
+      }
+      if (inc.replicas !== undefined && inc.replicas > dep.replicas) {
+        throw loc.at(['incidents', i, 'replicas'], `expected at most the deployment's ${dep.replicas} replicas, got ${inc.replicas}`);
+      }
+      if (inc.replica !== undefined && inc.replica >= dep.replicas) {
+        throw loc.at(['incidents', i, 'replica'], `expected a replica index 0..${dep.replicas - 1} of deployment ${dep.name}, got ${inc.replica}`);
+      }
+      partial = inc.replica !== undefined ? { count: 1, index: inc.replica } : { count: inc.replicas!, index: null };
+    }
+    incidents.push({ atS: inc.at, durationS: inc.duration, deployment: d, kind: inc.kind, partial });
     if (inc.at + inc.duration > horizonS) {
       warn(['incidents', i, 'duration'],
         `the outage of ${inc.deployment} (${formatDuration(inc.at)} + ${formatDuration(inc.duration)}) lasts past the horizon ` +

@@ -168,6 +168,16 @@ const deployment = z
     cost: cost.default({ model: 'rental', discount: 0 }),
     /** Replicas follow demand between min and max; `replicas` is then the count at the start. */
     autoscale: autoscale.optional(),
+    /** Random replica failures (docs/failures.md): each replica fails independently, time to failure exponential with mean `mtbf`, down for a repair of mean `mttr`. */
+    failures: z
+      .object({
+        mtbf: duration,
+        mttr: duration,
+        /** Repair time: exponential with mean mttr, or exactly mttr. */
+        repair: z.enum(['exponential', 'constant']).default('exponential'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -273,6 +283,10 @@ const incident = z
     duration,
     deployment: id,
     kind: z.enum(['outage']).default('outage'),
+    /** A partial outage: this many of the deployment's replicas go down (the highest-numbered ones serving at the start; docs/failures.md), the rest keep serving. Default: all. */
+    replicas: positiveInt.optional(),
+    /** A partial outage of one named replica: its 0-based index within the deployment. */
+    replica: z.number().int().nonnegative().optional(),
   })
   .strict();
 

@@ -10,7 +10,7 @@
  *  - DRAINING: takes no new requests, finishes what it holds (batch and queue, as a gracefully
  *    stopped vLLM does), then goes OFF; billed until then.
  * Slots are taken lowest id first and given back highest id first, so the deployment's first
- * replica always serves (min >= 1): routers read it as the deployment's up/down flag.
+ * replica always serves (min >= 1), unless a partial incident or failure holds it (faults.ts).
  *
  * The rule is Kubernetes HPA's: desired = ceil(serving × metric / target), no change within a 10%
  * tolerance, at most max(2 × current, current + 4) (HPA's default scale-up policies), clamped to
@@ -166,8 +166,10 @@ export function autoscaleTick(f: Fleet, d: number): void {
   let serving = 0;
   const first = f.firstReplicaOf[d];
   const end = first + f.deployments[d].replicas;
+  const held = f.faults === null ? null : f.faults.downCount;
   for (let r = first; r < end; r++) {
-    if (a.state[r] !== SERVING) continue;
+    // A replica a partial incident or failure holds down is not serving (faults.ts).
+    if (a.state[r] !== SERVING || (held !== null && held[r] !== 0)) continue;
     serving++;
     outstanding += f.queueLen[r] + f.batch[r] - f.batchHeld[r];
   }
@@ -187,12 +189,13 @@ function decide(f: Fleet, d: number): void {
   let serving = 0;
   let pending = 0;
   let busyS = 0;
+  const held = f.faults === null ? null : f.faults.downCount;
   for (let r = first; r < end; r++) {
     const s = a.state[r];
     touch(f, r);
     // Summed over every slot, so the total is cumulative whichever replicas come and go.
     busyS += f.busyS[r];
-    if (s === SERVING) serving++;
+    if (s === SERVING && (held === null || held[r] === 0)) serving++;
     else if (s === PROVISIONING) pending++;
     else if (s === DRAINING && f.queueLen[r] === 0 && f.batch[r] === 0) retire(f, r);
   }
@@ -209,7 +212,8 @@ function decide(f: Fleet, d: number): void {
   a.activeAtTickS[d] = a.activeReplicaS[d];
 
   // A deployment in an outage has no reading worth acting on (its replicas are down): hold, as
-  // HPA does with no ready pods.
+  // HPA does with no ready pods. A partial outage does not hold: the replicas still serving are
+  // `serving`, so the rule sizes from them and may provision replacements (docs/failures.md).
   if (f.downDepth[d] > 0) {
     a.downSinceS[d] = NaN;
     return;
@@ -303,9 +307,11 @@ export function provisioned(f: Fleet, r: number): void {
   if (a.onChange !== null) a.onChange(r, SERVING);
   a.active[d]++;
   a.live[r] = 1;
-  f.up[r] = f.downDepth[d] === 0 ? 1 : 0;
+  // A slot a partial incident or failure holds stays down (and out of routing) until it ends (faults.ts).
+  const held = f.faults !== null && f.faults.downCount[r] !== 0;
+  f.up[r] = f.downDepth[d] === 0 && !held ? 1 : 0;
   touch(f, r);
-  indexAdd(f, r, a.homePool[r]);
+  if (!held) indexAdd(f, r, a.homePool[r]);
 }
 
 /** A draining replica holds nothing more, at the clock's time: it leaves and stops being billed. */

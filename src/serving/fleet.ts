@@ -8,7 +8,7 @@
  *  - kv-blocks.ts: KV block accounting and preemption; completion-heap.ts: who finishes next;
  *  - prefix-cache.ts: shared prompt blocks kept per replica, referenced while in use, LRU-evicted;
  *  - schedulers/: one file per batching policy, registered in schedulers/registry.ts;
- *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages;
+ *  - routing.ts: round-robin, least-outstanding and its index, failover; incidents.ts: outages; faults.ts: single replicas down;
  *  - autoscaler.ts: replicas provisioned, serving and drained as demand moves (deployment `autoscale`);
  *  - quota.ts: tenant and workload rate limits; priority.ts: queue classes; batch-tier.ts: backfill.
  */
@@ -30,6 +30,7 @@ import { Autoscaler } from './autoscaler.js';
 import { admitted, quotasOf, type Quotas } from './quota.js';
 import { priorityOf, type Priority } from './priority.js';
 import { batchArrive, batchTierOf, type BatchTier } from './batch-tier.js';
+import { faultsOf, type Faults } from './faults.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
@@ -104,6 +105,8 @@ export class Fleet {
   readonly busyS: Float64Array;
   readonly admitCounter: Float64Array;
   readonly downDepth: Int32Array;
+  /** Single replicas down (partial incidents, random failures: faults.ts), or null when the scenario has neither. */
+  readonly faults: Faults | null;
   /** The autoscaling policy's state (which replicas are live, draining...), or null when no deployment autoscales. */
   readonly autoscaler: Autoscaler | null;
   /** Quota buckets (quota.ts) and queue classes (priority.ts), or null when no workload or tenant sets them. */
@@ -183,7 +186,7 @@ export class Fleet {
      */
     readonly clockS: Float64Array,
     /** routingIndex false: least-outstanding routing scans every replica (the reference tests compare the index to). provisionEntityBase: autoscaler.ts. */
-    options: { routingIndex?: boolean; provisionEntityBase?: number } = {},
+    options: { routingIndex?: boolean; provisionEntityBase?: number; failureEntityBase?: number } = {},
   ) {
     const deps = scenario.deployments;
     this.deployments = deps;
@@ -319,6 +322,7 @@ export class Fleet {
     // The frontend of the deployment a workload is routed to first (a failed-over request keeps it).
     this.workloadFrontendS = Float64Array.from(this.tierFirstDeployment.map((t) => (t[0] >= 0 ? deps[t[0]].perf.frontendS : 0)));
     this.batchHeld = new Int32Array(R);
+    this.faults = faultsOf(scenario, this, options.failureEntityBase ?? 0);
     this.autoscaler = deps.some((d) => d.autoscale !== null) ? new Autoscaler(this, options.provisionEntityBase ?? 0) : null;
     this.quotas = quotasOf(scenario);
     this.priority = priorityOf(scenario, R);
@@ -373,13 +377,9 @@ export class Fleet {
   onEvent(r: number): void { boundary(this, r); }
 
   /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
-  outageStart(d: number, nowS: number): void {
-    outageStart(this, d, nowS);
-  }
+  outageStart(d: number, nowS: number): void { outageStart(this, d, nowS); }
 
-  outageEnd(d: number, nowS: number): void {
-    outageEnd(this, d, nowS);
-  }
+  outageEnd(d: number, nowS: number): void { outageEnd(this, d, nowS); }
 
   // ---- observation for the timeseries ----
   /** Settles busy time up to now on every replica (for per-interval busy fractions). */

@@ -15,6 +15,7 @@ import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
 import { PrefixSampler } from '../workload/prefix.js';
 import { DurationSampler, SessionArrivals } from '../workload/sessions.js';
 import { kickIdle } from '../serving/batch-tier.js';
+import { failureEvent, faultTotals, hasFaults, partialEnd, partialStart, scheduleFailures } from '../serving/faults.js';
 import { accrue, autoscaleTick, provisioned, countStates, SERVING, DRAINING, SAMPLES_PER_DECISION } from '../serving/autoscaler.js';
 
 /** State of one deployment over one report interval, handed to the report writer. */
@@ -86,6 +87,9 @@ export interface SimulationResult {
   /** With autoscaling: per deployment, replicas provisioned and released over the run. */
   scaleUps: Int32Array | null;
   scaleDowns: Int32Array | null;
+  /** With partial incidents or failures (faults.ts): per deployment, replica-seconds single replicas were down, and random failures. */
+  replicaDownS: Float64Array | null;
+  replicaFailures: Int32Array | null;
 }
 
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): SimulationResult {
@@ -105,10 +109,13 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const autoscaleBase = incidentBase + 2 * scenario.incidents.length;
   const autoscaled = scenario.deployments.filter((d) => d.autoscale !== null).map((d) => d.index);
   const provisionBase = autoscaleBase + autoscaled.length;
-  const queue = new EventQueue(provisionBase + (autoscaled.length > 0 ? replicaCount : 0));
+  // Random failures (faults.ts): a failure-or-repair event per replica.
+  const failureBase = provisionBase + (autoscaled.length > 0 ? replicaCount : 0);
+  const queue = new EventQueue(failureBase + (hasFaults(scenario) ? replicaCount : 0));
   const fleet = new Fleet(scenario, queue, replicaBase, recorder, scenario.engine === 'step', clockS, {
     routingIndex: options.routingIndex,
     provisionEntityBase: provisionBase,
+    failureEntityBase: failureBase,
   });
   const autoscaleTicks = new Float64Array(autoscaled.length);
   recorder.setFrontendS(fleet.workloadFrontendS);
@@ -247,6 +254,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   autoscaled.forEach((_, k) => {
     if (autoscaleAtS(k, 1) < horizonS) queue.schedule(autoscaleBase + k, autoscaleAtS(k, 1));
   });
+  scheduleFailures(fleet);
 
   const snapshot: IntervalSnapshot = {
     index: 0,
@@ -414,7 +422,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       if (e < autoscaleBase) {
         const i = (e - incidentBase) >> 1;
         const inc = scenario.incidents[i];
-        if (((e - incidentBase) & 1) === 0) fleet.outageStart(inc.deployment, clockS[0]);
+        const starts = ((e - incidentBase) & 1) === 0;
+        if (inc.partial !== null) {
+          if (starts) partialStart(fleet, i, inc);
+          else partialEnd(fleet, i);
+        } else if (starts) fleet.outageStart(inc.deployment, clockS[0]);
         else fleet.outageEnd(inc.deployment, clockS[0]);
       } else if (e < provisionBase) {
         const k = e - autoscaleBase;
@@ -423,7 +435,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         // Decisions stop at the horizon: past it nothing arrives, and the fleet only drains.
         const nextS = autoscaleAtS(k, ++autoscaleTicks[k] + 1);
         if (nextS < horizonS) queue.schedule(e, nextS);
-      } else provisioned(fleet, e - provisionBase);
+      } else if (e < failureBase) provisioned(fleet, e - provisionBase);
+      else failureEvent(fleet, e - failureBase);
       if (streamsChanged) {
         streamsChanged = false;
         stream = nextStream();
@@ -436,6 +449,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   for (let r = 0; r < fleet.replicas; r++) busyS[fleet.deploymentOf[r]] += fleet.busyS[r];
   const scaler = fleet.autoscaler;
   if (scaler !== null) for (const d of autoscaled) accrue(fleet, d, endS);
+  const faults = faultTotals(fleet, endS);
   return {
     scenario,
     recorder,
@@ -450,5 +464,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
     peakReplicas: scaler === null ? null : scaler.peak,
     scaleUps: scaler === null ? null : scaler.scaleUps,
     scaleDowns: scaler === null ? null : scaler.scaleDowns,
+    replicaDownS: faults === null ? null : faults.downS,
+    replicaFailures: faults === null ? null : faults.failures,
   };
 }

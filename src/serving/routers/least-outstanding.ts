@@ -1,6 +1,6 @@
 /**
  * routing least-outstanding: the first replica (lowest id) with the fewest requests queued plus
- * batched. Whole deployments are ruled in or out first (outages, KV size and queue limits are per
+ * batched. Whole deployments are ruled in or out first (whole outages, KV size and queue limits are per
  * deployment); then the routing index (routing.ts, `loadMoved`) answers with the lowest set bit at a
  * pool's smallest load level, or, past its top level or under a queue limit, a scan of the load
  * arrays in id order.
@@ -24,7 +24,9 @@ export function pickLeastOutstanding(f: Fleet, w: number, k: number, needTokens:
   let bestLoad = Infinity;
   scan: for (let i = 0; i < runs.length; i += 2) {
     const first = runs[i];
-    if (up[first] === 0 || needTokens > maxTokens[first]) continue;
+    // A deployment in a whole outage is skipped at once; single replicas down (faults.ts,
+    // autoscaled slots not serving) are out of the index and skipped by the scan.
+    if (f.downDepth[f.deploymentOf[first]] !== 0 || needTokens > maxTokens[first]) continue;
     const pool = f.poolOf[first];
     const level = f.poolMinLevel[pool];
     if (level < TOP_LEVEL && f.poolIndexed[pool] === 1) {
