@@ -51,6 +51,8 @@ export class RequestTable {
   prefixEntry = new Int32Array(0);
   hitTokens = new Int32Array(0);
   cachedTokens = new Int32Array(0);
+  /** A trace row's hash chain (serving/chain-table.ts): the node of its prompt's last hash block, or NONE. */
+  chainLeaf = new Int32Array(0);
   /** The conversation (workload session slot) the request is a turn of, or NONE. */
   session = new Int32Array(0);
   /**
@@ -107,6 +109,7 @@ export class RequestTable {
     this.prefixEntry = grown(this.prefixEntry, cap);
     this.hitTokens = grown(this.hitTokens, cap);
     this.cachedTokens = grown(this.cachedTokens, cap);
+    this.chainLeaf = grown(this.chainLeaf, cap);
     this.session = grown(this.session, cap);
     this.reasoningTokens = grown(this.reasoningTokens, cap);
     this.visibleS = grown(this.visibleS, cap);

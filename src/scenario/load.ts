@@ -20,6 +20,7 @@ import { formatDuration } from './units.js';
 import type { PrefixConfig } from '../workload/prefix.js';
 import type { DurationConfig, SessionConfig } from '../workload/sessions.js';
 import { readTraceColumns, validateTrace } from '../workload/trace.js';
+import { MOONCAKE_HASH_BLOCK_TOKENS, openTrace, traceFormatOf } from '../workload/mooncake.js';
 import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economics/cost.js';
 import { resolveFacility, type Facility } from '../economics/facility.js';
 import { priceKey, type TokenPrice } from '../economics/billing.js';
@@ -669,9 +670,10 @@ function resolveScenario(
         throw err;
       }
     };
-    const traceFile = (f: string, p: Path) => {
+    const traceFile = (f: string, p: Path, format: 'azure' | 'mooncake', hashBlockTokens: number) => {
       const abs = resolve(baseDir, f);
-      if (!checkedTraces.has(abs)) checkedTraces.set(abs, readTrace(abs, p, validateTrace));
+      const key = `${format}:${hashBlockTokens}:${abs}`;
+      if (!checkedTraces.has(key)) checkedTraces.set(key, readTrace(abs, p, (file) => validateTrace(file, (x) => openTrace(x, format, hashBlockTokens))));
       return abs;
     };
     let arrival: ArrivalConfig;
@@ -687,9 +689,32 @@ function resolveScenario(
       }
       arrival = { process: 'closed', concurrency: a.concurrency, thinkTimeS: a.think_time, requests: a.requests ?? Infinity };
     } else {
+      const format = a.format ?? traceFormatOf(a.file);
+      if (format === 'azure' && a.hash_block_tokens !== undefined) {
+        throw loc.at(at('arrival', 'hash_block_tokens'), 'hash_block_tokens is for a trace with hash_ids (format: mooncake); an Azure trace has none');
+      }
+      const hashBlockTokens = a.hash_block_tokens ?? MOONCAKE_HASH_BLOCK_TOKENS;
+      if (format === 'mooncake') {
+        if (w.prompt_tokens !== undefined) {
+          throw loc.at(at('prompt_tokens'), 'prompt_tokens and a Mooncake trace both set: the rows\' hash_ids describe their own input_length; drop prompt_tokens');
+        }
+        for (const key of ['prefix', 'session'] as const) {
+          if (w[key] !== undefined) throw loc.at(at(key), `${key} and a Mooncake trace both set: the trace's hash_ids say which prompt blocks are shared; drop ${key}`);
+        }
+        if (w.cached_prompt_fraction > 0) {
+          throw loc.at(at('cached_prompt_fraction'), 'cached_prompt_fraction and a Mooncake trace both set: the simulated cache decides from hash_ids which prompt tokens are billed as cached; drop cached_prompt_fraction');
+        }
+        for (const d of deployments) {
+          if (d.prefixCaching && (d.model.id === w.model || w.fallback.includes(d.model.id)) && hashBlockTokens % d.blockTokens !== 0) {
+            throw loc.at(at('arrival', 'hash_block_tokens'),
+              `the trace's hash blocks of ${hashBlockTokens} tokens are not a whole number of deployment "${d.name}"'s KV blocks (block_tokens ${d.blockTokens}); set block_tokens to a divisor of ${hashBlockTokens}`);
+          }
+        }
+      }
       arrival = {
         process: 'trace',
-        file: traceFile(a.file, at('arrival', 'file')),
+        ...(format === 'mooncake' ? { format, hashBlockTokens } : {}),
+        file: traceFile(a.file, at('arrival', 'file'), format, hashBlockTokens),
         speedup: a.speedup,
         scale: a.scale,
         loop: a.loop,
@@ -706,7 +731,7 @@ function resolveScenario(
         const abs = resolve(baseDir, cfg.file);
         let columns = traceColumns.get(abs);
         if (columns === undefined) {
-          columns = readTrace(abs, at(key, 'file'), readTraceColumns);
+          columns = readTrace(abs, at(key, 'file'), (file) => readTraceColumns(file, (x) => openTrace(x, traceFormatOf(x))));
           traceColumns.set(abs, columns);
         }
         const column = cfg.column ?? (key === 'prompt_tokens' ? 'prompt' : 'output');
@@ -873,7 +898,7 @@ function resolveScenario(
     const demands: Demand[] = [];
     for (const w of workloads) {
       if (w.model !== model) continue;
-      const trace = w.arrival.process === 'trace' ? checkedTraces.get(w.arrival.file) ?? null : null;
+      const trace = w.arrival.process === 'trace' ? checkedTraces.get(`${w.arrival.format ?? 'azure'}:${w.arrival.hashBlockTokens ?? MOONCAKE_HASH_BLOCK_TOKENS}:${w.arrival.file}`) ?? null : null;
       const startsPerS = meanArrivalRate(w.arrival, horizonS, trace);
       const mean = (cfg: LengthConfig | null, key: 'promptTokens' | 'outputTokens') =>
         // 2,000 draws: within a few per cent, enough for a warning, and cheap on every load of a sweep or plan.

@@ -75,6 +75,10 @@ const arrival = z.discriminatedUnion('process', [
     .object({
       process: z.literal('trace'),
       file: id,
+      /** azure: Azure's CSV (TIMESTAMP,ContextTokens,GeneratedTokens); mooncake: Mooncake's JSON lines with hash_ids. Default: mooncake for a .jsonl file, else azure. */
+      format: z.enum(['azure', 'mooncake']).optional(),
+      /** mooncake: prompt tokens per hash id (Mooncake's traces: 512). */
+      hash_block_tokens: positiveInt.optional(),
       speedup: positive.default(1),
       scale: positive.default(1),
       loop: z.boolean().default(false),

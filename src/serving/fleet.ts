@@ -349,8 +349,9 @@ export class Fleet {
    * its prompt starts with (its first prefix-tokens tokens), or NONE. `sessionSegment`: the
    * conversation segment its history is cached under (a turn of a session), or NONE; `session`
    * the workload's slot for the conversation, handed back through onRequestEnd. outputTokens counts the hidden reasoningTokens.
+   * `chain`: the last node of a trace row's hash chain (cache.chains), or NONE.
    */
-  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE, reasoningTokens = 0): void {
+  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE, reasoningTokens = 0, chain = NONE): void {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
@@ -365,7 +366,7 @@ export class Fleet {
     rq.visibleS[q] = -1;
     rq.reasoningTokens[q] = reasoningTokens;
     rq.failedOver[q] = 0;
-    resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w]);
+    resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w], chain);
     rq.sessionChain[q] = sessionSegment;
     rq.session[q] = session;
     if (this.quotas !== null && !admitted(this, q)) return;

@@ -34,6 +34,7 @@ import type { Fleet } from './fleet.js';
 import { NONE, type RequestTable } from '../engine/requests.js';
 import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 import { drop, newRefs, take } from './prefix-store.js';
+import { chainAcquire, chainCachedBlocks, chainProbe, chainRelease } from './block-chains.js';
 
 export { PrefixCache } from './prefix-store.js';
 
@@ -57,6 +58,7 @@ function cacheableBlocks(f: Fleet, q: number, B: number): number {
 export function probe(f: Fleet, r: number, q: number): void {
   const c = f.cache!;
   const rq = f.requests;
+  if (rq.chainLeaf[q] !== NONE) return chainProbe(f, r, q);
   const B = f.blockTokens[r];
   const n = cacheableBlocks(f, q, B);
   const g = groupBlocks(f, q, B);
@@ -90,8 +92,11 @@ export function acquire(f: Fleet, r: number, q: number): void {
   const B = f.blockTokens[r];
   const n = f.probe[1];
   const g = groupBlocks(f, q, B);
-  rq.prefixEntry[q] = g > 0 ? take(c, r, rq.prefixChain[q], 0, g) : NONE;
-  rq.lastEntry[q] = n > g ? take(c, r, rq.sessionChain[q], g, n - g) : NONE;
+  if (rq.chainLeaf[q] !== NONE) chainAcquire(f, r, q);
+  else {
+    rq.prefixEntry[q] = g > 0 ? take(c, r, rq.prefixChain[q], 0, g) : NONE;
+    rq.lastEntry[q] = n > g ? take(c, r, rq.sessionChain[q], g, n - g) : NONE;
+  }
   rq.sharedBlocks[q] = n;
   f.kvCapacityBlocks[r] -= f.probe[2];
   const hitTokens = f.probe[0] * B;
@@ -134,6 +139,7 @@ export function release(f: Fleet, r: number, q: number, completed: boolean): voi
   }
   if (e !== NONE) freed += drop(c, e);
   if (rq.prefixEntry[q] !== NONE) freed += drop(c, rq.prefixEntry[q]);
+  if (rq.chainLeaf[q] !== NONE) freed += chainRelease(f, r, q);
   f.kvCapacityBlocks[r] += freed;
   rq.sharedBlocks[q] = 0;
   rq.lastEntry[q] = NONE;
@@ -161,6 +167,7 @@ export function reconcile(f: Fleet, r: number): void {
 export function cachedPrefixBlocks(f: Fleet, r: number, q: number): number {
   const c = f.cache!;
   const rq = f.requests;
+  if (rq.chainLeaf[q] !== NONE) return chainCachedBlocks(f, r, q);
   const B = f.blockTokens[r];
   const n = cacheableBlocks(f, q, B);
   const g = groupBlocks(f, q, B);
@@ -177,8 +184,9 @@ export function cachedPrefixBlocks(f: Fleet, r: number, q: number): number {
   return found;
 }
 
-/** A new request's prefix-caching fields: its prefix segment and length (NONE, 0: none), nothing held. */
-export function resetPrefix(rq: RequestTable, q: number, prefixChain: number, prefixTokens: number): void {
+/** A new request's prefix-caching fields: its prefix segment and length (NONE, 0: none), its hash chain's last node (NONE: none), nothing held. */
+export function resetPrefix(rq: RequestTable, q: number, prefixChain: number, prefixTokens: number, chainLeaf: number): void {
+  rq.chainLeaf[q] = chainLeaf;
   rq.prefixChain[q] = prefixChain;
   rq.prefixTokens[q] = prefixTokens;
   rq.sessionChain[q] = NONE;

@@ -10,6 +10,7 @@
  */
 import { grown } from '../engine/grow.js';
 import { NONE } from '../engine/requests.js';
+import { ChainTable } from './chain-table.js';
 
 const EMPTY = -1;
 
@@ -36,6 +37,8 @@ export class PrefixCache {
   readonly referenced: Int32Array;
   /** Blocks evicted per replica (a diagnostic the tests read). */
   readonly evictions: Float64Array;
+  /** The hash chains of traces with block hashes, shared by every replica (block-chains.ts). */
+  readonly chains = new ChainTable();
 
   constructor(replicas: number) {
     this.lruHead = new Int32Array(replicas).fill(NONE);

@@ -10,7 +10,8 @@ import { Fleet } from '../serving/fleet.js';
 import { Recorder, type RequestLog } from '../metrics/recorder.js';
 import { Calendar } from '../metrics/calendar.js';
 import { RandomStream } from '../workload/rng.js';
-import { ClosedArrivals, makeArrivalSource, type ArrivalSource } from '../workload/arrivals.js';
+import { ClosedArrivals, makeArrivalSource, TraceArrivals, type ArrivalSource } from '../workload/arrivals.js';
+import type { MooncakeReader } from '../workload/mooncake.js';
 import { makeLengthSampler, type LengthSampler } from '../workload/lengths.js';
 import { PrefixSampler } from '../workload/prefix.js';
 import { DurationSampler, SessionArrivals } from '../workload/sessions.js';
@@ -130,6 +131,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   const reasoningBudget = Float64Array.from(scenario.workloads, (w) => w.reasoningBudget);
   // Session workloads: the conversations, whose starts come from the workload's arrival process.
   const sessions: (SessionArrivals | null)[] = [];
+  // Trace rows with block hashes (Mooncake): their readers and hash block sizes, where a replica caches.
+  const hashed: (MooncakeReader | null)[] = [];
+  const hashBlockTokens = new Int32Array(W);
   for (const w of scenario.workloads) {
     const seed = scenario.seed;
     // A stream of its own, so adding a prefix leaves every other draw of the run as it was.
@@ -148,6 +152,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
       );
     sessions.push(session);
     sources.push(session ?? starts);
+    hashed.push(fleet.cache !== null && starts instanceof TraceArrivals ? starts.hashes : null);
+    if (w.arrival.process === 'trace') hashBlockTokens[w.index] = w.arrival.hashBlockTokens ?? 0;
     promptSamplers.push(w.promptTokens && makeLengthSampler(w.promptTokens, new RandomStream(seed, `prompt/${w.name}`)));
     outputSamplers.push(w.outputTokens && makeLengthSampler(w.outputTokens, new RandomStream(seed, `output/${w.name}`)));
     reasoningSamplers.push(w.reasoningTokens && makeLengthSampler(w.reasoningTokens, new RandomStream(seed, `reasoning/${w.name}`)));
@@ -363,7 +369,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         // The stream's pending arrival is consumed before the fleet sees the request: a closed-loop
         // request turned away at once readies its user, who may become the stream's next arrival.
         arrivalT[e] = Infinity;
-        if (session === null) fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output + reasoning, group, -1, -1, reasoning);
+        const hashes = hashed[e];
+        if (hashes !== null) fleet.arrive(e, prompt, output + reasoning, -1, -1, -1, reasoning, fleet.cache!.chains.internChain(hashes.hashIds, hashes.hashCount, hashBlockTokens[e]));
+        else if (session === null) fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output + reasoning, group, -1, -1, reasoning);
         else {
           // Turn k's prompt: the history (turn k-1's prompt and output; the prefix at the first turn) and the new user tokens.
           const s = session.slot;

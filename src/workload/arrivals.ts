@@ -4,7 +4,8 @@
  */
 import { InputError } from '../errors.js';
 import type { RandomStream } from './rng.js';
-import { TraceReader } from './trace.js';
+import type { TraceReader } from './trace.js';
+import { hashesOf, MOONCAKE_HASH_BLOCK_TOKENS, openTrace, type MooncakeReader } from './mooncake.js';
 
 /** How requests arrive. Rates are requests per second of simulated time. */
 export type ArrivalConfig =
@@ -20,6 +21,10 @@ export type ArrivalConfig =
   | {
       process: 'trace';
       file: string;
+      /** azure (CSV, the default) or mooncake (JSON lines with hash_ids; workload/mooncake.ts). */
+      format?: 'azure' | 'mooncake';
+      /** mooncake: prompt tokens per hash id; default 512. */
+      hashBlockTokens?: number;
       /** Divides inter-arrival times; default 1. */
       speedup?: number;
       /** Rate multiplier: <1 thins rows randomly, >1 replays each row floor(scale) times plus one more with probability frac(scale); default 1. */
@@ -143,10 +148,12 @@ class DiurnalArrivals implements ArrivalSource {
  * circular schedule and offsetS is a phase into it; the mean gap keeps the seam between the
  * last row and the next pass's first row at a typical spacing.
  */
-class TraceArrivals implements ArrivalSource {
+export class TraceArrivals implements ArrivalSource {
   promptTokens = -1;
   outputTokens = -1;
   private readonly reader: TraceReader;
+  /** The reader when its rows carry hash ids (Mooncake): the arrival just returned's are its hashIds[0, hashCount). */
+  readonly hashes: MooncakeReader | null;
   private readonly copiesWhole: number;
   private readonly copiesFraction: number;
   /** Trace seconds added to each row's timeS in the current pass (the first pass starts at -offsetS). */
@@ -163,8 +170,11 @@ class TraceArrivals implements ArrivalSource {
     offsetS: number,
     private readonly rng: RandomStream,
     private readonly horizonS: number,
+    format: 'azure' | 'mooncake',
+    hashBlockTokens: number,
   ) {
-    this.reader = new TraceReader(file);
+    this.reader = openTrace(file, format, hashBlockTokens);
+    this.hashes = hashesOf(this.reader);
     this.copiesWhole = Math.floor(scale);
     this.copiesFraction = scale - this.copiesWhole;
     this.passStartTraceS = -offsetS;
@@ -325,7 +335,7 @@ export function makeArrivalSource(cfg: ArrivalConfig, rng: RandomStream, horizon
       requireFinite(speedup, 0, true, 'speedup');
       requireFinite(scale, 0, false, 'scale');
       requireFinite(offsetS, 0, false, 'offsetS');
-      return new TraceArrivals(cfg.file, speedup, scale, cfg.loop ?? false, offsetS, rng, horizonS);
+      return new TraceArrivals(cfg.file, speedup, scale, cfg.loop ?? false, offsetS, rng, horizonS, cfg.format ?? 'azure', cfg.hashBlockTokens ?? MOONCAKE_HASH_BLOCK_TOKENS);
     }
     case 'closed': {
       requireFinite(cfg.concurrency, 1, false, 'concurrency');

@@ -75,18 +75,22 @@ export class TraceReader {
   line = 0;
   /** Data rows returned so far in this pass. */
   rows = 0;
+  /** Whether the format starts with a header line (Azure's CSV does; JSON lines do not). */
+  get hasHeader(): boolean {
+    return true;
+  }
 
-  private fd = -1;
-  private readonly buf = Buffer.allocUnsafe(TRACE_CHUNK_BYTES);
-  private filePosBytes = 0;
+  protected fd = -1;
+  protected readonly buf = Buffer.allocUnsafe(TRACE_CHUNK_BYTES);
+  protected filePosBytes = 0;
   /** Unconsumed bytes are buf[bufStart, bufEnd). */
-  private bufStart = 0;
-  private bufEnd = 0;
-  private atEof = false;
+  protected bufStart = 0;
+  protected bufEnd = 0;
+  protected atEof = false;
   /** Current line is buf[lineStart, lineEnd), line ending removed. */
-  private lineStart = 0;
-  private lineEnd = 0;
-  private linesRead = 0;
+  protected lineStart = 0;
+  protected lineEnd = 0;
+  protected linesRead = 0;
   // Timestamps are kept as (day number, second of day) so differences keep sub-microsecond
   // precision; seconds since 1970 as one double would only resolve ~0.2 µs.
   private parsedDays = 0;
@@ -186,8 +190,13 @@ export class TraceReader {
     }
   }
 
+  /** What a row looks like, for the error about an over-long line. */
+  protected rowForm(): string {
+    return EXPECTED_HEADER;
+  }
+
   /** Sets lineStart/lineEnd to the next line (without its CR/LF); false at end of file. */
-  private readLine(): boolean {
+  protected readLine(): boolean {
     const buf = this.buf;
     for (;;) {
       // indexOf scans to buf.length, so a hit at or past bufEnd is stale data from an earlier chunk.
@@ -214,7 +223,7 @@ export class TraceReader {
   }
 
   /** Moves the partial line to the front of the buffer and reads more after it. */
-  private fill(): void {
+  protected fill(): void {
     if (this.bufStart > 0) {
       this.buf.copy(this.buf, 0, this.bufStart, this.bufEnd);
       this.bufEnd -= this.bufStart;
@@ -223,7 +232,7 @@ export class TraceReader {
     if (this.bufEnd === this.buf.length) {
       this.close();
       throw new InputError(
-        `line is longer than ${TRACE_CHUNK_BYTES} bytes; expected ${EXPECTED_HEADER} rows`,
+        `line is longer than ${TRACE_CHUNK_BYTES} bytes; expected ${this.rowForm()} rows`,
         { file: this.file, line: this.linesRead + 1 },
       );
     }
@@ -239,7 +248,7 @@ export class TraceReader {
     this.bufEnd += bytesRead;
   }
 
-  private readHeader(): void {
+  protected readHeader(): void {
     if (!this.readLine()) {
       this.close();
       throw new InputError(`trace file is empty; expected the header ${EXPECTED_HEADER}`, {
@@ -386,22 +395,26 @@ export class TraceReader {
     this.fail(message, at);
   }
 
-  private text(start: number, end: number): string {
+  protected text(start: number, end: number): string {
     return this.buf.toString('utf8', start, end);
   }
 
   /** Throws an InputError at byte `at` of the current line (column counted in characters). */
-  private fail(message: string, at: number): never {
+  protected fail(message: string, at: number): never {
     const col = this.buf.toString('utf8', this.lineStart, at).length + 1;
     const line = this.linesRead;
     this.close();
     throw new InputError(message, { file: this.file, line, col });
   }
 
-  private ioError(err: unknown): InputError {
+  protected ioError(err: unknown): InputError {
     const reason = err instanceof Error ? err.message : String(err);
     return new InputError(`cannot read trace file: ${this.file} (${reason})`, { file: this.file });
   }
+}
+
+function noRows(reader: TraceReader): InputError {
+  return reader.hasHeader ? new InputError('trace has a header but no rows', { file: reader.file, line: 2 }) : new InputError('trace has no rows', { file: reader.file, line: 1 });
 }
 
 /**
@@ -409,8 +422,11 @@ export class TraceReader {
  * @returns the number of data rows, the seconds from the first to the last timestamp, and the token sums.
  * @throws InputError for any problem, including a trace with a header but no rows.
  */
-export function validateTrace(file: string): { rows: number; spanS: number; promptTokens: number; outputTokens: number } {
-  const reader = new TraceReader(file);
+export function validateTrace(
+  file: string,
+  open: (file: string) => TraceReader = (f) => new TraceReader(f),
+): { rows: number; spanS: number; promptTokens: number; outputTokens: number } {
+  const reader = open(file);
   // next() validates each row; the token sums give the trace's mean lengths (the loader's demand check).
   let promptTokens = 0;
   let outputTokens = 0;
@@ -418,9 +434,7 @@ export function validateTrace(file: string): { rows: number; spanS: number; prom
     promptTokens += reader.promptTokens;
     outputTokens += reader.outputTokens;
   }
-  if (reader.rows === 0) {
-    throw new InputError('trace has a header but no rows', { file, line: 2 });
-  }
+  if (reader.rows === 0) throw noRows(reader);
   return { rows: reader.rows, spanS: reader.timeS, promptTokens, outputTokens };
 }
 
@@ -430,8 +444,11 @@ export function validateTrace(file: string): { rows: number; spanS: number; prom
  * exactly to the row count.
  * @throws InputError for any problem, including a trace with a header but no rows.
  */
-export function readTraceColumns(file: string): { prompt: Int32Array; output: Int32Array } {
-  const reader = new TraceReader(file);
+export function readTraceColumns(
+  file: string,
+  open: (file: string) => TraceReader = (f) => new TraceReader(f),
+): { prompt: Int32Array; output: Int32Array } {
+  const reader = open(file);
   let prompt = new Int32Array(4096);
   let output = new Int32Array(4096);
   let count = 0;
@@ -444,8 +461,6 @@ export function readTraceColumns(file: string): { prompt: Int32Array; output: In
     output[count] = reader.outputTokens;
     count++;
   }
-  if (count === 0) {
-    throw new InputError('trace has a header but no rows', { file, line: 2 });
-  }
+  if (count === 0) throw noRows(reader);
   return { prompt: prompt.slice(0, count), output: output.slice(0, count) };
 }

@@ -18,8 +18,21 @@ export function checkInvariants(f: Fleet): void {
       const n = rq.sharedBlocks[q];
       // The request holds all g blocks of its prefix group and the rest of its shared blocks in its conversation's extent.
       const parts: [number, number, number, number][] = [];
-      if (g > 0) parts.push([rq.prefixEntry[q], rq.prefixChain[q], 0, g]);
-      if (n > g) parts.push([rq.lastEntry[q], rq.sessionChain[q], g, n - g]);
+      if (rq.chainLeaf[q] !== NONE) {
+        // A trace row with hash ids holds every node of its chain (serving/block-chains.ts): segment −2 − node.
+        const ch = c.chains;
+        let total = 0;
+        for (let node = rq.chainLeaf[q]; node !== NONE; node = ch.parent[node]) {
+          const end = Math.min(ch.startTokens[node] + ch.widthTokens[node], rq.promptTokens[q]);
+          const need = Math.floor(Math.max(0, end - ch.startTokens[node]) / B);
+          if (need > 0) parts.push([c.find(r, -2 - node), -2 - node, ch.startTokens[node] / B, need]);
+          total += need;
+        }
+        expect(total).toBe(n);
+      } else {
+        if (g > 0) parts.push([rq.prefixEntry[q], rq.prefixChain[q], 0, g]);
+        if (n > g) parts.push([rq.lastEntry[q], rq.sessionChain[q], g, n - g]);
+      }
       for (const [e, seg, first, need] of parts) {
         if (e === NONE || c.live[e] !== 1 || c.owner[e] !== r || c.segment[e] !== seg || c.first[e] !== first || c.count[e] < need) {
           throw new Error(`replica ${r}: request ${rq.seq[q]}'s blocks of segment ${seg} are not in its cache`);

@@ -24,7 +24,8 @@ export function pickPrefixAware(f: Fleet, w: number, k: number, needTokens: numb
   const batch = f.batch;
   const candidates = f.tierReplicas[w][k];
   const q = f.routeRequest[0];
-  const shared = f.cache !== null && (f.requests.prefixChain[q] !== NONE || f.requests.sessionChain[q] !== NONE);
+  const rq = f.requests;
+  const shared = f.cache !== null && (rq.prefixChain[q] !== NONE || rq.sessionChain[q] !== NONE || rq.chainLeaf[q] !== NONE);
   const weight = f.prefixWeight / f.requests.promptTokens[q];
   let best = NONE;
   let full = NONE;
