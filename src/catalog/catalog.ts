@@ -126,11 +126,28 @@ export interface Efficiency extends Provenance {
   frontendMs: number;
 }
 
+/**
+ * How a serving stack sizes its KV cache (data/stacks.csv, docs/physics.md#kv-cache-memory): the
+ * deployment's `kv_fraction` is a share of all device memory (`total`: vLLM's
+ * gpu_memory_utilization, weights included) or of the memory left free once the engine has loaded
+ * its weights and activation buffers (`free`: TensorRT-LLM's kv_cache_free_gpu_mem_fraction).
+ */
+export interface Stack extends Provenance {
+  /** A stack family (`trtllm`, `vllm`) or `generic`. */
+  stack: string;
+  kvMemory: 'total' | 'free';
+  /** `free` only: memory per chip the engine never sees or holds outside weights and activations (CUDA context, driver, workspaces), GiB. */
+  reservedGbPerChip: number;
+  /** `free` only: activation bytes per token of max_num_tokens, as a multiple of 2 · hidden (one fp16 hidden vector). */
+  activationHiddenMultiple: number;
+}
+
 export interface Catalog {
   silicon: Map<string, Silicon>;
   models: Map<string, Model>;
   prices: Map<string, Price>;
   efficiency: Map<string, Efficiency>;
+  stacks: Map<string, Stack>;
 }
 
 export type RawRow = Record<string, string | number>;
@@ -231,6 +248,11 @@ const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
   ...provenance<Efficiency>(),
 ];
 
+const STACK_COLUMNS: Column<Stack>[] = [
+  text('stack', 'stack'), text('kvMemory', 'kv_memory'), optNum('reservedGbPerChip', 'reserved_gb_per_chip'),
+  optNum('activationHiddenMultiple', 'activation_hidden_multiple'), ...provenance<Stack>(),
+];
+
 /** Raises an input error about one column of a row (null: the whole row). */
 type Fail = (column: string | null, message: string) => never;
 
@@ -276,6 +298,13 @@ export function efficiencyKey(silicon: string, stack: string): string {
 const efficiencyKeyOf: KeyOf = (cell) => efficiencyKey(cell('silicon'), cell('stack'));
 
 const cellOf = <T>(rec: T, columns: Column<T>[]) => (csv: string) => String(rec[columns.find((c) => c.csv === csv)!.key] ?? '');
+
+function checkStack(st: Stack, fail: Fail): void {
+  if ((st.kvMemory as string) === '') st.kvMemory = 'total';
+  if (st.kvMemory !== 'total' && st.kvMemory !== 'free') fail('kv_memory', `expected total or free, got "${st.kvMemory}"`);
+  if (Number.isNaN(st.reservedGbPerChip)) st.reservedGbPerChip = 0;
+  if (Number.isNaN(st.activationHiddenMultiple)) st.activationHiddenMultiple = 0;
+}
 
 /** Figures an efficiency row must hold beyond their ranges: a basis, and a stack (empty = generic). */
 function checkEfficiency(e: Efficiency, fail: Fail): void {
@@ -376,6 +405,15 @@ export function stackFamily(stack: string): string {
   return dash > 0 ? stack.slice(0, dash) : stack;
 }
 
+/** KV sizing of a stack: its own row, its family's, generic's; `total` with no reserve when none has one. */
+export function resolveStack(catalog: Catalog, stack: string = GENERIC_STACK): Stack {
+  for (const st of [stack, stackFamily(stack), GENERIC_STACK]) {
+    const row = catalog.stacks.get(st);
+    if (row) return row;
+  }
+  return { stack: GENERIC_STACK, kvMemory: 'total', reservedGbPerChip: 0, activationHiddenMultiple: 0, source: '', assumption: 'no stacks.csv row' };
+}
+
 /**
  * The profile of (silicon, stack): the silicon's own row for the stack, its family or generic, in
  * that order, else its kind's (`gpu`, `accelerator`, `cpu`) likewise. null when there is none.
@@ -410,6 +448,7 @@ function builtInCatalog(dataDir: string): Catalog {
     models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, byColumn('id')),
     prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, byColumn('model')),
     efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, efficiencyKeyOf, checkEfficiency),
+    stacks: readTable(join(dataDir, 'stacks.csv'), STACK_COLUMNS, byColumn('stack'), checkStack),
   };
   return builtIn;
 }
@@ -423,6 +462,7 @@ export function loadCatalog(overrides?: CatalogOverrides, locate?: Locate): Cata
     models: new Map(base.models),
     prices: new Map(base.prices),
     efficiency: new Map(base.efficiency),
+    stacks: base.stacks,
   };
   if (overrides) {
     const at: Locate = locate ?? ((path, message) => new InputError(message, { path: path.join('.') }));

@@ -76,6 +76,11 @@ export interface Measurement {
    * preempts: TensorRT-LLM's GUARANTEED_NO_EVICT capacity scheduler); null: `prompt`.
    */
   kvReserve: 'prompt' | 'full' | null;
+  /**
+   * The deployment's kv_fraction: the share of memory the engine gives the KV cache, of all memory
+   * or of what is free after loading, as the stack sizes it (data/stacks.csv); null: 0.9.
+   */
+  kvFraction: number | null;
   promptTokens: LengthSpec;
   outputTokens: LengthSpec;
   load: Load;
@@ -101,6 +106,7 @@ export const MEASUREMENT_COLUMNS = [
   'scheduler',
   'chunk_tokens',
   'kv_reserve',
+  'kv_fraction',
   'prompt_tokens',
   'output_tokens',
   'concurrency',
@@ -131,6 +137,13 @@ function positiveInt(text: string, w: Where, field: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw fail(w, `${field}: expected a positive integer, got ${JSON.stringify(text)}`);
   return n;
+}
+
+function parseKvFraction(text: string, w: Where): number | null {
+  if (text === '') return null;
+  const x = Number(text);
+  if (!(Number.isFinite(x) && x > 0 && x <= 1)) throw fail(w, `kv_fraction: expected a number in (0, 1], got ${JSON.stringify(text)}`);
+  return x;
 }
 
 function parseKvReserve(text: string, w: Where): 'prompt' | 'full' | null {
@@ -230,6 +243,7 @@ export function readMeasurementCsv(file: string, text: string): Measurement[] {
       scheduler: parseScheduler(get('scheduler'), w),
       chunkTokens: get('chunk_tokens') === '' ? null : positiveInt(get('chunk_tokens'), w, 'chunk_tokens'),
       kvReserve: parseKvReserve(get('kv_reserve'), w),
+      kvFraction: parseKvFraction(get('kv_fraction'), w),
       promptTokens: parseLength(get('prompt_tokens'), w, 'prompt_tokens'),
       outputTokens: parseLength(get('output_tokens'), w, 'output_tokens'),
       load: parseLoad(get('concurrency'), get('rate_per_s'), w),
@@ -321,6 +335,7 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
     scheduler: null,
     chunkTokens: null,
     kvReserve: null,
+    kvFraction: null,
     // Mean lengths: the result keeps per-request lengths only with --save-detailed.
     promptTokens: { dist: 'constant', value: Math.max(1, Math.round(inputTotal / completed)) } as LengthSpec,
     outputTokens: { dist: 'constant', value: Math.max(1, Math.round(outputTotal / completed)) } as LengthSpec,
@@ -405,6 +420,7 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
       scheduler: null,
       chunkTokens: null,
       kvReserve: null,
+      kvFraction: null,
       promptTokens: { dist: 'constant', value: Math.max(1, Math.round(prompt)) } as LengthSpec,
       outputTokens: { dist: 'constant', value: Math.max(1, Math.round(output)) } as LengthSpec,
       load,

@@ -42,7 +42,7 @@ export interface RowSimulation {
 
 /** The setup a row was measured under: rows with the same key are one benchmark run. */
 export function setupKey(m: Measurement): string {
-  return [m.model, m.silicon, m.tensorParallel, m.replicas, m.dtype, m.kvDtype ?? '', m.stack, m.maxBatch ?? '', m.scheduler ?? '', m.chunkTokens ?? '', m.kvReserve ?? '', formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.requests ?? ''].join('|');
+  return [m.model, m.silicon, m.tensorParallel, m.replicas, m.dtype, m.kvDtype ?? '', m.stack, m.maxBatch ?? '', m.scheduler ?? '', m.chunkTokens ?? '', m.kvReserve ?? '', m.kvFraction ?? '', formatLength(m.promptTokens), formatLength(m.outputTokens), formatLoad(m.load), m.requests ?? ''].join('|');
 }
 
 /** How the row is simulated: users and requests of the closed loop, or the rate and its requests. */
@@ -88,6 +88,7 @@ export function rowScenarioInput(m: Measurement, options: SimulateOptions = {}, 
   };
   if (m.kvDtype !== null) deployment.kv_dtype = m.kvDtype;
   if (m.maxBatch !== null) deployment.max_batch = m.maxBatch;
+  if (m.kvFraction !== null) deployment.kv_fraction = m.kvFraction;
   // kv_reserve full: the engine admits a request only when the KV cache can hold it to its last
   // token, so it never preempts; at the row's lengths that is a batch of the whole sequences the
   // cache holds (exact for fixed lengths; at the median lengths for a distribution).

@@ -89,6 +89,24 @@ const DECODE_TABLE_BATCHES = 1024;
 /** Token counts whose MoE expert-touch fractions {@link RooflinePerf} tabulates. */
 const MOE_TABLE_TOKENS = 16384;
 
+/**
+ * The KV sizing inputs of a stack that sizes its cache from free memory: the replica's reserved
+ * bytes and activation bytes at `maxNumTokens` tokens per iteration (docs/physics.md#kv-cache-memory).
+ */
+export function kvFreeMemory(
+  model: Model,
+  tensorParallel: number,
+  maxNumTokens: number,
+  stack: { reservedGbPerChip: number; activationHiddenMultiple: number },
+): { reservedBytes: number; activationBytes: number } {
+  return {
+    reservedBytes: tensorParallel * stack.reservedGbPerChip * MEMORY_BYTES_PER_GB,
+    // Each chip holds one block's live tensors for max_num_tokens tokens (TensorRT reuses them
+    // across layers); counted unsharded on every chip, which errs towards less KV.
+    activationBytes: tensorParallel * maxNumTokens * stack.activationHiddenMultiple * ACTIVATION_BYTES * model.hidden,
+  };
+}
+
 export interface PerfInputs {
   model: Model;
   silicon: Silicon;
@@ -98,6 +116,12 @@ export interface PerfInputs {
   kvDtype: Dtype;
   kvFraction: number;
   blockTokens: number;
+  /**
+   * Set when the stack sizes its KV cache from free memory (data/stacks.csv kv_memory `free`,
+   * TensorRT-LLM): KV = kvFraction × (device memory − reserved − activations − weights) instead of
+   * kvFraction × device memory − weights. Bytes for the whole replica (tp chips).
+   */
+  kvFree?: { reservedBytes: number; activationBytes: number };
   /** Experts spread over the tp chips (expert parallel) rather than each sharded over all of them. */
   expertParallel?: boolean;
   /** The routed experts' weight format when it differs from `dtype` (MoE only). */
@@ -197,7 +221,10 @@ export class RooflinePerf {
     this.kvBytesPerToken = this.mla
       ? model.layers * (model.kvLoraRank + model.qkRopeHeadDim) * DTYPE_BYTES[kvDtype]
       : 2 * fullLayers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
-    const usableBytes = tp * silicon.memoryGb * MEMORY_BYTES_PER_GB * inputs.kvFraction - this.weightBytes;
+    const memoryBytes = tp * silicon.memoryGb * MEMORY_BYTES_PER_GB;
+    const usableBytes = inputs.kvFree
+      ? inputs.kvFraction * (memoryBytes - inputs.kvFree.reservedBytes - inputs.kvFree.activationBytes - this.weightBytes)
+      : memoryBytes * inputs.kvFraction - this.weightBytes;
     this.kvCapacityBlocks = Math.max(0, Math.floor(usableBytes / this.kvBytesPerToken / inputs.blockTokens));
     this.kvCapacityTokens = this.kvCapacityBlocks * inputs.blockTokens;
     this.attnFlopsPerPair = 4 * fullLayers * model.heads * model.headDim;

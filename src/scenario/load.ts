@@ -9,8 +9,11 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
-import { loadCatalog, resolveEfficiency, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
-import { RooflinePerf } from '../perf/roofline.js';
+import { loadCatalog, resolveEfficiency, resolveStack, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
+import { kvFreeMemory, MEMORY_BYTES_PER_GB, RooflinePerf } from '../perf/roofline.js';
+
+/** TensorRT-LLM's max_num_tokens when a deployment does not batch in-flight (trtllm-build's default, 8192). */
+const TRTLLM_DEFAULT_MAX_NUM_TOKENS = 8192;
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { PRIORITIES, scenarioJsonSchema, scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
@@ -506,7 +509,15 @@ function resolveScenario(
       throw loc.at(at('tensor_parallel'), `${silicon.id} supports tensor_parallel up to ${silicon.maxTp}, got ${d.tensor_parallel}`);
     }
     const kvDtype: Dtype = d.kv_dtype ?? (d.dtype === 'bf16' || d.dtype === 'fp16' ? d.dtype : 'fp8');
+    // A stack that sizes the KV cache from free memory (TensorRT-LLM) gets kv_fraction of what its
+    // weights, activations and reserve leave; activations scale with max_num_tokens: chunk_tokens
+    // with in-flight (chunked) batching, else trtllm-build's default.
+    const stackRow = resolveStack(catalog, d.stack);
+    const kvFree = stackRow.kvMemory === 'free'
+      ? kvFreeMemory(model, d.tensor_parallel, d.scheduler === 'chunked' ? d.chunk_tokens : TRTLLM_DEFAULT_MAX_NUM_TOKENS, stackRow)
+      : undefined;
     const perfInputs = {
+      kvFree,
       model,
       silicon,
       efficiency,
@@ -576,12 +587,22 @@ function resolveScenario(
       if (d.scheduler === 'disaggregated') throw loc.at(at('failures'), 'failures do not apply to scheduler: disaggregated (its prefill and decode pools are not modelled failing apart)');
       failures = { mtbfS: fl.mtbf, mttrS: fl.mttr, repair: fl.repair };
     }
-    const memGb = (d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1);
     if (perf.kvCapacityBlocks === 0) {
+      const memGb = kvFree
+        ? `${((d.tensor_parallel * silicon.memoryGb * MEMORY_BYTES_PER_GB - kvFree.reservedBytes - kvFree.activationBytes) / 1e9).toFixed(1)} GB left by stack ${d.stack}'s reserve and activations`
+        : `${(d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1)} GB usable at kv_fraction ${d.kv_fraction}`;
       throw loc.at(
         at('tensor_parallel'),
         `${model.id} weights (${(perf.weightBytes / 1e9).toFixed(1)} GB in ${d.dtype}) do not fit ${d.tensor_parallel} x ${silicon.id} ` +
-          `(${memGb} GB usable at kv_fraction ${d.kv_fraction}) with room for KV cache: raise tensor_parallel or use a smaller dtype`,
+          `(${memGb}) with room for KV cache: raise tensor_parallel or use a smaller dtype`,
+      );
+    }
+    if (kvFree) {
+      note(`stack ${stackRow.stack}`, stackRow);
+      assumptions.add(
+        `deployment ${d.name} stack ${d.stack}: KV cache = kv_fraction ${d.kv_fraction} x memory free after weights, ` +
+          `${(kvFree.activationBytes / 1e9).toFixed(2)} GB of activations and ${(kvFree.reservedBytes / 1e9).toFixed(2)} GB reserved ` +
+          `(${(perf.kvCapacityTokens * perf.kvBytesPerToken / 1e9).toFixed(1)} GB, ${perf.kvCapacityTokens} tokens; data/stacks.csv)`,
       );
     }
     dtypeWarning(silicon, d.dtype, at('dtype'), warn);
