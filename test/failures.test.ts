@@ -8,6 +8,7 @@ import type { Fleet } from '../src/serving/fleet.js';
 import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
 import { Capture } from './helpers/capture.js';
 import { mulberry32 } from './helpers/random.js';
+import { planScenario } from '../src/plan/plan.js';
 
 type Row = Record<string, string>;
 
@@ -238,5 +239,60 @@ incidents:
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`deployments[0].failures.${field}`);
     }
+  });
+});
+
+/** Azure-format trace: `count` arrivals every `intervalS` seconds, 500 prompt and 100 output tokens (as test/plan.test.ts). */
+function periodicTrace(count: number, intervalS: number): string {
+  const rows = ['TIMESTAMP,ContextTokens,GeneratedTokens'];
+  const t0 = Date.parse('2023-11-16T00:00:00Z');
+  for (let i = 0; i < count; i++) {
+    const ms = t0 + i * intervalS * 1000;
+    const iso = new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 19);
+    rows.push(`${iso}${((ms % 1000) / 1000).toFixed(7).slice(1)},500,100`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+describe('plan.n_plus: 1', () => {
+  const planScenarioText = (horizonS: number, replicas: number, extra: string) => `name: n-plus
+horizon: ${horizonS}
+seed: 1
+deployments:
+  - { name: one, model: mistral-7b, silicon: h100-sxm, replicas: ${replicas}, max_batch: 1 }
+workloads:
+  - { name: steady, tenant: t, model: mistral-7b, arrival: { process: trace, file: trace.csv } }
+${extra}`;
+
+  it('sizes for the SLO with one replica down: one more than the plain plan here, and that fleet holds it with a replica out', () => {
+    const probe = withFiles({ 's.yaml': planScenarioText(600, 1, ''), 'trace.csv': periodicTrace(1, 1) });
+    const serviceS = simulate(loadScenario(join(probe, 's.yaml'))).recorder.e2e[0].quantile(0.5);
+    // Arrivals every S/5.5 with max_batch 1: six replicas never queue, five fall behind (test/plan.test.ts).
+    const intervalS = serviceS / 5.5;
+    const horizonS = Math.ceil(200 * serviceS);
+    const count = Math.floor(horizonS / intervalS);
+    const plan = (nPlus: number) => `plan:
+  targets: { ttft_p99: ${serviceS}, attainment_pct: 99 }
+  n_plus: ${nPlus}
+  candidates:
+    - { model: mistral-7b, silicon: [h100-sxm], tensor_parallel: 1, max_batch: 1, max_replicas: 16 }
+`;
+    const best = (nPlus: number) => {
+      const dir = withFiles({ 's.yaml': planScenarioText(horizonS, 1, plan(nPlus)), 'trace.csv': periodicTrace(count, intervalS) });
+      return planScenario(join(dir, 's.yaml')).byModel.get('mistral-7b')![0];
+    };
+    const plain = best(0);
+    const nPlus = best(1);
+    expect(plain.fleet[0].replicas).toBe(6);
+    expect(nPlus.fleet[0].replicas).toBe(7);
+    expect(nPlus.rank).toBe(1);
+    expect(nPlus.note).toMatch(/n_plus 1: with one h100-sxm replica down, attainment (99|100)\./);
+    // The planned fleet with one replica down for the whole run (a partial incident) meets the target.
+    const down = withFiles({
+      's.yaml': planScenarioText(horizonS, 7, `incidents:\n  - { at: 0s, duration: ${horizonS * 2}, deployment: one, replica: 6 }\n`),
+      'trace.csv': periodicTrace(count, intervalS),
+    });
+    const r = simulate(loadScenario(join(down, 's.yaml')));
+    expect(r.recorder.ttft[0].quantile(0.99)).toBeLessThanOrEqual(serviceS);
   });
 });

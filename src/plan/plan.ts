@@ -312,10 +312,42 @@ class Planner {
     return e;
   }
 
+  /**
+   * `evaluate`, and with `n_plus: 1` the fleet meets the targets only if it still does with any one
+   * replica down: each of its deployments is simulated one replica short for the whole run (the
+   * worst case of a single failure), and every such fleet must meet them too. The row keeps the
+   * whole fleet's cost and latencies; its note gives the worst one-down attainment.
+   */
+  check(candidate: PlanInput['candidates'][number], fleet: FleetPart[]): Evaluation {
+    const e = this.evaluate(candidate, fleet);
+    if (this.plan.n_plus === 0 || !e.feasible) return e;
+    const key = `n+1|${candidate.model}|${fleetText(fleet)}|${settingsText(this.settingsOf(candidate))}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let feasible = true;
+    let worst: { part: FleetPart; e: Evaluation | null } | null = null;
+    for (let i = 0; i < fleet.length; i++) {
+      if (fleet[i].replicas === 0) continue;
+      const reduced = fleet.map((p, j) => (j === i ? { ...p, replicas: p.replicas - 1 } : p));
+      // One replica down leaving none serves nothing.
+      const down = reduced.some((p) => p.replicas > 0) ? this.evaluate(candidate, reduced) : null;
+      if (down === null || !down.feasible) feasible = false;
+      if (worst === null || down === null || (worst.e !== null && down.attainmentPct < worst.e.attainmentPct)) worst = { part: fleet[i], e: down };
+    }
+    const label = worst === null ? '' : `${worst.part.silicon}${worst.part.tensorParallel > 1 ? ` tp${worst.part.tensorParallel}` : ''}`;
+    const note =
+      worst === null ? '' : worst.e === null
+        ? `n_plus 1: one ${label} replica down leaves no replica`
+        : `n_plus 1: with one ${label} replica down, attainment ${worst.e.attainmentPct.toFixed(2)}%, ttft_p99 ${worst.e.ttftP99S.toFixed(3)} s`;
+    const checked: Evaluation = { ...e, feasible, note };
+    this.cache.set(key, checked);
+    return checked;
+  }
+
   /** Fewest replicas of one kind meeting the targets, or the evaluation at max_replicas marked infeasible. */
   single(candidate: PlanInput['candidates'][number], silicon: string, tp: number): Evaluation {
     const max = candidate.max_replicas;
-    const at = (n: number) => this.evaluate(candidate, [{ silicon, replicas: n, tensorParallel: tp }]);
+    const at = (n: number) => this.check(candidate, [{ silicon, replicas: n, tensorParallel: tp }]);
     let lo = 0;
     let n = 1;
     for (;;) {
@@ -335,7 +367,7 @@ class Planner {
 
   /** The cheapest fleet with one replica of `extra` added: bisect the base kind's count down. */
   mix(candidate: PlanInput['candidates'][number], base: FleetPart, extra: FleetPart): Evaluation | null {
-    const at = (k: number) => this.evaluate(candidate, [{ ...base, replicas: k }, extra]);
+    const at = (k: number) => this.check(candidate, [{ ...base, replicas: k }, extra]);
     let hi = base.replicas;
     if (!at(hi).feasible) return null;
     let lo = -1;

@@ -337,6 +337,8 @@ const plan = z
     candidates: z.array(planCandidate).min(1),
     /** Also try the cheapest single-silicon fleet with replicas of another kind mixed in. */
     mixes: z.boolean().default(true),
+    /** N+1: a fleet counts as meeting the targets only if it still meets them with any one replica down (docs/failures.md#n1-planning). */
+    n_plus: z.number().int().min(0).max(1).default(0),
   })
   .strict();
 
