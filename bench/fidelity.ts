@@ -11,6 +11,7 @@
  *
  *   npm run bench:fidelity              tables on stdout
  *   npm run bench:fidelity -- --cv      leave-one-group-out recomputed (slow)
+ *   npm run bench:fidelity -- --cv-file DIR/calibrate_cv.csv   another calibrate run's tables
  *   npm run bench:fidelity -- --json    one JSON object per metric and grouping, then one for the run
  *
  * Targets (issue 16 "Done means"): leave-one-chip-out and leave-one-model-out MAPE on throughput
@@ -30,7 +31,11 @@ import { foldPool } from '../src/fidelity/calibrate-pool.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, here.includes('/dist/') ? '../..' : '..');
 const dir = join(root, 'data', 'measurements');
-const shippedCv = join(root, 'data', 'calibration', 'calibrate_cv.csv');
+// --cv-file FILE: the leave-one-group-out tables of another calibrate run (its calibrate_cv.csv),
+// e.g. a candidate refit before it is shipped.
+const cvFileAt = process.argv.indexOf('--cv-file');
+const cvFile = cvFileAt > 0 ? process.argv[cvFileAt + 1] : undefined;
+const shippedCv = cvFile ?? join(root, 'data', 'calibration', 'calibrate_cv.csv');
 const json = process.argv.includes('--json');
 const liveCv = process.argv.includes('--cv');
 
@@ -81,7 +86,11 @@ function logoShipped(): Logo[] {
 }
 
 const logo = liveCv ? await logoLive() : logoShipped();
-const logoSource = liveCv ? 'recomputed now (--cv)' : 'data/calibration/calibrate_cv.csv (the calibrate run the shipped defaults come from)';
+const logoSource = liveCv
+  ? 'recomputed now (--cv)'
+  : cvFile !== undefined
+    ? `${cvFile} (--cv-file)`
+    : 'data/calibration/calibrate_cv.csv (the calibrate run the shipped defaults come from)';
 
 /** Throughput error by chip, model and length pair: the groups leave-one-group-out holds out. */
 function byGroup(name: string, key: (r: FidelityRow) => string) {
