@@ -46,3 +46,9 @@ const result = await build({
 writeFileSync(`${OUT}/meta.json`, JSON.stringify(result.metafile, null, 1) + '\n');
 chmodSync(`${OUT}/main.js`, 0o755);
 chmodSync('dist/src/cli/main.js', 0o755);
+
+// The parsed built-in catalog (src/catalog/cache.ts), from the code just built.
+const { parseBuiltInCatalog, catalogCacheFile } = await import('../dist/src/catalog/catalog.js');
+const { writeCatalogCache } = await import('../dist/src/catalog/cache.js');
+const dataDir = new URL('../data', import.meta.url).pathname;
+writeCatalogCache(catalogCacheFile(), dataDir, parseBuiltInCatalog(dataDir));

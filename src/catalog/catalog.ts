@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';
+import { readCatalogCache } from './cache.js';
 
 export interface Provenance {
   source: string;
@@ -441,15 +442,26 @@ export interface CatalogOverrides {
 /** Loads data/*.csv, then applies a scenario's overrides (`catalog:` section), located by `locate`. */
 let builtIn: Catalog | null = null;
 
-/** data/*.csv, parsed once per process: sweeps and plans resolve the scenario once per point. */
-function builtInCatalog(dataDir: string): Catalog {
-  builtIn ??= {
+/** data/*.csv parsed and checked, row by row (the build's cache is made from this). */
+export function parseBuiltInCatalog(dataDir: string): Catalog {
+  return {
     silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, byColumn('id')),
     models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, byColumn('id')),
     prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, byColumn('model')),
     efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, efficiencyKeyOf, checkEfficiency),
     stacks: readTable(join(dataDir, 'stacks.csv'), STACK_COLUMNS, byColumn('stack'), checkStack),
   };
+}
+
+/** Where the build writes the parsed catalog (src/catalog/cache.ts). */
+export const catalogCacheFile = () => join(packageRoot(), 'dist', 'catalog-cache.json');
+
+/**
+ * data/*.csv, parsed once per process (sweeps and plans resolve the scenario once per point), from
+ * the build's cache when it was made from these very files.
+ */
+function builtInCatalog(dataDir: string): Catalog {
+  builtIn ??= readCatalogCache(catalogCacheFile(), dataDir) ?? parseBuiltInCatalog(dataDir);
   return builtIn;
 }
 

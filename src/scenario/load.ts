@@ -398,7 +398,9 @@ export function parseScenarioRaw(text: string, file: string): { raw: Record<stri
 
 /** Validates a raw scenario object (possibly edited by `--set` or a sweep) against the schema. */
 export function validateShape(raw: unknown, loc: Locator): ScenarioInput {
-  const parsed = scenarioSchema.safeParse(raw);
+  // jitless: zod would otherwise compile a parser per object shape (new Function) on first use,
+  // which costs a one-parse command like `validate` about 10 ms and a run per point nothing useful.
+  const parsed = scenarioSchema.safeParse(raw, { jitless: true });
   if (!parsed.success) {
     // A misspelt key also leaves a required key missing: report the typo, which is the cause.
     const issues = parsed.error.issues;
