@@ -14,6 +14,8 @@
 // tests that import modules use it. The bundle is built from it, so both run the same code.
 import { build } from 'esbuild';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const OUT = 'dist/cli';
 
@@ -47,8 +49,10 @@ writeFileSync(`${OUT}/meta.json`, JSON.stringify(result.metafile, null, 1) + '\n
 chmodSync(`${OUT}/main.js`, 0o755);
 chmodSync('dist/src/cli/main.js', 0o755);
 
-// The parsed built-in catalog (src/catalog/cache.ts), from the code just built.
-const { parseBuiltInCatalog, catalogCacheFile } = await import('../dist/src/catalog/catalog.js');
-const { writeCatalogCache } = await import('../dist/src/catalog/cache.js');
-const dataDir = new URL('../data', import.meta.url).pathname;
-writeCatalogCache(catalogCacheFile(), dataDir, parseBuiltInCatalog(dataDir));
+// The parsed built-in tables (src/catalog/cache.ts), from the code just built and data/*.csv.
+const { parseBuiltInCatalog, tableCacheFile } = await import('../dist/src/catalog/catalog.js');
+const { loadFacilities } = await import('../dist/src/economics/facility.js');
+const { writeTableCache } = await import('../dist/src/catalog/cache.js');
+const dataDir = fileURLToPath(new URL('../data', import.meta.url));
+rmSync(tableCacheFile(), { force: true });
+writeTableCache(tableCacheFile(), dataDir, { ...parseBuiltInCatalog(dataDir, true), facility: loadFacilities(join(dataDir, 'facility.csv')) });

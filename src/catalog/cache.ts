@@ -1,56 +1,56 @@
 /**
- * The built-in catalog as JSON, so a process need not parse data/*.csv: `fleetsim validate` spent
- * about 30 ms of its start-up there (csv-parse and the column checks, before V8 has compiled them),
- * against about 2 ms to read this. The build writes it (dist/catalog-cache.json, scripts/bundle.mjs)
- * from the CSVs, and it holds the sha256 of the CSVs' bytes: a cache that does not match the
- * files on disk (data/ edited after the build) is ignored and the CSVs parsed, so it cannot drift.
+ * The built-in tables (data/*.csv) as parsed JSON, so a process need not parse CSV: `fleetsim
+ * validate` spent about 40 ms of its start-up in csv-parse and the column checks (before V8 has
+ * compiled them), against about 3 ms to read this. The build writes the cache
+ * (dist/catalog-cache.json, scripts/bundle.mjs) from the CSVs, with the sha256 of each CSV's bytes:
+ * a table whose CSV on disk differs (data/ edited after the build) is parsed from the CSV as
+ * before, so the cache cannot drift from the files.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog } from './catalog.js';
 
-/** The built-in tables, in the order they are hashed and stored. */
-export const CATALOG_TABLES = ['silicon', 'models', 'prices', 'efficiency'] as const;
+/** The tables cached, by CSV file name (without `.csv`). */
+export const CACHED_TABLES = ['silicon', 'models', 'prices', 'efficiency', 'stacks', 'facility'] as const;
+export type CachedTable = (typeof CACHED_TABLES)[number];
 
-interface CacheFile {
-  sha256: string;
-  /** Each table's entries in map order; NaN (an empty optional figure) is stored as null. */
-  tables: Record<(typeof CATALOG_TABLES)[number], [string, Record<string, string | number | null>][]>;
+type Entries = [string, Record<string, string | number | null>][];
+
+/** Per table: the sha256 of the CSV it was parsed from, and the map's entries in order (NaN stored as null). */
+type CacheFile = Partial<Record<CachedTable, { sha256: string; entries: Entries }>>;
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** Writes the cache of `tables` (each the parsed map of data/NAME.csv). */
+export function writeTableCache(file: string, dataDir: string, tables: Record<CachedTable, Map<string, object>>): void {
+  const cache: CacheFile = {};
+  // JSON.stringify writes NaN (an empty optional figure) as null; cachedTable turns it back.
+  for (const t of CACHED_TABLES) cache[t] = { sha256: sha256(join(dataDir, `${t}.csv`)), entries: [...tables[t]] as Entries };
+  writeFileSync(file, JSON.stringify(cache) + '\n');
 }
 
-/** The sha256 of data/{silicon,models,prices,efficiency}.csv, each preceded by its length. */
-export function catalogSourceHash(dataDir: string): string {
-  const h = createHash('sha256');
-  for (const t of CATALOG_TABLES) {
-    const bytes = readFileSync(join(dataDir, `${t}.csv`));
-    h.update(`${bytes.length}\n`).update(bytes);
-  }
-  return h.digest('hex');
-}
+const loaded = new Map<string, CacheFile | null>();
 
-export function writeCatalogCache(file: string, dataDir: string, catalog: Catalog): void {
-  const tables = {} as CacheFile['tables'];
-  for (const t of CATALOG_TABLES) tables[t] = [...(catalog[t] as Map<string, object>)] as CacheFile['tables'][typeof t];
-  // JSON.stringify writes NaN as null, which readCatalogCache turns back.
-  writeFileSync(file, JSON.stringify({ sha256: catalogSourceHash(dataDir), tables } satisfies CacheFile) + '\n');
-}
-
-/** The catalog the cache holds, or null when there is none or it was built from other CSVs. */
-export function readCatalogCache(file: string, dataDir: string): Catalog | null {
-  let cache: CacheFile;
-  try {
-    cache = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-  } catch {
-    return null;
-  }
-  if (cache.sha256 !== catalogSourceHash(dataDir)) return null;
-  const catalog = {} as Record<(typeof CATALOG_TABLES)[number], Map<string, unknown>>;
-  for (const t of CATALOG_TABLES) {
-    for (const [, rec] of cache.tables[t]) {
-      for (const k in rec) if (rec[k] === null) rec[k] = NaN;
+/**
+ * data/NAME.csv's map from the cache `file` when it holds that table parsed from these very bytes;
+ * else null (no cache, or another CSV), and the caller parses the CSV.
+ */
+export function cachedTable<T>(file: string, dataDir: string, table: CachedTable): Map<string, T> | null {
+  if (!loaded.has(file)) {
+    let cache: CacheFile | null = null;
+    try {
+      cache = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
+    } catch {
+      // No cache (a build without it, or running from sources): parse the CSVs.
     }
-    catalog[t] = new Map(cache.tables[t]);
+    loaded.set(file, cache);
   }
-  return catalog as unknown as Catalog;
+  const entry = loaded.get(file)?.[table];
+  if (!entry || entry.sha256 !== sha256(join(dataDir, `${table}.csv`))) return null;
+  // Each call gets fresh records, as parsing would give.
+  const entries = structuredClone(entry.entries);
+  for (const [, rec] of entries) {
+    for (const k in rec) if (rec[k] === null) rec[k] = NaN;
+  }
+  return new Map(entries) as unknown as Map<string, T>;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';
-import { readCatalogCache } from './cache.js';
+import { cachedTable, type CachedTable } from './cache.js';
 
 export interface Provenance {
   source: string;
@@ -442,26 +442,30 @@ export interface CatalogOverrides {
 /** Loads data/*.csv, then applies a scenario's overrides (`catalog:` section), located by `locate`. */
 let builtIn: Catalog | null = null;
 
+/** Where the build writes the parsed built-in tables (src/catalog/cache.ts). */
+export const tableCacheFile = () => join(packageRoot(), 'dist', 'catalog-cache.json');
+
+/** data/NAME.csv as a map: from the build's cache when it was made from these very bytes, else parsed. */
+export function builtInTable<T>(dataDir: string, table: CachedTable, parse: (file: string) => Map<string, T>): Map<string, T> {
+  return cachedTable<T>(tableCacheFile(), dataDir, table) ?? parse(join(dataDir, `${table}.csv`));
+}
+
 /** data/*.csv parsed and checked, row by row (the build's cache is made from this). */
-export function parseBuiltInCatalog(dataDir: string): Catalog {
+export function parseBuiltInCatalog(dataDir: string, parse = false): Catalog {
+  const table = <T>(name: CachedTable, read: (file: string) => Map<string, T>) =>
+    parse ? read(join(dataDir, `${name}.csv`)) : builtInTable(dataDir, name, read);
   return {
-    silicon: readTable(join(dataDir, 'silicon.csv'), SILICON_COLUMNS, byColumn('id')),
-    models: readTable(join(dataDir, 'models.csv'), MODEL_COLUMNS, byColumn('id')),
-    prices: readTable(join(dataDir, 'prices.csv'), PRICE_COLUMNS, byColumn('model')),
-    efficiency: readTable(join(dataDir, 'efficiency.csv'), EFFICIENCY_COLUMNS, efficiencyKeyOf, checkEfficiency),
-    stacks: readTable(join(dataDir, 'stacks.csv'), STACK_COLUMNS, byColumn('stack'), checkStack),
+    silicon: table('silicon', (f) => readTable(f, SILICON_COLUMNS, byColumn('id'))),
+    models: table('models', (f) => readTable(f, MODEL_COLUMNS, byColumn('id'))),
+    prices: table('prices', (f) => readTable(f, PRICE_COLUMNS, byColumn('model'))),
+    efficiency: table('efficiency', (f) => readTable(f, EFFICIENCY_COLUMNS, efficiencyKeyOf, checkEfficiency)),
+    stacks: table('stacks', (f) => readTable(f, STACK_COLUMNS, byColumn('stack'), checkStack)),
   };
 }
 
-/** Where the build writes the parsed catalog (src/catalog/cache.ts). */
-export const catalogCacheFile = () => join(packageRoot(), 'dist', 'catalog-cache.json');
-
-/**
- * data/*.csv, parsed once per process (sweeps and plans resolve the scenario once per point), from
- * the build's cache when it was made from these very files.
- */
+/** data/*.csv, read once per process: sweeps and plans resolve the scenario once per point. */
 function builtInCatalog(dataDir: string): Catalog {
-  builtIn ??= readCatalogCache(catalogCacheFile(), dataDir) ?? parseBuiltInCatalog(dataDir);
+  builtIn ??= parseBuiltInCatalog(dataDir);
   return builtIn;
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { packageRoot } from '../catalog/catalog.js';
+import { builtInTable, packageRoot } from '../catalog/catalog.js';
 import { InputError } from '../errors.js';
 
 export const DEFAULT_REGION = 'eastus';
@@ -26,6 +26,11 @@ export interface FacilityInput {
   pue?: number;
   usd_per_kwh?: number;
   kg_co2e_per_kwh?: number;
+}
+
+/** data/facility.csv (from the build's parsed cache when it matches the file; src/catalog/cache.ts). */
+export function builtInFacilities(): Map<string, Facility> {
+  return builtInTable(join(packageRoot(), 'data'), 'facility', loadFacilities);
 }
 
 export function loadFacilities(file = join(packageRoot(), 'data', 'facility.csv')): Map<string, Facility> {
@@ -63,7 +68,7 @@ export function loadFacilities(file = join(packageRoot(), 'data', 'facility.csv'
  * `fail(key, message)` builds the located input error for a bad key.
  */
 export function resolveFacility(input: FacilityInput | undefined, fail: (key: string, message: string) => Error): Facility {
-  const table = loadFacilities();
+  const table = builtInFacilities();
   const region = input?.region ?? DEFAULT_REGION;
   const base = table.get(region);
   if (!base) throw fail('region', `unknown facility region "${region}" (known: ${[...table.keys()].join(', ')})`);
