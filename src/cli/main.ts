@@ -3,7 +3,7 @@
  * The fleetsim command line: wiring only. The library throws typed errors; this file alone turns
  * them into messages and exit codes (2 for input the user can fix). stdout is data, stderr the rest.
  *
- * Start-up is kept fast (`--help` ~50 ms above Node's own start; docs/performance.md, bench
+ * Start-up is kept fast (`--help` ~25 ms above Node's own start; docs/performance.md, bench
  * `--only=startup`): this file imports only commander and light modules (node: built-ins, errors,
  * units, version). Every command is one registration whose action loads what it needs when it runs:
  *
