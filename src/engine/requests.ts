@@ -55,6 +55,9 @@ export class RequestTable {
   chainLeaf = new Int32Array(0);
   /** The conversation (workload session slot) the request is a turn of, or NONE. */
   session = new Int32Array(0);
+  /** A session turn's conversation number in its workload (0-based, in the order conversations opened) and turn (0-based); -1 outside a session. */
+  conversation = new Float64Array(0);
+  turn = new Int32Array(0);
   /**
    * Of outputTokens, hidden thinking tokens generated before the answer (workload
    * `reasoning_tokens`; 0 without), and when the first visible token, number reasoningTokens + 1,
@@ -111,6 +114,8 @@ export class RequestTable {
     this.cachedTokens = grown(this.cachedTokens, cap);
     this.chainLeaf = grown(this.chainLeaf, cap);
     this.session = grown(this.session, cap);
+    this.conversation = grown(this.conversation, cap);
+    this.turn = grown(this.turn, cap);
     this.reasoningTokens = grown(this.reasoningTokens, cap);
     this.visibleS = grown(this.visibleS, cap);
     // Thread the new ids onto the free list in ascending order so allocation order is stable.

@@ -177,6 +177,21 @@ export const SUMMARY_REASONING_COLUMNS = [
 ] as const;
 export const PNL_REASONING_COLUMNS = [q('reasoning_tokens', 'that finished in the period')] as const;
 export const REQUEST_REASONING_COLUMNS = [q('reasoning_tokens', 'this request\'s hidden tokens (included in its output_tokens)')] as const;
+/**
+ * Appended to requests.csv (after reasoning_tokens, when both) only when a workload has `session:`
+ * (docs/prefix-caching.md#multi-turn-sessions), so other scenarios' files are unchanged.
+ */
+export const REQUEST_SESSION_COLUMNS = [
+  col('session_id', 'the conversation the request is a turn of: its number among its workload\'s conversations, 0-based in the order they opened (with `workload`, a conversation\'s key); empty outside a session workload'),
+  col('turn', 'the request\'s turn in its conversation, 1 for the first; empty outside a session workload'),
+] as const;
+
+/** requests.csv's columns: reasoning_tokens appended when a workload has reasoning, then the session columns when one has sessions. */
+export const requestColumns = (reasoning: boolean, sessions: boolean): readonly ColumnDoc[] => [
+  ...REQUEST_COLUMNS,
+  ...(reasoning ? REQUEST_REASONING_COLUMNS : []),
+  ...(sessions ? REQUEST_SESSION_COLUMNS : []),
+];
 
 export const PNL_COLUMNS = [
   col('period', 'calendar day (YYYY-MM-DD, UTC) from the scenario start; month (YYYY-MM) for horizons over 62 days'),

@@ -12,10 +12,11 @@ import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
 import { costBandFactors } from '../scenario/perf-error.js';
 import { CsvWriter, formatDecimal, formatInt, formatRatio, formatSpreadsheetUtc, formatTimestamp, formatUsd, neutralizeText } from './csv.js';
-import { names, pnlColumns, REQUEST_COLUMNS, REQUEST_REASONING_COLUMNS, summaryColumns, type Appended, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+import { names, pnlColumns, requestColumns, summaryColumns, type Appended, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
 
 /** Whether a workload generates hidden reasoning tokens: then summary, pnl and requests carry their columns. */
 export const hasReasoning = (scenario: Scenario): boolean => scenario.workloads.some((w) => w.reasoningTokens !== null);
+export const hasSessions = (scenario: Scenario): boolean => scenario.workloads.some((w) => w.session !== null);
 
 export const IDLE_KEY = '(idle capacity)';
 const seconds = (x: number) => formatDecimal(x, 6);
@@ -117,6 +118,7 @@ export class RequestsWriter implements RequestLog {
   /** Keep a request when its id hashes below this (a fraction of 2^32). */
   private readonly keepBelow: number;
   private readonly reasoning: boolean;
+  private readonly sessions: boolean;
 
   /** @param sample fraction of requests written, chosen by a hash of the request id (1 = all). */
   constructor(
@@ -125,7 +127,8 @@ export class RequestsWriter implements RequestLog {
     sample = 1,
   ) {
     this.reasoning = hasReasoning(scenario);
-    this.csv = new CsvWriter(path, names(this.reasoning ? [...REQUEST_COLUMNS, ...REQUEST_REASONING_COLUMNS] : REQUEST_COLUMNS));
+    this.sessions = hasSessions(scenario);
+    this.csv = new CsvWriter(path, names(requestColumns(this.reasoning, this.sessions)));
     this.keepBelow = sample * 2 ** 32;
   }
 
@@ -154,6 +157,10 @@ export class RequestsWriter implements RequestLog {
       formatSpreadsheetUtc(sc.startMs + arrivalS * 1000),
     ];
     if (this.reasoning) row.push(formatInt(rq.reasoningTokens[q]));
+    if (this.sessions) {
+      const inSession = rq.turn[q] > 0;
+      row.push(inSession ? formatInt(rq.conversation[q]) : '', inSession ? formatInt(rq.turn[q]) : '');
+    }
     this.csv.write(row);
   }
 

@@ -349,9 +349,9 @@ export class Fleet {
    * its prompt starts with (its first prefix-tokens tokens), or NONE. `sessionSegment`: the
    * conversation segment its history is cached under (a turn of a session), or NONE; `session`
    * the workload's slot for the conversation, handed back through onRequestEnd. outputTokens counts the hidden reasoningTokens.
-   * `chain`: the last node of a trace row's hash chain (cache.chains), or NONE.
+   * `chain`: the last node of a trace row's hash chain (cache.chains), or NONE. `conversation`, `turn`: a session turn's ids for requests.csv (-1 outside one).
    */
-  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE, reasoningTokens = 0, chain = NONE): void {
+  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE, reasoningTokens = 0, chain = NONE, conversation = -1, turn = -1): void {
     const q = this.requests.alloc();
     const rq = this.requests;
     rq.seq[q] = this.arrivalCount++;
@@ -369,6 +369,8 @@ export class Fleet {
     resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w], chain);
     rq.sessionChain[q] = sessionSegment;
     rq.session[q] = session;
+    rq.conversation[q] = conversation;
+    rq.turn[q] = turn;
     if (this.quotas !== null && !admitted(this, q)) return;
     if (this.batchTier !== null && this.batchTier.isBatch[w] !== 0) batchArrive(this, q);
     else route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);

@@ -380,7 +380,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
             session.segment[s] = fleet.nextSegment++;
             session.contextTokens[s] = group < 0 ? 0 : prefixSampler!.tokens;
           }
-          fleet.arrive(e, session.contextTokens[s] + prompt, output + reasoning, session.group[s], session.segment[s], s, reasoning);
+          fleet.arrive(e, session.contextTokens[s] + prompt, output + reasoning, session.group[s], session.segment[s], s, reasoning, -1, session.conversation[s], session.turn[s] + 1);
         }
         streamsChanged = false;
         if (arrivalT[e] === Infinity) {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
-import { appendedIn, names, PLAN_COLUMNS, pnlColumns, REQUEST_COLUMNS, REQUEST_REASONING_COLUMNS, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS, type ColumnDoc } from '../report/columns.js';
+import { appendedIn, names, PLAN_COLUMNS, pnlColumns, requestColumns, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
 
 export interface Table {
   /** File name inside the directory, e.g. `summary.csv`. */
@@ -76,11 +76,6 @@ function expectColumns(t: Table, dir: string, expected: readonly string[], offse
   );
 }
 
-/** `base`, or `base` and `extra` when the header is that long (columns appended only by some runs: reasoning tokens). */
-function withOptional(t: Table, base: readonly ColumnDoc[], extra: readonly ColumnDoc[], offset = 0): string[] {
-  return names(t.header.length - offset === base.length + extra.length ? [...base, ...extra] : base);
-}
-
 /**
  * Reads every report in `dir`.
  * @throws InputError when `dir` holds no report, or a report's columns are not the current set.
@@ -98,7 +93,8 @@ export function readReportDir(dir: string): ReportDir {
   r.pnl = readTable(dir, 'pnl.csv');
   if (r.pnl) expectColumns(r.pnl, dir, names(pnlColumns(appendedIn(r.pnl.header))));
   r.requests = readTable(dir, 'requests.csv');
-  if (r.requests) expectColumns(r.requests, dir, withOptional(r.requests, REQUEST_COLUMNS, REQUEST_REASONING_COLUMNS));
+  // requests.csv appends reasoning_tokens, then session_id and turn, when the scenario had them.
+  if (r.requests) expectColumns(r.requests, dir, names(requestColumns(r.requests.header.includes('reasoning_tokens'), r.requests.header.includes('session_id'))));
   r.plan = readTable(dir, 'plan.csv');
   if (r.plan) expectColumns(r.plan, dir, names(PLAN_COLUMNS));
 

@@ -118,6 +118,8 @@ export class SessionArrivals implements ArrivalSource {
   turn = new Int32Array(0);
   group = new Int32Array(0);
   segment = new Int32Array(0);
+  /** Per open conversation: its number among the workload's conversations (0-based, in the order they opened). */
+  conversation = new Float64Array(0);
   private nextFree = new Int32Array(0);
   private freeHead = NONE;
   private capacity = 0;
@@ -178,6 +180,7 @@ export class SessionArrivals implements ArrivalSource {
     this.turn[s] = 0;
     this.group[s] = NONE;
     this.segment[s] = NONE;
+    this.conversation[s] = this.opened;
     this.opened++;
     this.open++;
     return t;
@@ -265,6 +268,7 @@ export class SessionArrivals implements ArrivalSource {
     this.turn = grown(this.turn, cap);
     this.group = grown(this.group, cap);
     this.segment = grown(this.segment, cap);
+    this.conversation = grown(this.conversation, cap);
     this.nextFree = grown(this.nextFree, cap);
     for (let i = cap - 1; i >= old; i--) {
       this.nextFree[i] = this.freeHead;
