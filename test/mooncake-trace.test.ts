@@ -85,8 +85,9 @@ describe('reading Mooncake rows', () => {
   const bad: [string, string, RegExp][] = [
     ['not JSON', 'timestamp,input_length', /:2:1: expected a JSON object/],
     ['a missing field', '{"timestamp": 5, "input_length": 600, "output_length": 3}', /:2:1: missing "hash_ids"/],
-    ['a hash id that is not an integer', '{"timestamp": 5, "input_length": 600, "output_length": 3, "hash_ids": [0, 1.5]}', /:2:\d+: hash_ids: expected hash ids that are non-negative integers, got "1.5"/],
-    ['a negative length', '{"timestamp": 5, "input_length": -600, "output_length": 3, "hash_ids": [0]}', /:2:\d+: input_length: expected a non-negative integer, got "-600"/],
+    ['a hash id that is not an integer', '{"timestamp": 5, "input_length": 600, "output_length": 3, "hash_ids": [0, 1.5]}', /:2:\d+: hash_ids: expected hash ids that are non-negative integers, got 1\.5/],
+    ['a negative length', '{"timestamp": 5, "input_length": -600, "output_length": 3, "hash_ids": [0]}', /:2:\d+: input_length: expected a non-negative integer, got -600/],
+    ['a length given as a string', '{"timestamp": 5, "input_length": "600", "output_length": 3, "hash_ids": [0]}', /:2:\d+: input_length: expected a non-negative integer, got "600"$/m],
     ['timestamps going back', '{"timestamp": 1, "input_length": 600, "output_length": 3, "hash_ids": [0, 1]}', /:2:\d+: timestamp: timestamps must be non-decreasing; 1 is earlier than the row on line 1/],
     ['more hash ids than blocks', '{"timestamp": 5, "input_length": 600, "output_length": 3, "hash_ids": [0, 1, 2]}', /:2:\d+: hash_ids: 3 hash ids for input_length 600, which has 2 blocks of 512 tokens/],
     ['an unclosed object', '{"timestamp": 5, "input_length": 600', /:2:\d+: the object is not closed/],

@@ -40,8 +40,10 @@ const LBRACKET = 91;
 const RBRACKET = 93;
 const MAX_TOKENS = 0x7fffffff;
 
-function describeValue(text: string): string {
-  return JSON.stringify(text.length > 60 ? text.slice(0, 57) + '...' : text);
+/** A JSON token as the file has it (a string keeps its own quotes, so it is not quoted again). */
+function describeValue(token: string): string {
+  if (token === '') return 'nothing';
+  return token.length > 60 ? token.slice(0, 57) + '...' : token;
 }
 
 /**
@@ -92,7 +94,7 @@ export class MooncakeReader extends TraceReader {
       let end = this.lineEnd;
       while (end > p && (buf[end - 1] === SPACE || buf[end - 1] === TAB)) end--;
       if (p === end) continue;
-      if (buf[p] !== LBRACE) this.fail(`expected a JSON object ${ROW_FORM}, got ${describeValue(this.text(p, end))}`, p);
+      if (buf[p] !== LBRACE) this.fail(`expected a JSON object ${ROW_FORM}, got ${JSON.stringify(describeValue(this.text(p, end)))}`, p);
       let seen = 0;
       p = this.ws(p + 1);
       if (buf[p] !== RBRACE) {
