@@ -8,12 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../src/scenario/load.js';
-import { simulate } from '../src/simulation/simulate.js';
 import type { Fleet } from '../src/serving/fleet.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import { MooncakeReader } from '../src/workload/mooncake.js';
-import { Capture } from './helpers/capture.js';
+import { Capture, simulateLogged } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
 import { guardEvictions } from './helpers/random-platform.js';
 import { mulberry32 } from './helpers/random.js';
@@ -52,16 +50,9 @@ ${opts.extra ?? ''}`;
 function run(text: string, inspect?: (f: Fleet) => void, log = new Capture()) {
   const path = join(dir, `s${files++}.yaml`);
   writeFileSync(path, text);
-  let fleet: Fleet | null = null;
-  const result = simulate(loadScenario(path), {
-    requestLog: log,
-    inspect: (f) => {
-      fleet = f;
-      inspect?.(f);
-    },
-  });
+  const { result, fleet } = simulateLogged(path, log, inspect);
   log.rows.sort((a, b) => a.seq - b.seq);
-  return { result, rows: log.rows, fleet: fleet! };
+  return { result, rows: log.rows, fleet };
 }
 
 describe('reading Mooncake rows', () => {

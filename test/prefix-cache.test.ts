@@ -7,12 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../src/scenario/load.js';
-import { simulate } from '../src/simulation/simulate.js';
 import type { Fleet } from '../src/serving/fleet.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import { RandomStream } from '../src/workload/rng.js';
-import { Capture } from './helpers/capture.js';
+import { Capture, simulateLogged } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
 import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
@@ -24,16 +22,9 @@ let files = 0;
 function run(text: string, inspect?: (f: Fleet) => void, log = new Capture()) {
   const path = join(dir, `s${files++}.yaml`);
   writeFileSync(path, text);
-  let fleet: Fleet | null = null;
-  const result = simulate(loadScenario(path), {
-    requestLog: log,
-    inspect: (f) => {
-      fleet = f;
-      inspect?.(f);
-    },
-  });
+  const { result, fleet } = simulateLogged(path, log, inspect);
   log.rows.sort((a, b) => a.seq - b.seq);
-  return { result, rows: log.rows, fleet: fleet! };
+  return { result, rows: log.rows, fleet };
 }
 
 describe('hit rates', () => {

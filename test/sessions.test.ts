@@ -13,7 +13,7 @@ import { simulate } from '../src/simulation/simulate.js';
 import type { Fleet } from '../src/serving/fleet.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import { FATE_COMPLETED } from '../src/metrics/recorder.js';
-import { Capture, type EndedRequest } from './helpers/capture.js';
+import { Capture, simulateLogged, type EndedRequest } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
 import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
@@ -41,21 +41,14 @@ function run(text: string, inspect?: (f: Fleet) => void) {
   const path = join(dir, `s${files++}.yaml`);
   writeFileSync(path, text);
   const log = new TurnLog();
-  let fleet: Fleet | null = null;
-  const result = simulate(loadScenario(path), {
-    requestLog: log,
-    inspect: (f) => {
-      fleet = f;
-      inspect?.(f);
-    },
-  });
+  const { result, fleet } = simulateLogged(path, log, inspect);
   log.turns.sort((a, b) => a.seq - b.seq);
   const bySession = new Map<number, Turn[]>();
   for (const t of log.turns) {
     if (!bySession.has(t.segment)) bySession.set(t.segment, []);
     bySession.get(t.segment)!.push(t);
   }
-  return { result, turns: log.turns, bySession, fleet: fleet!, log };
+  return { result, turns: log.turns, bySession, fleet, log };
 }
 
 const chat = (extra: string, deployment = '{ name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 1 }') => `

@@ -1,5 +1,8 @@
 import type { RequestTable } from '../../src/engine/requests.js';
 import type { RequestLog } from '../../src/metrics/recorder.js';
+import type { Fleet } from '../../src/serving/fleet.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { simulate, type SimulationResult } from '../../src/simulation/simulate.js';
 
 /** One ended request as the request log saw it. */
 export interface EndedRequest {
@@ -38,4 +41,20 @@ export class Capture implements RequestLog {
       visibleS: rq.visibleS[q],
     });
   }
+}
+
+/**
+ * Simulates the scenario file at `path` with `log` as its request log; the fleet is the one the
+ * run built (`inspect` also sees it, before the run), for reading its state after the run.
+ */
+export function simulateLogged(path: string, log: RequestLog, inspect?: (f: Fleet) => void): { result: SimulationResult; fleet: Fleet } {
+  let fleet: Fleet | null = null;
+  const result = simulate(loadScenario(path), {
+    requestLog: log,
+    inspect: (f) => {
+      fleet = f;
+      inspect?.(f);
+    },
+  });
+  return { result, fleet: fleet! };
 }
