@@ -268,3 +268,36 @@ workloads:
     expect(sc.assumptions.some((x) => x.includes('scale_up_delay'))).toBe(true);
   });
 });
+
+describe('autoscaling: the utilization metric and replicas held down', () => {
+  it("counts a replica a partial incident holds down out of utilization's denominator (active replica-time)", () => {
+    // Four replicas pinned (min = max), two of them down for 10 minutes: the live replica-time is
+    // the provisioned (billed) replica-time less 2 × 600 replica-seconds, where it was all of it.
+    const file = scenarioFile(`
+name: held
+horizon: 30m
+seed: 2
+deployments:
+  - name: llama
+    model: llama-3.1-8b
+    silicon: h100-sxm
+    replicas: 4
+    autoscale: { min: 4, max: 4, metric: utilization, target: 0.6, interval: 30s, scale_up_delay: 60s, scale_down_delay: 5m }
+incidents:
+  - { at: 10m, duration: 10m, deployment: llama, replicas: 2 }
+workloads:
+  - name: chat
+    tenant: acme
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 2/s }
+    prompt_tokens: { dist: constant, value: 500 }
+    output_tokens: { dist: constant, value: 100 }
+`);
+    const { fleet } = runLogged(file);
+    const a = fleet.autoscaler!;
+    const billedS = a.periodReplicaS.reduce((s, x) => s + x, 0);
+    // Billed: every replica for the whole run (the horizon plus the drain).
+    expect(billedS).toBeGreaterThanOrEqual(4 * 1800);
+    expect(billedS - a.activeReplicaS[0]).toBeCloseTo(1200, 6);
+  });
+});

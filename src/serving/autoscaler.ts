@@ -57,7 +57,11 @@ export class Autoscaler {
   readonly periodReplicaS: Float64Array;
   /** Per deployment: billed replica-seconds since the last report interval (timeseries). */
   readonly intervalReplicaS: Float64Array;
-  /** Per deployment: ∫ (serving + draining) dt, the utilization metric's denominator. */
+  /**
+   * Per deployment: ∫ (serving + draining, less those a partial incident or failure holds down) dt,
+   * the utilization metric's denominator: a down replica cannot be busy, so counting it would read
+   * the live replicas as idler than they are and hold back a scale-up exactly when capacity is lost.
+   */
   readonly activeReplicaS: Float64Array;
   readonly busyAtTickS: Float64Array;
   readonly activeAtTickS: Float64Array;
@@ -137,7 +141,7 @@ export function accrue(f: Fleet, d: number, nowS: number): void {
   const n = a.provisioned[d];
   const D = f.deployments.length;
   a.intervalReplicaS[d] += n * (nowS - fromS);
-  a.activeReplicaS[d] += a.active[d] * (nowS - fromS);
+  a.activeReplicaS[d] += (a.active[d] - heldActive(f, d)) * (nowS - fromS);
   const calendar = f.recorder.calendar;
   let t = fromS;
   while (t < nowS) {
@@ -147,6 +151,18 @@ export function accrue(f: Fleet, d: number, nowS: number): void {
     t = endS;
   }
   a.markS[d] = nowS;
+}
+
+/** Deployment d's serving or draining replicas that a partial incident or failure holds down (faults.ts calls accrue before each hold and release). */
+function heldActive(f: Fleet, d: number): number {
+  if (f.faults === null) return 0;
+  const a = f.autoscaler!;
+  const held = f.faults.downCount;
+  const first = f.firstReplicaOf[d];
+  const end = first + f.deployments[d].autoscale!.max;
+  let n = 0;
+  for (let r = first; r < end; r++) if (held[r] !== 0 && (a.state[r] === SERVING || a.state[r] === DRAINING)) n++;
+  return n;
 }
 
 /**

@@ -22,7 +22,7 @@ import { RandomStream } from '../workload/rng.js';
 import { enqueue, finish } from './replica.js';
 import { indexAdd, indexRemove, route } from './routing.js';
 import { stopReplica } from './incidents.js';
-import { OFF } from './autoscaler.js';
+import { OFF, accrue } from './autoscaler.js';
 
 export class Faults {
   /** Per replica: partial incidents plus a failure in progress holding it down. */
@@ -71,9 +71,16 @@ export function faultsOf(scenario: Scenario, f: Fleet, entityBase: number): Faul
   return hasFaults(scenario) ? new Faults(scenario, f, entityBase) : null;
 }
 
+/** The autoscaler's active replica-time counts held replicas out: settle it before a hold changes. */
+function settleActive(f: Fleet, r: number): void {
+  const d = f.deploymentOf[r];
+  if (f.autoscaler !== null && f.deployments[d].autoscale !== null) accrue(f, d, f.clockS[0]);
+}
+
 /** Replica r goes down (one more hold on it), at the clock's time; true when it was serving-capable before. */
 function hold(f: Fleet, r: number): boolean {
   const x = f.faults!;
+  settleActive(f, r);
   if (x.downCount[r]++ > 0) return false;
   x.downSinceS[r] = f.clockS[0];
   f.up[r] = 0;
@@ -84,6 +91,7 @@ function hold(f: Fleet, r: number): boolean {
 /** One hold on replica r ends, at the clock's time; with none left it serves again (if its deployment is up and the autoscaler has it live). */
 function release(f: Fleet, r: number): void {
   const x = f.faults!;
+  settleActive(f, r);
   if (--x.downCount[r] > 0) return;
   const d = f.deploymentOf[r];
   x.downS[d] += f.clockS[0] - x.downSinceS[r];
