@@ -4,7 +4,8 @@
  * without prefix caching, adding a batch workload leaves every other request's fate, deployment,
  * TTFT and end time identical, bit for bit (random platforms: schedulers, routers, priorities,
  * quotas, queue limits, outages). Also: expired requests are counted and fates sum to arrivals,
- * the discount is billed, money adds up with every feature on, reruns are byte-identical.
+ * the discount is billed, money adds up with every feature on (autoscaling, quotas, priorities,
+ * prefixes, batch tier, whole and partial incidents, random failures), reruns are byte-identical.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -201,7 +202,7 @@ horizon: 3m
 seed: 7
 report_interval: 30s
 deployments:
-  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.25, autoscale: { min: 1, max: 3, target: 4, interval: 15s, scale_up_delay: 20s, scale_down_delay: 30s } }
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, kv_fraction: 0.25, autoscale: { min: 1, max: 3, target: 4, interval: 15s, scale_up_delay: 20s, scale_down_delay: 30s }, failures: { mtbf: 40s, mttr: 10s } }
   - { name: b, model: llama-3.1-8b, silicon: a100-80gb, replicas: 1, scheduler: chunked, max_queue: 20 }
 workloads:
   - { name: chat, tenant: t1, model: llama-3.1-8b, priority: interactive, arrival: { process: poisson, rate: 4/s }, prompt_tokens: { dist: lognormal, median: 600, p99: 4000 }, output_tokens: { dist: lognormal, median: 150, p99: 800 }, quota: { requests_per_min: 180 }, prefix: { tokens: 800, groups: 3 } }
@@ -211,6 +212,7 @@ tenants:
   - { name: t2, quota: { tokens_per_min: 400000 } }
 incidents:
   - { at: 60s, duration: 20s, deployment: b }
+  - { at: 100s, duration: 30s, deployment: a, replicas: 1 }
 `;
     const a = runDir(text);
     const b = runDir(text);
@@ -224,6 +226,8 @@ incidents:
     expect(Number(total.requests_throttled)).toBeGreaterThan(0);
     expect(Number(total.requests_expired)).toBeGreaterThan(0);
     expect(Number(total.requests_completed)).toBeGreaterThan(0);
+    expect(Number(total.replica_failures)).toBeGreaterThan(0);
+    expect(Number(total.replica_hours_down)).toBeGreaterThan(0);
     expect(a.requests.length).toBe(Number(total.requests_arrived));
     const cents = (x: string) => Math.round(Number(x) * 100);
     const sum = (rows: Row[], c: string) => rows.reduce((n, r) => n + cents(r[c]), 0);
