@@ -41,7 +41,8 @@ export class RequestTable {
    * its length (NONE and 0 without one), the conversation segment its history belongs to (NONE
    * outside a session), blocks it shares in its replica's cache and its extents there (its
    * conversation's, lastEntry, and its prefix group's, prefixEntry; prefix-cache.ts), prompt tokens
-   * of its current prefill found cached, and those of the prefill that gave its first token (billed).
+   * of its current prefill found cached, and those of the prefill that gave its first token (billed),
+   * of which offloadTokens were found in the host tier (deployment `kv_offload`).
    */
   prefixChain = new Int32Array(0);
   prefixTokens = new Int32Array(0);
@@ -51,6 +52,7 @@ export class RequestTable {
   prefixEntry = new Int32Array(0);
   hitTokens = new Int32Array(0);
   cachedTokens = new Int32Array(0);
+  offloadTokens = new Int32Array(0);
   /** A trace row's hash chain (serving/chain-table.ts): the node of its prompt's last hash block, or NONE. */
   chainLeaf = new Int32Array(0);
   /** The conversation (workload session slot) the request is a turn of, or NONE. */
@@ -112,6 +114,7 @@ export class RequestTable {
     this.prefixEntry = grown(this.prefixEntry, cap);
     this.hitTokens = grown(this.hitTokens, cap);
     this.cachedTokens = grown(this.cachedTokens, cap);
+    this.offloadTokens = grown(this.offloadTokens, cap);
     this.chainLeaf = grown(this.chainLeaf, cap);
     this.session = grown(this.session, cap);
     this.conversation = grown(this.conversation, cap);

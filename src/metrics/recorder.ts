@@ -63,6 +63,8 @@ export class Recorder {
   readonly outputTokens: Float64Array;
   /** Of inputTokens, prompt tokens the prefill that gave the first token found in the prefix cache. */
   readonly cachedInputTokens: Float64Array;
+  /** Of cachedInputTokens, those found in the host tier (deployment `kv_offload`) and copied back to the GPU. */
+  readonly offloadInputTokens: Float64Array;
   /** Of outputTokens (billed), hidden reasoning tokens (workload `reasoning_tokens`). */
   readonly reasoningTokens: Float64Array;
   readonly sloMet: Float64Array;
@@ -136,6 +138,7 @@ export class Recorder {
     this.inputTokens = new Float64Array(atoms);
     this.outputTokens = new Float64Array(atoms);
     this.cachedInputTokens = new Float64Array(atoms);
+    this.offloadInputTokens = new Float64Array(atoms);
     this.reasoningTokens = new Float64Array(atoms);
     this.sloMet = new Float64Array(atoms);
     this.measured = new Float64Array(atoms);
@@ -233,6 +236,7 @@ export class Recorder {
     this.inputTokens[a] += promptTokens;
     this.outputTokens[a] += outputTokens;
     this.cachedInputTokens[a] += cachedTokens;
+    this.offloadInputTokens[a] += requests.offloadTokens[q];
     this.reasoningTokens[a] += reasoningTokens;
     const cell = this.calendar.periodAt(this.clockS[0]) * this.atoms + a;
     this.periodInputTokens[cell] += promptTokens;

@@ -137,6 +137,15 @@ export const SUMMARY_FAULT_COLUMNS = [
   col('replica_hours_down', 'replica-hours single replicas were down in a partial incident or a random failure (whole-deployment outages not counted); down replicas stay billed, at the idle rate; empty for tenant and workload'),
 ] as const;
 
+/**
+ * Appended last, only when a deployment has a host tier (`kv_offload`, docs/prefix-caching.md#host-offload),
+ * so the files of runs without one are unchanged. prefix_hit_pct counts both tiers.
+ */
+export const SUMMARY_OFFLOAD_COLUMNS = [
+  col('offload_hit_tokens', 'of cached_input_tokens, those found in the host tier (kv_offload) and copied back to the GPU'),
+  col('prefix_hit_host_pct', 'offload_hit_tokens / input_tokens × 100: the host tier\'s share of prefix_hit_pct (empty when no input tokens)'),
+] as const;
+
 export const TIMESERIES_COLUMNS = [
   col('interval_start', 'ISO 8601 UTC start of the report interval'),
   col('interval_start_s', 'seconds from the scenario start'),
@@ -285,21 +294,23 @@ export const EXPLAIN_COLUMNS = [
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);
 
-/** Which column groups a scenario's summary and pnl append: the quota column, the batch tier's, reasoning's. */
+/** Which column groups a scenario's summary and pnl append: the quota column, the batch tier's, faults', reasoning's, the host tier's (summary only). */
 export interface Appended {
   quotas: boolean;
   batch: boolean;
   faults: boolean;
   reasoning: boolean;
+  offload: boolean;
 }
 
-/** summary.csv's columns: requests_throttled appended when the scenario sets a quota, then the batch tier's, then reasoning's. */
+/** summary.csv's columns: requests_throttled appended when the scenario sets a quota, then the batch tier's, faults', reasoning's, the host tier's. */
 export const summaryColumns = (a: Appended): readonly ColumnDoc[] => [
   ...SUMMARY_COLUMNS,
   ...(a.quotas ? SUMMARY_QUOTA_COLUMNS : []),
   ...(a.batch ? SUMMARY_BATCH_COLUMNS : []),
   ...(a.faults ? SUMMARY_FAULT_COLUMNS : []),
   ...(a.reasoning ? SUMMARY_REASONING_COLUMNS : []),
+  ...(a.offload ? SUMMARY_OFFLOAD_COLUMNS : []),
 ];
 export const pnlColumns = (a: Appended): readonly ColumnDoc[] => [
   ...PNL_COLUMNS,
@@ -314,4 +325,5 @@ export const appendedIn = (header: readonly string[]): Appended => ({
   batch: header.includes('requests_expired'),
   faults: header.includes('replica_failures'),
   reasoning: header.includes('reasoning_tokens'),
+  offload: header.includes('offload_hit_tokens'),
 });

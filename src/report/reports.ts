@@ -237,7 +237,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let decodeS = 0, decodeTokens = 0;
-    let cachedTok = 0, reasoningTok = 0;
+    let cachedTok = 0, reasoningTok = 0, offloadTok = 0;
     let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
     const { ttft, tpot, e2e } = recorder.latencyOf(s.atoms);
     for (const a of s.atoms) {
@@ -245,6 +245,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       inTok += recorder.inputTokens[a];
       outTok += recorder.outputTokens[a];
       cachedTok += recorder.cachedInputTokens[a];
+      offloadTok += recorder.offloadInputTokens[a];
       reasoningTok += recorder.reasoningTokens[a];
       sloMet += recorder.sloMet[a];
       measured += recorder.measured[a];
@@ -351,6 +352,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       cells.push(fleetScope ? formatInt(failures) : '', fleetScope ? formatRatio(downS / 3600) : '');
     }
     if (appended.reasoning) cells.push(formatInt(reasoningTok), usdPerMtok(cost, outTok - reasoningTok));
+    if (appended.offload) cells.push(formatInt(offloadTok), hitPct(offloadTok, inTok));
     csv.write(cells);
   }
   csv.close();
@@ -363,6 +365,7 @@ export function appendedColumns(scenario: Scenario): Appended {
     batch: scenario.workloads.some((w) => w.batch !== null),
     faults: hasFaults(scenario),
     reasoning: hasReasoning(scenario),
+    offload: scenario.deployments.some((d) => d.kvOffload !== null),
   };
 }
 

@@ -57,6 +57,8 @@ export interface Deployment {
   prefillReplicas: number;
   /** Whether its replicas keep a prefix cache (src/serving/prefix-cache.ts). */
   prefixCaching: boolean;
+  /** `kv_offload:` resolved: the host tier's KV blocks per replica and seconds to copy one to the GPU (src/serving/host-tier.ts), or null. */
+  kvOffload: { gb: number; gbps: number; blocks: number; sPerBlock: number } | null;
   perf: RooflinePerf;
   usdPerChipHour: number;
   /** Where the chip-hour price came from, for the report's assumption list. */
@@ -589,6 +591,17 @@ function resolveScenario(
       if (d.scheduler === 'disaggregated') throw loc.at(at('failures'), 'failures do not apply to scheduler: disaggregated (its prefill and decode pools are not modelled failing apart)');
       failures = { mtbfS: fl.mtbf, mttrS: fl.mttr, repair: fl.repair };
     }
+    let kvOffload: Deployment['kvOffload'] = null;
+    if (d.kv_offload !== undefined) {
+      const { gb, gbps } = d.kv_offload;
+      if (!(gb > 0) || !Number.isFinite(gb)) throw loc.at(at('kv_offload', 'gb'), `expected a positive number of GB of host memory per replica, got ${gb}`);
+      if (!(gbps > 0) || !Number.isFinite(gbps)) throw loc.at(at('kv_offload', 'gbps'), `expected a positive host-to-GPU bandwidth in GB/s, got ${gbps}`);
+      if (!(d.prefix_caching ?? input.prefix_caching)) throw loc.at(at('kv_offload'), 'kv_offload holds the prefix cache\'s evicted blocks: it needs prefix_caching on (the deployment\'s or the scenario\'s)');
+      const bytesPerBlock = perf.kvBytesPerToken * d.block_tokens;
+      const blocks = Math.floor((gb * 1e9) / bytesPerBlock);
+      if (blocks < 1) throw loc.at(at('kv_offload', 'gb'), `${gb} GB holds no KV block (${(bytesPerBlock / 1e6).toFixed(2)} MB per block of ${d.block_tokens} tokens)`);
+      kvOffload = { gb, gbps, blocks, sPerBlock: bytesPerBlock / (gbps * 1e9) };
+    }
     if (perf.kvCapacityBlocks === 0) {
       const memGb = kvFree
         ? `${((d.tensor_parallel * silicon.memoryGb * MEMORY_BYTES_PER_GB - kvFree.reservedBytes - kvFree.activationBytes) / 1e9).toFixed(1)} GB left by stack ${d.stack}'s reserve and activations`
@@ -641,6 +654,7 @@ function resolveScenario(
       blockTokens: d.block_tokens,
       prefillReplicas,
       prefixCaching: d.prefix_caching ?? input.prefix_caching,
+      kvOffload,
       perf,
       usdPerChipHour,
       priceProvenance,

@@ -169,6 +169,11 @@ const deployment = z
     prefill_replicas: positiveInt.optional(),
     /** Keep shared prompt prefixes' KV blocks for later requests (vLLM automatic prefix caching); default: the scenario's `prefix_caching`. */
     prefix_caching: z.boolean().optional(),
+    /**
+     * Host-memory KV tier under the prefix cache (docs/prefix-caching.md#host-offload; vLLM CPU offloading, LMCache, SGLang HiCache):
+     * blocks the GPU cache evicts move here, `gb` per replica, and come back at `gbps` (host-to-GPU GB/s per replica) when a prompt finds them.
+     */
+    kv_offload: z.object({ gb: z.number(), gbps: z.number() }).strict().optional(),
     cost: cost.default({ model: 'rental', discount: 0 }),
     /** Replicas follow demand between min and max; `replicas` is then the count at the start. */
     autoscale: autoscale.optional(),

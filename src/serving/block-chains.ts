@@ -22,6 +22,7 @@ import type { Fleet } from './fleet.js';
 import { grown } from '../engine/grow.js';
 import { NONE } from '../engine/requests.js';
 import { drop, newRefs, take, type PrefixCache } from './prefix-store.js';
+import { copiedBlocks, hostRun } from './host-tier.js';
 
 let path = new Int32Array(256);
 
@@ -60,32 +61,41 @@ function segmentOf(n: number): number {
   return -2 - n;
 }
 
-/** `probe` for a chained request: f.probe gets blocks found from the start, blocks shared, blocks newly referenced. */
+/** `probe` for a chained request: f.probe gets blocks found from the start, blocks shared, blocks newly referenced, blocks found on the host. */
 export function chainProbe(f: Fleet, r: number, q: number): void {
   const c = f.cache!;
   const B = f.blockTokens[r];
   const m = chainPath(f, f.requests.chainLeaf[q]);
+  const rq = f.requests;
+  const cap = Math.floor((rq.promptTokens[q] + rq.generated[q] - 1) / B);
   let found = 0;
   let run = true;
   let shared = 0;
   let refs = 0;
+  let copied = 0;
   for (let i = 0; i < m; i++) {
     const need = nodeBlocks(f, q, path[i], B);
     if (need === 0) continue;
     const e = c.find(r, segmentOf(path[i]));
     if (run) {
       const has = e === NONE ? 0 : c.count[e];
-      found += has < need ? has : need;
-      run = has >= need;
+      let got = has < need ? has : need;
+      // The host holds the node's blocks right after the GPU's (host-tier.ts).
+      const h = got < need ? hostRun(c, e, need) : 0;
+      if (h > 0) {
+        copied += copiedBlocks(found + got, h, cap);
+        got += h;
+      }
+      found += got;
+      run = got >= need;
     }
     shared += need;
     refs += newRefs(c, e, held(c, e, need));
   }
-  const rq = f.requests;
-  const cap = Math.floor((rq.promptTokens[q] + rq.generated[q] - 1) / B);
   f.probe[0] = found < cap ? found : cap;
   f.probe[1] = shared;
   f.probe[2] = refs;
+  f.probe[3] = copied;
 }
 
 /** `acquire`'s references for a chained request: every node of its prompt, first block first. */

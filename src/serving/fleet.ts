@@ -24,7 +24,7 @@ import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
 import { runsOf } from './routers/least-outstanding.js';
-import { PrefixCache, resetPrefix } from './prefix-cache.js';
+import { hostTierOf, PrefixCache, resetPrefix } from './prefix-cache.js';
 import { RandomStream } from '../workload/rng.js';
 import { Autoscaler } from './autoscaler.js';
 import { admitted, quotasOf, type Quotas } from './quota.js';
@@ -74,8 +74,8 @@ export class Fleet {
   readonly caching: Uint8Array;
   /** The prefix caches of the caching replicas, or null when none caches. */
   readonly cache: PrefixCache | null;
-  /** Scratch for prefix-cache.ts `probe`: blocks skipped, blocks shared, entries newly referenced. */
-  readonly probe = new Int32Array(3);
+  /** Scratch for prefix-cache.ts `probe`: blocks skipped, blocks shared, entries newly referenced, skipped blocks copied from the host tier. */
+  readonly probe = new Int32Array(4);
   /** Prompt tokens prefilled (computed, not found in the prefix cache) over the run, recomputations included. */
   readonly promptTokensComputed = new Float64Array(1);
   /** Σ over the batch of tokens held in shared cache blocks (attention still reads them). */
@@ -225,7 +225,7 @@ export class Fleet {
         if (i === 0) this.firstReplicaOf[d.index] = r;
       }
     }
-    this.cache = this.caching.includes(1) ? new PrefixCache(R) : null;
+    this.cache = this.caching.includes(1) ? new PrefixCache(R, ...hostTierOf(deps, this.deploymentOf)) : null;
     this.prefixChainBase = Int32Array.from(scenario.workloads, (w) => w.prefixSegmentBase);
     this.prefixTokensOf = Int32Array.from(scenario.workloads, (w) => (w.prefix === null ? 0 : w.prefix.tokens));
     this.nextSegment = scenario.workloads.reduce((n, w) => n + (w.prefix === null ? 0 : w.prefix.groups), 0);

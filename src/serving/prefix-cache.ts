@@ -31,12 +31,22 @@
  * (Mooncake's `hash_ids`) key theirs by the hash chain instead (block-chains.ts).
  */
 import type { Fleet } from './fleet.js';
+import type { Deployment } from '../scenario/load.js';
 import { NONE, type RequestTable } from '../engine/requests.js';
 import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 import { drop, newRefs, take } from './prefix-store.js';
 import { chainAcquire, chainCachedBlocks, chainProbe, chainRelease } from './block-chains.js';
+import { copiedBlocks, hostRun } from './host-tier.js';
 
 export { PrefixCache } from './prefix-store.js';
+
+/** Per replica, the host tier's blocks and seconds to copy one block to the GPU (deployment `kv_offload`; 0 blocks without), or nulls when no deployment offloads. */
+export function hostTierOf(deps: readonly Deployment[], deploymentOf: Int32Array): [Float64Array | null, Float64Array | null] {
+  if (!deps.some((d) => d.kvOffload !== null)) return [null, null];
+  const blocks = Float64Array.from(deploymentOf, (d) => deps[d].kvOffload?.blocks ?? 0);
+  const sPerBlock = Float64Array.from(deploymentOf, (d) => deps[d].kvOffload?.sPerBlock ?? 0);
+  return [blocks, sPerBlock];
+}
 
 /** Full blocks of request q's prompt that belong to its prefix group (the rest of its shared blocks are its session's). */
 function groupBlocks(f: Fleet, q: number, B: number): number {
@@ -53,7 +63,8 @@ function cacheableBlocks(f: Fleet, q: number, B: number): number {
  * Looks up request q's prompt in replica r's cache without changing it. Writes to f.probe:
  * [0] blocks found from the start of the prompt whose prefill is skipped (at most all but the
  * last token's block, as vLLM always computes the last prompt token), [1] blocks q will share
- * (found or not), [2] blocks that become referenced (found unreferenced, or new).
+ * (found or not), [2] blocks that become referenced (found unreferenced, or new), [3] of [0], the
+ * blocks found in the host tier (kv_offload), to be copied to the GPU.
  */
 export function probe(f: Fleet, r: number, q: number): void {
   const c = f.cache!;
@@ -62,23 +73,38 @@ export function probe(f: Fleet, r: number, q: number): void {
   const B = f.blockTokens[r];
   const n = cacheableBlocks(f, q, B);
   const g = groupBlocks(f, q, B);
+  const prefillTokens = rq.promptTokens[q] + rq.generated[q];
+  const cap = Math.floor((prefillTokens - 1) / B);
   let found = 0;
   let refs = 0;
+  let copied = 0;
   if (g > 0) {
     const e = c.find(r, rq.prefixChain[q]);
     if (e !== NONE) found = c.count[e];
+    // The host holds the segment's blocks right after the GPU's (host-tier.ts).
+    const h = hostRun(c, e, g);
+    if (h > 0) {
+      copied += copiedBlocks(found, h, cap);
+      found += h;
+    }
     refs += newRefs(c, e, g);
   }
   if (n > g) {
     const e = c.find(r, rq.sessionChain[q]);
-    if (found === g && e !== NONE) found += c.count[e];
+    if (found === g && e !== NONE) {
+      found += c.count[e];
+      const h = hostRun(c, e, n - g);
+      if (h > 0) {
+        copied += copiedBlocks(found, h, cap);
+        found += h;
+      }
+    }
     refs += newRefs(c, e, n - g);
   }
-  const prefillTokens = rq.promptTokens[q] + rq.generated[q];
-  const cap = Math.floor((prefillTokens - 1) / B);
   f.probe[0] = found < cap ? found : cap;
   f.probe[1] = n;
   f.probe[2] = refs;
+  f.probe[3] = copied;
 }
 
 /**
@@ -103,7 +129,10 @@ export function acquire(f: Fleet, r: number, q: number): void {
   rq.hitTokens[q] = hitTokens;
   // The bill counts the cache hits of the prefill that produced the first token (a recomputation
   // after preemption is the platform's cost, not the tenant's).
-  if (rq.firstTokenS[q] < 0) rq.cachedTokens[q] = hitTokens;
+  if (rq.firstTokenS[q] < 0) {
+    rq.cachedTokens[q] = hitTokens;
+    rq.offloadTokens[q] = f.probe[3] * B;
+  }
 }
 
 /**
@@ -127,11 +156,14 @@ export function release(f: Fleet, r: number, q: number, completed: boolean): voi
     const full = Math.floor((rq.promptTokens[q] + (rq.reasoningTokens[q] > 0 ? 0 : rq.outputTokens[q])) / B);
     if (full > rq.sharedBlocks[q]) {
       if (e === NONE) {
-        // Every shared block of the prompt was the prefix's: the answer opens the conversation's extent.
-        e = c.insert(r, rq.sessionChain[q], g);
+        // Every shared block of the prompt was the prefix's: the answer opens the conversation's
+        // extent (with a host tier it may exist already, holding host blocks alone).
+        if (c.host !== null) e = c.find(r, rq.sessionChain[q]);
+        if (e === NONE) e = c.insert(r, rq.sessionChain[q], g);
         c.ref[e] = 1;
       }
       // The extent is referenced by this request alone (a conversation has one turn in flight).
+      if (c.host !== null && c.hostCount[e] > 0 && full - g > c.count[e]) c.host.promote(c, e, full - g - c.count[e]);
       c.count[e] = full - g;
       c.referenced[r] += full - rq.sharedBlocks[q];
       f.kvCapacityBlocks[r] -= full - rq.sharedBlocks[q];
@@ -195,4 +227,5 @@ export function resetPrefix(rq: RequestTable, q: number, prefixChain: number, pr
   rq.prefixEntry[q] = NONE;
   rq.hitTokens[q] = 0;
   rq.cachedTokens[q] = 0;
+  rq.offloadTokens[q] = 0;
 }

@@ -11,6 +11,7 @@
 import { grown } from '../engine/grow.js';
 import { NONE } from '../engine/requests.js';
 import { ChainTable } from './chain-table.js';
+import { HostTier } from './host-tier.js';
 
 const EMPTY = -1;
 
@@ -25,6 +26,10 @@ export class PrefixCache {
   next = new Int32Array(0);
   slot = new Int32Array(0);
   live = new Uint8Array(0);
+  /** Per extent, with a host tier: blocks of the segment on the host (after the GPU's count), its newest and oldest host pieces (host-tier.ts). */
+  hostCount = new Int32Array(0);
+  hostNewest = new Int32Array(0);
+  hostOldest = new Int32Array(0);
   private capacity = 0;
   private freeHead = NONE;
   private used = 0;
@@ -39,8 +44,12 @@ export class PrefixCache {
   readonly evictions: Float64Array;
   /** The hash chains of traces with block hashes, shared by every replica (block-chains.ts). */
   readonly chains = new ChainTable();
+  /** The host-memory tier evicted blocks are demoted to (deployment `kv_offload`), or null when no deployment offloads. */
+  readonly host: HostTier | null;
 
-  constructor(replicas: number) {
+  /** hostBlocks, hostSPerBlock: per replica, the host tier's blocks and seconds to copy one to the GPU (null: no host tier). */
+  constructor(replicas: number, hostBlocks: Float64Array | null = null, hostSPerBlock: Float64Array | null = null) {
+    this.host = hostBlocks === null ? null : new HostTier(hostBlocks, hostSPerBlock!);
     this.lruHead = new Int32Array(replicas).fill(NONE);
     this.lruTail = new Int32Array(replicas).fill(NONE);
     this.evictable = new Int32Array(replicas);
@@ -86,6 +95,9 @@ export class PrefixCache {
     this.first[e] = first;
     this.count[e] = 0;
     this.ref[e] = 0;
+    this.hostCount[e] = 0;
+    this.hostNewest[e] = NONE;
+    this.hostOldest[e] = NONE;
     this.place(e);
     return e;
   }
@@ -122,18 +134,24 @@ export class PrefixCache {
     this.evictable[r] += this.count[e];
   }
 
-  /** Gives up replica r's `blocks` least recently used evictable blocks: the oldest extent's last blocks first. */
-  evict(r: number, blocks: number): void {
+  /**
+   * Gives up replica r's `blocks` least recently used evictable blocks: the oldest extent's last
+   * blocks first, demoted to the host tier when there is one (`demote` false: dropped, an outage).
+   * An extent whose last GPU block goes stays while the host holds some of its blocks.
+   */
+  evict(r: number, blocks: number, demote = true): void {
+    const host = demote ? this.host : null;
     while (blocks > 0) {
       const e = this.lruHead[r];
       const k = blocks < this.count[e] ? blocks : this.count[e];
+      if (host !== null) host.demote(this, e, k);
       this.count[e] -= k;
       this.evictable[r] -= k;
       this.evictions[r] += k;
       blocks -= k;
       if (this.count[e] === 0) {
         this.unlink(e);
-        this.remove(e);
+        if (this.hostCount[e] === 0) this.remove(e);
       }
     }
   }
@@ -165,7 +183,8 @@ export class PrefixCache {
 
   /** Drops every extent of replica r (an outage loses the replica's memory); none may be referenced. */
   clearReplica(r: number): void {
-    if (this.evictable[r] > 0) this.evict(r, this.evictable[r]);
+    if (this.evictable[r] > 0) this.evict(r, this.evictable[r], false);
+    if (this.host !== null) this.host.clearReplica(this, r);
   }
 
   /** Doubles the entry arrays and the table; the only allocation, amortised over a run's growth. */
@@ -180,6 +199,9 @@ export class PrefixCache {
     this.prev = grown(this.prev, cap);
     this.next = grown(this.next, cap);
     this.slot = grown(this.slot, cap);
+    this.hostCount = grown(this.hostCount, cap);
+    this.hostNewest = grown(this.hostNewest, cap);
+    this.hostOldest = grown(this.hostOldest, cap);
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;
       this.freeHead = i;
@@ -206,7 +228,11 @@ export function take(c: PrefixCache, r: number, seg: number, first: number, need
     if (c.count[e] > 0) c.unlink(e);
     c.referenced[r] += need;
   } else if (need > c.count[e]) c.referenced[r] += need - c.count[e];
-  if (need > c.count[e]) c.count[e] = need;
+  if (need > c.count[e]) {
+    // The blocks it adds are the first of the segment's host run, if any (host-tier.ts).
+    if (c.host !== null && c.hostCount[e] > 0) c.host.promote(c, e, need - c.count[e]);
+    c.count[e] = need;
+  }
   c.ref[e]++;
   return e;
 }

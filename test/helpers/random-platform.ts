@@ -58,13 +58,13 @@ incidents:
  */
 export function guardEvictions(onEvict: (blocks: number) => void = () => {}): () => void {
   const original = PrefixCache.prototype.evict;
-  PrefixCache.prototype.evict = function (this: PrefixCache, r: number, blocks: number) {
+  PrefixCache.prototype.evict = function (this: PrefixCache, r: number, blocks: number, demote?: boolean) {
     if (blocks > this.evictable[r]) throw new Error(`evicting ${blocks} blocks of ${this.evictable[r]} evictable`);
     for (let e = this.lruHead[r], left = blocks; left > 0; left -= this.count[e], e = this.next[e]) {
       if (this.ref[e] !== 0) throw new Error(`evicting a block with ${this.ref[e]} references`);
     }
     onEvict(blocks);
-    original.call(this, r, blocks);
+    original.call(this, r, blocks, demote);
   };
   return () => {
     PrefixCache.prototype.evict = original;

@@ -39,6 +39,8 @@ export function startChunked(f: Fleet, r: number): void {
   let pairs = 0;
   let kvRead = 0;
   let listTail = NONE;
+  // Cached blocks found in the host tier (kv_offload), copied to the GPU before the iteration's compute.
+  let copied = 0;
   const q0 = f.chunkReq[r];
   if (q0 !== NONE) {
     const need = rq.promptTokens[q0] + rq.generated[q0];
@@ -75,6 +77,7 @@ export function startChunked(f: Fleet, r: number): void {
     if (caching) {
       hit = f.probe[0] * f.blockTokens[r];
       const newRefs = f.probe[2];
+      copied += f.probe[3];
       acquire(f, r, q);
       blocks += needBlocks - newRefs;
     } else blocks += needBlocks;
@@ -107,7 +110,8 @@ export function startChunked(f: Fleet, r: number): void {
     }
     f.mixedDecoders[r] = decoders;
     f.phase[r] = MIXED;
-    f.queue.schedule(f.replicaEntityBase + r, nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead));
+    const offloadS = copied > 0 ? copied * f.cache!.host!.sPerBlock[r] : 0;
+    f.queue.schedule(f.replicaEntityBase + r, nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead) + offloadS);
     return;
   }
   decodeOrIdle(f, r);

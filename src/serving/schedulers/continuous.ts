@@ -31,6 +31,8 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
   let sumSquares = 0;
   // Prompt tokens the prefills hold, cached or not (what a prefill pool ships).
   let heldTokens = 0;
+  // Cached blocks found in the host tier (kv_offload), copied to the GPU before the prefill runs.
+  let copied = 0;
   const s = f.step[r];
   let blocksUsed = kvBlocksBound(f, r, s);
   let blocksExact = false;
@@ -77,6 +79,7 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
     }
     if (caching) {
       const newRefs = f.probe[2];
+      copied += f.probe[3];
       acquire(f, r, q);
       blocksUsed += need - newRefs;
     } else blocksUsed += need;
@@ -94,7 +97,9 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
     f.phase[r] = PREFILL;
     // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
     const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(heldTokens + admitted) : 0;
-    const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS;
+    // The host-to-GPU copy runs before the iteration's compute (not overlapped: docs/prefix-caching.md#host-offload).
+    const offloadS = copied > 0 ? copied * f.cache!.host!.sPerBlock[r] : 0;
+    const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS + offloadS;
     // Where a fused run would start (runStartS is read only while the replica decodes).
     f.runStartS[r] = endS;
     if (f.stepMode || kind === SCHED_PREFILL_POOL || !prefillThenDecode(f, r)) {
