@@ -79,14 +79,18 @@ function edgeOf(i: number): number {
   return x;
 }
 
-/** The bucket of cell c's smallest value above MIN_S: the i with lowerEdge[i] <= it < lowerEdge[i + 1]. */
-function bucketOfCell(c: number): number {
+/**
+ * Fills cell c: the bucket of its smallest value above MIN_S (the i with lowerEdge[i] <= it <
+ * lowerEdge[i + 1]), and the edge above that bucket, the one bucketIndex compares with.
+ */
+function fillCell(c: number): number {
   bitsU32[HI] = c << (20 - MANTISSA_BITS);
   bitsU32[1 - HI] = 0;
   const low = bitsF64[0];
   const e1 = lowerEdge[1] === 0 ? edgeOf(1) : lowerEdge[1];
   // bucketIndexByLog is monotone and the edges are where it steps, so its value at `low` is that i.
   const b = bucketIndexByLog(low > e1 ? low : e1);
+  if (lowerEdge[b + 1] === 0) edgeOf(b + 1);
   cellBucket[c - firstCell] = b;
   return b;
 }
@@ -96,12 +100,16 @@ export function bucketIndex(valueS: number): number {
   if (valueS <= MIN_S) return 0;
   const c = cellOf(valueS);
   if (c > lastCell) return bucketIndexByLog(valueS);
+  // One branch for the lazy tables, as small as the eager build's was: LogHistogram.record must
+  // stay small enough for V8 to inline where latencies are recorded, or each value passed to it
+  // is boxed, a heap object per latency.
   let i = cellBucket[c - firstCell];
-  if (i === 0) i = bucketOfCell(c);
-  let next = lowerEdge[i + 1];
-  if (next === 0) next = edgeOf(i + 1);
-  return valueS >= next ? i + 1 : i;
+  if (i === 0) i = fillCell(c);
+  return valueS >= lowerEdge[i + 1] ? i + 1 : i;
 }
+
+/** record()'s value, handed to recordAt. */
+const recordScratch = new Float64Array(1);
 
 /** Serialised form of a {@link LogHistogram}; bucket counts are sparse `[index, count]` pairs. */
 export interface LogHistogramJSON {
@@ -155,6 +163,17 @@ export class LogHistogram {
 
   /** Record one value in seconds. Throws on negative or non-finite input. */
   record(valueS: number): void {
+    recordScratch[0] = valueS;
+    this.recordAt(recordScratch, 0);
+  }
+
+  /**
+   * Records values[i]. The recorder's hot path calls this rather than record(): a double passed to
+   * a call V8 does not inline is boxed, a heap object per value, and whether record is inlined
+   * there depends on what V8 inlined into record itself; an array and an index are never boxed.
+   */
+  recordAt(values: Float64Array, index: number): void {
+    const valueS = values[index];
     if (!(valueS >= 0 && valueS < Infinity)) {
       throw new RangeError(`LogHistogram.record: expected a finite non-negative value, got ${valueS}`);
     }
