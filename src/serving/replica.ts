@@ -79,7 +79,8 @@ export function interruptRun(f: Fleet, r: number, q: number): void {
     // The run was planned with the prefill still in flight (prefillThenDecode): the arrival waits
     // for the prefill's end, where the replica admits again, as when the prefill is its own event.
     f.phase[r] = PREFILLED;
-    f.queue.schedule(f.replicaEntityBase + r, f.runStartS[r]);
+    f.queue.staged[0] = f.runStartS[r];
+    f.queue.scheduleStaged(f.replicaEntityBase + r);
     return;
   }
   const d = f.deployments[f.deploymentOf[r]];
@@ -105,7 +106,8 @@ export function interruptRun(f: Fleet, r: number, q: number): void {
   f.runSteps[r] = m;
   const known = f.boundaryRunS[0];
   const runS = m === n && !Number.isNaN(known) ? known : decodeRunS(c, m);
-  f.queue.schedule(f.replicaEntityBase + r, f.runStartS[r] + runS);
+  f.queue.staged[0] = f.runStartS[r] + runS;
+  f.queue.scheduleStaged(f.replicaEntityBase + r);
 }
 
 /**
@@ -349,5 +351,6 @@ export function startDecodeRun(f: Fleet, r: number): void {
   d.perf.decodeLines(b, f.sumPhase[r] + f.sharedTokens[r] + b * s, c);
   f.phase[r] = DECODE;
   f.runSteps[r] = steps;
-  f.queue.schedule(f.replicaEntityBase + r, startS + decodeRunS(c, steps));
+  f.queue.staged[0] = startS + decodeRunS(c, steps);
+  f.queue.scheduleStaged(f.replicaEntityBase + r);
 }

@@ -111,7 +111,8 @@ export function startChunked(f: Fleet, r: number): void {
     f.mixedDecoders[r] = decoders;
     f.phase[r] = MIXED;
     const offloadS = copied > 0 ? copied * f.cache!.host!.sPerBlock[r] : 0;
-    f.queue.schedule(f.replicaEntityBase + r, nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead) + offloadS);
+    f.queue.staged[0] = nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead) + offloadS;
+    f.queue.scheduleStaged(f.replicaEntityBase + r);
     return;
   }
   decodeOrIdle(f, r);

@@ -103,7 +103,8 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
     // Where a fused run would start (runStartS is read only while the replica decodes).
     f.runStartS[r] = endS;
     if (f.stepMode || kind === SCHED_PREFILL_POOL || !prefillThenDecode(f, r)) {
-      f.queue.schedule(f.replicaEntityBase + r, endS);
+      f.queue.staged[0] = endS;
+      f.queue.scheduleStaged(f.replicaEntityBase + r);
     }
     return true;
   }
