@@ -17,6 +17,7 @@ import { Capture, simulateLogged } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
 import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
+import { mulberry32 } from './helpers/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-offload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,26 +91,29 @@ class ReferenceTwoTier {
   ) {}
   /** Returns [prefix blocks found from the start (capped at `cap`), of those the host's]. */
   request(group: number, prefixBlocks: number, privateBlocks: number, cap: number): [number, number] {
+    return this.requestKeys(Array.from({ length: prefixBlocks }, (_, i) => `${group}/${i}`), privateBlocks, cap);
+  }
+
+  /** The same for a prompt whose shared blocks are `keys`, first block first. */
+  requestKeys(keys: string[], privateBlocks: number, cap: number): [number, number] {
     let found = 0;
     let fromHost = 0;
-    for (; found < prefixBlocks; found++) {
-      const key = `${group}/${found}`;
-      if (this.gpu.includes(key)) continue;
-      if (!this.host.includes(key)) break;
+    for (; found < keys.length; found++) {
+      if (this.gpu.includes(keys[found])) continue;
+      if (!this.host.includes(keys[found])) break;
       if (found < cap) fromHost++;
     }
-    for (let i = 0; i < prefixBlocks; i++) {
-      const key = `${group}/${i}`;
+    for (const key of keys) {
       for (const tier of [this.gpu, this.host]) {
         const k = tier.indexOf(key);
         if (k >= 0) tier.splice(k, 1);
       }
     }
-    while (this.gpu.length > 0 && this.gpu.length + prefixBlocks + privateBlocks > this.gpuBlocks) {
+    while (this.gpu.length > 0 && this.gpu.length + keys.length + privateBlocks > this.gpuBlocks) {
       this.host.push(this.gpu.shift()!);
       if (this.host.length > this.hostBlocks) this.host.shift();
     }
-    for (let i = prefixBlocks - 1; i >= 0; i--) this.gpu.push(`${group}/${i}`);
+    for (let i = keys.length - 1; i >= 0; i--) this.gpu.push(keys[i]);
     return [Math.min(found, cap), fromHost];
   }
 }
@@ -188,6 +192,115 @@ describe('hit rates', () => {
   });
 });
 
+/**
+ * A Mooncake-format trace (src/serving/block-chains.ts) of system prompts and growing
+ * conversations, one row every 30 s so each is alone on the replica: rows share hash-id prefixes
+ * as a tree, a conversation's turn resending the previous turn's ids (its partial last hash block
+ * now whole) and adding one to three; a row never needs fewer blocks of a node than an earlier one.
+ */
+function chainTrace(seed: number, spacingMs = 30000): { text: string; rows: number[][]; inputs: number[] } {
+  const rnd = mulberry32(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  let next = 1000;
+  const systems = Array.from({ length: int(2, 4) }, () => Array.from({ length: int(1, 4) }, () => next++));
+  const convs: number[][] = [];
+  const rows: number[][] = [];
+  const inputs: number[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    let ids: number[];
+    const open = convs.filter((c) => c.length <= 9);
+    if (open.length > 0 && rnd() < 0.6) {
+      const c = open[int(0, open.length - 1)];
+      for (let j = int(1, 3); j > 0; j--) c.push(next++);
+      ids = c.slice();
+    } else {
+      ids = [...systems[int(0, systems.length - 1)], next++];
+      convs.push(ids.slice());
+    }
+    const input = (ids.length - 1) * 512 + int(1, 512);
+    rows.push(ids);
+    inputs.push(input);
+    lines.push(JSON.stringify({ timestamp: i * spacingMs, input_length: input, output_length: 1, hash_ids: ids }));
+  }
+  return { text: lines.join('\n') + '\n', rows, inputs };
+}
+
+describe('hash-chained prompts (Mooncake traces)', () => {
+  it('each row\'s hits, and host hits, as the two-tier block-level LRU predicts over the hash chains', () => {
+    const B = 32;
+    const trace = chainTrace(7);
+    const file = join(dir, 'chain.jsonl');
+    writeFileSync(file, trace.text);
+    const text = (offload: string) => `
+name: chain
+horizon: 4h
+seed: 3
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 1, max_batch: 1, block_tokens: ${B}, kv_fraction: 0.205${offload} }
+workloads:
+  - name: mc
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: trace, file: ${file} }
+`;
+    const on = run(text(', kv_offload: { gb: 1, gbps: 25 }'));
+    const off = run(text(''));
+    const gpuBlocks = on.fleet.kvTotalBlocks[0];
+    const hostBlocks = on.fleet.cache!.host!.capacityBlocks[0];
+    expect(on.rows.length).toBe(400);
+    expect(on.rows.every((r) => r.fate === 0)).toBe(true);
+    // The largest prompt (10 hash blocks, 160 KV blocks) fits; the working set does not.
+    expect(gpuBlocks).toBeGreaterThan(160);
+    expect(gpuBlocks).toBeLessThan(400);
+    // Block j of a row's hash id h at depth i is `${chain up to i}/${j}`: the chain names the node.
+    const ref = new ReferenceTwoTier(gpuBlocks, hostBlocks);
+    let hostHits = 0;
+    for (let i = 0; i < 400; i++) {
+      const ids = trace.rows[i];
+      const prompt = trace.inputs[i];
+      const keys: string[] = [];
+      for (let k = 0; k < ids.length; k++) {
+        const tokens = Math.min(512, prompt - k * 512);
+        for (let j = 0; j < Math.floor(tokens / B); j++) keys.push(`${ids.slice(0, k + 1).join('.')}/${j}`);
+      }
+      const [found, fromHost] = ref.requestKeys(keys, Math.ceil((prompt + 1) / B) - keys.length, Math.floor((prompt - 1) / B));
+      const row = on.rows[i];
+      expect([i, row.promptTokens, row.cachedTokens, on.offload.get(row.seq)]).toEqual([i, prompt, found * B, fromHost * B]);
+      if (fromHost > 0) hostHits++;
+    }
+    expect(hostHits).toBeGreaterThan(15);
+    const hits = (rows: typeof on.rows) => rows.reduce((n, r) => n + r.cachedTokens, 0);
+    expect(hits(on.rows)).toBeGreaterThan(hits(off.rows));
+    checkHost(on.fleet);
+  });
+});
+
+/** Concurrent hash-chained rows on 2 replicas of a random scheduler and router, with an outage, a small GPU cache over a host tier. */
+function chainPlatform(caseSeed: number, engine: 'collapsed' | 'step'): string {
+  const rnd = mulberry32(caseSeed * 613 + 5);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+  const file = join(dir, `chain-${caseSeed}.jsonl`);
+  writeFileSync(file, chainTrace(caseSeed, 150 + Math.floor(rnd() * 200)).text);
+  return `
+name: chain-${caseSeed}
+horizon: 150s
+seed: ${caseSeed}
+engine: ${engine}
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2, scheduler: ${pick(['continuous', 'chunked', 'static', 'disaggregated'])}, block_tokens: 32, kv_fraction: ${(0.205 + rnd() * 0.01).toFixed(3)}, max_batch: 16, kv_offload: { gb: 0.5, gbps: 20 } }
+workloads:
+  - name: mc
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: trace, file: ${file} }
+    output_tokens: { dist: uniform, min: 1, max: 200 }
+routing: { policy: ${pick(['least-outstanding', 'round-robin', 'prefix-aware', 'power-of-two'])}, failover: on-outage }
+incidents:
+  - { at: ${20 + Math.floor(rnd() * 40)}s, duration: 10s, deployment: a, kind: outage }
+`;
+}
+
 /** A random platform of test/helpers/random-platform.ts with a host tier on both deployments. */
 const withOffload = (text: string, gb: string) =>
   text.replace('{ name: a,', `{ name: a, kv_offload: { gb: ${gb}, gbps: 16 },`).replace('{ name: b,', `{ name: b, kv_offload: { gb: ${gb}, gbps: 32 },`);
@@ -215,6 +328,35 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
       for (const r of rows) expect(log.offload.get(r.seq)!).toBeLessThanOrEqual(r.cachedTokens);
       checkInvariants(fleet!);
       checkHost(fleet!);
+    } finally {
+      restore();
+    }
+  });
+
+  it.each([1, 2, 3, 4])('random hash-chained trace %i with a host tier: the same books balance, and both engines agree', (caseSeed) => {
+    let fleet: Fleet | null = null;
+    const restore = guardEvictions();
+    const log = new (class extends OffloadCapture {
+      override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
+        super.record(rq, q, deployment, fate, endS);
+        if (fleet !== null) {
+          checkInvariants(fleet);
+          checkHost(fleet);
+        }
+      }
+    })();
+    try {
+      const c = run(chainPlatform(caseSeed, 'collapsed'), (f) => (fleet = f), log);
+      expect([...log.offload.values()].some((t) => t > 0)).toBe(true);
+      const s = run(chainPlatform(caseSeed, 'step'));
+      expect(s.rows.length).toBe(c.rows.length);
+      const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+      for (let i = 0; i < c.rows.length; i++) {
+        const a = c.rows[i];
+        const b = s.rows[i];
+        const same = a.seq === b.seq && a.fate === b.fate && a.cachedTokens === b.cachedTokens && c.offload.get(a.seq) === s.offload.get(b.seq) && close(a.firstTokenS, b.firstTokenS) && close(a.endS, b.endS);
+        if (!same) expect(a, `request ${a.seq} differs`).toEqual(b);
+      }
     } finally {
       restore();
     }
