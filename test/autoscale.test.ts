@@ -260,6 +260,13 @@ workloads:
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("a partial incident on an autoscaled deployment is bounded by autoscale.max, and the message says so", () => {
+    const text = bad('{ min: 1, max: 4, target: 4 }') + 'incidents:\n  - { at: 10s, duration: 10s, deployment: a, replicas: 5 }\n';
+    const r = fleetsim(['validate', scenarioFile(text)]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/incidents\[0\]\.replicas: expected at most the 4 replicas deployment a can scale to \(autoscale\.max\), got 5/);
+  });
+
   it('a default scale_up_delay is derived from the weights and listed as an assumption', () => {
     const sc = loadScenario(scenarioFile(bad('{ min: 1, max: 4, target: 4 }')));
     const a = sc.deployments[0].autoscale!;
@@ -270,13 +277,10 @@ workloads:
 });
 
 describe('autoscaling: the utilization metric and replicas held down', () => {
-  it("counts a replica a partial incident holds down out of utilization's denominator (active replica-time)", () => {
-    // Four replicas pinned (min = max), two of them down for 10 minutes: the live replica-time is
-    // the provisioned (billed) replica-time less 2 × 600 replica-seconds, where it was all of it.
-    const file = scenarioFile(`
-name: held
+  const heldScenario = `name: held
 horizon: 30m
 seed: 2
+report_interval: 5m
 deployments:
   - name: llama
     model: llama-3.1-8b
@@ -292,12 +296,27 @@ workloads:
     arrival: { process: poisson, rate: 2/s }
     prompt_tokens: { dist: constant, value: 500 }
     output_tokens: { dist: constant, value: 100 }
-`);
-    const { fleet } = runLogged(file);
+`;
+
+  it("counts a replica a partial incident holds down out of utilization's denominator (active replica-time)", () => {
+    // Four replicas pinned (min = max), two of them down for 10 minutes: the live replica-time is
+    // the provisioned (billed) replica-time less 2 × 600 replica-seconds, where it was all of it.
+    const heldFile = scenarioFile(heldScenario);
+    const { fleet } = runLogged(heldFile);
     const a = fleet.autoscaler!;
     const billedS = a.periodReplicaS.reduce((s, x) => s + x, 0);
     // Billed: every replica for the whole run (the horizon plus the drain).
     expect(billedS).toBeGreaterThanOrEqual(4 * 1800);
     expect(billedS - a.activeReplicaS[0]).toBeCloseTo(1200, 6);
+  });
+
+  it('timeseries replicas_serving leaves out the replicas the incident holds down, as the decisions do', () => {
+    const dir = tempDir();
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, heldScenario);
+    runToDir(loadScenario(file), { outDir: join(dir, 'out') });
+    const rows = parse(readFileSync(join(dir, 'out', 'timeseries.csv')), { columns: true }) as Row[];
+    const at = (endS: number) => rows.find((r) => Number(r.interval_start_s) + Number(r.interval_s) === endS)!.replicas_serving;
+    expect([at(300), at(900), at(1500)]).toEqual(['4', '2', '4']);
   });
 });

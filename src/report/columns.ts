@@ -171,7 +171,7 @@ export const TIMESERIES_COLUMNS = [
 
 /** Appended to timeseries.csv only when a deployment autoscales (docs/autoscaling.md), so fixed fleets' files are unchanged. */
 export const TIMESERIES_AUTOSCALE_COLUMNS = [
-  col('replicas_serving', 'replicas taking requests at the interval end (a fixed deployment: its replicas, outages included)'),
+  col('replicas_serving', 'replicas taking requests at the interval end, less those a partial incident or random failure holds down (a whole-deployment outage is not subtracted: a fixed deployment counts its replicas, outages included)'),
   col('replicas_provisioning', 'replicas provisioning or loading weights at the interval end: billed, not serving (0 for a fixed deployment)'),
 ] as const;
 

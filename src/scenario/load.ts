@@ -912,10 +912,12 @@ function resolveScenario(
         throw loc.at(['incidents', i, inc.replicas !== undefined ? 'replicas' : 'replica'], 'a partial outage does not apply to scheduler: disaggregated (take the whole deployment down)');
       }
       if (inc.replicas !== undefined && inc.replicas > dep.replicas) {
-        throw loc.at(['incidents', i, 'replicas'], `expected at most the deployment's ${dep.replicas} replicas, got ${inc.replicas}`);
+        // An autoscaled deployment's replicas are its autoscale.max slots.
+        const most = dep.autoscale === null ? `the deployment's ${dep.replicas} replicas` : `the ${dep.replicas} replicas deployment ${dep.name} can scale to (autoscale.max)`;
+        throw loc.at(['incidents', i, 'replicas'], `expected at most ${most}, got ${inc.replicas}`);
       }
       if (inc.replica !== undefined && inc.replica >= dep.replicas) {
-        throw loc.at(['incidents', i, 'replica'], `expected a replica index 0..${dep.replicas - 1} of deployment ${dep.name}, got ${inc.replica}`);
+        throw loc.at(['incidents', i, 'replica'], `expected a replica index 0..${dep.replicas - 1} of deployment ${dep.name}${dep.autoscale === null ? '' : ' (its autoscale.max slots)'}, got ${inc.replica}`);
       }
       partial = inc.replica !== undefined ? { count: 1, index: inc.replica } : { count: inc.replicas!, index: null };
     }

@@ -349,10 +349,12 @@ export function countStates(f: Fleet, d: number, out: Int32Array): void {
   const a = f.autoscaler!;
   const first = f.firstReplicaOf[d];
   const end = first + f.deployments[d].replicas;
+  const held = f.faults === null ? null : f.faults.downCount;
   out[0] = 0;
   out[1] = 0;
   for (let r = first; r < end; r++) {
-    if (a.state[r] === SERVING) out[0]++;
+    // As decide() counts them: a replica a partial incident or failure holds down is not serving.
+    if (a.state[r] === SERVING && (held === null || held[r] === 0)) out[0]++;
     else if (a.state[r] === PROVISIONING) out[1]++;
   }
 }
