@@ -64,7 +64,9 @@ export function explainRow(c: Config): string[] {
   });
   const head = [c.name, c.model.id, c.silicon.id, String(c.tp), c.dtype, formatDecimal(perf.weightBytes / 1e9, 1),
     String(perf.kvBytesPerToken)];
-  const usableGb = (c.tp * c.silicon.memoryGb * c.kvFraction);
+  // The stack's rule (data/stacks.csv): a TensorRT-LLM deployment's weights may use all memory but
+  // the reserve and activations, not kv_fraction of it.
+  const usableGb = perf.weightsAndKvBytes / 1e9;
   if (perf.kvCapacityBlocks === 0) {
     return [...head, '0', '', '', '0', '', '', '', '', '', '',
       `weights ${formatDecimal(perf.weightBytes / 1e9, 1)} GB in ${c.dtype} exceed ${formatDecimal(usableGb, 1)} GB usable on ${c.tp} x ${c.silicon.id}`, '', ''];

@@ -134,6 +134,12 @@ export interface PerfInputs {
  */
 export class RooflinePerf {
   readonly weightBytes: number;
+  /**
+   * Bytes of the replica's memory the weights and the KV cache share: kv_fraction of all memory, or
+   * (a stack sizing KV from free memory) all memory less the reserve and activations, of which the
+   * KV cache gets kv_fraction of what the weights leave.
+   */
+  readonly weightsAndKvBytes: number;
   readonly kvBytesPerToken: number;
   readonly kvCapacityTokens: number;
   readonly kvCapacityBlocks: number;
@@ -222,9 +228,12 @@ export class RooflinePerf {
       ? model.layers * (model.kvLoraRank + model.qkRopeHeadDim) * DTYPE_BYTES[kvDtype]
       : 2 * fullLayers * model.kvHeads * model.headDim * DTYPE_BYTES[kvDtype];
     const memoryBytes = tp * silicon.memoryGb * MEMORY_BYTES_PER_GB;
+    this.weightsAndKvBytes = inputs.kvFree
+      ? memoryBytes - inputs.kvFree.reservedBytes - inputs.kvFree.activationBytes
+      : memoryBytes * inputs.kvFraction;
     const usableBytes = inputs.kvFree
-      ? inputs.kvFraction * (memoryBytes - inputs.kvFree.reservedBytes - inputs.kvFree.activationBytes - this.weightBytes)
-      : memoryBytes * inputs.kvFraction - this.weightBytes;
+      ? inputs.kvFraction * (this.weightsAndKvBytes - this.weightBytes)
+      : this.weightsAndKvBytes - this.weightBytes;
     this.kvCapacityBlocks = Math.max(0, Math.floor(usableBytes / this.kvBytesPerToken / inputs.blockTokens));
     this.kvCapacityTokens = this.kvCapacityBlocks * inputs.blockTokens;
     this.attnFlopsPerPair = 4 * fullLayers * model.heads * model.headDim;

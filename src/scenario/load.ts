@@ -10,7 +10,7 @@ import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { loadCatalog, resolveEfficiency, resolveStack, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
-import { kvFreeMemory, MEMORY_BYTES_PER_GB, RooflinePerf } from '../perf/roofline.js';
+import { kvFreeMemory, RooflinePerf } from '../perf/roofline.js';
 
 /** TensorRT-LLM's max_num_tokens when a deployment does not batch in-flight (trtllm-build's default, 8192). */
 const TRTLLM_DEFAULT_MAX_NUM_TOKENS = 8192;
@@ -603,9 +603,10 @@ function resolveScenario(
       kvOffload = { gb, gbps, blocks, sPerBlock: bytesPerBlock / (gbps * 1e9) };
     }
     if (perf.kvCapacityBlocks === 0) {
+      // Both in GB of 1e9 bytes, as the weights are (memory_gb is binary).
       const memGb = kvFree
-        ? `${((d.tensor_parallel * silicon.memoryGb * MEMORY_BYTES_PER_GB - kvFree.reservedBytes - kvFree.activationBytes) / 1e9).toFixed(1)} GB left by stack ${d.stack}'s reserve and activations`
-        : `${(d.tensor_parallel * silicon.memoryGb * d.kv_fraction).toFixed(1)} GB usable at kv_fraction ${d.kv_fraction}`;
+        ? `${(perf.weightsAndKvBytes / 1e9).toFixed(1)} GB left by stack ${d.stack}'s reserve and activations`
+        : `${(perf.weightsAndKvBytes / 1e9).toFixed(1)} GB usable at kv_fraction ${d.kv_fraction}`;
       throw loc.at(
         at('tensor_parallel'),
         `${model.id} weights (${(perf.weightBytes / 1e9).toFixed(1)} GB in ${d.dtype}) do not fit ${d.tensor_parallel} x ${silicon.id} ` +
