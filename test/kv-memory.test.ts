@@ -26,7 +26,8 @@ workloads:
 }
 
 const kvBytesPerToken = 2 * 80 * 8 * 128; // llama-3.1-70b: layers, kv heads, head_dim; FP8 KV
-const weightBytes = loadCatalog().models.get('llama-3.1-70b')!.paramsB * 1e9; // FP8: a byte per parameter
+// FP8: a byte per parameter, but the embedding and LM head (2 x vocab x hidden) stay 16-bit.
+const weightBytes = loadCatalog().models.get('llama-3.1-70b')!.paramsB * 1e9 + 2 * 128256 * 8192;
 const memory = 80 * MEMORY_BYTES_PER_GB;
 
 describe('KV-cache memory per stack', () => {

@@ -70,6 +70,11 @@ export interface Model extends Provenance {
   slidingWindow: number;
   /** How many of `layers` use sliding-window attention (NaN: none); the rest attend to the whole context. */
   slidingLayers: number;
+  /**
+   * Tokenizer vocabulary (config.json vocab_size; NaN: not given). The input embedding and the LM head
+   * are vocab_size × hidden each (untied in every model that gives it); quantised checkpoints keep both in 16 bits.
+   */
+  vocabSize: number;
 }
 
 export interface Price extends Provenance {
@@ -228,6 +233,7 @@ const MODEL_COLUMNS: Column<Model>[] = [
   text('attention', 'attention'), optNum('kvLoraRank', 'kv_lora_rank', COUNT), optNum('qkRopeHeadDim', 'qk_rope_head_dim', COUNT),
   optNum('moeLayers', 'moe_layers', COUNT), optNum('sharedExperts', 'shared_experts'),
   optNum('slidingWindow', 'sliding_window', COUNT), optNum('slidingLayers', 'sliding_layers', COUNT),
+  optNum('vocabSize', 'vocab_size', COUNT),
 ];
 
 const PRICE_COLUMNS: Column<Price>[] = [

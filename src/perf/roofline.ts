@@ -202,9 +202,14 @@ export class RooflinePerf {
     const expertDtype = moe && inputs.expertDtype !== undefined ? inputs.expertDtype : dtype;
     this.expertDtypeApart = expertDtype !== dtype;
     const eBytes = DTYPE_BYTES[expertDtype];
-    this.weightBytes = this.expertDtypeApart
+    // Quantised checkpoints keep the input embedding and the LM head in 16 bits (TensorRT Model
+    // Optimizer's default configs disable the lm_head quantizer and leave nn.Embedding alone; DeepSeek
+    // ships its FP8 weights so), so those 2 · vocab · hidden parameters count 2 bytes each.
+    const embedParams = wBytes < 2 && Number.isFinite(model.vocabSize) ? 2 * model.vocabSize * model.hidden : 0;
+    const embedExtraBytes = embedParams * (2 - wBytes);
+    this.weightBytes = embedExtraBytes + (this.expertDtypeApart
       ? (model.paramsB - model.expertParamsB) * 1e9 * wBytes + model.expertParamsB * 1e9 * eBytes
-      : model.paramsB * 1e9 * wBytes;
+      : model.paramsB * 1e9 * wBytes);
     this.expertWeightBytes = moe ? model.expertParamsB * 1e9 * eBytes : 0;
     this.denseWeightBytes = this.weightBytes - this.expertWeightBytes;
     this.experts = moe ? model.experts : 1;
