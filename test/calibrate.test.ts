@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { calibrate, fitParams, foldsOf, predict, profileGroups } from '../src/fidelity/calibrate.js';
+import { calibrate, FIT_PARAMS, fitParams, foldsOf, predict, profileGroups, runFold } from '../src/fidelity/calibrate.js';
 import { readMeasurementCsv } from '../src/fidelity/measurements.js';
 import { minimise } from '../src/fidelity/optimise.js';
 import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
@@ -44,9 +44,10 @@ describe('bounded Nelder–Mead', () => {
 
 describe('calibrate', () => {
   it('recovers the factors the simulator generated the measurements with', async () => {
-    const truth = [0.55, 0.62];
+    // mem_eff inside its bounds [0.75, 1] (docs/fidelity.md#bounds-on-the-fit).
+    const truth = [0.55, 0.9];
     const rows = readMeasurementCsv('synthetic.csv', synthetic(truth));
-    // The catalog's h100 profile (gemm_eff 0.70, mem_eff 0.80 or its refit) is the start: far from the truth.
+    // The catalog's h100 profile (the shipped fit: gemm_eff 0.62, mem_eff 0.75) is the start.
     const result = await calibrate(rows, catalog, { params: ['gemm_eff', 'mem_eff'], crossValidate: false, maxEvals: 80, fitOfflineRequestsPerUser: 3 });
     const [p] = result.profiles;
     expect(p.fit.values[0]).toBeGreaterThan(truth[0] * 0.97);
@@ -61,6 +62,27 @@ describe('calibrate', () => {
     expect(h100.fittedTo).toMatch(/synthetic\.csv lines 2-5/);
     expect(p.efficiency.map((e) => e.silicon)).toEqual(['h100-sxm', 'gpu']);
   }, 120_000);
+
+  it('a fold without TTFT or E2E rows does not fit frontend_ms (only they see it): it is 0 there', () => {
+    const rows = readMeasurementCsv('synthetic.csv', synthetic([0.6, 0.85]));
+    const [group] = profileGroups(rows, catalog);
+    const params = fitParams(['gemm_eff', 'frontend_ms']);
+    const start = [0.6, 4];
+    const o = { foldMaxEvals: 4, fitOfflineRequestsPerUser: 1 };
+    // Leaving out the 2048/64 pair removes both latency rows: frontend_ms is unseen.
+    const blind = runFold(group, params, start, { grouping: 'lengths', key: '2048/64' }, o);
+    expect(blind.fit.values[1]).toBe(0);
+    expect(blind.rows.map((r) => r.measurement.metric)).toEqual(['ttft_mean_s', 'itl_mean_s']);
+    // With the TTFT row in training it is fitted (moved from its start by the simplex).
+    const seen = runFold(group, params, start, { grouping: 'lengths', key: '128/128' }, o);
+    expect(seen.fit.values[1]).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('bounds keep mem_eff at or above 0.75 and overhead_ms at or below 3.7 ms', () => {
+    const b = (csv: string) => FIT_PARAMS.find((p) => p.csv === csv)!;
+    expect([b('mem_eff').lo, b('mem_eff').hi]).toEqual([0.75, 1]);
+    expect([b('overhead_ms').lo, b('overhead_ms').hi]).toEqual([0, 3.7]);
+  });
 
   it('cross-validates by leaving out each model and each length pair; a fold whose rows repeat another is not refitted', () => {
     const rows = readMeasurementCsv('synthetic.csv', `${HEADER}\n${SETUPS.map((s) => `${s},1,x`).join('\n')}\n`);

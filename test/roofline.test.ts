@@ -29,11 +29,13 @@ describe('roofline physics', () => {
   const llama = perf('llama-2-70b', 'h100-sxm', 2, 'fp8');
 
   it('derives weight and KV sizes from the architecture and dtype', () => {
-    expect(llama.weightBytes).toBeCloseTo(68.98e9, -6);
+    // A byte per parameter, but the embedding and LM head (2 x 32,000 x 8,192) stay 16-bit.
+    const embed = 2 * 32000 * 8192;
+    expect(llama.weightBytes).toBeCloseTo(68.98e9 + embed, -6);
     // 2 (K and V) x 80 layers x 8 KV heads x 128 x 1 byte
     expect(llama.kvBytesPerToken).toBe(163840);
     const bf16 = perf('llama-2-70b', 'h100-sxm', 2, 'bf16', 'bf16');
-    expect(bf16.weightBytes).toBeCloseTo(2 * llama.weightBytes, -3);
+    expect(bf16.weightBytes).toBeCloseTo(2 * (llama.weightBytes - embed), -3);
     expect(bf16.kvBytesPerToken).toBe(2 * llama.kvBytesPerToken);
     expect(bf16.kvCapacityTokens).toBeLessThan(llama.kvCapacityTokens);
   });
@@ -76,7 +78,8 @@ describe('roofline physics', () => {
   it('MoE: a small batch reads only the experts it touches; FLOPs follow active parameters', () => {
     const mixtral = perf('mixtral-8x7b', 'h100-sxm', 1, 'fp8');
     const m = catalog.models.get('mixtral-8x7b')!;
-    const dense = (m.paramsB - m.expertParamsB) * 1e9;
+    // The dense part's embedding and LM head stay 16-bit: a byte more per parameter.
+    const dense = (m.paramsB - m.expertParamsB) * 1e9 + 2 * 32000 * 4096;
     // One token touches 2 of 8 experts.
     expect(mixtral.weightBytesRead(1)).toBeCloseTo(dense + (m.expertParamsB * 1e9 * 2) / 8, -3);
     expect(mixtral.weightBytesRead(1)).toBeLessThan(0.4 * mixtral.weightBytes);
@@ -105,7 +108,7 @@ describe('roofline physics', () => {
     expect(DTYPE_BYTES.mx9).toBe(1.125);
     expect(DTYPE_BYTES.mx6).toBe(0.75);
     const mx6 = perf('llama-2-70b', 'maia-100', 4, 'mx6');
-    expect(mx6.weightBytes).toBeCloseTo(68.98e9 * 0.75, -6);
+    expect(mx6.weightBytes).toBeCloseTo(68.98e9 * 0.75 + 2 * 32000 * 8192 * 1.25, -6);
     // A100 has no FP8: 8-bit weights still halve the bytes but compute runs at the bf16 peak.
     const a100 = catalog.silicon.get('a100-80gb')!;
     expect(peakFlops(a100, 'fp8')).toBe(a100.bf16Tflops * 1e12);
@@ -116,7 +119,7 @@ describe('roofline physics', () => {
     const eff = catalog.efficiency.get('cpu')!;
     const cobalt = catalog.silicon.get('cobalt-100')!;
     const t = cpu.decodeStepS(1, 0);
-    const expected = (7.25e9 + cpu.kvBytesPerToken) / (cobalt.memBwGbps * 1e9 * eff.memEff) + eff.overheadMs / 1000 + eff.overheadPerSeqUs * 1e-6;
+    const expected = (7.25e9 + 2 * 32768 * 4096 + cpu.kvBytesPerToken) / (cobalt.memBwGbps * 1e9 * eff.memEff) + eff.overheadMs / 1000 + eff.overheadPerSeqUs * 1e-6;
     expect(t).toBeCloseTo(expected, 9);
   });
 });
