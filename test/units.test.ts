@@ -71,6 +71,11 @@ describe('parseRatePerS', () => {
     expect(parseRatePerS('50/ms')).toBe(50_000);
   });
 
+  it('reads the long spellings of the units: 60/minute, 2/second', () => {
+    expect(parseRatePerS('60/minute')).toBe(1);
+    expect(parseRatePerS('2/second')).toBe(2);
+  });
+
   it('allows whitespace around the slash', () => {
     expect(parseRatePerS('1200 / min')).toBe(20);
   });

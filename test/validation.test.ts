@@ -101,6 +101,28 @@ describe('bad input is refused with one clear message and exit code 2', () => {
     expect(r.stderr).toMatch(/no-such\.yaml: cannot read scenario file: ENOENT/);
   });
 
+  it.each([
+    ['a share over 1', '    prefix: { tokens: 100, groups: 2, share: 80 }', /workloads\[0\]\.prefix\.share: expected a number at most 1, got 80 \(if a share is meant, 80% is 0\.8\)/],
+    ['a percentage string', '    prefix: { tokens: 100, groups: 2, share: "60%" }', /workloads\[0\]\.prefix\.share: expected a number, got "60%" \(if a share is meant, 60% is 0\.6\)/],
+    ['a negative share', '    prefix: { tokens: 100, groups: 2, share: -1 }', /workloads\[0\]\.prefix\.share: expected a number at least 0, got -1$/m],
+    ['a bare count for a distribution', '    session: { turns: 5 }', /workloads\[0\]\.session\.turns: expected a distribution such as \{ dist: constant, value: 5 \}, got 5/],
+  ])('says what a number or distribution key expects in plain words: %s', (_what, line, expected) => {
+    const text = `name: e
+horizon: 60s
+deployments:
+  - { name: h100, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2 }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 1/s }
+    prompt_tokens: { dist: constant, value: 1000 }
+    output_tokens: { dist: constant, value: 200 }
+${line}
+`;
+    expectRejected({ 'scenario.yaml': text }, [/scenario\.yaml:12:\d+: /, expected]);
+  });
+
   it('accepts the same file through validate when it is right', () => {
     const dir = withFiles({ 'scenario.yaml': SMALL_SCENARIO });
     const r = fleetsim(['validate', join(dir, 'scenario.yaml')]);

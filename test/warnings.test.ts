@@ -33,6 +33,17 @@ describe('scenario warnings', () => {
     expect(v.stderr).toMatch(/lasts past the horizon/);
   });
 
+  it('an SLO in milliseconds written without a unit (read as seconds) warns at the key; one with units does not', () => {
+    const withSlo = (slo: string) => scenario(H100, '1/s').replace('    output_tokens: { dist: constant, value: 200 }\n', `    output_tokens: { dist: constant, value: 200 }\n    slo: ${slo}\n`);
+    const dir = withFiles({ 'bare.yaml': withSlo('{ ttft: 1000, tpot: 50 }'), 'ok.yaml': withSlo('{ ttft: 1000ms, tpot: 50ms }') });
+    const s = loadScenario(join(dir, 'bare.yaml'));
+    expect(s.warnings).toHaveLength(2);
+    expect(s.warnings[0]).toMatch(/bare\.yaml:12:\d+: workloads\[0\]\.slo\.ttft: a target of 16m40s is unusually long; a number without a unit is seconds \(write 1000ms for milliseconds\)/);
+    expect(s.warnings[1]).toMatch(/workloads\[0\]\.slo\.tpot: a target of 50s/);
+    expect(loadScenario(join(dir, 'ok.yaml')).warnings).toEqual([]);
+    expect(fleetsim(['validate', '--strict', join(dir, 'bare.yaml')]).status).toBe(2);
+  });
+
   it('a dtype the silicon has no hardware for warns: FP8 on Cobalt', () => {
     const dir = withFiles({ 's.yaml': scenario('{ name: cpu, model: llama-3.1-8b, silicon: cobalt-100, replicas: 4, dtype: fp8 }', '0.1/s') });
     const s = loadScenario(join(dir, 's.yaml'));

@@ -296,8 +296,24 @@ function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): Inpu
   }
   if (issue.code === 'custom') return loc.at(path, issue.message);
   if (typeof value === 'number' && !Number.isFinite(value)) return loc.at(path, `expected a finite number, got ${value}`);
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'number' && typeof value === 'number') {
+    const big = issue.code === 'too_big';
+    const bound = Number(big ? issue.maximum : issue.minimum);
+    const relation = big ? (issue.inclusive ? 'at most' : 'below') : issue.inclusive ? 'at least' : 'above';
+    return loc.at(path, `expected a number ${relation} ${bound}, got ${value}${big && bound === 1 && value <= 100 ? ` (if a share is meant, ${value}% is ${value / 100})` : ''}`);
+  }
+  if (issue.code === 'invalid_type' && issue.expected === 'number' && typeof value === 'string' && /^\s*[\d.]+\s*%\s*$/.test(value)) {
+    return loc.at(path, `expected a number, got ${describe(value)} (if a share is meant, ${value.trim()} is ${parseFloat(value) / 100})`);
+  }
+  const key = path[path.length - 1];
+  if (issue.code === 'invalid_type' && issue.expected === 'object' && typeof key === 'string' && DISTRIBUTION_KEYS.has(key) && typeof value !== 'object') {
+    return loc.at(path, `expected a distribution such as { dist: constant, value: ${typeof value === 'number' ? value : 1} }, got ${describe(value)}`);
+  }
   return loc.at(path, `${issue.message}, got ${describe(value)}`);
 }
+
+/** Keys whose value is a distribution (`{ dist: … }`, src/scenario/schema.ts): a bare value gets an example. */
+const DISTRIBUTION_KEYS = new Set(['prompt_tokens', 'output_tokens', 'reasoning_tokens', 'turns', 'think_time', 'tool_time', 'tool_output_tokens']);
 
 /** Parses scenario text (YAML or JSON) into a plain object, not yet validated, and its Locator. */
 /**
@@ -416,6 +432,20 @@ export function validateShape(raw: unknown, loc: Locator): ScenarioInput {
 export function parseScenarioText(text: string, file: string): { input: ScenarioInput; loc: Locator } {
   const { raw, loc } = parseScenarioRaw(text, file);
   return { input: validateShape(raw, loc), loc };
+}
+
+/**
+ * SLO targets past what any interactive service promises (a minute to the first token, a second a
+ * token) are most often milliseconds written without a unit, which read as seconds: say so.
+ */
+const SLO_PLAUSIBLE_S = { ttft: 60, tpot: 1 } as const;
+
+function sloUnitWarning(slo: { ttft?: number; tpot?: number }, at: (...p: Path) => Path, warn: Warn): void {
+  for (const key of ['ttft', 'tpot'] as const) {
+    const s = slo[key];
+    if (s === undefined || s < SLO_PLAUSIBLE_S[key]) continue;
+    warn(at('slo', key), `a target of ${formatDuration(s)} is unusually long; a number without a unit is seconds (write ${s}ms for milliseconds)`);
+  }
 }
 
 /** A scenario file read but not resolved: sweeps and plans edit `raw` copies, then resolve each. */
@@ -693,6 +723,7 @@ function resolveScenario(
     workloadNames.add(w.name);
     if (!catalog.models.has(w.model)) throw loc.at(at('model'), `unknown model "${w.model}"`);
     if (!servedModels.has(w.model)) throw loc.at(at('model'), `no deployment serves model "${w.model}"`);
+    sloUnitWarning(w.slo, at, warn);
     w.fallback.forEach((m, j) => {
       if (!servedModels.has(m)) throw loc.at(at('fallback', j), `no deployment serves fallback model "${m}"`);
       if (m === w.model || w.fallback.indexOf(m) < j) {

@@ -48,7 +48,9 @@ const RATE_UNIT_S: Readonly<Record<string, number>> = {
   ms: 1e-3,
   s: 1,
   sec: 1,
+  second: 1,
   min: 60,
+  minute: 60,
   h: 3600,
   hr: 3600,
   hour: 3600,
@@ -59,7 +61,7 @@ const RATE_UNIT_S: Readonly<Record<string, number>> = {
 };
 
 // `m` is deliberately not a rate unit: "/m" reads as per-minute to some and per-month to others.
-const RATE_RE = new RegExp(`^([+-]?)(${NUMBER})\\s*/\\s*(ms|sec|s|min|hour|hr|h|day|d|week|w)$`);
+const RATE_RE = new RegExp(`^([+-]?)(${NUMBER})\\s*/\\s*(ms|second|sec|s|minute|min|hour|hr|h|day|d|week|w)$`);
 
 const RATE_HINT = 'expected a rate such as 20/s, 1200/min, 3/h or 2e6/day';
 
@@ -67,7 +69,7 @@ const RATE_HINT = 'expected a rate such as 20/s, 1200/min, 3/h or 2e6/day';
  * Parse an event rate into events per second.
  *
  * Accepts a number (already per second) or a string `<number>/<unit>` with units `ms`, `s`
- * (`sec`), `min`, `h` (`hr`, `hour`), `d` (`day`), `w` (`week`).
+ * (`sec`, `second`), `min` (`minute`), `h` (`hr`, `hour`), `d` (`day`), `w` (`week`).
  *
  * @throws Error on anything else, or on a negative or non-finite value.
  */
