@@ -12,9 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../src/serving/fleet.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import { NONE } from '../src/engine/requests.js';
-import { RandomStream } from '../src/workload/rng.js';
 import { Capture, simulateLogged } from './helpers/capture.js';
-import { checkInvariants } from './helpers/prefix-invariants.js';
+import { checkInvariants, groupDraws } from './helpers/prefix-invariants.js';
 import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
 import { mulberry32 } from './helpers/random.js';
@@ -62,17 +61,6 @@ function checkHost(f: Fleet): void {
     if (n !== c.hostCount[e]) throw new Error(`extent ${e}: host pieces hold ${n} blocks, hostCount ${c.hostCount[e]}`);
     if (c.count[e] === 0 && c.ref[e] === 0 && c.hostCount[e] === 0) throw new Error(`extent ${e}: kept with no block in either tier`);
   }
-}
-
-/** The prefix groups fleetsim draws for the first n requests of workload `name` (its `prefix/NAME` stream, replayed). */
-function groupDraws(seed: number, name: string, groups: number, n: number): number[] {
-  const rng = new RandomStream(seed, `prefix/${name}`);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    rng.next(); // the share draw
-    out.push(Math.floor(rng.next() * groups));
-  }
-  return out;
 }
 
 /**
@@ -305,6 +293,20 @@ incidents:
 const withOffload = (text: string, gb: string) =>
   text.replace('{ name: a,', `{ name: a, kv_offload: { gb: ${gb}, gbps: 16 },`).replace('{ name: b,', `{ name: b, kv_offload: { gb: ${gb}, gbps: 32 },`);
 
+/** A request log that checks both tiers' books at every request's end. */
+function checkingLog(fleet: () => Fleet | null): OffloadCapture {
+  return new (class extends OffloadCapture {
+    override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
+      super.record(rq, q, deployment, fate, endS);
+      const f = fleet();
+      if (f !== null) {
+        checkInvariants(f);
+        checkHost(f);
+      }
+    }
+  })();
+}
+
 const CASES = Array.from({ length: 12 }, (_, i) => i + 1);
 
 describe('bookkeeping under preemption, timeouts and outages', () => {
@@ -312,15 +314,7 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
   it.each(CASES)('random scenario %i with a host tier: no block given up while a request holds it; both tiers\' books balance', (caseSeed) => {
     let fleet: Fleet | null = null;
     const restore = guardEvictions();
-    const log = new (class extends OffloadCapture {
-      override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
-        super.record(rq, q, deployment, fate, endS);
-        if (fleet !== null) {
-          checkInvariants(fleet);
-          checkHost(fleet);
-        }
-      }
-    })();
+    const log = checkingLog(() => fleet);
     try {
       const { rows } = run(withOffload(randomPlatform(caseSeed, caseSeed % 2 === 0 ? 'collapsed' : 'step', caseSeed % 3 === 0), '0.4'), (f) => (fleet = f), log);
       expect(rows.length).toBeGreaterThan(50);
@@ -336,15 +330,7 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
   it.each([1, 2, 3, 4])('random hash-chained trace %i with a host tier: the same books balance, and both engines agree', (caseSeed) => {
     let fleet: Fleet | null = null;
     const restore = guardEvictions();
-    const log = new (class extends OffloadCapture {
-      override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
-        super.record(rq, q, deployment, fate, endS);
-        if (fleet !== null) {
-          checkInvariants(fleet);
-          checkHost(fleet);
-        }
-      }
-    })();
+    const log = checkingLog(() => fleet);
     try {
       const c = run(chainPlatform(caseSeed, 'collapsed'), (f) => (fleet = f), log);
       expect([...log.offload.values()].some((t) => t > 0)).toBe(true);

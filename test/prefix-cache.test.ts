@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../src/serving/fleet.js';
 import type { RequestTable } from '../src/engine/requests.js';
-import { RandomStream } from '../src/workload/rng.js';
 import { Capture, simulateLogged } from './helpers/capture.js';
-import { checkInvariants } from './helpers/prefix-invariants.js';
+import { checkInvariants, groupDraws } from './helpers/prefix-invariants.js';
 import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
 import { fleetsim } from './helpers/cli.js';
 
@@ -97,17 +96,6 @@ workloads:
     expect(hits).toBeLessThan(rows.length * 0.6);
   });
 });
-
-/** The prefix groups fleetsim draws for the first n requests of workload `name` (its `prefix/NAME` stream, replayed). */
-function groupDraws(seed: number, name: string, groups: number, n: number): number[] {
-  const rng = new RandomStream(seed, `prefix/${name}`);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    rng.next(); // the share draw
-    out.push(Math.floor(rng.next() * groups));
-  }
-  return out;
-}
 
 /**
  * A block-level LRU written from vLLM's description, independent of the simulator's data

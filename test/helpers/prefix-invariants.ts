@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import type { Fleet } from '../../src/serving/fleet.js';
 import { kvBlocksAt } from '../../src/serving/kv-blocks.js';
 import { NONE } from '../../src/engine/requests.js';
+import { RandomStream } from '../../src/workload/rng.js';
 
 /** Checks the cache's bookkeeping against the batches: references, extents, LRU lists, capacities. */
 export function checkInvariants(f: Fleet): void {
@@ -61,4 +62,15 @@ export function checkInvariants(f: Fleet): void {
   for (let e = 0; e < c.slots; e++) {
     if (c.live[e] === 1 && c.ref[e] > 0 && !counted.has(e)) throw new Error(`extent ${e}: referenced by no request in a batch`);
   }
+}
+
+/** The prefix groups fleetsim draws for the first n requests of workload `name` (its `prefix/NAME` stream, replayed). */
+export function groupDraws(seed: number, name: string, groups: number, n: number): number[] {
+  const rng = new RandomStream(seed, `prefix/${name}`);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    rng.next(); // the share draw
+    out.push(Math.floor(rng.next() * groups));
+  }
+  return out;
 }
