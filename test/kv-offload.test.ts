@@ -295,16 +295,15 @@ const withOffload = (text: string, gb: string) =>
 
 /** A request log that checks both tiers' books at every request's end. */
 function checkingLog(fleet: () => Fleet | null): OffloadCapture {
-  return new (class extends OffloadCapture {
-    override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
-      super.record(rq, q, deployment, fate, endS);
-      const f = fleet();
-      if (f !== null) {
-        checkInvariants(f);
-        checkHost(f);
-      }
+  const log = new OffloadCapture();
+  log.afterRecord = () => {
+    const f = fleet();
+    if (f !== null) {
+      checkInvariants(f);
+      checkHost(f);
     }
-  })();
+  };
+  return log;
 }
 
 const CASES = Array.from({ length: 12 }, (_, i) => i + 1);

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../src/serving/fleet.js';
-import type { RequestTable } from '../src/engine/requests.js';
 import { MooncakeReader } from '../src/workload/mooncake.js';
 import { Capture, simulateLogged } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
@@ -195,12 +194,10 @@ describe('bookkeeping under preemption and outages', () => {
   it.each(CASES)('random trace %i: no block given up while a request holds it; references match the batches', (caseSeed) => {
     let fleet: Fleet | null = null;
     const restore = guardEvictions();
-    const log = new (class extends Capture {
-      override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
-        super.record(rq, q, deployment, fate, endS);
-        if (fleet !== null) checkInvariants(fleet);
-      }
-    })();
+    const log = new Capture();
+    log.afterRecord = () => {
+      if (fleet !== null) checkInvariants(fleet);
+    };
     try {
       const { result } = run(randomCase(caseSeed, 'collapsed'), (f) => (fleet = f), log);
       if (result.recorder.preemptions.some((p) => p > 0)) preempting++;

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../src/serving/fleet.js';
-import type { RequestTable } from '../src/engine/requests.js';
 import { Capture, simulateLogged } from './helpers/capture.js';
 import { checkInvariants, groupDraws } from './helpers/prefix-invariants.js';
 import { guardEvictions, randomPlatform } from './helpers/random-platform.js';
@@ -130,12 +129,10 @@ describe('bookkeeping under preemption, timeouts and outages', () => {
     let fleet: Fleet | null = null;
     const restore = guardEvictions();
     // Checked at every request's end, which happens inside admissions, completions, preemptions and outages.
-    const log = new (class extends Capture {
-      override record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
-        super.record(rq, q, deployment, fate, endS);
-        if (fleet !== null) checkInvariants(fleet);
-      }
-    })();
+    const log = new Capture();
+    log.afterRecord = () => {
+      if (fleet !== null) checkInvariants(fleet);
+    };
     try {
       const { result } = run(randomPlatform(caseSeed, 'collapsed', false), (f) => (fleet = f), log);
       if (result.recorder.preemptions.some((p) => p > 0)) preempting++;

@@ -25,6 +25,8 @@ export interface EndedRequest {
 /** A request log that keeps every ended request, for comparing two runs request by request. */
 export class Capture implements RequestLog {
   rows: EndedRequest[] = [];
+  /** Run after each request is recorded: bookkeeping checks at every request's end (inside admissions, completions, preemptions and outages). */
+  afterRecord: (() => void) | null = null;
   record(rq: RequestTable, q: number, deployment: number, fate: number, endS: number): void {
     this.rows.push({
       seq: rq.seq[q],
@@ -40,6 +42,7 @@ export class Capture implements RequestLog {
       reasoningTokens: rq.reasoningTokens[q],
       visibleS: rq.visibleS[q],
     });
+    this.afterRecord?.();
   }
 }
 
