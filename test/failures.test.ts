@@ -6,6 +6,7 @@ import { loadScenario, runToDir } from '../src/index.js';
 import { simulate } from '../src/simulation/simulate.js';
 import type { Fleet } from '../src/serving/fleet.js';
 import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
+import { periodicTrace } from './helpers/trace.js';
 import { Capture } from './helpers/capture.js';
 import { mulberry32 } from './helpers/random.js';
 import { planScenario } from '../src/plan/plan.js';
@@ -241,18 +242,6 @@ incidents:
     }
   });
 });
-
-/** Azure-format trace: `count` arrivals every `intervalS` seconds, 500 prompt and 100 output tokens (as test/plan.test.ts). */
-function periodicTrace(count: number, intervalS: number): string {
-  const rows = ['TIMESTAMP,ContextTokens,GeneratedTokens'];
-  const t0 = Date.parse('2023-11-16T00:00:00Z');
-  for (let i = 0; i < count; i++) {
-    const ms = t0 + i * intervalS * 1000;
-    const iso = new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 19);
-    rows.push(`${iso}${((ms % 1000) / 1000).toFixed(7).slice(1)},500,100`);
-  }
-  return rows.join('\n') + '\n';
-}
 
 describe('plan.n_plus: 1', () => {
   const planScenarioText = (horizonS: number, replicas: number, extra: string) => `name: n-plus

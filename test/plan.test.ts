@@ -5,19 +5,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { loadScenario, simulate } from '../src/index.js';
 import { planScenario } from '../src/plan/plan.js';
 import { fleetsim, withFiles } from './helpers/cli.js';
-
-/** Azure-format trace: `count` arrivals every `intervalS` seconds, constant lengths. */
-function periodicTrace(count: number, intervalS: number): string {
-  const rows = ['TIMESTAMP,ContextTokens,GeneratedTokens'];
-  const t0 = Date.parse('2023-11-16T00:00:00Z');
-  for (let i = 0; i < count; i++) {
-    const ms = t0 + i * intervalS * 1000;
-    const iso = new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 19);
-    const frac = ((ms % 1000) / 1000).toFixed(7).slice(1);
-    rows.push(`${iso}${frac},500,100`);
-  }
-  return rows.join('\n') + '\n';
-}
+import { periodicTrace } from './helpers/trace.js';
 
 const scenario = (horizonS: number, plan = '') => `name: plan-known-answer
 horizon: ${horizonS}
