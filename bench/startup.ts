@@ -31,7 +31,7 @@ export interface StartupRow {
 }
 
 /** The CLI a user of that checkout runs (`npx fleetsim`, `npm link`): its package.json `bin`. */
-export function binOf(checkout: string): string {
+function binOf(checkout: string): string {
   const pkg = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { bin: { fleetsim: string } };
   return join(checkout, pkg.bin.fleetsim);
 }

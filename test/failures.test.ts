@@ -234,11 +234,11 @@ incidents:
   });
 
   it('refuses mtbf or mttr of zero (exit 2, naming the field)', () => {
-    for (const [bad, field] of [['mtbf: 0s, mttr: 1h', 'mtbf'], ['mtbf: 10h, mttr: 0', 'mttr']]) {
+    for (const [bad, field, what] of [['mtbf: 0s, mttr: 1h', 'mtbf', 'mean time between failures'], ['mtbf: 10h, mttr: 0', 'mttr', 'mean time to repair']]) {
       const dir = withFiles({ 's.yaml': longRun(2, 1, 1, 1).replace(/mtbf: 1h, mttr: 1h/, bad) });
       const r = fleetsim(['validate', join(dir, 's.yaml')]);
       expect(r.status).toBe(2);
-      expect(r.stderr).toContain(`deployments[0].failures.${field}`);
+      expect(r.stderr).toContain(`deployments[0].failures.${field}: expected a positive duration (${what})`);
     }
   });
 });

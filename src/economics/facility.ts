@@ -28,9 +28,14 @@ export interface FacilityInput {
   kg_co2e_per_kwh?: number;
 }
 
-/** data/facility.csv (from the build's parsed cache when it matches the file; src/catalog/cache.ts). */
+let facilities: Map<string, Facility> | null = null;
+
+/**
+ * data/facility.csv (from the build's parsed cache when it matches the file; src/catalog/cache.ts),
+ * read once per process: every point of a sweep or plan resolves its facility, and the table is only read.
+ */
 export function builtInFacilities(): Map<string, Facility> {
-  return builtInTable(join(packageRoot(), 'data'), 'facility', loadFacilities);
+  return (facilities ??= builtInTable(join(packageRoot(), 'data'), 'facility', loadFacilities));
 }
 
 export function loadFacilities(file = join(packageRoot(), 'data', 'facility.csv')): Map<string, Facility> {

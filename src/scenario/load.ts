@@ -11,9 +11,6 @@ import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { loadCatalog, resolveEfficiency, resolveStack, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
 import { kvFreeMemory, RooflinePerf } from '../perf/roofline.js';
-
-/** TensorRT-LLM's max_num_tokens when a deployment does not batch in-flight (trtllm-build's default, 8192). */
-const TRTLLM_DEFAULT_MAX_NUM_TOKENS = 8192;
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { PRIORITIES, scenarioJsonSchema, scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
@@ -28,6 +25,9 @@ import { busyUsdPerChipHour, resolveCost, type DeploymentCost } from '../economi
 import { resolveFacility, type Facility } from '../economics/facility.js';
 import { priceKey, type TokenPrice } from '../economics/billing.js';
 import { perfErrorOf, type PerfBasis, type PerfError } from './perf-error.js';
+
+/** TensorRT-LLM's max_num_tokens when a deployment does not batch in-flight (trtllm-build's default, 8192). */
+const TRTLLM_DEFAULT_MAX_NUM_TOKENS = 8192;
 
 // Prices are economics' own type; re-exported for the modules that read them off a scenario.
 export { priceKey, type TokenPrice };
@@ -67,7 +67,7 @@ export interface Deployment {
   cost: DeploymentCost;
   /** `autoscale:`, or null for a fixed fleet. With it, `replicas` is `max` (the slots the fleet holds). */
   autoscale: Autoscale | null;
-  /** `failures:` (random replica failures, src/serving/failures.ts), or null. */
+  /** `failures:` (random replica failures, src/serving/faults.ts), or null. */
   failures: Failures | null;
   /**
    * The saturated rate (src/perf/saturation.ts) at its traffic's mean lengths, the denominator of
@@ -702,6 +702,8 @@ function resolveScenario(
   // Many tenants often draw lengths from the same trace: each file is read once per load, not once
   // per workload and column (40 workloads on one trace took 0.7 s to load).
   const checkedTraces = new Map<string, ReturnType<typeof validateTrace>>();
+  // One trace file read two ways (formats, hash block sizes) is two traces.
+  const traceKey = (abs: string, format: 'azure' | 'mooncake', hashBlockTokens: number) => `${format}:${hashBlockTokens}:${abs}`;
   const traceColumns = new Map<string, { prompt: Int32Array; output: Int32Array }>();
   let prefixSegments = 0;
   const quotaOf = (qIn: { requests_per_min?: number; tokens_per_min?: number } | undefined, p: Path): QuotaConfig | null => {
@@ -741,7 +743,7 @@ function resolveScenario(
     };
     const traceFile = (f: string, p: Path, format: 'azure' | 'mooncake', hashBlockTokens: number) => {
       const abs = resolve(baseDir, f);
-      const key = `${format}:${hashBlockTokens}:${abs}`;
+      const key = traceKey(abs, format, hashBlockTokens);
       if (!checkedTraces.has(key)) checkedTraces.set(key, readTrace(abs, p, (file) => validateTrace(file, (x) => openTrace(x, format, hashBlockTokens))));
       return abs;
     };
@@ -969,7 +971,7 @@ function resolveScenario(
     const demands: Demand[] = [];
     for (const w of workloads) {
       if (w.model !== model) continue;
-      const trace = w.arrival.process === 'trace' ? checkedTraces.get(`${w.arrival.format ?? 'azure'}:${w.arrival.hashBlockTokens ?? MOONCAKE_HASH_BLOCK_TOKENS}:${w.arrival.file}`) ?? null : null;
+      const trace = w.arrival.process === 'trace' ? checkedTraces.get(traceKey(w.arrival.file, w.arrival.format ?? 'azure', w.arrival.hashBlockTokens ?? MOONCAKE_HASH_BLOCK_TOKENS)) ?? null : null;
       const startsPerS = meanArrivalRate(w.arrival, horizonS, trace);
       const mean = (cfg: LengthConfig | null, key: 'promptTokens' | 'outputTokens') =>
         // 2,000 draws: within a few per cent, enough for a warning, and cheap on every load of a sweep or plan.
