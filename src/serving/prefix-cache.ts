@@ -108,6 +108,14 @@ export function probe(f: Fleet, r: number, q: number): void {
 }
 
 /**
+ * Seconds replica r spends copying `blocks` promoted blocks from host memory before the iteration
+ * that prefills them (not overlapped with compute: docs/prefix-caching.md#host-offload).
+ */
+export function hostCopyS(f: Fleet, r: number, blocks: number): number {
+  return blocks > 0 ? blocks * f.cache!.host!.sPerBlock[r] : 0;
+}
+
+/**
  * Request q joins replica r's batch holding the blocks `probe` found: references them (adding
  * the missing ones) and records how many it shares and how many prompt tokens it skips. Call
  * right after `probe` on the same replica, before addToBatch.

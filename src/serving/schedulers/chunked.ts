@@ -8,7 +8,7 @@ import { FATE_TIMED_OUT } from '../../metrics/recorder.js';
 import { MIXED } from '../kinds.js';
 import { heapPush } from '../completion-heap.js';
 import { kvAdd, kvBlocksAt, kvOpening, preemptLatest } from '../kv-blocks.js';
-import { acquire } from '../prefix-cache.js';
+import { acquire, hostCopyS } from '../prefix-cache.js';
 import { addToBatch, admissionBlocks, complete, decodeOrIdle, finish, stampVisible } from '../replica.js';
 import { loadMoved } from '../routing.js';
 import { unlinkHead } from '../priority.js';
@@ -110,7 +110,7 @@ export function startChunked(f: Fleet, r: number): void {
     }
     f.mixedDecoders[r] = decoders;
     f.phase[r] = MIXED;
-    const offloadS = copied > 0 ? copied * f.cache!.host!.sPerBlock[r] : 0;
+    const offloadS = hostCopyS(f, r, copied);
     f.queue.staged[0] = nowS + d.perf.mixedS(decoders, context, tokens, pairs, kvRead) + offloadS;
     f.queue.scheduleStaged(f.replicaEntityBase + r);
     return;

@@ -9,7 +9,7 @@ import { FATE_TIMED_OUT } from '../../metrics/recorder.js';
 import { PREFILL, SCHED_CONTINUOUS, SCHED_STATIC, SCHED_PREFILL_POOL, SCHED_DECODE_POOL, KV_TRANSFERRED, PREFILL_TOKEN_BUDGET } from '../kinds.js';
 import { heapPush } from '../completion-heap.js';
 import { kvBlocksAt, kvBlocksBound } from '../kv-blocks.js';
-import { acquire } from '../prefix-cache.js';
+import { acquire, hostCopyS } from '../prefix-cache.js';
 import { addToBatch, admissionBlocks, decodeOrIdle, finish, prefillThenDecode } from '../replica.js';
 import { loadMoved } from '../routing.js';
 import { unlinkHead } from '../priority.js';
@@ -97,8 +97,7 @@ export function admitPrefillFirst(f: Fleet, r: number, kind: number): boolean {
     f.phase[r] = PREFILL;
     // A prefill-pool replica also ships the prompts' KV to the decode pool before it is done.
     const transferS = kind === SCHED_PREFILL_POOL ? d.perf.kvTransferS(heldTokens + admitted) : 0;
-    // The host-to-GPU copy runs before the iteration's compute (not overlapped: docs/prefix-caching.md#host-offload).
-    const offloadS = copied > 0 ? copied * f.cache!.host!.sPerBlock[r] : 0;
+    const offloadS = hostCopyS(f, r, copied);
     const endS = nowS + d.perf.prefillS(tokens, sumSquares) + transferS + offloadS;
     // Where a fused run would start (runStartS is read only while the replica decodes).
     f.runStartS[r] = endS;
