@@ -20,7 +20,7 @@
  * a time, when TTFT is under half its target (see autoscaleTick).
  */
 import type { Fleet } from './fleet.js';
-import { indexAdd, indexRemove } from './routing.js';
+import { indexAdd, indexRemove, refreshUp } from './routing.js';
 import { touch } from './replica.js';
 
 export const OFF = 0;
@@ -325,7 +325,7 @@ export function provisioned(f: Fleet, r: number): void {
   a.live[r] = 1;
   // A slot a partial incident or failure holds stays down (and out of routing) until it ends (faults.ts).
   const held = f.faults !== null && f.faults.downCount[r] !== 0;
-  f.up[r] = f.downDepth[d] === 0 && !held ? 1 : 0;
+  refreshUp(f, r);
   touch(f, r);
   if (!held) indexAdd(f, r, a.homePool[r]);
 }

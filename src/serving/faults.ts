@@ -20,7 +20,7 @@ import { NONE } from '../engine/requests.js';
 import { FATE_LOST } from '../metrics/recorder.js';
 import { RandomStream } from '../workload/rng.js';
 import { enqueue, finish } from './replica.js';
-import { indexAdd, indexRemove, route } from './routing.js';
+import { indexAdd, indexRemove, refreshUp, route } from './routing.js';
 import { stopReplica } from './incidents.js';
 import { OFF, accrue } from './autoscaler.js';
 
@@ -96,7 +96,7 @@ function release(f: Fleet, r: number): void {
   const d = f.deploymentOf[r];
   x.downS[d] += f.clockS[0] - x.downSinceS[r];
   const live = f.autoscaler === null ? 1 : f.autoscaler.live[r];
-  if (f.downDepth[d] === 0) f.up[r] = live;
+  refreshUp(f, r);
   if (live !== 0) indexAdd(f, r, x.homePool[r]);
 }
 

@@ -8,7 +8,7 @@ import { NONE } from '../engine/requests.js';
 import { FATE_LOST } from '../metrics/recorder.js';
 import { IDLE } from './kinds.js';
 import { finish, removeFromBatch, touch } from './replica.js';
-import { loadMoved, route } from './routing.js';
+import { loadMoved, refreshUp, route } from './routing.js';
 import { retire } from './autoscaler.js';
 import { evictWithin } from './faults.js';
 
@@ -80,9 +80,5 @@ export function outageEnd(f: Fleet, d: number, _nowS: number): void {
   if (f.downDepth[d] > 0) return;
   // Replicas of an autoscaled deployment still provisioning or gone stay out (Autoscaler.live), and
   // replicas a partial incident or failure holds (faults.ts).
-  const live = f.autoscaler === null ? null : f.autoscaler.live;
-  const held = f.faults === null ? null : f.faults.downCount;
-  for (let r = 0; r < f.replicas; r++) {
-    if (f.deploymentOf[r] === d) f.up[r] = (live === null ? 1 : live[r]) && (held === null || held[r] === 0) ? 1 : 0;
-  }
+  for (let r = 0; r < f.replicas; r++) if (f.deploymentOf[r] === d) refreshUp(f, r);
 }

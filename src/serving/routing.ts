@@ -114,3 +114,15 @@ export function indexAdd(f: Fleet, r: number, pool: number): void {
   f.levelCount[counts + level]++;
   if (level < f.poolMinLevel[pool]) f.poolMinLevel[pool] = level;
 }
+
+/**
+ * Replica r's `up` from everything that can hold it out of routing: its deployment's outage
+ * (downDepth), the autoscaler (provisioning, draining or off) and a partial incident or failure
+ * (faults.ts). The one rule each of them applies when its own hold ends.
+ */
+export function refreshUp(f: Fleet, r: number): void {
+  const d = f.deploymentOf[r];
+  const live = f.autoscaler === null || f.autoscaler.live[r] !== 0;
+  const held = f.faults !== null && f.faults.downCount[r] !== 0;
+  f.up[r] = f.downDepth[d] === 0 && live && !held ? 1 : 0;
+}
