@@ -44,8 +44,6 @@ export class Autoscaler {
   /** Per replica: 1 where it takes requests when its deployment is up (SERVING); 1 where it is DRAINING. */
   readonly live: Uint8Array;
   readonly draining: Uint8Array;
-  /** Per replica: its routing pool, kept while it is out of the index. */
-  readonly homePool: Int32Array;
   /** Per deployment: replicas billed (provisioning, serving, draining), and serving or draining. */
   readonly provisioned: Int32Array;
   readonly active: Int32Array;
@@ -92,7 +90,6 @@ export class Autoscaler {
     this.state = new Uint8Array(R).fill(SERVING);
     this.live = new Uint8Array(R).fill(1);
     this.draining = new Uint8Array(R);
-    this.homePool = Int32Array.from(f.poolOf);
     this.provisioned = new Int32Array(D);
     this.active = new Int32Array(D);
     this.peak = new Int32Array(D);
@@ -327,7 +324,7 @@ export function provisioned(f: Fleet, r: number): void {
   const held = f.faults !== null && f.faults.downCount[r] !== 0;
   refreshUp(f, r);
   touch(f, r);
-  if (!held) indexAdd(f, r, a.homePool[r]);
+  if (!held) indexAdd(f, r, f.homePoolOf[r]);
 }
 
 /** A draining replica holds nothing more, at the clock's time: it leaves and stops being billed. */

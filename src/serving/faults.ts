@@ -6,7 +6,7 @@
  *
  * Per replica, `downCount` counts what holds it down (partial incidents and a failure in progress);
  * whole-deployment outages stay `Fleet.downDepth`. A replica serves when neither holds it and the
- * autoscaler has it live. A down replica is out of the least-outstanding index (homePool keeps its
+ * autoscaler has it live. A down replica is out of the least-outstanding index (f.homePoolOf keeps its
  * pool), so routers never pick it; it stays provisioned and billed (at the idle rate).
  *
  * Random failures: each replica fails independently after an exponential time with mean mtbf, is
@@ -27,8 +27,6 @@ import { OFF, accrue } from './autoscaler.js';
 export class Faults {
   /** Per replica: partial incidents plus a failure in progress holding it down. */
   readonly downCount: Int32Array;
-  /** Per replica: its routing pool, kept while it is out of the index. */
-  readonly homePool: Int32Array;
   /** Per replica: when downCount last rose from 0. */
   readonly downSinceS: Float64Array;
   /** Per replica: 1 while a random failure holds it down. */
@@ -51,7 +49,6 @@ export class Faults {
     const R = f.replicas;
     const D = scenario.deployments.length;
     this.downCount = new Int32Array(R);
-    this.homePool = Int32Array.from(f.poolOf);
     this.downSinceS = new Float64Array(R);
     this.failed = new Uint8Array(R);
     this.downS = new Float64Array(D);
@@ -97,7 +94,7 @@ function release(f: Fleet, r: number): void {
   x.downS[d] += f.clockS[0] - x.downSinceS[r];
   const live = f.autoscaler === null ? 1 : f.autoscaler.live[r];
   refreshUp(f, r);
-  if (live !== 0) indexAdd(f, r, x.homePool[r]);
+  if (live !== 0) indexAdd(f, r, f.homePoolOf[r]);
 }
 
 /**

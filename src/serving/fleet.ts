@@ -136,6 +136,8 @@ export class Fleet {
    * admission moves one from queue to batch and leaves the load as it was.
    */
   readonly poolOf: Int32Array;
+  /** Per replica: its pool as built (poolOf is NONE while it is out of the index: down, off or draining). */
+  readonly homePoolOf: Int32Array;
   readonly poolFirst: Int32Array;
   readonly poolWords: Int32Array;
   readonly poolBitsBase: Int32Array;
@@ -306,6 +308,7 @@ export class Fleet {
       bitsTotal += words * LOAD_LEVELS;
       p++;
     }
+    this.homePoolOf = Int32Array.from(this.poolOf);
     this.levelBits = new Int32Array(bitsTotal);
     for (let i = 0; i < R; i++) {
       const pool = this.poolOf[i];
@@ -381,7 +384,6 @@ export class Fleet {
 
   /** Takes a deployment down: its requests fail over (or are lost) and its replicas stop. */
   outageStart(d: number, nowS: number): void { outageStart(this, d, nowS); }
-
   outageEnd(d: number, nowS: number): void { outageEnd(this, d, nowS); }
 
   // ---- observation for the timeseries ----
