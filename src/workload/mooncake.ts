@@ -11,7 +11,7 @@
  * flat memory; strings are built only for an error.
  */
 import { grown } from '../engine/grow.js';
-import { TraceReader } from './trace.js';
+import { TraceReader, clipped } from './trace.js';
 
 /** Tokens per hash block in Mooncake's published traces (FAST'25-release/README.md: "The block size is 512 tokens"). */
 export const MOONCAKE_HASH_BLOCK_TOKENS = 512;
@@ -42,8 +42,7 @@ const MAX_TOKENS = 0x7fffffff;
 
 /** A JSON token as the file has it (a string keeps its own quotes, so it is not quoted again). */
 function describeValue(token: string): string {
-  if (token === '') return 'nothing';
-  return token.length > 60 ? token.slice(0, 57) + '...' : token;
+  return token === '' ? 'nothing' : clipped(token);
 }
 
 /**

@@ -47,8 +47,13 @@ function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
+/** A field as an error message quotes it: cut to 60 characters, so a corrupt row stays one line. */
+export function clipped(text: string): string {
+  return text.length > 60 ? text.slice(0, 57) + '...' : text;
+}
+
 function describeValue(text: string): string {
-  return JSON.stringify(text.length > 60 ? text.slice(0, 57) + '...' : text);
+  return JSON.stringify(clipped(text));
 }
 
 /**
