@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../src/serving/fleet.js';
+import { InputError } from '../src/errors.js';
 import { MooncakeReader } from '../src/workload/mooncake.js';
 import { Capture, simulateLogged } from './helpers/capture.js';
 import { checkInvariants } from './helpers/prefix-invariants.js';
@@ -91,6 +92,38 @@ describe('reading Mooncake rows', () => {
     expect(res.stderr).toContain(file);
     expect(res.stderr).toMatch(message);
     expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // The tokenizer's own refusals, read straight from the reader (the CLI cases above show the
+  // InputError becomes exit 2): each names line 2 and the column where the row goes wrong.
+  const malformed: [string, string, RegExp][] = [
+    ['a key that is not a string', '{timestamp: 5}', /:2:2: expected a "key" of \{"timestamp"/],
+    ['a key not closed', '{"timestamp', /:2:2: the key is not closed: expected "/],
+    ['no colon after a key', '{"timestamp" 5}', /:2:14: expected ":" after the key/],
+    ['a key given twice', '{"timestamp": 5, "timestamp": 6}', /:2:18: timestamp: appears twice/],
+    ['no comma between fields', '{"timestamp": 5 "input_length": 6}', /:2:17: expected "," or "\}"/],
+    ['text after the object', '{"timestamp": 5, "input_length": 600, "output_length": 3, "hash_ids": [0]} x', /:2:76: unexpected text after the JSON object/],
+    ['a length too large', '{"timestamp": 5, "input_length": 99999999999, "output_length": 3, "hash_ids": [0]}', /:2:34: input_length: 99999999999 is too large \(max 2147483647\)/],
+    ['a timestamp that is not a number', '{"timestamp": "soon", "input_length": 600, "output_length": 3, "hash_ids": [0]}', /:2:15: timestamp: expected milliseconds from the trace's start \(a non-negative number\), got "soon"/],
+    ['hash_ids that are not an array', '{"timestamp": 5, "input_length": 600, "output_length": 3, "hash_ids": 7}', /:2:71: hash_ids: expected an array of integers, got 7/],
+    ['hash_ids without a comma', '{"timestamp": 5, "input_length": 600, "output_length": 3, "hash_ids": [0 1]}', /:2:74: hash_ids: expected "," or "\]"/],
+    ['an unknown key\'s string not closed', '{"note": "abc', /:2:10: a string is not closed: expected "/],
+    ['an unknown key with no value', '{"note": , "timestamp": 5}', /:2:10: expected a value/],
+  ];
+  it.each(malformed)('a row with %s is refused at its line and column', (_what, row, message) => {
+    const file = traceFile(`{"timestamp": 2, "input_length": 600, "output_length": 3, "hash_ids": [0, 1]}\n${row}\n`);
+    const reader = new MooncakeReader(file);
+    expect(reader.next()).toBe(true);
+    let error: unknown;
+    try {
+      reader.next();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    const text = (error as InputError).format();
+    expect(text.startsWith(file + ':2:')).toBe(true);
+    expect(text).toMatch(message);
   });
 
   it('hash_block_tokens that is not a whole number of KV blocks is exit 2 at the key', () => {
