@@ -78,6 +78,23 @@ describe('calibrate', () => {
     expect(seen.fit.values[1]).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a fold without rows whose GEMMs run below 16 bits leaves gemm_eff_8bit empty (those GEMMs at the fold\'s gemm_eff)', () => {
+    // One bf16 row among the fp8 ones: leaving out the fp8 model leaves no 8-bit GEMM to see.
+    const csv = synthetic([0.6, 0.85]).replace('mistral-7b,h100-sxm,1,fp8', 'mistral-7b,h100-sxm,1,bf16');
+    const rows = readMeasurementCsv('synthetic.csv', csv);
+    const [group] = profileGroups(rows, catalog);
+    expect(group.lowBitRows).toEqual(['synthetic.csv:2', 'synthetic.csv:3', 'synthetic.csv:4']);
+    const params = fitParams(['gemm_eff', 'gemm_eff_8bit']);
+    const o = { foldMaxEvals: 4, fitOfflineRequestsPerUser: 1 };
+    const blind = runFold(group, params, [0.6, 0.5], { grouping: 'model', key: 'llama-3.1-8b' }, o);
+    expect(blind.fit.values[1]).toBeNaN();
+    // The held-out fp8 rows are predicted with 8-bit GEMMs at the fold's gemm_eff.
+    const same = predict(group, fitParams(['gemm_eff', 'gemm_eff_8bit']), [blind.fit.values[0], blind.fit.values[0]], blind.rows.map((r) => r.measurement));
+    expect(blind.rows.map((r) => r.predicted)).toEqual(same.map((r) => r.predicted));
+    const seen = runFold(group, params, [0.6, 0.5], { grouping: 'model', key: 'mistral-7b' }, o);
+    expect(seen.fit.values[1]).toBeGreaterThan(0.2);
+  }, 60_000);
+
   it('bounds keep mem_eff at or above 0.75 and overhead_ms at or below 3.7 ms', () => {
     const b = (csv: string) => FIT_PARAMS.find((p) => p.csv === csv)!;
     expect([b('mem_eff').lo, b('mem_eff').hi]).toEqual([0.75, 1]);

@@ -27,6 +27,9 @@ const FACTORS: Efficiency = {
   moeHalfTokens: 32,
   moeImbalance: 1.3,
   commEff: 0.5,
+  // Not given: 8-bit GEMMs at gemmEff, collectives at the silicon's latency (their own tests set them).
+  gemmEff8bit: NaN,
+  commLatencyUs: NaN,
   overheadMs: 1,
   overheadPerSeqUs: 10,
   frontendMs: 0,
@@ -143,6 +146,28 @@ describe('attention is its own term', () => {
   });
 });
 
+describe('8-bit GEMMs at their own share of peak', () => {
+  const params = catalog.models.get('llama-3.1-8b')!.activeParamsB * 1e9;
+  const achieved = (p: RooflinePerf, dtype: Dtype) => (2 * params * 65536) / p.gemmS(65536) / peakFlops(h100, dtype);
+
+  it('gemm_eff_8bit applies below 16 bits, gemm_eff at 16; empty leaves both at gemm_eff', () => {
+    const fp8 = perf('llama-3.1-8b', { gemmEff8bit: 0.5 }, 1, 'fp8');
+    const bf16 = perf('llama-3.1-8b', { gemmEff8bit: 0.5 }, 1, 'bf16');
+    expect(achieved(fp8, 'fp8')).toBeCloseTo(0.5 * (65536 / (65536 + 64)), 12);
+    expect(achieved(bf16, 'bf16')).toBeCloseTo(FACTORS.gemmEff * (65536 / (65536 + 64)), 12);
+    expect(perf('llama-3.1-8b', {}, 1, 'fp8').gemmS(4096)).toBe(perf('llama-3.1-8b', { gemmEff8bit: FACTORS.gemmEff }, 1, 'fp8').gemmS(4096));
+  });
+
+  it('a chip without the format runs it at 16 bits, at gemm_eff (FP8 on A100)', () => {
+    const a100 = catalog.silicon.get('a100-80gb')!;
+    const on = (e: Partial<Efficiency>) => new RooflinePerf({
+      model: catalog.models.get('llama-3.1-8b')!, silicon: a100, efficiency: { ...FACTORS, ...e }, tensorParallel: 1,
+      dtype: 'fp8', kvDtype: 'fp8', kvFraction: 0.9, blockTokens: 16,
+    });
+    expect(on({ gemmEff8bit: 0.3 }).gemmS(4096)).toBe(on({}).gemmS(4096));
+  });
+});
+
 describe('tensor-parallel all-reduce and host overhead', () => {
   it('all-reduce: latency per call (2 per layer) plus bytes at comm_eff of the link', () => {
     const m = catalog.models.get('llama-3.1-70b')!;
@@ -154,6 +179,9 @@ describe('tensor-parallel all-reduce and host overhead', () => {
     expect(comm(tp4, 1024)).toBeCloseTo(latency + 1024 * perToken, 12);
     expect(comm(slowLink, 1024) - latency).toBeCloseTo(2 * 1024 * perToken, 12);
     expect(comm(perf('llama-3.1-70b', {}, 1, 'bf16'), 1024)).toBeCloseTo(0, 15);
+    // A profile's comm_latency_us replaces the silicon's latency per call.
+    const slowCalls = perf('llama-3.1-70b', { commLatencyUs: 30 }, 4);
+    expect(comm(slowCalls, 1024)).toBeCloseTo(2 * m.layers * 30e-6 + 1024 * perToken, 12);
   });
 
   it('host overhead: a fixed part per iteration and a part per decoding sequence', () => {

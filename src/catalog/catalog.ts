@@ -106,6 +106,11 @@ export interface Efficiency extends Provenance {
   cvErrP90Pct: number;
   /** Share of peak FLOPs large GEMMs reach (0–1]. */
   gemmEff: number;
+  /**
+   * Share of the peak large GEMMs reach when they run on a datapath narrower than 16 bits (FP8,
+   * INT8, MX9, 4-bit formats: the silicon's fp8/int8/fp4 column) (0–1]; NaN when not given: gemmEff.
+   */
+  gemmEff8bit: number;
   /** Tokens per iteration at which a GEMM reaches half of gemmEff (>= 0). */
   gemmHalfTokens: number;
   /** Share of memory bandwidth weight streaming reaches (0–1]. */
@@ -120,6 +125,8 @@ export interface Efficiency extends Provenance {
   moeImbalance: number;
   /** Share of link bandwidth collectives reach (0–1]. */
   commEff: number;
+  /** Fixed time of one collective call (µs); NaN when not given: the silicon's collective_latency_us. */
+  commLatencyUs: number;
   /** Host time per iteration, fixed part (ms). */
   overheadMs: number;
   /** Host time per iteration per decoding sequence (µs). */
@@ -250,6 +257,7 @@ const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
   num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), num('moeHalfTokens', 'moe_half_tokens'),
   num('moeImbalance', 'moe_imbalance', { min: 1 }), num('commEff', 'comm_eff', EFFICIENCY),
   num('overheadMs', 'overhead_ms'), num('overheadPerSeqUs', 'overhead_per_seq_us'), optNum('frontendMs', 'frontend_ms'),
+  optNum('gemmEff8bit', 'gemm_eff_8bit', EFFICIENCY), optNum('commLatencyUs', 'comm_latency_us'),
   text('fittedTo', 'fitted_to'), optNum('cvRows', 'cv_rows', COUNT), optNum('cvMapePct', 'cv_mape_pct'),
   optNum('cvErrP10Pct', 'cv_err_p10_pct', SIGNED_PCT), optNum('cvErrP90Pct', 'cv_err_p90_pct', SIGNED_PCT),
   ...provenance<Efficiency>(),

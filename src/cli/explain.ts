@@ -11,10 +11,11 @@
  * This is an upper bound a saturated replica approaches; `run` gives the queueing answer.
  */
 import { loadCatalog, loadScenario } from '../index.js';
-import { resolveEfficiency, type Catalog, type Efficiency, type Model, type Silicon } from '../catalog/catalog.js';
+import { resolveEfficiency, resolveStack, stackFamily, type Catalog, type Efficiency, type Model, type Silicon } from '../catalog/catalog.js';
+import { readScenarioSource, resolveFromInput } from '../scenario/load.js';
 import { InputError } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
-import { RooflinePerf } from '../perf/roofline.js';
+import { kvFreeMemory, RooflinePerf, type PerfInputs } from '../perf/roofline.js';
 import { saturatedReplica } from '../perf/saturation.js';
 import { DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS } from '../scenario/warnings.js';
 import { csvRow, formatDecimal } from '../report/csv.js';
@@ -29,10 +30,14 @@ export interface ExplainFlags {
   promptTokens?: number;
   outputTokens?: number;
   all?: boolean;
+  /** Serving stack whose efficiency profile and KV-memory rule apply (scenario form: every deployment's). */
+  stack?: string;
   format: string;
 }
 
 const DEFAULT_MAX_BATCH = 256;
+/** trtllm-build's default max_num_tokens: the activation memory of a free-memory stack (as src/scenario/load.ts). */
+const TRTLLM_DEFAULT_MAX_NUM_TOKENS = 8192;
 const KV_FRACTION = 0.9;
 const BLOCK_TOKENS = 16;
 
@@ -50,6 +55,8 @@ interface Config {
   promptTokens: number;
   outputTokens: number;
   usdPerChipHour: number;
+  /** A stack that sizes the KV cache from free memory (data/stacks.csv kv_memory free). */
+  kvFree?: PerfInputs['kvFree'];
   /** A scenario deployment's own step-time model (roofline or measured profile). */
   perf?: RooflinePerf;
 }
@@ -60,7 +67,7 @@ const HEADER = names(EXPLAIN_COLUMNS);
 export function explainRow(c: Config): string[] {
   const perf = c.perf ?? new RooflinePerf({
     model: c.model, silicon: c.silicon, efficiency: c.efficiency, tensorParallel: c.tp,
-    dtype: c.dtype, kvDtype: c.kvDtype, kvFraction: c.kvFraction, blockTokens: c.blockTokens,
+    dtype: c.dtype, kvDtype: c.kvDtype, kvFraction: c.kvFraction, blockTokens: c.blockTokens, kvFree: c.kvFree,
   });
   const head = [c.name, c.model.id, c.silicon.id, String(c.tp), c.dtype, formatDecimal(perf.weightBytes / 1e9, 1),
     String(perf.kvBytesPerToken)];
@@ -120,8 +127,20 @@ function kvDtypeFor(dtype: Dtype): Dtype {
   return dtype === 'bf16' || dtype === 'fp16' ? dtype : 'fp8';
 }
 
+/** The scenario, with every deployment's `stack:` set to `stack` when given (as if written so). */
+function scenarioWithStack(file: string, stack: string | undefined) {
+  if (stack === undefined) return loadScenario(file);
+  const source = readScenarioSource(file);
+  const raw = structuredClone(source.raw);
+  const deployments = raw.deployments;
+  if (Array.isArray(deployments)) for (const d of deployments) if (d !== null && typeof d === 'object') (d as Record<string, unknown>).stack = stack;
+  const scenario = resolveFromInput(source, raw, { edits: `explain --stack ${stack}` });
+  checkStackName(scenario.catalog, stack);
+  return scenario;
+}
+
 function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
-  const scenario = loadScenario(file);
+  const scenario = scenarioWithStack(file, flags.stack);
   return scenario.deployments.map((d) => {
     // The lengths the deployment's capacity is measured at (its workloads' rate-weighted means,
     // src/scenario/warnings.ts capacityBasis), so full load here is the reports' 100% capacity used.
@@ -143,9 +162,12 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
   if (!model) throw new InputError(`--model: unknown model "${modelId}" (known: ${[...catalog.models.keys()].join(', ')})`);
   const silicon = catalog.silicon.get(siliconId);
   if (!silicon) throw new InputError(`--silicon: unknown silicon "${siliconId}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
-  const resolved = resolveEfficiency(catalog, silicon);
+  const resolved = resolveEfficiency(catalog, silicon, flags.stack);
   if (!resolved) throw new InputError(`--silicon: no efficiency factors for "${silicon.id}" (nor its kind ${silicon.kind}) in data/efficiency.csv`);
   const efficiency = resolved.efficiency;
+  // The stack's KV rule, as a deployment with this stack gets it (src/scenario/load.ts): explain
+  // has no scheduler, so activations at trtllm-build's default max_num_tokens.
+  const stackRow = flags.stack === undefined ? undefined : resolveStack(catalog, flags.stack);
   let dtype: Dtype = sensibleDtype(silicon);
   if (flags.dtype !== undefined) {
     if (!(DTYPES as readonly string[]).includes(flags.dtype)) {
@@ -157,15 +179,28 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
   const outputTokens = flags.outputTokens ?? DEFAULT_OUTPUT_TOKENS;
   const tp = flags.tp ?? sensibleTp(model, silicon, efficiency, dtype, promptTokens + outputTokens / 2);
   if (tp < 1 || tp > silicon.maxTp) throw new InputError(`--tp: ${silicon.id} supports 1 to ${silicon.maxTp}, got ${tp}`);
+  const kvFree = stackRow?.kvMemory === 'free' ? kvFreeMemory(model, tp, TRTLLM_DEFAULT_MAX_NUM_TOKENS, stackRow) : undefined;
   return {
-    name: `${model.id}@${silicon.id}`, model, silicon, efficiency, tp, dtype, kvDtype: kvDtypeFor(dtype),
+    name: `${model.id}@${silicon.id}${flags.stack === undefined ? '' : `/${flags.stack}`}`, kvFree, model, silicon, efficiency, tp, dtype, kvDtype: kvDtypeFor(dtype),
     kvFraction: KV_FRACTION, blockTokens: BLOCK_TOKENS, maxBatch: flags.maxBatch ?? DEFAULT_MAX_BATCH,
     promptTokens, outputTokens, usdPerChipHour: silicon.usdPerChipHour,
   };
 }
 
+/**
+ * A stack no profile or KV rule names would silently fall back to generic, so a typo would print
+ * the generic numbers under another name: refuse it, naming the stacks that exist.
+ */
+function checkStackName(catalog: Catalog, stack: string): void {
+  const known = new Set<string>([...catalog.stacks.keys()]);
+  for (const e of catalog.efficiency.values()) known.add(e.stack);
+  if (known.has(stack) || known.has(stackFamily(stack))) return;
+  throw new InputError(`--stack: unknown stack "${stack}" (known: ${[...known].sort().join(', ')}; a version such as trtllm-0.17 falls back to its family)`);
+}
+
 /** The rows `explain` prints, header first. */
 export function explainRows(file: string | undefined, flags: ExplainFlags): string[][] {
+  if (flags.stack !== undefined && file === undefined) checkStackName(loadCatalog(), flags.stack);
   let configs: Config[];
   if (file !== undefined) {
     if (flags.model || flags.silicon || flags.all) throw new InputError('explain: give either a scenario file or --model/--silicon or --all, not both');

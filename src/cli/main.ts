@@ -205,10 +205,12 @@ program
   .option('--prompt-tokens <n>', 'mean prompt tokens (default: the scenario workloads, else 1000)', integer)
   .option('--output-tokens <n>', 'mean output tokens (default: the scenario workloads, else 200)', integer)
   .option('--all', 'every catalog (model, silicon) pair')
+  .option('--stack <name>', "serving stack (trtllm, vllm, trtllm-0.17, ...): its efficiency profile and KV-memory rule; with a scenario, every deployment's (default: the deployment's stack:, else generic)")
   .option('--format <format>', 'table or csv (table: turned on its side when wider than the terminal)', 'table')
   .addHelpText('after', examples(
     'fleetsim explain scenarios/multi-model-platform.yaml',
     'fleetsim explain --model mixtral-8x7b --silicon mi300x --tp 1 --dtype fp8',
+    'fleetsim explain --model llama-3.1-70b --silicon h100-sxm --tp 1 --dtype fp8 --stack trtllm',
     'fleetsim explain --all --format csv > explain.csv',
   ))
   .action(async (file: string | undefined, flags: ExplainFlags) => (await import('./explain.js')).explainCommand(file, flags));

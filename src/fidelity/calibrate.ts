@@ -14,6 +14,10 @@ import { errorPct, rowName, summarizeErrors, type FidelityRow, type MetricError 
 import { formatLength, type Measurement } from './measurements.js';
 import { minimise } from './optimise.js';
 import { setupKey, simulateMeasurement, type SimulateOptions } from './simulate-row.js';
+import { peakFlops } from '../perf/roofline.js';
+import type { Dtype } from '../scenario/schema.js';
+
+const rowId = (m: Measurement) => `${m.file}:${m.line}`;
 
 /** A factor calibrate may fit, with the bounds the optimiser keeps it in. */
 export interface FitParam {
@@ -25,6 +29,8 @@ export interface FitParam {
 
 export const FIT_PARAMS: readonly FitParam[] = [
   { csv: 'gemm_eff', key: 'gemmEff', lo: 0.2, hi: 1 },
+  // The same share for GEMMs on a datapath below 16 bits (FP8 on H100); docs/physics.md#formulas.
+  { csv: 'gemm_eff_8bit', key: 'gemmEff8bit', lo: 0.2, hi: 1 },
   // Weight streaming reaches at least 75% of peak HBM bandwidth (an assumption): below it the fit
   // traded host overhead for weight streaming, which the 8B-only online ITL cannot tell apart
   // (docs/fidelity.md#bounds-on-the-fit).
@@ -34,6 +40,9 @@ export const FIT_PARAMS: readonly FitParam[] = [
   // fit would be using attention to stand in for something else.
   { csv: 'attn_eff', key: 'attnEff', lo: 0.3, hi: 1 },
   { csv: 'comm_eff', key: 'commEff', lo: 0.1, hi: 1 },
+  // Fixed time per collective call: a kernel launch and a few NVLink round trips at the least, a
+  // ring of 8 at the most (docs/physics.md#formulas).
+  { csv: 'comm_latency_us', key: 'commLatencyUs', lo: 2, hi: 50 },
   // The 8B online ITL at 2 req/s (8 ms, rounded: at most 8.5) less its weights read at full H100
   // bandwidth (4.8 ms): fixed host time per iteration can be no more (docs/fidelity.md#bounds-on-the-fit).
   { csv: 'overhead_ms', key: 'overheadMs', lo: 0, hi: 3.7 },
@@ -85,6 +94,13 @@ export interface ProfileGroup {
   silicon: string[];
   rows: Measurement[];
   base: Efficiency;
+  /**
+   * Where a factor the base leaves empty starts a fit: gemm_eff_8bit at gemm_eff, comm_latency_us
+   * at the silicon's collective_latency_us (what the roofline uses when they are empty).
+   */
+  startFallback: Record<string, number>;
+  /** `file:line` of the rows whose GEMMs run below 16 bits (the rows that see gemm_eff_8bit). */
+  lowBitRows: string[];
 }
 
 export interface Fit {
@@ -129,9 +145,11 @@ export function profileGroups(rows: readonly Measurement[], catalog: Catalog): P
     if (!g) {
       const resolved = resolveEfficiency(catalog, silicon, stack);
       if (!resolved) throw new InputError(`no efficiency profile for ${silicon.id} (kind ${silicon.kind}) to start from`, { file: m.file, line: m.line });
-      g = { kind: silicon.kind, stack, silicon: [], rows: [], base: resolved.efficiency };
+      const latency = Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0;
+      g = { kind: silicon.kind, stack, silicon: [], rows: [], base: resolved.efficiency, startFallback: { gemm_eff_8bit: resolved.efficiency.gemmEff, comm_latency_us: latency }, lowBitRows: [] };
       groups.set(key, g);
     }
+    if (peakFlops(silicon, m.dtype as Dtype) !== silicon.bf16Tflops * 1e12) g.lowBitRows.push(rowId(m));
     if (!g.silicon.includes(m.silicon)) g.silicon.push(m.silicon);
     g.rows.push(m);
   }
@@ -154,11 +172,15 @@ function factorRow(base: Efficiency, params: readonly FitParam[], values: readon
     overhead_ms: base.overheadMs,
     overhead_per_seq_us: base.overheadPerSeqUs,
     frontend_ms: base.frontendMs,
+    gemm_eff_8bit: base.gemmEff8bit,
+    comm_latency_us: base.commLatencyUs,
     fitted_to: '',
     source: '',
     assumption: 'calibrate trial point',
   };
   params.forEach((p, i) => (row[p.csv] = values[i]));
+  // An empty factor (NaN: not given, or unseen in a fold) is an empty cell: the roofline's fallback.
+  for (const k of Object.keys(row)) if (typeof row[k] === 'number' && !Number.isFinite(row[k])) row[k] = '';
   return row;
 }
 
@@ -204,7 +226,11 @@ export function fitProfile(
 ): Fit {
   const sim: SimulateOptions = { offlineRequestsPerUser: o.fitOfflineRequestsPerUser ?? 2 };
   const maxEvals = o.maxEvals ?? MAX_EVALS;
-  const start = params.map((p, i) => toUnit(p, startValues ? startValues[i] : (group.base[p.key] as number)));
+  const startOf = (p: FitParam) => {
+    const v = group.base[p.key] as number;
+    return Number.isFinite(v) ? v : group.startFallback[p.csv];
+  };
+  const start = params.map((p, i) => toUnit(p, startValues ? startValues[i] : startOf(p)));
   const objective = (u: readonly number[]) => loss(predict(group, params, u.map((x, i) => fromUnit(params[i], x)), rows, sim));
   let lastReport = 0;
   const r = minimise(objective, {
@@ -312,8 +338,11 @@ export type FoldRunner = (group: ProfileGroup, params: readonly FitParam[], star
  * frontend_ms is client-side time in TTFT and end-to-end latency only, so without such a row it is
  * unidentified (a refit let it wander to 8-13 ms) and is taken as 0, the engine measured directly.
  */
-const SEEN_ONLY_BY: Record<string, { metric: (metric: string) => boolean; unseen: number }> = {
-  frontend_ms: { metric: (m) => m.startsWith('ttft_') || m.startsWith('e2e_'), unseen: 0 },
+const SEEN_ONLY_BY: Record<string, { row: (m: Measurement, group: ProfileGroup) => boolean; unseen: number }> = {
+  frontend_ms: { row: (m) => m.metric.startsWith('ttft_') || m.metric.startsWith('e2e_'), unseen: 0 },
+  // Without a row whose GEMMs run below 16 bits the 8-bit share is unidentified: the fold gives it
+  // none (NaN, an empty cell), so such GEMMs run at the fold's own gemm_eff, as with no measurement.
+  gemm_eff_8bit: { row: (m, group) => group.lowBitRows.includes(rowId(m)), unseen: NaN },
 };
 
 /**
@@ -326,7 +355,7 @@ export function runFold(group: ProfileGroup, params: readonly FitParam[], start:
   const name = `${group.kind}/${group.stack}`;
   const unseen = params.map((p) => {
     const rule = SEEN_ONLY_BY[p.csv];
-    return rule !== undefined && !train.some((m) => rule.metric(m.metric)) ? rule.unseen : undefined;
+    return rule !== undefined && !train.some((m) => rule.row(m, group)) ? rule.unseen : undefined;
   });
   const free = params.filter((_, i) => unseen[i] === undefined);
   const label = `calibrate ${name} without ${fold.grouping} ${fold.key} (${train.length} rows)`;

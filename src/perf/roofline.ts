@@ -9,10 +9,12 @@
  *   t = max(gemm(n), weights(n)) + attention(A, R) + allReduce(n) + allToAll(n) + host(s)
  *
  *   gemm(n)      = 2 · (Pd · (n + n½) + Pe/E · (k·n + E_t(n) · m½) · λ_ep) / (tp · peak · gemm_eff)
+ *                  (gemm_eff_8bit instead below 16 bits, when the profile gives it)
  *   weights(n)   = (weight_bytes_read(n) + kv · n) / (tp · mem_bw · mem_eff)
  *   attention    = max(4 · layers · heads · head_dim · A / (tp · peak(kv) · attn_eff),
  *                      kv · R / (tp · mem_bw · kv_read_eff))
  *   allReduce(n) = calls · (latency + 2 (tp−1)/tp · n · hidden · 2 B / (link_bw · comm_eff))
+ *                  (latency: the profile's comm_latency_us, else the silicon's collective_latency_us)
  *   host(s)      = overhead_ms + overhead_per_seq_us · s
  *
  * With multi-head latent attention (model attention `mla`) kv is the latent, layers · (kv_lora_rank
@@ -82,6 +84,22 @@ export function peakFlops(silicon: Silicon, dtype: Dtype): number {
     case 'mx4':
       return pick(silicon.fp4Tflops) || pick(silicon.fp8Tflops) || bf16;
   }
+}
+
+/**
+ * The GEMM efficiency of weights in `dtype` on `silicon`: `gemm_eff_8bit` when the GEMM runs on a
+ * datapath narrower than 16 bits (its peak is not the bf16 column), if the profile gives one;
+ * otherwise `gemm_eff`. A chip without the format (A100 and FP8) runs it at 16 bits, at gemm_eff.
+ */
+export function gemmEffFor(silicon: Silicon, dtype: Dtype, eff: Efficiency): number {
+  const lowBit = peakFlops(silicon, dtype) !== silicon.bf16Tflops * 1e12;
+  return lowBit && Number.isFinite(eff.gemmEff8bit) ? eff.gemmEff8bit : eff.gemmEff;
+}
+
+/** Fixed time of one collective call (µs): the profile's `comm_latency_us` if given, else the silicon's, else 0. */
+export function collectiveLatencyUs(silicon: Silicon, eff: Efficiency): number {
+  if (Number.isFinite(eff.commLatencyUs)) return eff.commLatencyUs;
+  return Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0;
 }
 
 /** Batch sizes whose decode terms {@link RooflinePerf.decodeLines} tabulates (larger ones are computed). */
@@ -252,8 +270,8 @@ export class RooflinePerf {
       this.attnDecodeFlopsPerPair = 2 * model.layers * model.heads * (2 * model.kvLoraRank + model.qkRopeHeadDim);
     }
     const bytesPerS = tp * silicon.memBwGbps * 1e9;
-    this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * eff.gemmEff);
-    this.sPerExpertFlop = this.expertDtypeApart ? 1 / (tp * peakFlops(silicon, expertDtype) * eff.gemmEff) : this.sPerFlop;
+    this.sPerFlop = 1 / (tp * peakFlops(silicon, dtype) * gemmEffFor(silicon, dtype, eff));
+    this.sPerExpertFlop = this.expertDtypeApart ? 1 / (tp * peakFlops(silicon, expertDtype) * gemmEffFor(silicon, expertDtype, eff)) : this.sPerFlop;
     this.sPerByte = 1 / (bytesPerS * eff.memEff);
     this.sPerAttnFlop = 1 / (tp * peakFlops(silicon, kvDtype) * eff.attnEff);
     this.sPerKvByte = 1 / (bytesPerS * eff.kvReadEff);
@@ -274,7 +292,7 @@ export class RooflinePerf {
     this.overheadPerSeqS = eff.overheadPerSeqUs * 1e-6;
     this.frontendS = (eff.frontendMs > 0 ? eff.frontendMs : 0) / 1000;
     const linkBytesPerS = (Number.isFinite(silicon.interconnectGbps) ? silicon.interconnectGbps : 0) * 1e9;
-    const latencyS = (Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0) * 1e-6;
+    const latencyS = collectiveLatencyUs(silicon, eff) * 1e-6;
     // Disaggregated serving ships a prompt's KV from a prefill to a decode replica; each of the tp
     // chips sends its shard over its own link (silicon without a listed interconnect: no cost).
     this.kvTransferSPerToken = linkBytesPerS > 0 ? this.kvBytesPerToken / (tp * linkBytesPerS) : 0;
