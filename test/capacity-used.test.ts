@@ -72,3 +72,53 @@ describe('busy time and capacity used (issue 21 item 4)', () => {
     }
   });
 });
+
+describe('each workload pays for the capacity its own tokens took', () => {
+  // TRICKLE's chat, then a second tenant's long-prompt, short-answer work on the same replica.
+  const DOCS = `  - name: docs
+    tenant: globex
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 0.5/s }
+    prompt_tokens: { dist: constant, value: 4000 }
+    output_tokens: { dist: constant, value: 50 }
+`;
+  const saturated = (text: string) => {
+    const dir = withFiles({ 's.yaml': text });
+    const rows = explainRows(join(dir, 's.yaml'), { format: 'csv' });
+    return Number(rows[1][rows[0].indexOf('max_output_tokens_per_s_per_chip')]);
+  };
+
+  it("a tenant's cost is cost x its tokens / (its saturated rate x replica-time), whoever else shares the replica", () => {
+    const both = TRICKLE + DOCS;
+    const dir = withFiles({ 's.yaml': both });
+    const out = join(tempDir(), 'out');
+    runToDir(loadScenario(join(dir, 's.yaml')), { outDir: out });
+    const summary = csv(join(out, 'summary.csv'));
+    const billedS = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).billed_run_s as number;
+    const dep = summary.find((r) => r.scope === 'deployment')!;
+    const cost = Number(dep.cost_usd);
+
+    // Each workload's own saturated rate: explain of the deployment serving that workload alone.
+    const chatRate = saturated(TRICKLE);
+    const docsRate = saturated(TRICKLE.replace(/ {2}- name: chat[\s\S]*$/, DOCS));
+    expect(docsRate).toBeLessThan(chatRate / 2); // 4,000-token prompts: far fewer output tokens/s
+
+    const tenant = (key: string) => summary.find((r) => r.scope === 'tenant' && r.key === key)!;
+    const usedChat = Number(tenant('acme').output_tokens) / (chatRate * billedS);
+    const usedDocs = Number(tenant('globex').output_tokens) / (docsRate * billedS);
+    expect(usedChat + usedDocs).toBeLessThan(1);
+    expect(Number(tenant('acme').cost_usd)).toBeCloseTo(cost * usedChat, 1);
+    expect(Number(tenant('globex').cost_usd)).toBeCloseTo(cost * usedDocs, 1);
+    expect(Number(tenant('(idle capacity)').cost_usd)).toBeCloseTo(cost * (1 - usedChat - usedDocs), 1);
+    expect(Number(dep.capacity_used_pct)).toBeCloseTo(100 * (usedChat + usedDocs), 1);
+
+    // Alone on the replica, chat's tokens are charged at the same rate: its cost per token is unchanged
+    // by the second tenant (rental prices replica-time, busy or not).
+    const aloneDir = withFiles({ 's.yaml': TRICKLE });
+    const aloneOut = join(tempDir(), 'out');
+    runToDir(loadScenario(join(aloneDir, 's.yaml')), { outDir: aloneOut });
+    const alone = csv(join(aloneOut, 'summary.csv')).find((r) => r.scope === 'tenant' && r.key === 'acme')!;
+    const perMtok = (r: Row) => Number(r.cost_usd) / Number(r.output_tokens);
+    expect(Math.abs(perMtok(tenant('acme')) / perMtok(alone) - 1)).toBeLessThan(0.002);
+  });
+});

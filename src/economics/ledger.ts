@@ -6,18 +6,23 @@
  *
  * Attribution rule (docs/economics.md): a deployment's cost in a period is its replica-time priced
  * at the busy rate for busy replica-time and the idle rate for the rest (equal under rental; under
- * TCO busy time also pays for power up to TDP). Of that cost, the share the deployment's capacity
- * used (output tokens completed in the period / what its replicas could have served at their
- * saturated rate, deployment.capacity) goes to the workloads, split by the busy replica-time each
- * request shared (an iteration of b requests charges each 1/b of its duration); the rest, cost ×
- * (1 − capacity used), is the deployment's idle line. Busy time alone would call a replica running
- * a batch of one fully used, and book nearly nothing idle. The pieces are rounded to cents by
- * largest remainder, so they sum exactly to the deployment's rounded cost and none is negative.
+ * TCO busy time also pays for power up to TDP). Each workload pays for the capacity its completed
+ * output tokens took: the replica-seconds they need at one replica's saturated rate at that
+ * workload's own mean lengths (capacityS), at the deployment's cost per replica-second; the rest
+ * is the deployment's idle line. A workload's charge so depends on its own traffic, not on who
+ * else shares the replicas (a rate at the blended mean lengths would make one tenant's long
+ * prompts raise another's cost). Where the workloads' tokens took more than the replica-time there
+ * was (prefix caching beats the rate), they share the whole cost pro rata and idle is 0. Busy time
+ * alone would call a replica running a batch of one fully used, and book nearly nothing idle. The
+ * pieces are rounded to cents by largest remainder, so they sum exactly to the deployment's
+ * rounded cost and none is negative.
  * Energy stays physical: busy energy to the workloads by busy time, idle energy to the idle line.
  */
 import type { SimulationResult } from '../simulation/simulate.js';
 import { billCents, discountedPrice, priceKey } from './billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from './cost.js';
+
+type Deployment = SimulationResult['scenario']['deployments'][number];
 
 export interface Ledger {
   periods: string[];
@@ -90,21 +95,35 @@ export function apportionCents(exact: Float64Array, out: Float64Array): void {
 }
 
 /**
- * Capacity used by deployment d in period p, 0..1: output tokens completed there over what its
- * replicas could have served at their saturated rate in the period's run time (capped at 1: with
- * prefix caching a replica can beat the rate, which assumes every prompt prefilled in full).
+ * Replica-seconds of deployment `dep`'s capacity that `outputTokens` of workload w took: the tokens
+ * over one replica's saturated rate at w's own mean lengths. It depends on nothing else sharing the
+ * replica, so adding a tenant leaves the others' capacity used (and, under rental, cost) as it was.
+ */
+export function capacityS(dep: Deployment, w: number, outputTokens: number): number {
+  const rate = dep.capacity.workloadOutputTokensPerSPerReplica[w];
+  return rate > 0 ? outputTokens / rate : 0;
+}
+
+/** Replica-seconds deployment d had in period p: its replicas, or what autoscaling provisioned. */
+function periodReplicaS(result: SimulationResult, p: number, d: number): number {
+  const dep = result.scenario.deployments[d];
+  return dep.autoscale === null ? dep.replicas * result.calendar.overlapS(p, result.endS) : result.periodReplicaS![p * result.scenario.deployments.length + d];
+}
+
+/**
+ * Capacity used by deployment d in period p, 0..1: the replica-seconds its workloads' completed
+ * output tokens took at their saturated rates (capacityS) over the replica-seconds it had (capped
+ * at 1: with prefix caching a replica can beat the rate, which assumes every prompt prefilled in full).
  */
 export function capacityUsed(result: SimulationResult, p: number, d: number): number {
-  const { scenario, recorder, calendar } = result;
+  const { scenario, recorder } = result;
   const dep = scenario.deployments[d];
   const D = scenario.deployments.length;
   const A = scenario.workloads.length * D;
-  let outTok = 0;
-  for (let w = 0; w < scenario.workloads.length; w++) outTok += recorder.periodOutputTokens[p * A + w * D + d];
-  // An autoscaled deployment could serve only with the replicas it had provisioned.
-  const replicaS = dep.autoscale === null ? dep.replicas * calendar.overlapS(p, result.endS) : result.periodReplicaS![p * D + d];
-  const capacityTok = dep.capacity.outputTokensPerSPerReplica * replicaS;
-  return capacityTok > 0 ? Math.min(1, outTok / capacityTok) : 0;
+  let usedS = 0;
+  for (let w = 0; w < scenario.workloads.length; w++) usedS += capacityS(dep, w, recorder.periodOutputTokens[p * A + w * D + d]);
+  const replicaS = periodReplicaS(result, p, d);
+  return replicaS > 0 ? Math.min(1, usedS / replicaS) : 0;
 }
 
 export function buildLedger(result: SimulationResult): Ledger {
@@ -130,7 +149,7 @@ export function buildLedger(result: SimulationResult): Ledger {
       const dep = scenario.deployments[d];
       const tp = dep.tensorParallel;
       // An autoscaled deployment is billed for the replica-time it had provisioned (simulate.ts).
-      const replicaS = dep.autoscale === null ? dep.replicas * calendar.overlapS(p, result.endS) : result.periodReplicaS![p * D + d];
+      const replicaS = periodReplicaS(result, p, d);
       let busyS = 0;
       for (let w = 0; w < W; w++) busyS += recorder.periodBusyShareS[p * A + w * D + d];
       // A collapsed decode run is attributed to the period it ends in, so a period's busy time can
@@ -146,21 +165,15 @@ export function buildLedger(result: SimulationResult): Ledger {
       }
       const idleS = Math.max(0, replicaS - busyS * scale);
       exact[W] = idleS * idleCentsPerS;
-      // Re-split the same cost by capacity used rather than busy time.
+      // Re-split the same cost by capacity used rather than busy time: each workload pays for the
+      // capacity its tokens took, scaled down together where they took more than there was.
       let costCents = 0;
       for (let i = 0; i <= W; i++) costCents += exact[i];
-      const used = capacityUsed(result, p, d);
-      let outTok = 0;
-      for (let w = 0; w < W; w++) outTok += recorder.periodOutputTokens[p * A + w * D + d];
-      const sharedS = busyS * scale;
-      for (let w = 0; w < W; w++) {
-        const cell = p * A + w * D + d;
-        // By busy share; by output tokens in the rare period whose tokens' busy time was booked in
-        // another (a collapsed decode run is booked where it ends).
-        const weight = sharedS > 0 ? (recorder.periodBusyShareS[cell] * scale) / sharedS : outTok > 0 ? recorder.periodOutputTokens[cell] / outTok : 0;
-        exact[w] = costCents * used * weight;
-      }
-      exact[W] = costCents * (1 - used);
+      let usedS = 0;
+      for (let w = 0; w < W; w++) usedS += capacityS(dep, w, recorder.periodOutputTokens[p * A + w * D + d]);
+      const perUsedS = replicaS > 0 ? costCents / Math.max(replicaS, usedS) : 0;
+      for (let w = 0; w < W; w++) exact[w] = perUsedS * capacityS(dep, w, recorder.periodOutputTokens[p * A + w * D + d]);
+      exact[W] = costCents - perUsedS * usedS;
       apportionCents(exact, rounded);
       let total = 0;
       for (let w = 0; w < W; w++) {

@@ -6,7 +6,7 @@ import type { IntervalSnapshot, SimulationResult } from '../simulation/simulate.
 import type { RequestTable } from '../engine/requests.js';
 import { FATE_COUNT, FATE_EXPIRED, FATE_NAMES, FATE_THROTTLED, type RequestLog } from '../metrics/recorder.js';
 import { hasFaults } from '../serving/faults.js';
-import { billedReplicaS, peakReplicas, type Ledger } from '../economics/ledger.js';
+import { billedReplicaS, capacityS, peakReplicas, type Ledger } from '../economics/ledger.js';
 import { discountedPrice, tokenRevenueUsd } from '../economics/billing.js';
 import { busyUsdPerChipHour, idleUsdPerChipHour } from '../economics/cost.js';
 import { priceKey, type Scenario } from '../scenario/load.js';
@@ -25,8 +25,8 @@ const usdFromCents = (c: number) => formatUsd(c / 100);
 /** The prefix cache's token hit rate, %; empty when there were no prompt tokens. */
 /** cost (cents) per million tokens, in USD; empty when there are no tokens (cost_usd_per_mtok_* columns). */
 const usdPerMtok = (costCents: number, tokens: number) => (tokens > 0 ? formatUsd(costCents / 100 / (tokens / 1e6)) : '');
-/** Output tokens served over what the replicas could have served saturated, %; 0 without capacity. */
-const capacityPct = (outputTokens: number, capacityTokens: number) => (capacityTokens > 0 ? (100 * outputTokens) / capacityTokens : 0);
+/** Replica-seconds the served tokens took at their saturated rates (ledger capacityS) over the replica-seconds there were, %; 0 without replicas. */
+const capacityPct = (usedS: number, replicaS: number) => (replicaS > 0 ? (100 * usedS) / replicaS : 0);
 const hitPct = (cached: number, input: number) => (input > 0 ? pct((100 * cached) / input) : '');
 /** Emissions are reported only where the facility gives a grid intensity; otherwise empty. */
 const kgCo2e = (kwh: number, kgPerKwh: number) => (Number.isFinite(kgPerKwh) ? formatRatio(kwh * kgPerKwh) : '');
@@ -52,11 +52,13 @@ export class TimeseriesWriter {
       let completions = 0;
       let inTok = 0;
       let outTok = 0;
+      let usedS = 0;
       let cachedTok = 0;
       let revenueUsd = 0;
       for (let w = 0; w < sc.workloads.length; w++) {
         const a = w * D + d;
         if (s.completions[a] === 0) continue;
+        usedS += capacityS(dep, w, s.outputTokens[a]);
         const wl = sc.workloads[w];
         const listPrice = sc.prices.get(priceKey(wl.tenant, dep.model.id))!;
         const price = wl.batch === null ? listPrice : discountedPrice(listPrice, wl.batch.discount);
@@ -94,7 +96,7 @@ export class TimeseriesWriter {
         formatInt(cachedTok),
         hitPct(cachedTok, inTok),
         formatSpreadsheetUtc(sc.startMs + s.startS * 1000),
-        pct(capacityPct(outTok, dep.capacity.outputTokensPerSPerReplica * (dep.autoscale === null ? dep.replicas : s.replicasServing[d]) * lengthS)),
+        pct(capacityPct(usedS, (dep.autoscale === null ? dep.replicas : s.replicasServing[d]) * lengthS)),
       ];
       // Only when a deployment autoscales, so fixed fleets' timeseries.csv stays as it was.
       if (this.autoscaling) {
@@ -231,19 +233,18 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   for (const d of scenario.deployments) fleetReplicaS += billedReplicaS(result, d.index);
   let fleetChipH = 0;
   for (const d of scenario.deployments) fleetChipH += (billedReplicaS(result, d.index) * d.tensorParallel) / 3600;
-  let fleetCapacityTok = 0;
-  for (const d of scenario.deployments) fleetCapacityTok += d.capacity.outputTokensPerSPerReplica * billedReplicaS(result, d.index);
 
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let decodeS = 0, decodeTokens = 0;
     let cachedTok = 0, reasoningTok = 0, offloadTok = 0;
-    let inTok = 0, outTok = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
+    let inTok = 0, outTok = 0, usedS = 0, sloMet = 0, measured = 0, revenue = 0, payout = 0, cost = 0, idle = 0, busyShareS = 0, energy = 0;
     const { ttft, tpot, e2e } = recorder.latencyOf(s.atoms);
     for (const a of s.atoms) {
       for (let f = 0; f < FATE_COUNT; f++) fates[f] += recorder.fates[a * FATE_COUNT + f];
       inTok += recorder.inputTokens[a];
       outTok += recorder.outputTokens[a];
+      usedS += capacityS(scenario.deployments[a % D], Math.floor(a / D), recorder.outputTokens[a]);
       cachedTok += recorder.cachedInputTokens[a];
       offloadTok += recorder.offloadInputTokens[a];
       reasoningTok += recorder.reasoningTokens[a];
@@ -262,11 +263,10 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
     // Cost by deployment, for the error band: busy cost of the scope's atoms plus idle cost of its fleet.
     const costByDep = new Float64Array(D);
     for (const a of s.atoms) for (let p = 0; p < P; p++) costByDep[a % D] += ledger.busyCostCents[p * A + a];
-    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0, chipH = 0, capacityTok = 0;
+    let chips = 0, busyS = 0, replicaS = 0, preemptions = 0, chipH = 0;
     for (const d of s.fleet) {
       const dep = scenario.deployments[d];
       chips += peakReplicas(result, d) * dep.tensorParallel;
-      capacityTok += dep.capacity.outputTokensPerSPerReplica * billedReplicaS(result, d);
       busyS += result.busyS[d];
       replicaS += billedReplicaS(result, d);
       chipH += (billedReplicaS(result, d) * dep.tensorParallel) / 3600;
@@ -331,7 +331,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       formatInt(fates[0] + fates[1]),
       usdPerMtok(cost, inTok),
       usdPerMtok(cost, inTok + outTok),
-      pct(fleetScope ? capacityPct(outTok, capacityTok) : isIdleRow ? 0 : capacityPct(outTok, fleetCapacityTok)),
+      pct(fleetScope ? capacityPct(usedS, replicaS) : isIdleRow ? 0 : capacityPct(usedS, fleetReplicaS)),
       band.lowCents !== null ? usdPerMtok(band.lowCents, outTok) : '',
       band.highCents !== null ? usdPerMtok(band.highCents, outTok) : '',
       band.basis,

@@ -70,8 +70,9 @@ export interface Deployment {
   /** `failures:` (random replica failures, src/serving/faults.ts), or null. */
   failures: Failures | null;
   /**
-   * The saturated rate (src/perf/saturation.ts) at its traffic's mean lengths, the denominator of
-   * capacity_used_pct and of the ledger's idle cost (src/scenario/warnings.ts capacityBasis).
+   * The saturated rate (src/perf/saturation.ts) at its traffic's mean lengths (explain's figure) and
+   * at each workload's own, the basis of capacity_used_pct and of the ledger's attribution
+   * (src/scenario/warnings.ts capacityBasis).
    */
   capacity: CapacityBasis;
 }
@@ -693,7 +694,7 @@ function resolveScenario(
       autoscale,
       failures,
       // Set once the workloads' mean lengths are known (below).
-      capacity: { promptTokens: NaN, outputTokens: NaN, outputTokensPerSPerReplica: NaN },
+      capacity: { promptTokens: NaN, outputTokens: NaN, outputTokensPerSPerReplica: NaN, workloadOutputTokensPerSPerReplica: new Float64Array(0) },
     };
   });
   const servedModels = new Set(deployments.map((d) => d.model.id));
@@ -1024,7 +1025,7 @@ function resolveScenario(
     const fallbackTo = workloads.filter((w) => w.fallback.includes(d.model.id));
     const pick = (ws: Workload[], of: (Demand | null)[]) => ws.map((w) => of[w.index]).filter((x): x is Demand => x !== null);
     const basis = [pick(own, demandOf), pick(own, closedOf), pick(fallbackTo, demandOf), pick(fallbackTo, closedOf)].find((x) => x.length > 0) ?? [];
-    d.capacity = capacityBasis(d.perf, d.maxBatch, basis);
+    d.capacity = capacityBasis(d.perf, d.maxBatch, basis, workloads.map((w) => demandOf[w.index] ?? closedOf[w.index]));
   }
 
   const reportIntervalS = input.report_interval ?? Math.max(1, horizonS / 60);

@@ -108,15 +108,24 @@ export interface CapacityBasis {
   outputTokens: number;
   /** Saturated output tokens per second of one replica at those lengths. */
   outputTokensPerSPerReplica: number;
+  /**
+   * Per workload (by index): one replica's saturated output tokens/s at that workload's own mean
+   * lengths (outputTokensPerSPerReplica where its lengths are unknown). A workload's output tokens
+   * over this rate are the replica-seconds of capacity they used, whatever else shares the replica:
+   * the ledger's attribution and capacity_used_pct add these up (docs/economics.md#attribution-rule).
+   */
+  workloadOutputTokensPerSPerReplica: Float64Array;
 }
 
 /**
  * The saturated rate of one replica at the demands' mean lengths: the same figure the capacity
  * warning sums and `explain` prints as max_output_tokens_per_s_per_chip (× tensor parallelism).
  */
-export function capacityBasis(perf: StepTimes, maxBatch: number, demands: readonly Demand[]): CapacityBasis {
+export function capacityBasis(perf: StepTimes, maxBatch: number, demands: readonly Demand[], workloadDemands: readonly (Demand | null)[]): CapacityBasis {
   const { promptTokens, outputTokens } = meanLengths(demands);
-  return { promptTokens, outputTokens, outputTokensPerSPerReplica: saturatedReplica(perf, maxBatch, promptTokens, outputTokens).outputTokensPerS };
+  const blended = saturatedReplica(perf, maxBatch, promptTokens, outputTokens).outputTokensPerS;
+  const own = Float64Array.from(workloadDemands, (w) => (w === null ? blended : saturatedReplica(perf, maxBatch, w.promptTokens, w.outputTokens).outputTokensPerS));
+  return { promptTokens, outputTokens, outputTokensPerSPerReplica: blended, workloadOutputTokensPerSPerReplica: own };
 }
 
 /** Warns when a model's deployments, saturated, complete fewer requests per second than its workloads send. */
