@@ -199,6 +199,42 @@ workloads:
   });
 });
 
+describe('deployments no shared prompt can reach', () => {
+  it('keep no cache (caching 0, no bookkeeping) and serve exactly as with prefix_caching false', () => {
+    // chat (a prefix) reaches a's model only; classify (no prefix, sessions or hashes) reaches b alone.
+    const body = (caching: string) => `
+name: reach
+horizon: 60s
+seed: 4
+deployments:
+  - { name: a, model: llama-3.1-8b, silicon: h100-sxm, replicas: 2 }
+  - { name: b, model: mixtral-8x7b, silicon: h100-sxm, replicas: 2, tensor_parallel: 2${caching} }
+workloads:
+  - name: chat
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: poisson, rate: 6/s }
+    prefix: { tokens: 800, groups: 2 }
+    prompt_tokens: { dist: lognormal, median: 300, p99: 2000 }
+    output_tokens: { dist: lognormal, median: 100, p99: 500 }
+  - name: classify
+    tenant: t
+    model: mixtral-8x7b
+    arrival: { process: poisson, rate: 6/s }
+    prompt_tokens: { dist: lognormal, median: 900, p99: 4000 }
+    output_tokens: { dist: lognormal, median: 100, p99: 500 }
+`;
+    const on = run(body(''));
+    const off = run(body(', prefix_caching: false'));
+    expect(Array.from(on.fleet.caching)).toEqual([1, 1, 0, 0]);
+    expect(on.rows.some((r) => r.cachedTokens > 0)).toBe(true);
+    expect(on.rows).toEqual(off.rows);
+    // A fleet without any shared prompt keeps no cache at all.
+    const plain = run(body('').replace(/    prefix: .*\n/, ''));
+    expect(plain.fleet.cache).toBeNull();
+  });
+});
+
 describe('from the CLI', () => {
   it('a scenario with shared prefixes reruns byte-identically; a prefix with cached_prompt_fraction is exit 2 at the key', () => {
     const text = `

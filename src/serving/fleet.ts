@@ -24,7 +24,7 @@ import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
 import { runsOf } from './routers/least-outstanding.js';
-import { hostTierOf, PrefixCache, resetPrefix } from './prefix-cache.js';
+import { hostTierOf, PrefixCache, resetPrefix, sharedDeployments } from './prefix-cache.js';
 import { RandomStream } from '../workload/rng.js';
 import { Autoscaler } from './autoscaler.js';
 import { admitted, quotasOf, type Quotas } from './quota.js';
@@ -70,7 +70,7 @@ export class Fleet {
   readonly kvCapacityBlocks: Float64Array;
   /** The replica's KV blocks. */
   readonly kvTotalBlocks: Float64Array;
-  /** 1 where the replica keeps a prefix cache (deployment `prefix_caching`, not a decode pool). */
+  /** 1 where the replica keeps a prefix cache (deployment `prefix_caching`, not a decode pool, reachable by a workload with shared blocks: sharedDeployments). */
   readonly caching: Uint8Array;
   /** The prefix caches of the caching replicas, or null when none caches. */
   readonly cache: PrefixCache | null;
@@ -208,6 +208,7 @@ export class Fleet {
     this.chunkDone = new Float64Array(R);
     this.prefillList = new Int32Array(R).fill(NONE);
     this.mixedDecoders = new Int32Array(R);
+    const shared = sharedDeployments(scenario);
     let r = 0;
     let slotsTotal = 0;
     let residueTotal = 0;
@@ -223,7 +224,7 @@ export class Fleet {
         this.kvTotalBlocks[r] = d.perf.kvCapacityBlocks;
         this.sched[r] = schedulerOf(d.scheduler, i < d.prefillReplicas);
         // A decode-pool replica receives its requests' KV whole from the prefill pool.
-        this.caching[r] = d.prefixCaching && this.sched[r] !== SCHED_DECODE_POOL ? 1 : 0;
+        this.caching[r] = d.prefixCaching && shared[d.index] !== 0 && this.sched[r] !== SCHED_DECODE_POOL ? 1 : 0;
         if (i === 0) this.firstReplicaOf[d.index] = r;
       }
     }

@@ -31,7 +31,7 @@
  * (Mooncake's `hash_ids`) key theirs by the hash chain instead (block-chains.ts).
  */
 import type { Fleet } from './fleet.js';
-import type { Deployment } from '../scenario/load.js';
+import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, type RequestTable } from '../engine/requests.js';
 import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 import { drop, newRefs, take } from './prefix-store.js';
@@ -46,6 +46,23 @@ export function hostTierOf(deps: readonly Deployment[], deploymentOf: Int32Array
   const blocks = Float64Array.from(deploymentOf, (d) => deps[d].kvOffload?.blocks ?? 0);
   const sPerBlock = Float64Array.from(deploymentOf, (d) => deps[d].kvOffload?.sPerBlock ?? 0);
   return [blocks, sPerBlock];
+}
+
+/**
+ * Per deployment, 1 where a workload with shared prompt blocks (a prefix, sessions, a trace's hash
+ * chains) can be routed (its model or a fallback). A deployment no such workload reaches keeps an
+ * empty cache whatever prefix_caching says (every probe finds nothing, every release frees
+ * nothing), so its replicas skip the cache's bookkeeping: no output changes, and fleets without
+ * prefixes keep it off every admission and departure.
+ */
+export function sharedDeployments(scenario: Scenario): Uint8Array {
+  const shared = new Uint8Array(scenario.deployments.length);
+  for (const w of scenario.workloads) {
+    const hashed = w.arrival.process === 'trace' && w.arrival.format === 'mooncake';
+    if (w.prefix === null && w.session === null && !hashed) continue;
+    for (const d of scenario.deployments) if (d.model.id === w.model || w.fallback.includes(d.model.id)) shared[d.index] = 1;
+  }
+  return shared;
 }
 
 /** Full blocks of request q's prompt that belong to its prefix group (the rest of its shared blocks are its session's). */
