@@ -121,6 +121,9 @@ export class RequestTable {
     this.turn = grown(this.turn, cap);
     this.reasoningTokens = grown(this.reasoningTokens, cap);
     this.visibleS = grown(this.visibleS, cap);
+    // A new id's optional columns start at their defaults, so a run in which no request has a
+    // prefix, a session or hidden reasoning never writes them (serving/fleet.ts arrive).
+    for (const col of [this.prefixChain, this.sessionChain, this.lastEntry, this.prefixEntry, this.chainLeaf, this.session, this.conversation, this.turn]) col.fill(NONE, old);
     // Thread the new ids onto the free list in ascending order so allocation order is stable.
     for (let i = cap - 1; i >= old; i--) {
       this.next[i] = this.freeHead;

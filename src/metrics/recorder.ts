@@ -203,6 +203,16 @@ export class Recorder {
    */
   readonly measureFromS: Float64Array;
 
+  /** Whether a replica keeps a prefix cache (else no request has cached tokens) and a workload reasons (else none has reasoning tokens). */
+  private caching = true;
+  private reasoning = true;
+
+  /** Tells the recorder which request columns can be non-zero (Fleet.cache, Fleet.reasoning): completed reads only those. */
+  setFeatures(caching: boolean, reasoning: boolean): void {
+    this.caching = caching;
+    this.reasoning = reasoning;
+  }
+
   /** Sets the frontend time of each workload's requests (Fleet.workloadFrontendS). */
   setFrontendS(frontendS: Float64Array): void {
     for (let w = 0; w < this.workloads; w++) this.measureFromS[w] = this.warmupS - frontendS[w];
@@ -229,26 +239,32 @@ export class Recorder {
     const workload = requests.workload[q];
     const promptTokens = requests.promptTokens[q];
     const outputTokens = requests.outputTokens[q];
-    const cachedTokens = requests.cachedTokens[q];
-    const reasoningTokens = requests.reasoningTokens[q];
     const a = workload * this.deployments + deployment;
     this.fates[a * FATE_COUNT + (requests.failedOver[q] === 1 ? FATE_FAILED_OVER : FATE_COMPLETED)]++;
     this.inputTokens[a] += promptTokens;
     this.outputTokens[a] += outputTokens;
-    this.cachedInputTokens[a] += cachedTokens;
-    this.offloadInputTokens[a] += requests.offloadTokens[q];
-    this.reasoningTokens[a] += reasoningTokens;
     const cell = this.calendar.periodAt(this.clockS[0]) * this.atoms + a;
     this.periodInputTokens[cell] += promptTokens;
     this.periodOutputTokens[cell] += outputTokens;
-    this.periodCachedInputTokens[cell] += cachedTokens;
-    this.periodReasoningTokens[cell] += reasoningTokens;
     this.periodCompleted[cell]++;
     const iv = this.interval;
     iv.completions[a]++;
     iv.inputTokens[a] += promptTokens;
     iv.outputTokens[a] += outputTokens;
-    iv.cachedInputTokens[a] += cachedTokens;
+    // Without a prefix cache or a reasoning workload these columns are 0 for every request: the
+    // sums skip them rather than read two more request columns per completion.
+    if (this.caching) {
+      const cachedTokens = requests.cachedTokens[q];
+      this.cachedInputTokens[a] += cachedTokens;
+      this.offloadInputTokens[a] += requests.offloadTokens[q];
+      this.periodCachedInputTokens[cell] += cachedTokens;
+      iv.cachedInputTokens[a] += cachedTokens;
+    }
+    const reasoningTokens = this.reasoning ? requests.reasoningTokens[q] : 0;
+    if (reasoningTokens !== 0) {
+      this.reasoningTokens[a] += reasoningTokens;
+      this.periodReasoningTokens[cell] += reasoningTokens;
+    }
     const arrivalS = requests.arrivalS[q];
     if (arrivalS < this.measureFromS[workload]) return;
     this.measured[a]++;

@@ -5,6 +5,7 @@
  * as functions over this state (a class per concern would put a property load and a polymorphic
  * call between every step):
  *  - replica.ts: queue, batch, iteration boundaries and decode runs (the reading guide to phases);
+ *  - intake.ts: a new request's row, then quotas, the batch tier or routing;
  *  - kv-blocks.ts: KV block accounting and preemption; completion-heap.ts: who finishes next;
  *  - prefix-cache.ts: shared prompt blocks kept per replica, referenced while in use, LRU-evicted;
  *  - schedulers/: one file per batching policy, registered in schedulers/registry.ts;
@@ -15,21 +16,21 @@
 import type { Deployment, Scenario } from '../scenario/load.js';
 import { NONE, RequestTable } from '../engine/requests.js';
 import type { EventQueue } from '../engine/event-queue.js';
-import { FATE_REJECTED, type Recorder } from '../metrics/recorder.js';
+import type { Recorder } from '../metrics/recorder.js';
 import { LOAD_LEVELS, SCHED_DECODE_POOL } from './kinds.js';
 import { boundary, touch } from './replica.js';
 import { kvBlocksNow } from './kv-blocks.js';
-import { route } from './routing.js';
 import { outageEnd, outageStart } from './incidents.js';
 import { schedulerOf } from './schedulers/registry.js';
 import { routerOf } from './routers/registry.js';
 import { runsOf } from './routers/least-outstanding.js';
-import { hostTierOf, PrefixCache, resetPrefix, sharedDeployments } from './prefix-cache.js';
+import { hostTierOf, PrefixCache, sharedDeployments, sharesPrompts } from './prefix-cache.js';
+import { newRequest, place, sharePrompt } from './intake.js';
 import { RandomStream } from '../workload/rng.js';
 import { Autoscaler } from './autoscaler.js';
-import { admitted, quotasOf, type Quotas } from './quota.js';
+import { quotasOf, type Quotas } from './quota.js';
 import { priorityOf, type Priority } from './priority.js';
-import { batchArrive, batchTierOf, type BatchTier } from './batch-tier.js';
+import { batchTierOf, type BatchTier } from './batch-tier.js';
 import { faultsOf, type Faults } from './faults.js';
 
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
@@ -72,6 +73,8 @@ export class Fleet {
   readonly kvTotalBlocks: Float64Array;
   /** 1 where the replica keeps a prefix cache (deployment `prefix_caching`, not a decode pool, reachable by a workload with shared blocks: sharedDeployments). */
   readonly caching: Uint8Array;
+  /** Whether a workload's requests may share prompt blocks (prefix, session, hash chains: sharesPrompts). */
+  readonly sharedPrompts: boolean;
   /** The prefix caches of the caching replicas, or null when none caches. */
   readonly cache: PrefixCache | null;
   /** Scratch for prefix-cache.ts `probe`: blocks skipped, blocks shared, entries newly referenced, skipped blocks copied from the host tier. */
@@ -228,6 +231,7 @@ export class Fleet {
         if (i === 0) this.firstReplicaOf[d.index] = r;
       }
     }
+    this.sharedPrompts = scenario.workloads.some(sharesPrompts);
     this.cache = this.caching.includes(1) ? new PrefixCache(R, ...hostTierOf(deps, this.deploymentOf)) : null;
     this.prefixChainBase = Int32Array.from(scenario.workloads, (w) => w.prefixSegmentBase);
     this.prefixTokensOf = Int32Array.from(scenario.workloads, (w) => (w.prefix === null ? 0 : w.prefix.tokens));
@@ -349,35 +353,30 @@ export class Fleet {
   onRequestEnd: ((workload: number, q: number, completed: boolean) => void) | null = null;
 
   /**
-   * A new request arrives from workload `w`, at clockS[0]. `group`: the workload's prefix group
-   * its prompt starts with (its first prefix-tokens tokens), or NONE. `sessionSegment`: the
-   * conversation segment its history is cached under (a turn of a session), or NONE; `session`
-   * the workload's slot for the conversation, handed back through onRequestEnd. outputTokens counts the hidden reasoningTokens.
-   * `chain`: the last node of a trace row's hash chain (cache.chains), or NONE. `conversation`, `turn`: a session turn's ids for requests.csv (-1 outside one).
+   * A new request arrives from workload `w` (no shared prompt: no prefix, session or hash chain), at
+   * clockS[0]. outputTokens counts the hidden reasoningTokens. Kept small so V8 inlines it into the
+   * event loop: the shared-prompt columns keep their defaults (RequestTable) unless a workload of
+   * the run can set them, and reasoningTokens stays 0 unless one reasons.
    */
-  arrive(w: number, promptTokens: number, outputTokens: number, group = NONE, sessionSegment = NONE, session = NONE, reasoningTokens = 0, chain = NONE, conversation = -1, turn = -1): void {
-    const q = this.requests.alloc();
-    const rq = this.requests;
-    rq.seq[q] = this.arrivalCount++;
-    // Latencies are the client's: it sent the request frontend_ms before the engine sees it (the
-    // same shift for every request of an open loop, so the engine's dynamics are unchanged).
-    rq.arrivalS[q] = this.clockS[0] - this.workloadFrontendS[w];
-    rq.workload[q] = w;
-    rq.promptTokens[q] = promptTokens;
-    rq.outputTokens[q] = outputTokens;
-    rq.generated[q] = 0;
-    rq.firstTokenS[q] = -1;
-    rq.visibleS[q] = -1;
-    rq.reasoningTokens[q] = reasoningTokens;
-    rq.failedOver[q] = 0;
-    resetPrefix(rq, q, group === NONE ? NONE : this.prefixChainBase[w] + group, group === NONE ? 0 : this.prefixTokensOf[w], chain);
-    rq.sessionChain[q] = sessionSegment;
-    rq.session[q] = session;
-    rq.conversation[q] = conversation;
-    rq.turn[q] = turn;
-    if (this.quotas !== null && !admitted(this, q)) return;
-    if (this.batchTier !== null && this.batchTier.isBatch[w] !== 0) batchArrive(this, q);
-    else route(this, q, FATE_REJECTED, this.tierFirstDeployment[w][0]);
+  arrive(w: number, promptTokens: number, outputTokens: number, reasoningTokens: number): void {
+    const q = newRequest(this, w, promptTokens, outputTokens, reasoningTokens);
+    if (this.sharedPrompts) sharePrompt(this, q, NONE, 0, NONE, NONE, NONE, -1, -1);
+    place(this, q, w);
+  }
+
+  /**
+   * arrive for a request that may share prompt blocks. `group`: the workload's prefix group its
+   * prompt starts with (its first prefix-tokens tokens), or NONE. `sessionSegment`: the
+   * conversation segment its history is cached under (a turn of a session), or NONE; `session` the
+   * workload's slot for the conversation, handed back through onRequestEnd. `chain`: the last node
+   * of a trace row's hash chain (cache.chains), or NONE. `conversation`, `turn`: a session turn's
+   * ids for requests.csv (-1 outside one).
+   */
+  arriveShared(w: number, promptTokens: number, outputTokens: number, group: number, sessionSegment: number, session: number, reasoningTokens: number, chain: number, conversation: number, turn: number): void {
+    const q = newRequest(this, w, promptTokens, outputTokens, reasoningTokens);
+    const prefixed = group !== NONE;
+    sharePrompt(this, q, prefixed ? this.prefixChainBase[w] + group : NONE, prefixed ? this.prefixTokensOf[w] : 0, chain, sessionSegment, session, conversation, turn);
+    place(this, q, w);
   }
 
   /** The replica's event, at clockS[0]: the end of an iteration or decode run. */

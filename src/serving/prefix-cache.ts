@@ -31,9 +31,9 @@
  * (Mooncake's `hash_ids`) key theirs by the hash chain instead (block-chains.ts).
  */
 import type { Fleet } from './fleet.js';
-import type { Deployment, Scenario } from '../scenario/load.js';
+import type { Deployment, Scenario, Workload } from '../scenario/load.js';
 import { NONE, type RequestTable } from '../engine/requests.js';
-import { kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
+import { kvAdd, kvBlocksAt, kvBlocksBound } from './kv-blocks.js';
 import { drop, newRefs, take } from './prefix-store.js';
 import { chainAcquire, chainCachedBlocks, chainProbe, chainRelease } from './block-chains.js';
 import { copiedBlocks, hostRun } from './host-tier.js';
@@ -58,11 +58,15 @@ export function hostTierOf(deps: readonly Deployment[], deploymentOf: Int32Array
 export function sharedDeployments(scenario: Scenario): Uint8Array {
   const shared = new Uint8Array(scenario.deployments.length);
   for (const w of scenario.workloads) {
-    const hashed = w.arrival.process === 'trace' && w.arrival.format === 'mooncake';
-    if (w.prefix === null && w.session === null && !hashed) continue;
+    if (!sharesPrompts(w)) continue;
     for (const d of scenario.deployments) if (d.model.id === w.model || w.fallback.includes(d.model.id)) shared[d.index] = 1;
   }
   return shared;
+}
+
+/** Whether workload w's prompts may share KV blocks: a prefix, sessions, or a trace's hash chains (Mooncake). */
+export function sharesPrompts(w: Workload): boolean {
+  return w.prefix !== null || w.session !== null || (w.arrival.process === 'trace' && w.arrival.format === 'mooncake');
 }
 
 /** Full blocks of request q's prompt that belong to its prefix group (the rest of its shared blocks are its session's). */
@@ -202,6 +206,30 @@ export function release(f: Fleet, r: number, q: number, completed: boolean): voi
   rq.lastEntry[q] = NONE;
   rq.prefixEntry[q] = NONE;
   rq.hitTokens[q] = 0;
+}
+
+/**
+ * Request q joins replica r's batch (replica.ts addToBatch, on a caching replica): its private KV
+ * is `phase` tokens (at step 0) plus its shared blocks' tokens, which attention still reads.
+ */
+export function joinCache(f: Fleet, r: number, q: number, phase: number): void {
+  const shared = f.requests.sharedBlocks[q] * f.blockTokens[r];
+  f.requests.kvPhase[q] = phase - shared;
+  kvAdd(f, r, phase - shared, 1);
+  f.sharedTokens[r] += shared;
+  reconcile(f, r);
+}
+
+/**
+ * Request q leaves replica r's batch (replica.ts removeFromBatch, on a caching replica). Memory the
+ * batch took since the last admission or departure evicted cache blocks: that is settled before
+ * this request's blocks come free.
+ */
+export function leaveCache(f: Fleet, r: number, q: number, completed: boolean): void {
+  reconcile(f, r);
+  kvAdd(f, r, f.requests.kvPhase[q], -1);
+  f.sharedTokens[r] -= f.requests.sharedBlocks[q] * f.blockTokens[r];
+  release(f, r, q, completed);
 }
 
 /**

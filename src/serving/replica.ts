@@ -22,7 +22,7 @@ import { IDLE, PREFILL, DECODE, MIXED, PREFILLED, SCHED_STATIC, SCHED_PREFILL_PO
 import { heapPush, heapRemove } from './completion-heap.js';
 import { blocksFor, holdsNextStep, kvAdd, kvBlocksAt, kvBlocksBound, kvOpening, kvStepsLeft, preemptLatest } from './kv-blocks.js';
 import { loadMoved } from './routing.js';
-import { probe, reconcile, release } from './prefix-cache.js';
+import { joinCache, leaveCache, probe } from './prefix-cache.js';
 import { finishMixed } from './schedulers/chunked.js';
 import { handOff } from './schedulers/disaggregated.js';
 import { startIteration } from './schedulers/registry.js';
@@ -148,13 +148,11 @@ export function addToBatch(f: Fleet, r: number, q: number, extra = 1): void {
   rq.heapPos[q] = NONE;
   // Reserve KV for the prompt, the tokens already generated, and the token this prefill produces,
   // less the full blocks it shares in the prefix cache (prefix-cache.ts acquire set them).
-  const shared = rq.sharedBlocks[q] * f.blockTokens[r];
-  const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r] - shared;
-  rq.kvPhase[q] = phase;
-  kvAdd(f, r, phase, 1);
-  if (f.caching[r] !== 0) {
-    f.sharedTokens[r] += shared;
-    reconcile(f, r);
+  const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r];
+  if (f.caching[r] !== 0) joinCache(f, r, q, phase);
+  else {
+    rq.kvPhase[q] = phase;
+    kvAdd(f, r, phase, 1);
   }
 }
 
@@ -175,15 +173,8 @@ export function removeFromBatch(f: Fleet, r: number, q: number, completed = fals
   // Routing's loads leave batch-tier requests out (batch-tier.ts).
   if (f.batchTier !== null && f.batchTier.isBatch[rq.workload[q]] !== 0) f.batchHeld[r]--;
   else loadMoved(f, r, -1);
-  const caching = f.caching[r] !== 0;
-  // Memory the batch took since the last admission or departure evicted cache blocks: settle that
-  // before this request's blocks come free (prefix-cache.ts).
-  if (caching) reconcile(f, r);
-  kvAdd(f, r, rq.kvPhase[q], -1);
-  if (caching) {
-    f.sharedTokens[r] -= rq.sharedBlocks[q] * f.blockTokens[r];
-    release(f, r, q, completed);
-  }
+  if (f.caching[r] !== 0) leaveCache(f, r, q, completed);
+  else kvAdd(f, r, rq.kvPhase[q], -1);
   f.recorder.busyShare(rq.workload[q], f.deploymentOf[r], f.shareIntegral[r] - rq.shareMark[q]);
 }
 

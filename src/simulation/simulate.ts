@@ -120,6 +120,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   });
   const autoscaleTicks = new Float64Array(autoscaled.length);
   recorder.setFrontendS(fleet.workloadFrontendS);
+  recorder.setFeatures(fleet.cache !== null, fleet.reasoning);
   const horizonS = scenario.horizonS;
   options.inspect?.(fleet);
 
@@ -370,9 +371,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         // request turned away at once readies its user, who may become the stream's next arrival.
         arrivalT[e] = Infinity;
         const hashes = hashed[e];
-        if (hashes !== null) fleet.arrive(e, prompt, output + reasoning, -1, -1, -1, reasoning, fleet.cache!.chains.internChain(hashes.hashIds, hashes.hashCount, hashBlockTokens[e]));
-        else if (session === null) fleet.arrive(e, group < 0 ? prompt : prompt + prefixSampler!.tokens, output + reasoning, group, -1, -1, reasoning);
-        else {
+        if (hashes !== null) fleet.arriveShared(e, prompt, output + reasoning, -1, -1, -1, reasoning, fleet.cache!.chains.internChain(hashes.hashIds, hashes.hashCount, hashBlockTokens[e]), -1, -1);
+        else if (session === null) {
+          if (group < 0) fleet.arrive(e, prompt, output + reasoning, reasoning);
+          else fleet.arriveShared(e, prompt + prefixSampler!.tokens, output + reasoning, group, -1, -1, reasoning, -1, -1, -1);
+        } else {
           // Turn k's prompt: the history (turn k-1's prompt and output; the prefix at the first turn) and the new user tokens.
           const s = session.slot;
           if (session.isNew) {
@@ -380,7 +383,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
             session.segment[s] = fleet.nextSegment++;
             session.contextTokens[s] = group < 0 ? 0 : prefixSampler!.tokens;
           }
-          fleet.arrive(e, session.contextTokens[s] + prompt, output + reasoning, session.group[s], session.segment[s], s, reasoning, -1, session.conversation[s], session.turn[s] + 1);
+          fleet.arriveShared(e, session.contextTokens[s] + prompt, output + reasoning, session.group[s], session.segment[s], s, reasoning, -1, session.conversation[s], session.turn[s] + 1);
         }
         streamsChanged = false;
         if (arrivalT[e] === Infinity) {
