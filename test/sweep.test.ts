@@ -117,6 +117,32 @@ describe('scenario paths and --set', () => {
   });
 });
 
+describe('--set PATH=null removes a key', () => {
+  it('the file without the key and the file with --set KEY=null run identically', () => {
+    expect(parseSetFlag('workloads[0].slo=null')).toEqual({ path: 'workloads[0].slo', value: null });
+    expect(parseSetFlag('workloads[0].slo=~').value).toBeNull();
+    const dir = withFiles({ 'with.yaml': SCENARIO(), 'without.yaml': SCENARIO().replace('warmup: 10s\n', '') });
+    const run = (file: string, out: string, ...args: string[]) => {
+      const r = fleetsim(['run', join(dir, file), '--out', join(dir, out), '-q', ...args]);
+      expect(r.stderr).toBe('');
+      return readFileSync(join(dir, out, 'summary.csv'), 'utf8');
+    };
+    const removed = run('with.yaml', 'a', '--set', 'warmup=null');
+    expect(removed).toBe(run('without.yaml', 'b'));
+    expect(removed).not.toBe(run('with.yaml', 'c'));
+  });
+
+  it('refuses a key that is not there, a list entry and an empty value, naming the edit', () => {
+    const raw = { workloads: [{ name: 'chat', slo: { ttft: '2s' } }] };
+    const at = (path: string) => () => applyEdits(raw, [parseSetFlag(path)], '--set');
+    expect(at('workloads[0].slo.ttft=null')().workloads).toEqual([{ name: 'chat', slo: {} }]);
+    expect(raw.workloads[0].slo).toEqual({ ttft: '2s' }); // edits work on a copy
+    expect(at('workloads[0].sol=null')).toThrow(/--set workloads\[0\]\.sol=null: the scenario has no "workloads\[0\]\.sol" to remove/);
+    expect(at('workloads[0]=null')).toThrow(/null removes a key, not a list entry; give the whole list instead \(e\.g\. workloads=\[\.\.\.\]\)/);
+    expect(() => parseSetFlag('workloads[0].slo=')).toThrow(/expected a number, string, boolean, null \(to remove the key\)/);
+  });
+});
+
 describe('sweeps', () => {
   it('sweep.csv over replications keeps summary.csv precision: counts whole, money in cents (issue 21 item 5)', async () => {
     const dir = withFiles({ 's.yaml': SCENARIO('sweep:\n  "workloads[0].arrival.rate": [1x, 2x]\n') });

@@ -8,11 +8,27 @@ import { parseMultiplier } from '../scenario/units.js';
 
 export type PathPart = string | number;
 export type SweepValue = number | string | boolean;
-/** A `--set` value: a scalar, or a YAML flow list or map (`incidents=[]`, `slo={ttft: 1s}`) that replaces the value at the path. */
-export type EditValue = SweepValue | unknown[] | { [key: string]: unknown };
+/**
+ * A `--set` value: a scalar, or a YAML flow list or map (`incidents=[]`, `slo={ttft: 1s}`) that
+ * replaces the value at the path, or null (`autoscale=null`), which removes the key.
+ */
+export type EditValue = SweepValue | unknown[] | { [key: string]: unknown } | null;
 
 /** An edit's value as the user would type it: scalars as they are, lists and maps as JSON. */
 export const editValueText = (v: EditValue): string => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/** Removes the map key `parts` names; there must be one (a mistyped path is an error, not a no-op). */
+function removeAt(obj: Record<string, unknown>, parts: PathPart[], text: string, where: string): void {
+  const key = parts[parts.length - 1];
+  const container = getAt(obj, parts.slice(0, -1));
+  if (typeof key === 'number') {
+    throw new InputError(`--set ${text}=null: null removes a key, not a list entry; give the whole list instead (e.g. ${describePrefix(parts, parts.length - 1)}=[...])`, { path: where });
+  }
+  if (container === null || typeof container !== 'object' || Array.isArray(container) || !(key in container)) {
+    throw new InputError(`--set ${text}=null: the scenario has no "${describePrefix(parts, parts.length)}" to remove`, { path: where });
+  }
+  delete (container as Record<string, unknown>)[key];
+}
 
 export function parsePath(path: string, where: string): PathPart[] {
   const parts: PathPart[] = [];
@@ -93,7 +109,7 @@ const NUMBER_WITH_UNIT = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(.*)$/i
  * The value a sweep or `--set` entry gives a path. `Nx` multiplies the file's value at that path,
  * keeping its unit: `2x` of `12/s` is `24/s`, of `4` is `8`.
  */
-export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], value: EditValue, text: string, where: string): unknown {
+export function resolveValue(raw: Record<string, unknown>, parts: PathPart[], value: Exclude<EditValue, null>, text: string, where: string): unknown {
   if (typeof value !== 'string') return value;
   const factor = parseMultiplier(value);
   if (factor === null) return value;
@@ -136,8 +152,8 @@ export function parseSetFlag(flag: string): Edit {
     value = text;
   }
   const isListOrMap = typeof value === 'object' && value !== null;
-  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean' && !isListOrMap) {
-    throw new InputError(`--set ${path}: expected a number, string, boolean or a YAML flow list or map such as [] or {a: 1}, got "${text}"`, {
+  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean' && !isListOrMap && !(value === null && text !== '')) {
+    throw new InputError(`--set ${path}: expected a number, string, boolean, null (to remove the key) or a YAML flow list or map such as [] or {a: 1}, got "${text}"`, {
       path: '--set',
     });
   }
@@ -150,7 +166,8 @@ export function applyEdits(raw: Record<string, unknown>, edits: readonly Edit[],
   const copy = structuredClone(raw);
   for (const e of edits) {
     const parts = parsePath(e.path, where);
-    setAt(copy, parts, resolveValue(copy, parts, e.value, e.path, where), e.path, where);
+    if (e.value === null) removeAt(copy, parts, e.path, where);
+    else setAt(copy, parts, resolveValue(copy, parts, e.value, e.path, where), e.path, where);
   }
   return copy;
 }
