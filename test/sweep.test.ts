@@ -137,7 +137,7 @@ describe('--set PATH=null removes a key', () => {
     const at = (path: string) => () => applyEdits(raw, [parseSetFlag(path)], '--set');
     expect(at('workloads[0].slo.ttft=null')().workloads).toEqual([{ name: 'chat', slo: {} }]);
     expect(raw.workloads[0].slo).toEqual({ ttft: '2s' }); // edits work on a copy
-    expect(at('workloads[0].sol=null')).toThrow(/--set workloads\[0\]\.sol=null: the scenario has no "workloads\[0\]\.sol" to remove/);
+    expect(at('workloads[0].sol=null')).toThrow(/scenario path "workloads\[0\]\.sol": the scenario has no such key to remove/);
     expect(at('workloads[0]=null')).toThrow(/null removes a key, not a list entry; give the whole list instead \(e\.g\. workloads=\[\.\.\.\]\)/);
     expect(() => parseSetFlag('workloads[0].slo=')).toThrow(/expected a number, string, boolean, null \(to remove the key\)/);
   });

@@ -22,10 +22,10 @@ function removeAt(obj: Record<string, unknown>, parts: PathPart[], text: string,
   const key = parts[parts.length - 1];
   const container = getAt(obj, parts.slice(0, -1));
   if (typeof key === 'number') {
-    throw new InputError(`--set ${text}=null: null removes a key, not a list entry; give the whole list instead (e.g. ${describePrefix(parts, parts.length - 1)}=[...])`, { path: where });
+    throw new InputError(`scenario path "${text}": null removes a key, not a list entry; give the whole list instead (e.g. ${describePrefix(parts, parts.length - 1)}=[...])`, { path: where });
   }
   if (container === null || typeof container !== 'object' || Array.isArray(container) || !(key in container)) {
-    throw new InputError(`--set ${text}=null: the scenario has no "${describePrefix(parts, parts.length)}" to remove`, { path: where });
+    throw new InputError(`scenario path "${text}": the scenario has no such key to remove (null removes a key)`, { path: where });
   }
   delete (container as Record<string, unknown>)[key];
 }
