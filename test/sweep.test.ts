@@ -132,6 +132,16 @@ describe('--set PATH=null removes a key', () => {
     expect(removed).not.toBe(run('with.yaml', 'c'));
   });
 
+  it('validate takes --set like run: the edited scenario is checked, a bad edit is exit 2 naming it', () => {
+    const dir = withFiles({ 's.yaml': SCENARIO() });
+    const ok = fleetsim(['validate', join(dir, 's.yaml'), '--set', 'deployments[0].replicas=5', '--set', 'warmup=null']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/ok \(1 deployment, 5 replicas, 1 workload/);
+    const bad = fleetsim(['validate', join(dir, 's.yaml'), '--set', 'deployments[0].replicas=-1']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^fleetsim: error: --set deployments\[0\]\.replicas=-1: deployments\[0\]\.replicas: /);
+  });
+
   it('refuses a key that is not there, a list entry and an empty value, naming the edit', () => {
     const raw = { workloads: [{ name: 'chat', slo: { ttft: '2s' } }] };
     const at = (path: string) => () => applyEdits(raw, [parseSetFlag(path)], '--set');

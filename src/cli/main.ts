@@ -177,7 +177,8 @@ program
   .description('check a scenario file (and the traces it names) without simulating')
   .argument('<scenario>', 'scenario file (YAML or JSON)')
   .option('--strict', 'treat scenario warnings as errors: exit 2')
-  .action(async (file: string, flags: { strict?: boolean }) => (await import('./validate.js')).validateCommand(file, flags));
+  .option('--set <path=value>', 'check the scenario with this value changed, as run would run it (repeatable)', collect)
+  .action(async (file: string, flags: { strict?: boolean; set?: string[] }) => (await import('./validate.js')).validateCommand(file, flags));
 
 program
   .command('catalog')

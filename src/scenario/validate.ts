@@ -1,9 +1,8 @@
 /** `fleetsim validate`: everything `run` checks before simulating, and a one-line account of it. */
-import { loadScenario } from './load.js';
+import type { Scenario } from './load.js';
 import { count } from './units.js';
 
-export function validateScenario(file: string): { summary: string; warnings: string[] } {
-  const s = loadScenario(file);
+export function validateScenario(s: Scenario): { summary: string; warnings: string[] } {
   const replicas = s.deployments.reduce((n, d) => n + d.replicas, 0);
   return {
     summary: [count(s.deployments.length, 'deployment'), count(replicas, 'replica'), count(s.workloads.length, 'workload'), count(s.incidents.length, 'incident')].join(', '),

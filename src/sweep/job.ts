@@ -11,9 +11,9 @@ import { simulate } from '../simulation/simulate.js';
 import { buildLedger } from '../economics/ledger.js';
 import type { LogHistogramJSON } from '../metrics/histogram.js';
 import { scopes, writeSummary } from '../report/reports.js';
-import { readScenarioSource, resolveFromInput, type Scenario, type ScenarioSource } from '../scenario/load.js';
+import { readScenarioSource, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import { deriveSeed } from '../workload/rng.js';
-import { applyEdits, blameEdits, describeEdits, type Edit } from './paths.js';
+import { resolveEdited, type Edit } from './paths.js';
 
 /** What every job of a sweep shares; small and plain so it can be posted to workers. */
 export interface SweepConfig {
@@ -54,13 +54,6 @@ export interface JobResult {
  */
 export function replicationSeed(scenarioSeed: number, replication: number): number {
   return replication === 0 ? scenarioSeed : deriveSeed(scenarioSeed, 'replication', replication);
-}
-
-/** Resolves a scenario with `--set` and point edits applied to the raw input. */
-export function resolveEdited(source: ScenarioSource, edits: readonly Edit[], overrides: { seed?: number; horizonS?: number } = {}): Scenario {
-  if (edits.length === 0) return resolveFromInput(source, source.raw, overrides);
-  const raw = applyEdits(source.raw, edits, '--set/sweep');
-  return blameEdits(edits, '--set', () => resolveFromInput(source, raw, { ...overrides, edits: describeEdits(edits) }));
 }
 
 const sources = new Map<string, ScenarioSource>();

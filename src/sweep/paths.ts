@@ -4,6 +4,7 @@
  */
 import { parse as parseYamlScalar } from 'yaml';
 import { InputError } from '../errors.js';
+import { resolveFromInput, type Scenario, type ScenarioSource } from '../scenario/load.js';
 import { parseMultiplier } from '../scenario/units.js';
 
 export type PathPart = string | number;
@@ -194,4 +195,11 @@ export function blameEdits<T>(edits: readonly Edit[], where: string, fn: () => T
     if (!edit) throw err;
     throw new InputError((err as InputError).message, { file: `${where} ${edit.path}=${editValueText(edit.value)}`, path });
   }
+}
+
+/** Resolves a scenario with `--set` and point edits applied to the raw input. */
+export function resolveEdited(source: ScenarioSource, edits: readonly Edit[], overrides: { seed?: number; horizonS?: number } = {}): Scenario {
+  if (edits.length === 0) return resolveFromInput(source, source.raw, overrides);
+  const raw = applyEdits(source.raw, edits, '--set/sweep');
+  return blameEdits(edits, '--set', () => resolveFromInput(source, raw, { ...overrides, edits: describeEdits(edits) }));
 }

@@ -3,8 +3,8 @@ import { InputError } from '../errors.js';
 import { OutputDir } from '../report/atomic.js';
 import { readScenarioSource, validateShape } from '../scenario/load.js';
 import { expandGrid } from './grid.js';
-import { applyEdits, blameEdits, editValueText, type Edit } from './paths.js';
-import { resolveEdited, type JobSpec, type SweepConfig } from './job.js';
+import { applyEdits, blameEdits, editValueText, resolveEdited, type Edit } from './paths.js';
+import type { JobSpec, SweepConfig } from './job.js';
 import { runJobs } from './pool.js';
 import { PARTIAL_FILE, SWEEP_FILES, shardJobs, writePartial, writeSweepFiles, writeSweepOutputs, type SweepPlan } from './output.js';
 
