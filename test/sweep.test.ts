@@ -142,13 +142,20 @@ describe('--set PATH=null removes a key', () => {
     expect(bad.stderr).toMatch(/^fleetsim: error: --set deployments\[0\]\.replicas=-1: deployments\[0\]\.replicas: /);
   });
 
-  it('refuses a key that is not there, a list entry and an empty value, naming the edit', () => {
+  it('removes a list entry, later entries moving up', () => {
+    const raw = { workloads: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] };
+    expect(applyEdits(raw, [parseSetFlag('workloads[1]=null')], '--set').workloads).toEqual([{ name: 'a' }, { name: 'c' }]);
+    // Edits apply in order: after removing [0], the old [2] is [1].
+    expect(applyEdits(raw, [parseSetFlag('workloads[0]=null'), parseSetFlag('workloads[1]=null')], '--set').workloads).toEqual([{ name: 'b' }]);
+  });
+
+  it('refuses a key or entry that is not there and an empty value, naming the edit', () => {
     const raw = { workloads: [{ name: 'chat', slo: { ttft: '2s' } }] };
     const at = (path: string) => () => applyEdits(raw, [parseSetFlag(path)], '--set');
     expect(at('workloads[0].slo.ttft=null')().workloads).toEqual([{ name: 'chat', slo: {} }]);
     expect(raw.workloads[0].slo).toEqual({ ttft: '2s' }); // edits work on a copy
-    expect(at('workloads[0].sol=null')).toThrow(/scenario path "workloads\[0\]\.sol": the scenario has no such key to remove/);
-    expect(at('workloads[0]=null')).toThrow(/null removes a key, not a list entry; give the whole list instead \(e\.g\. workloads=\[\.\.\.\]\)/);
+    expect(at('workloads[0].sol=null')).toThrow(/scenario path "workloads\[0\]\.sol": the scenario has nothing there to remove/);
+    expect(at('workloads[1]=null')).toThrow(/scenario path "workloads\[1\]": the scenario has nothing there to remove/);
     expect(() => parseSetFlag('workloads[0].slo=')).toThrow(/expected a number, string, boolean, null \(to remove the key\)/);
   });
 });

@@ -11,24 +11,29 @@ export type PathPart = string | number;
 export type SweepValue = number | string | boolean;
 /**
  * A `--set` value: a scalar, or a YAML flow list or map (`incidents=[]`, `slo={ttft: 1s}`) that
- * replaces the value at the path, or null (`autoscale=null`), which removes the key.
+ * replaces the value at the path, or null (`autoscale=null`, `workloads[2]=null`), which removes the key or list entry.
  */
 export type EditValue = SweepValue | unknown[] | { [key: string]: unknown } | null;
 
 /** An edit's value as the user would type it: scalars as they are, lists and maps as JSON. */
 export const editValueText = (v: EditValue): string => (typeof v === 'object' ? JSON.stringify(v) : String(v));
 
-/** Removes the map key `parts` names; there must be one (a mistyped path is an error, not a no-op). */
+/**
+ * Removes what `parts` names: a map key, or a list entry (later entries move up one). There must
+ * be one: a mistyped path is an error, not a no-op.
+ */
 function removeAt(obj: Record<string, unknown>, parts: PathPart[], text: string, where: string): void {
   const key = parts[parts.length - 1];
   const container = getAt(obj, parts.slice(0, -1));
-  if (typeof key === 'number') {
-    throw new InputError(`scenario path "${text}": null removes a key, not a list entry; give the whole list instead (e.g. ${describePrefix(parts, parts.length - 1)}=[...])`, { path: where });
+  if (typeof key === 'number' && Array.isArray(container) && key < container.length) {
+    container.splice(key, 1);
+    return;
   }
-  if (container === null || typeof container !== 'object' || Array.isArray(container) || !(key in container)) {
-    throw new InputError(`scenario path "${text}": the scenario has no such key to remove (null removes a key)`, { path: where });
+  if (typeof key === 'string' && container !== null && typeof container === 'object' && !Array.isArray(container) && key in container) {
+    delete (container as Record<string, unknown>)[key];
+    return;
   }
-  delete (container as Record<string, unknown>)[key];
+  throw new InputError(`scenario path "${text}": the scenario has nothing there to remove (null removes a key or a list entry)`, { path: where });
 }
 
 export function parsePath(path: string, where: string): PathPart[] {
