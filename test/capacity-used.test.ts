@@ -102,6 +102,12 @@ describe('each workload pays for the capacity its own tokens took', () => {
     const chatRate = saturated(TRICKLE);
     const docsRate = saturated(TRICKLE.replace(/ {2}- name: chat[\s\S]*$/, DOCS));
     expect(docsRate).toBeLessThan(chatRate / 2); // 4,000-token prompts: far fewer output tokens/s
+    // run.json states the rates, so a reader can check the attribution by hand.
+    const capacity = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).perf[0].capacity;
+    expect(capacity.workloads.map((w: { workload: string }) => w.workload)).toEqual(['chat', 'docs']);
+    expect(capacity.workloads[0].output_tokens_per_s_per_replica).toBeCloseTo(chatRate, 0);
+    expect(capacity.workloads[1].output_tokens_per_s_per_replica).toBeCloseTo(docsRate, 0);
+    expect(capacity.workloads[1]).toMatchObject({ mean_prompt_tokens: 4000, mean_output_tokens: 50 });
 
     const tenant = (key: string) => summary.find((r) => r.scope === 'tenant' && r.key === key)!;
     const usedChat = Number(tenant('acme').output_tokens) / (chatRate * billedS);
@@ -111,6 +117,10 @@ describe('each workload pays for the capacity its own tokens took', () => {
     expect(Number(tenant('globex').cost_usd)).toBeCloseTo(cost * usedDocs, 1);
     expect(Number(tenant('(idle capacity)').cost_usd)).toBeCloseTo(cost * (1 - usedChat - usedDocs), 1);
     expect(Number(dep.capacity_used_pct)).toBeCloseTo(100 * (usedChat + usedDocs), 1);
+    // chip_hours split as cost is: the chip-time each tenant's tokens took, the idle row the rest.
+    expect(Number(tenant('acme').chip_hours)).toBeCloseTo((usedChat * billedS) / 3600, 3);
+    expect(Number(tenant('globex').chip_hours)).toBeCloseTo((usedDocs * billedS) / 3600, 3);
+    expect(Number(tenant('(idle capacity)').chip_hours)).toBeCloseTo(((1 - usedChat - usedDocs) * billedS) / 3600, 3);
 
     // Alone on the replica, chat's tokens are charged at the same rate: its cost per token is unchanged
     // by the second tenant (rental prices replica-time, busy or not).

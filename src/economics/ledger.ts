@@ -30,6 +30,8 @@ export interface Ledger {
   revenueCents: Float64Array;
   vendorPayoutCents: Float64Array;
   busyCostCents: Float64Array;
+  /** [period * atoms + atom] replica-seconds of capacity the cell's tokens took (capacityS, scaled down with the cost where they took more than there was) */
+  usedReplicaS: Float64Array;
   /** [period * atoms + atom] facility kWh of the busy replica-time attributed to the cell */
   busyEnergyKwh: Float64Array;
   /** [period * deployments + deployment] cents: total = Σ busy cells + idle */
@@ -136,6 +138,7 @@ export function buildLedger(result: SimulationResult): Ledger {
   const vendorPayoutCents = new Float64Array(P * A);
   const busyCostCents = new Float64Array(P * A);
   const busyEnergyKwh = new Float64Array(P * A);
+  const usedReplicaS = new Float64Array(P * A);
   const deploymentCostCents = new Float64Array(P * D);
   const idleCostCents = new Float64Array(P * D);
   const energyKwh = new Float64Array(P * D);
@@ -172,7 +175,12 @@ export function buildLedger(result: SimulationResult): Ledger {
       let usedS = 0;
       for (let w = 0; w < W; w++) usedS += capacityS(dep, w, recorder.periodOutputTokens[p * A + w * D + d]);
       const perUsedS = replicaS > 0 ? costCents / Math.max(replicaS, usedS) : 0;
-      for (let w = 0; w < W; w++) exact[w] = perUsedS * capacityS(dep, w, recorder.periodOutputTokens[p * A + w * D + d]);
+      const fit = usedS > replicaS ? replicaS / usedS : 1;
+      for (let w = 0; w < W; w++) {
+        const cell = p * A + w * D + d;
+        usedReplicaS[cell] = fit * capacityS(dep, w, recorder.periodOutputTokens[cell]);
+        exact[w] = perUsedS * capacityS(dep, w, recorder.periodOutputTokens[cell]);
+      }
       exact[W] = costCents - perUsedS * usedS;
       apportionCents(exact, rounded);
       let total = 0;
@@ -215,6 +223,7 @@ export function buildLedger(result: SimulationResult): Ledger {
     vendorPayoutCents,
     busyCostCents,
     busyEnergyKwh,
+    usedReplicaS,
     deploymentCostCents,
     idleCostCents,
     energyKwh,

@@ -234,6 +234,16 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
   let fleetChipH = 0;
   for (const d of scenario.deployments) fleetChipH += (billedReplicaS(result, d.index) * d.tensorParallel) / 3600;
 
+  // A tenant's or workload's chip-hours are those of the capacity its tokens took, as its cost is;
+  // the (idle capacity) row has the rest.
+  const usedChipHours = (atoms: readonly number[]) =>
+    atoms.reduce((h, a) => {
+      let used = 0;
+      for (let p = 0; p < P; p++) used += ledger.usedReplicaS[p * A + a];
+      return h + (used * scenario.deployments[a % D].tensorParallel) / 3600;
+    }, 0);
+  const allAtoms = Array.from({ length: A }, (_, a) => a);
+
   for (const s of scopes(scenario)) {
     const fates = new Float64Array(FATE_COUNT);
     let decodeS = 0, decodeTokens = 0;
@@ -282,12 +292,6 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
     const arrived = fates.reduce((x, y) => x + y, 0);
     const fleetScope = s.scope !== 'tenant' && s.scope !== 'workload';
     const margin = revenue - payout - cost;
-    const busyChipHours = s.atoms.reduce((h, a) => {
-      const d = a % D;
-      let share = 0;
-      for (let p = 0; p < P; p++) share += recorder.periodBusyShareS[p * A + a];
-      return h + (share * scenario.deployments[d].tensorParallel) / 3600;
-    }, 0);
     const isIdleRow = s.key === IDLE_KEY;
     const cells = [
       s.scope,
@@ -310,7 +314,7 @@ export function writeSummary(path: string, result: SimulationResult, ledger: Led
       seconds(e2e.quantile(0.99)),
       measured > 0 ? pct((100 * sloMet) / measured) : '',
       fleetScope ? formatInt(chips) : '',
-      formatRatio(fleetScope ? (autoscaling ? chipH : chips * runH) : isIdleRow ? (autoscaling ? fleetChipH : chips * runH) - totalBusyChipHours(result) : busyChipHours),
+      formatRatio(fleetScope ? (autoscaling ? chipH : chips * runH) : isIdleRow ? (autoscaling ? fleetChipH : chips * runH) - usedChipHours(allAtoms) : usedChipHours(s.atoms)),
       pct(fleetScope ? (replicaS > 0 ? (100 * busyS) / replicaS : 0) : isIdleRow ? 0 : (100 * busyShareS) / fleetReplicaS),
       formatRatio(energy),
       usdFromCents(cost),
@@ -392,12 +396,6 @@ function costBand(scenario: Scenario, costByDep: Float64Array, fleet: readonly n
     high += costByDep[d] * f[1];
   }
   return { lowCents: low, highCents: high, basis: bases.join('+') };
-}
-
-function totalBusyChipHours(result: SimulationResult): number {
-  let h = 0;
-  result.scenario.deployments.forEach((d) => (h += (result.busyS[d.index] * d.tensorParallel) / 3600));
-  return h;
 }
 
 export function writePnl(path: string, result: SimulationResult, ledger: Ledger): void {
@@ -521,6 +519,18 @@ export interface PerfEntry {
   cv_err_p10_pct: number | null;
   cv_err_p90_pct: number | null;
   note: string;
+  /**
+   * What capacity used and the cost attribution measure against (docs/economics.md#attribution-rule):
+   * one replica's saturated output tokens/s at the deployment's blended mean lengths (explain's
+   * figure) and at each workload's own that can reach it (its model or a fallback).
+   */
+  capacity: CapacityEntry & { workloads: (CapacityEntry & { workload: string })[] };
+}
+
+interface CapacityEntry {
+  mean_prompt_tokens: number | null;
+  mean_output_tokens: number | null;
+  output_tokens_per_s_per_replica: number | null;
 }
 
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
@@ -538,8 +548,24 @@ export function perfEntries(sc: Scenario): PerfEntry[] {
     cv_err_p10_pct: orNull(d.perfError.errP10Pct),
     cv_err_p90_pct: orNull(d.perfError.errP90Pct),
     note: d.perfError.note,
+    capacity: {
+      ...capacityEntry(d.capacity.promptTokens, d.capacity.outputTokens, d.capacity.outputTokensPerSPerReplica),
+      workloads: sc.workloads
+        .filter((w) => w.model === d.model.id || w.fallback.includes(d.model.id))
+        .map((w) => ({
+          workload: w.name,
+          ...capacityEntry(d.capacity.workloadPromptTokens[w.index], d.capacity.workloadOutputTokens[w.index], d.capacity.workloadOutputTokensPerSPerReplica[w.index]),
+        })),
+    },
   }));
 }
+
+const round1 = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+const capacityEntry = (prompt: number, output: number, rate: number): CapacityEntry => ({
+  mean_prompt_tokens: round1(prompt),
+  mean_output_tokens: round1(output),
+  output_tokens_per_s_per_replica: round1(rate),
+});
 
 export function runInfo(result: SimulationResult, version: string): RunInfo {
   const sc = result.scenario;

@@ -694,7 +694,7 @@ function resolveScenario(
       autoscale,
       failures,
       // Set once the workloads' mean lengths are known (below).
-      capacity: { promptTokens: NaN, outputTokens: NaN, outputTokensPerSPerReplica: NaN, workloadOutputTokensPerSPerReplica: new Float64Array(0) },
+      capacity: { promptTokens: NaN, outputTokens: NaN, outputTokensPerSPerReplica: NaN, workloadOutputTokensPerSPerReplica: new Float64Array(0), workloadPromptTokens: new Float64Array(0), workloadOutputTokens: new Float64Array(0) },
     };
   });
   const servedModels = new Set(deployments.map((d) => d.model.id));

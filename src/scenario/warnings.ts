@@ -115,6 +115,9 @@ export interface CapacityBasis {
    * the ledger's attribution and capacity_used_pct add these up (docs/economics.md#attribution-rule).
    */
   workloadOutputTokensPerSPerReplica: Float64Array;
+  /** Per workload: the mean lengths that rate is at (the blended ones where its own are unknown; run.json `perf[].capacity`). */
+  workloadPromptTokens: Float64Array;
+  workloadOutputTokens: Float64Array;
 }
 
 /**
@@ -125,7 +128,14 @@ export function capacityBasis(perf: StepTimes, maxBatch: number, demands: readon
   const { promptTokens, outputTokens } = meanLengths(demands);
   const blended = saturatedReplica(perf, maxBatch, promptTokens, outputTokens).outputTokensPerS;
   const own = Float64Array.from(workloadDemands, (w) => (w === null ? blended : saturatedReplica(perf, maxBatch, w.promptTokens, w.outputTokens).outputTokensPerS));
-  return { promptTokens, outputTokens, outputTokensPerSPerReplica: blended, workloadOutputTokensPerSPerReplica: own };
+  return {
+    promptTokens,
+    outputTokens,
+    outputTokensPerSPerReplica: blended,
+    workloadOutputTokensPerSPerReplica: own,
+    workloadPromptTokens: Float64Array.from(workloadDemands, (w) => w?.promptTokens ?? promptTokens),
+    workloadOutputTokens: Float64Array.from(workloadDemands, (w) => w?.outputTokens ?? outputTokens),
+  };
 }
 
 /** Warns when a model's deployments, saturated, complete fewer requests per second than its workloads send. */
