@@ -43,7 +43,7 @@ export function finish(f: Fleet, q: number, deployment: number, fate: number, en
 export function enqueue(f: Fleet, r: number, q: number, front: boolean): void {
   const rq = f.requests;
   // Batch-tier work never makes another request wait (batch-tier.ts).
-  if (f.batchHeld[r] > 0) yieldBatch(f, r);
+  if (f.batchTier !== null && f.batchHeld[r] > 0) yieldBatch(f, r);
   if (f.priority !== null) linkByClass(f, r, q, front);
   else {
     if (f.queueLen[r] === 0) {
@@ -235,7 +235,8 @@ export function finishPrefill(f: Fleet, r: number, nowS: number): void {
     rq.generated[q] = g;
     rq.baseStep[q] = s;
     if (rq.firstTokenS[q] < 0) rq.firstTokenS[q] = nowS;
-    if (rq.visibleS[q] < 0 && g > rq.reasoningTokens[q]) rq.visibleS[q] = nowS;
+    // Without a reasoning workload every reasoningTokens is 0 (intake.ts): the first token is visible.
+    if (rq.visibleS[q] < 0 && (!f.reasoning || g > rq.reasoningTokens[q])) rq.visibleS[q] = nowS;
     if (g >= rq.outputTokens[q]) complete(f, r, q);
     else if (f.sched[r] === SCHED_PREFILL_POOL) handOff(f, r, q);
     else {
