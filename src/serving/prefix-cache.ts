@@ -210,12 +210,15 @@ export function release(f: Fleet, r: number, q: number, completed: boolean): voi
 
 /**
  * Request q joins replica r's batch (replica.ts addToBatch, on a caching replica): its private KV
- * is `phase` tokens (at step 0) plus its shared blocks' tokens, which attention still reads.
+ * is its prompt, the tokens generated and `extra` less the full blocks it shares (acquire set
+ * them), whose tokens attention still reads.
  */
-export function joinCache(f: Fleet, r: number, q: number, phase: number): void {
-  const shared = f.requests.sharedBlocks[q] * f.blockTokens[r];
-  f.requests.kvPhase[q] = phase - shared;
-  kvAdd(f, r, phase - shared, 1);
+export function joinCache(f: Fleet, r: number, q: number, extra: number): void {
+  const rq = f.requests;
+  const shared = rq.sharedBlocks[q] * f.blockTokens[r];
+  const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r] - shared;
+  rq.kvPhase[q] = phase;
+  kvAdd(f, r, phase, 1);
   f.sharedTokens[r] += shared;
   reconcile(f, r);
 }

@@ -148,9 +148,10 @@ export function addToBatch(f: Fleet, r: number, q: number, extra = 1): void {
   rq.heapPos[q] = NONE;
   // Reserve KV for the prompt, the tokens already generated, and the token this prefill produces,
   // less the full blocks it shares in the prefix cache (prefix-cache.ts acquire set them).
-  const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r];
-  if (f.caching[r] !== 0) joinCache(f, r, q, phase);
+  // (A double passed to a call V8 does not inline is boxed: joinCache takes the integer extra.)
+  if (f.caching[r] !== 0) joinCache(f, r, q, extra);
   else {
+    const phase = rq.promptTokens[q] + rq.generated[q] + extra - f.step[r];
     rq.kvPhase[q] = phase;
     kvAdd(f, r, phase, 1);
   }
