@@ -173,13 +173,17 @@ export function buildLedger(result: SimulationResult): Ledger {
       let costCents = 0;
       for (let i = 0; i <= W; i++) costCents += exact[i];
       let usedS = 0;
-      for (let w = 0; w < W; w++) usedS += capacityS(dep, w, recorder.periodOutputTokens[p * A + w * D + d]);
+      for (let w = 0; w < W; w++) {
+        const cell = p * A + w * D + d;
+        usedReplicaS[cell] = capacityS(dep, w, recorder.periodOutputTokens[cell]);
+        usedS += usedReplicaS[cell];
+      }
       const perUsedS = replicaS > 0 ? costCents / Math.max(replicaS, usedS) : 0;
       const fit = usedS > replicaS ? replicaS / usedS : 1;
       for (let w = 0; w < W; w++) {
         const cell = p * A + w * D + d;
-        usedReplicaS[cell] = fit * capacityS(dep, w, recorder.periodOutputTokens[cell]);
-        exact[w] = perUsedS * capacityS(dep, w, recorder.periodOutputTokens[cell]);
+        exact[w] = perUsedS * usedReplicaS[cell];
+        usedReplicaS[cell] *= fit;
       }
       exact[W] = costCents - perUsedS * usedS;
       apportionCents(exact, rounded);
