@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parseCsv } from '../csv-read.js';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';
 import { cachedTable, type CachedTable } from './cache.js';
@@ -333,7 +333,7 @@ function checkEfficiency(e: Efficiency, fail: Fail): void {
 function readTable<T>(file: string, columns: Column<T>[], keyOf: KeyOf, check?: (rec: T, fail: Fail) => void): Map<string, T> {
   let rows: RawRow[];
   try {
-    rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true }) as RawRow[];
+    rows = parseCsv<RawRow[]>(readFileSync(file), { columns: true, skip_empty_lines: true });
   } catch (err) {
     throw new InputError(`cannot read catalog table: ${(err as Error).message}`, { file });
   }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parseCsv } from '../csv-read.js';
 import { builtInTable, packageRoot } from '../catalog/catalog.js';
 import { InputError } from '../errors.js';
 
@@ -41,7 +41,7 @@ export function builtInFacilities(): Map<string, Facility> {
 export function loadFacilities(file = join(packageRoot(), 'data', 'facility.csv')): Map<string, Facility> {
   let rows: Record<string, string>[];
   try {
-    rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+    rows = parseCsv<Record<string, string>[]>(readFileSync(file), { columns: true, skip_empty_lines: true });
   } catch (err) {
     throw new InputError(`cannot read facility table: ${(err as Error).message}`, { file });
   }

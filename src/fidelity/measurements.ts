@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parseCsv, stripBom } from '../csv-read.js';
 import { InputError } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
@@ -201,10 +201,12 @@ function parseScheduler(text: string, w: Where): Measurement['scheduler'] {
 }
 
 /** Reads the project's measurement CSV. Rows are validated for shape here, against the catalog by {@link checkCatalog}. */
-export function readMeasurementCsv(file: string, text: string): Measurement[] {
+export function readMeasurementCsv(file: string, input: string): Measurement[] {
+  // Without its BOM, a leading `#` line is a comment to csv-parse and to recordLines alike.
+  const text = stripBom(input);
   let table: string[][];
   try {
-    table = parse(text, { relax_column_count: false, skip_empty_lines: true, comment: '#' }) as string[][];
+    table = parseCsv<string[][]>(text, { relax_column_count: false, skip_empty_lines: true, comment: '#' });
   } catch (err) {
     const e = err as Error & { lines?: number };
     throw new InputError(`malformed CSV: ${e.message}`, { file, line: e.lines });
@@ -468,7 +470,7 @@ export function readMeasurements(path: string, catalog: Catalog, defaults: Resul
   if (!/\.json$/i.test(path)) return readMeasurementCsv(path, text);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(stripBom(text));
   } catch (err) {
     throw new InputError(`malformed JSON: ${(err as Error).message}`, { file: path });
   }

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parseCsv } from '../csv-read.js';
 import { InputError } from '../errors.js';
 import { appendedIn, names, PLAN_COLUMNS, pnlColumns, requestColumns, summaryColumns, TIMESERIES_AUTOSCALE_COLUMNS, TIMESERIES_COLUMNS } from '../report/columns.js';
 
@@ -52,7 +52,7 @@ function readTable(dir: string, file: string): Table | undefined {
   if (!existsSync(path)) return undefined;
   let records: string[][];
   try {
-    records = parse(readFileSync(path), { relax_column_count: false }) as string[][];
+    records = parseCsv<string[][]>(readFileSync(path), { relax_column_count: false });
   } catch (err) {
     const e = err as { message: string; lines?: number };
     throw new InputError(`not a readable CSV: ${e.message}`, { file: path, line: e.lines });

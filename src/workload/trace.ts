@@ -222,8 +222,12 @@ export class TraceReader {
   }
 
   private setLine(start: number, newline: number): void {
+    const buf = this.buf;
+    // A UTF-8 byte-order mark before the first line (spreadsheet exports, Notepad) is not part of
+    // it, in either format (src/csv-read.ts does the same for the CSV tables).
+    if (this.linesRead === 0 && newline - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
     this.lineStart = start;
-    this.lineEnd = newline > start && this.buf[newline - 1] === CR ? newline - 1 : newline;
+    this.lineEnd = newline > start && buf[newline - 1] === CR ? newline - 1 : newline;
     this.linesRead++;
   }
 
@@ -262,11 +266,8 @@ export class TraceReader {
         col: 1,
       });
     }
-    let start = this.lineStart;
+    const start = this.lineStart;
     const buf = this.buf;
-    if (this.lineEnd - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
-      start += 3; // UTF-8 byte-order mark written by some spreadsheet exports
-    }
     const header = buf.toString('utf8', start, this.lineEnd);
     // Spaces around names are tolerated, as they are around row fields.
     const names = header.split(',');
