@@ -13,7 +13,7 @@
 import { loadCatalog, loadScenario } from '../index.js';
 import { resolveEfficiency, resolveStack, stackFamily, type Catalog, type Efficiency, type Model, type Silicon } from '../catalog/catalog.js';
 import { readScenarioSource, resolveFromInput } from '../scenario/load.js';
-import { InputError } from '../errors.js';
+import { InputError, unknownIdHint } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
 import { kvFreeMemory, RooflinePerf, type PerfInputs } from '../perf/roofline.js';
 import { saturatedReplica } from '../perf/saturation.js';
@@ -159,9 +159,9 @@ function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
 
 function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: ExplainFlags): Config {
   const model = catalog.models.get(modelId);
-  if (!model) throw new InputError(`--model: unknown model "${modelId}" (known: ${[...catalog.models.keys()].join(', ')})`);
+  if (!model) throw new InputError(`--model: unknown model "${modelId}"${unknownIdHint(modelId, catalog.models.keys())}`);
   const silicon = catalog.silicon.get(siliconId);
-  if (!silicon) throw new InputError(`--silicon: unknown silicon "${siliconId}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
+  if (!silicon) throw new InputError(`--silicon: unknown silicon "${siliconId}"${unknownIdHint(siliconId, catalog.silicon.keys())}`);
   const resolved = resolveEfficiency(catalog, silicon, flags.stack);
   if (!resolved) throw new InputError(`--silicon: no efficiency factors for "${silicon.id}" (nor its kind ${silicon.kind}) in data/efficiency.csv`);
   const efficiency = resolved.efficiency;

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCsv, stripBom } from '../csv-read.js';
-import { InputError } from '../errors.js';
+import { InputError, unknownIdHint } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
 
@@ -485,7 +485,9 @@ export function checkCatalog(rows: readonly Measurement[], catalog: Catalog): vo
   for (const m of rows) {
     if (m.exclude !== '') continue;
     const w = { file: m.file, line: m.line };
-    if (!catalog.models.has(m.model)) throw fail(w, `model: unknown model ${JSON.stringify(m.model)} (fleetsim catalog lists them; mark the row with an exclude reason to keep it unsimulated)`);
-    if (!catalog.silicon.has(m.silicon)) throw fail(w, `silicon: unknown silicon ${JSON.stringify(m.silicon)}`);
+    // The row's own ids, with the closest catalog ones (an exclude reason keeps a row unsimulated).
+    const keep = '; or give the row an exclude reason to keep it unsimulated';
+    if (!catalog.models.has(m.model)) throw fail(w, `model: unknown model ${JSON.stringify(m.model)}${unknownIdHint(m.model, catalog.models.keys(), keep)}`);
+    if (!catalog.silicon.has(m.silicon)) throw fail(w, `silicon: unknown silicon ${JSON.stringify(m.silicon)}${unknownIdHint(m.silicon, catalog.silicon.keys(), keep)}`);
   }
 }

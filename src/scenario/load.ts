@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { InputError } from '../errors.js';
+import { editDistance, InputError, unknownIdHint } from '../errors.js';
 import { loadCatalog, resolveEfficiency, resolveStack, type Catalog, type ResolvedEfficiency, type Efficiency, type Model, type Price, type Silicon } from '../catalog/catalog.js';
 import { kvFreeMemory, RooflinePerf } from '../perf/roofline.js';
 import { ProfilePerf, loadProfile } from '../perf/profile.js';
@@ -264,15 +264,7 @@ function schemaNodesAt(path: readonly (string | number)[]): JsonNode[] {
 function knownKeysHint(path: readonly (string | number)[], key: string): string {
   const known = [...new Set(schemaNodesAt(path).flatMap((n) => Object.keys(n.properties ?? {})))];
   if (known.length === 0) return '';
-  const distance = (a: string, b: string): number => {
-    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      const next = [i];
-      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      row = next;
-    }
-    return row[b.length];
-  };
+  const distance = editDistance;
   const [closest] = [...known].sort((a, b) => distance(key, a) - distance(key, b) || a.localeCompare(b));
   if (distance(key, closest) <= Math.max(1, Math.floor(key.length / 3))) return ` (did you mean "${closest}"?)`;
   return `; expected one of: ${known.join(', ')}`;
@@ -532,10 +524,10 @@ function resolveScenario(
     if (names.has(d.name)) throw loc.at(at('name'), `duplicate deployment name "${d.name}"`);
     names.add(d.name);
     const model = catalog.models.get(d.model);
-    if (!model) throw loc.at(at('model'), `unknown model "${d.model}" (known: ${[...catalog.models.keys()].join(', ')})`);
+    if (!model) throw loc.at(at('model'), `unknown model "${d.model}"${unknownIdHint(d.model, catalog.models.keys())}`);
     const silicon = catalog.silicon.get(d.silicon);
     if (!silicon) {
-      throw loc.at(at('silicon'), `unknown silicon "${d.silicon}" (known: ${[...catalog.silicon.keys()].join(', ')})`);
+      throw loc.at(at('silicon'), `unknown silicon "${d.silicon}"${unknownIdHint(d.silicon, catalog.silicon.keys())}`);
     }
     const resolved = resolveEfficiency(catalog, silicon, d.stack);
     if (!resolved) throw loc.at(at('silicon'), `no efficiency factors for silicon "${silicon.id}" (nor its kind ${silicon.kind}) in the catalog`);
@@ -724,7 +716,7 @@ function resolveScenario(
     const at = (...p: Path) => ['workloads', i, ...p];
     if (workloadNames.has(w.name)) throw loc.at(at('name'), `duplicate workload name "${w.name}"`);
     workloadNames.add(w.name);
-    if (!catalog.models.has(w.model)) throw loc.at(at('model'), `unknown model "${w.model}"`);
+    if (!catalog.models.has(w.model)) throw loc.at(at('model'), `unknown model "${w.model}"${unknownIdHint(w.model, catalog.models.keys())}`);
     if (!servedModels.has(w.model)) throw loc.at(at('model'), `no deployment serves model "${w.model}"`);
     sloUnitWarning(w.slo, at, warn);
     w.fallback.forEach((m, j) => {
@@ -901,7 +893,7 @@ function resolveScenario(
   const modelPrices = new Map<string, TokenPrice>();
   for (const [model, p] of catalog.prices) modelPrices.set(model, priceFromCatalog(p));
   input.pricing.forEach((p, i) => {
-    if (!catalog.models.has(p.model)) throw loc.at(['pricing', i, 'model'], `unknown model "${p.model}"`);
+    if (!catalog.models.has(p.model)) throw loc.at(['pricing', i, 'model'], `unknown model "${p.model}"${unknownIdHint(p.model, catalog.models.keys())}`);
     const base = modelPrices.get(p.model);
     const vendorShare = p.vendor_share ?? base?.vendorShare;
     if (vendorShare === undefined) {
