@@ -63,6 +63,16 @@ describe('fleetsim fidelity', () => {
     });
   }
 
+  it('prints an infinite rate as rate_per_s writes it, inf (was Infinity/s), on stdout and in fidelity_rows.csv', () => {
+    const dir = withFiles({ 'm.csv': `${HEADER}\nllama-3.1-8b,h100-sxm,1,fp8,test,256,32,,inf,20,output_tok_s_per_chip,2000,x\n` });
+    const out = join(tempDir(), 'out');
+    const r = fleetsim(['fidelity', join(dir, 'm.csv'), '--out', out, '-q']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ rate inf /);
+    expect(r.stdout + r.stderr).not.toMatch(/Infinity/);
+    expect(readFileSync(join(out, 'fidelity_rows.csv'), 'utf8')).toMatch(/,rate inf,/);
+  });
+
   it('keeps rows with an exclude reason unsimulated', () => {
     const dir = withFiles({ 'm.csv': `${HEADER},exclude\nnot-a-model,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,0.05,x,not in the catalog\n` + TINY.split('\n')[2] + ',\n' });
     const r = fleetsim(['fidelity', join(dir, 'm.csv')]);

@@ -173,8 +173,11 @@ export function formatLength(l: LengthSpec): string {
   return `lognormal:${l.median}:${l.p99}${l.max !== undefined ? `:${l.max}` : ''}`;
 }
 
+/** `offline`, `concurrency 16`, `rate 2/s`, or `rate inf` (every request at t = 0), as rate_per_s writes it. */
 export function formatLoad(l: Load): string {
-  return l.kind === 'offline' ? 'offline' : l.kind === 'concurrency' ? `concurrency ${l.users}` : `rate ${l.perS}/s`;
+  if (l.kind === 'offline') return 'offline';
+  if (l.kind === 'concurrency') return `concurrency ${l.users}`;
+  return l.perS === Infinity ? 'rate inf' : `rate ${l.perS}/s`;
 }
 
 function parseLoad(concurrency: string, rate: string, w: Where): Load {
