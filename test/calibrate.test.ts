@@ -5,13 +5,14 @@
  * efficiency rows the catalog loader accepts, and bad input exits 2 naming the row.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { calibrate, FIT_PARAMS, fitParams, foldsOf, predict, profileGroups, runFold } from '../src/fidelity/calibrate.js';
-import { readMeasurementCsv } from '../src/fidelity/measurements.js';
+import { calibrate, DEFAULT_FIT, FIT_PARAMS, fitParams, fitProfile, foldsOf, predict, profileGroups, runFold, uninformed } from '../src/fidelity/calibrate.js';
+import { readMeasurementCsv, readMeasurements } from '../src/fidelity/measurements.js';
 import { minimise } from '../src/fidelity/optimise.js';
-import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
+import { CLI, fleetsim, ROOT, tempDir, withFiles } from './helpers/cli.js';
 
 const catalog = loadCatalog();
 const HEADER = 'model,silicon,tensor_parallel,dtype,stack,max_batch,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
@@ -116,7 +117,7 @@ describe('calibrate', () => {
     const dir = withFiles({ 'm.csv': synthetic([0.6, 0.7]) });
     const run = () => {
       const out = join(tempDir(), 'out');
-      const r = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', out, '--params', 'gemm_eff,mem_eff', '--max-evals', '12', '--fold-max-evals', '6', '--workers', '2']);
+      const r = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', out, '--params', 'gemm_eff,mem_eff', '--max-evals', '12', '--fold-max-evals', '6', '--workers', '2', '--progress']);
       expect(r.status).toBe(0);
       expect(r.stderr).toMatch(/evaluations/);
       return out;
@@ -156,4 +157,96 @@ describe('calibrate', () => {
     for (const r of [bad, unknown, param]) expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
   });
+});
+
+describe('calibrate on rows that cannot tell every factor', () => {
+  // Three rows of one dense model on one chip at TP 1 (the fresh-clone trial's file): nothing in
+  // them sees all-reduce or expert GEMMs, and 3 rows cannot identify 7 factors.
+  const TINY = `${HEADER}\n${SETUPS.slice(0, 3).map((s) => `${s},1,x`).join('\n')}\n`;
+
+  it('names the factors no row informs, by where each enters the step time; the shipped rows inform every default factor', () => {
+    const [group] = profileGroups(readMeasurementCsv('tiny.csv', TINY), catalog);
+    expect(uninformed(group, fitParams(DEFAULT_FIT), catalog).map((u) => u.param.csv)).toEqual(['comm_eff', 'moe_half_tokens']);
+    expect(uninformed(group, fitParams(['gemm_eff', 'gemm_eff_8bit', 'comm_latency_us', 'moe_imbalance']), catalog).map((u) => u.param.csv))
+      .toEqual(['gemm_eff', 'comm_latency_us', 'moe_imbalance']);
+    const noTtft = profileGroups(readMeasurementCsv('t.csv', `${HEADER}\n${SETUPS[0]},1,x\n`), catalog)[0];
+    expect(uninformed(noTtft, fitParams(['frontend_ms']), catalog).map((u) => u.param.csv)).toEqual(['frontend_ms']);
+    // So the shipped fit is what it was: every factor it fits is seen by some row.
+    const shipped = readMeasurements(join(ROOT, 'data/measurements'), catalog).filter((m) => m.exclude === '');
+    for (const g of profileGroups(shipped, catalog)) expect(uninformed(g, fitParams(DEFAULT_FIT), catalog)).toEqual([]);
+  });
+
+  it('warns, fits only the informed factors and writes the others as not fitted at their starting values (no NaN)', async () => {
+    const rows = readMeasurementCsv('tiny.csv', TINY);
+    const warnings: string[] = [];
+    const result = await calibrate(rows, catalog, { crossValidate: false, maxEvals: 10, fitOfflineRequestsPerUser: 1, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual(result.warnings);
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/^tiny\.csv lines 2-4: profile gpu\/synthetic: comm_eff not fitted: no row can inform it \(it needs a row with tensor_parallel > 1/);
+    expect(warnings[1]).toMatch(/moe_half_tokens not fitted: .*mixture-of-experts/);
+    expect(warnings[2]).toMatch(/3 rows for 7 factors: the fit is underdetermined/);
+    const [p] = result.profiles;
+    expect(p.params.map((q) => q.csv)).toEqual(DEFAULT_FIT.filter((c) => c !== 'comm_eff' && c !== 'moe_half_tokens'));
+    const start = profileGroups(rows, catalog)[0].base;
+    for (const e of p.efficiency) {
+      expect(e.commEff).toBe(start.commEff);
+      expect(e.moeHalfTokens).toBe(start.moeHalfTokens);
+      expect(e.assumption).toMatch(/Not fitted \(held at the starting profile's values\): .*comm_eff=0\.\d+ \(asked for, but no row can inform it/);
+      expect(e.assumption).toMatch(/gemm_eff_8bit empty \(gemm_eff applies\)/);
+      expect(e.assumption).toMatch(/Underdetermined: 3 rows for 7 fitted factors/);
+      expect(`${e.assumption} ${e.source}`).not.toMatch(/NaN/);
+      expect(e.source).not.toMatch(/comm_eff/);
+    }
+  }, 60_000);
+
+  it('a factor nothing informs, alone, is refused (exit 2, nothing written)', () => {
+    const dir = withFiles({ 'tiny.csv': TINY });
+    const out = join(tempDir(), 'out');
+    const r = fleetsim(['calibrate', join(dir, 'tiny.csv'), '--out', out, '--params', 'comm_eff']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^fleetsim: error: .*tiny\.csv:2: profile gpu\/synthetic: no row can inform any factor asked for \(comm_eff needs a row with tensor_parallel > 1/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('the CLI prints the warnings, the held factors and which cross-validation could not run; progress only on a terminal or with --progress', () => {
+    const dir = withFiles({ 'tiny.csv': TINY });
+    // stderr to a pipe, CI unset: as a user redirecting stderr to a file.
+    const env = { ...process.env };
+    delete env.CI;
+    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, 'calibrate', join(dir, 'tiny.csv'), '--out', join(tempDir(), 'out'), '--max-evals', '10', '--fold-max-evals', '4', ...args], { encoding: 'utf8', env });
+    const r = cli([]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^fleetsim: warning: .*comm_eff not fitted/m);
+    expect(r.stderr).toMatch(/^fleetsim: warning: .*3 rows for 7 factors/m);
+    expect(r.stderr).not.toMatch(/evaluations/);
+    expect(r.stderr).toMatch(/^calibrate: [\d.]+ s; fitted rows and tables in /m);
+    expect(r.stdout).toMatch(/^ {2}comm_eff = 0\.\d+ \(not fitted, the starting profile's: no row can inform it/m);
+    expect(r.stdout).toMatch(/cross-validation partly skipped for profile gpu\/synthetic: leave-one-silicon-out \(every row has silicon h100-sxm\); leave-one-model-out \(every row has model llama-3\.1-8b\) skipped/);
+    const noCv = cli(['--no-cv', '--progress']);
+    expect(noCv.stdout).toMatch(/cross-validation not run \(--no-cv\): profile gpu\/synthetic's rows have no error band/);
+    expect(noCv.stderr).toMatch(/^calibrate gpu\/synthetic \(all 3 rows\): 1\/10 evaluations/m);
+    expect(noCv.stderr).toMatch(/^calibrate gpu\/synthetic \(all 3 rows\): done, \d+ evaluations/m);
+    expect(cli(['-q', '--progress']).stderr).not.toMatch(/evaluations|calibrate:/);
+  }, 60_000);
+
+  it('progress never counts past the budget (it printed 161/160: the step under way finishes after it)', () => {
+    const rows = readMeasurementCsv('tiny.csv', TINY);
+    const [group] = profileGroups(rows, catalog);
+    const lines: string[] = [];
+    let over = 0;
+    // 7 factors at a budget of 40: the step under way at 39 takes the search to 41 (measured), so
+    // the old counter printed 41/40.
+    const seven = fitParams(DEFAULT_FIT.filter((c) => c !== 'comm_eff' && c !== 'moe_half_tokens'));
+    for (const maxEvals of [21, 40]) {
+      const fit = fitProfile(group, seven, rows, { maxEvals, fitOfflineRequestsPerUser: 1, onProgress: (m) => lines.push(m) }, 'fit');
+      if (fit.evals > maxEvals) over++;
+    }
+    // The budget was overrun (so the old counter could pass it), and no line says so.
+    expect(over).toBeGreaterThan(0);
+    for (const l of lines) {
+      const m = /: (\d+)\/(\d+) evaluations/.exec(l);
+      if (m) expect(Number(m[1]), l).toBeLessThanOrEqual(Number(m[2]));
+    }
+    expect(lines.filter((l) => l.includes('done,'))).toHaveLength(2);
+  }, 60_000);
 });

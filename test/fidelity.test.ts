@@ -4,13 +4,14 @@
  * against the closed-loop and rate definitions.
  */
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
 import { readMeasurementCsv, type Measurement } from '../src/fidelity/measurements.js';
 import { errorPct, runFidelity, summarizeErrors } from '../src/fidelity/fidelity.js';
 import { kvSequences, loadPlan, percentile, rowScenario, simulateMeasurement } from '../src/fidelity/simulate-row.js';
-import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
+import { CLI, fleetsim, tempDir, withFiles } from './helpers/cli.js';
 
 const HEADER = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
 const TINY = `# a comment line
@@ -71,6 +72,19 @@ describe('fleetsim fidelity', () => {
     expect(r.stdout).toMatch(/ rate inf /);
     expect(r.stdout + r.stderr).not.toMatch(/Infinity/);
     expect(readFileSync(join(out, 'fidelity_rows.csv'), 'utf8')).toMatch(/,rate inf,/);
+  });
+
+  it('prints progress only when stderr is a terminal (README), or with --progress; the summary line either way', () => {
+    const dir = withFiles({ 'm.csv': TINY });
+    const env = { ...process.env };
+    delete env.CI;
+    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, 'fidelity', join(dir, 'm.csv'), ...args], { encoding: 'utf8', env });
+    const piped = cli([]);
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toMatch(/^fidelity: \d+\/\d+ /m);
+    expect(piped.stderr).toMatch(/^fidelity: 3 rows \(2 simulations\) in /m);
+    expect(cli(['--progress']).stderr).toMatch(/^fidelity: 1\/2 llama-3\.1-8b on h100-sxm x1, concurrency 16\n/m);
+    expect(cli(['--progress', '-q']).stderr).toBe('');
   });
 
   it('keeps rows with an exclude reason unsimulated', () => {

@@ -3,11 +3,13 @@ import { availableParallelism } from 'node:os';
 import { loadCatalog, type Efficiency } from '../catalog/catalog.js';
 import { foldPool } from '../fidelity/calibrate-pool.js';
 import { InputError } from '../errors.js';
-import { calibrate, cvPooled, cvTable, FIT_PARAMS, GROUPINGS, groupOf, type CalibrateResult } from '../fidelity/calibrate.js';
+import { calibrate, cvPooled, cvTable, FIT_PARAMS, GROUPINGS, groupOf, heldValue, type CalibrateResult, type ProfileResult } from '../fidelity/calibrate.js';
 import { rowName, summarizeErrors } from '../fidelity/fidelity.js';
 import { checkCatalog, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
+import { showProgress } from './progress.js';
+import { reportWarnings } from './warnings.js';
 
 export interface CalibrateFlags extends ResultDefaults {
   out: string;
@@ -17,6 +19,7 @@ export interface CalibrateFlags extends ResultDefaults {
   workers?: number;
   cv?: boolean;
   quiet?: boolean;
+  progress?: boolean;
 }
 
 export const CALIBRATE_FILES = ['efficiency.csv', 'calibrate_rows.csv', 'calibrate_cv.csv', 'calibrate_folds.csv'];
@@ -52,7 +55,8 @@ export async function calibrateCommand(paths: string[], flags: CalibrateFlags): 
       maxEvals: flags.maxEvals,
       foldMaxEvals: flags.foldMaxEvals,
       crossValidate: flags.cv !== false,
-      onProgress: flags.quiet ? undefined : (message) => process.stderr.write(`${message}\n`),
+      onProgress: showProgress(flags) ? (message) => process.stderr.write(`${message}\n`) : undefined,
+      onWarning: (message) => reportWarnings([message], false),
     },
     foldPool(flags.workers ?? Math.min(2, availableParallelism())),
   );
@@ -72,7 +76,9 @@ export function formatCalibration(result: CalibrateResult): string {
   let out = '';
   for (const p of result.profiles) {
     out += `profile ${p.group.kind}/${p.group.stack} (${p.group.silicon.join(', ')}; ${p.group.rows.length} rows, ${p.fit.evals} evaluations)\n`;
-    out += p.params.map((q, i) => `  ${q.csv} = ${formatDecimal(p.fit.values[i], 4)}`).join('\n') + '\n\n';
+    out += p.params.map((q, i) => `  ${q.csv} = ${formatDecimal(p.fit.values[i], 4)}`).join('\n') + '\n';
+    for (const u of p.unfitted) out += `  ${heldValue(u.param, p.group.base, ' = ')} (not fitted, the starting profile's: no row can inform it; it needs ${u.needs})\n`;
+    out += '\n';
     const table = [['metric', 'error of', 'rows', 'MAPE_%', 'median_|err|_%', 'worst_%']];
     const pooled = cvPooled(p);
     for (const e of summarizeErrors(p.rows)) table.push([e.metric, 'in-sample', String(e.rows), f1(e.mapePct), f1(e.medianAbsPct), f1(e.worstPct)]);
@@ -86,9 +92,24 @@ export function formatCalibration(result: CalibrateResult): string {
       if (tput) cv.push([c.grouping, c.key, String(tput.rows), f1(tput.mapePct), f1(tput.medianAbsPct), f1(tput.worstPct)]);
     }
     if (cv.length > 1) out += 'output_tok_s_per_chip, each group predicted by a fit without it:\n' + pad(cv) + '\n';
+    out += cvSkipped(p, result.crossValidated);
   }
   if (result.excluded.length > 0) out += `${result.excluded.length} rows excluded (exclude column)\n`;
   return out;
+}
+
+/** What of the cross-validation did not run, and so what error band the written rows lack ('' when it all ran). */
+function cvSkipped(p: ProfileResult, crossValidated: boolean): string {
+  const name = `${p.group.kind}/${p.group.stack}`;
+  if (!crossValidated) return `cross-validation not run (--no-cv): profile ${name}'s rows have no error band (cv_* empty)\n\n`;
+  const skipped = GROUPINGS.flatMap((g) => {
+    const keys = [...new Set(p.group.rows.map((m) => groupOf(m, g)))];
+    return keys.length < 2 ? [`leave-one-${g}-out (every row has ${g} ${keys[0]})`] : [];
+  });
+  if (skipped.length === 0) return '';
+  const none = skipped.length === GROUPINGS.length;
+  return `cross-validation ${none ? 'not possible' : 'partly skipped'} for profile ${name}: ${skipped.join('; ')} skipped, too few groups to leave one out` +
+    `${none ? '; its rows have no error band (cv_* empty)' : ''}\n\n`;
 }
 
 export function writeCalibration(dir: string, result: CalibrateResult): void {

@@ -4,10 +4,12 @@ import { checkCatalog, formatLength, formatLoad, readMeasurements, type Measurem
 import { rowName, runFidelity, type FidelityResult } from '../fidelity/fidelity.js';
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
+import { showProgress } from './progress.js';
 
 export interface FidelityFlags extends ResultDefaults {
   out?: string;
   quiet?: boolean;
+  progress?: boolean;
 }
 
 export const FIDELITY_FILES = ['fidelity_rows.csv', 'fidelity_metrics.csv'];
@@ -40,7 +42,7 @@ export function fidelityCommand(paths: string[], flags: FidelityFlags): void {
   checkCatalog(measurements, catalog);
   const started = performance.now();
   const result = runFidelity(measurements, {
-    onProgress: flags.quiet ? undefined : (done, total, m) => process.stderr.write(`fidelity: ${done}/${total} ${m.model} on ${m.silicon} x${m.tensorParallel * m.replicas}, ${formatLoad(m.load)}\n`),
+    onProgress: !showProgress(flags) ? undefined : (done, total, m) => process.stderr.write(`fidelity: ${done}/${total} ${m.model} on ${m.silicon} x${m.tensorParallel * m.replicas}, ${formatLoad(m.load)}\n`),
   });
   if (flags.out) writeFidelity(flags.out, result);
   process.stdout.write(formatFidelity(result));

@@ -227,7 +227,8 @@ program
   .option('--replicas <n>', 'replicas behind the JSON results (default 1)', positiveInteger)
   .option('--dtype <dtype>', 'weight dtype for JSON results (default bf16)')
   .option('--stack <name>', 'serving stack for JSON results (default vllm / generic)')
-  .option('-q, --quiet', 'no progress on stderr')
+  .option('--progress', 'progress lines on stderr even when it is not a terminal (a log file); by default only on a terminal with CI unset')
+  .option('-q, --quiet', 'no progress or summary on stderr (warnings are still printed)')
   .action(async (files: string[], flags: FidelityFlags) => (await import('./fidelity.js')).fidelityCommand(files, flags));
 
 program
@@ -246,7 +247,8 @@ program
   .option('--replicas <n>', 'replicas behind the JSON results (default 1)', positiveInteger)
   .option('--dtype <dtype>', 'weight dtype for JSON results (default bf16)')
   .option('--stack <name>', 'serving stack for JSON results (default vllm / generic)')
-  .option('-q, --quiet', 'no progress on stderr')
+  .option('--progress', 'progress lines on stderr even when it is not a terminal (a log file); by default only on a terminal with CI unset')
+  .option('-q, --quiet', 'no progress or summary on stderr (warnings are still printed)')
   .action(async (files: string[], flags: CalibrateFlags) => (await import('./calibrate.js')).calibrateCommand(files, flags));
 
 try {

@@ -85,6 +85,8 @@ export interface CalibrateOptions {
   /** Requests per user of the offline loop while fitting (default 2; the final predictions use the usual 3). */
   fitOfflineRequestsPerUser?: number;
   onProgress?: (message: string) => void;
+  /** Called once per problem the rows have for the fit (a factor they cannot inform, fewer rows than factors), before that profile is fitted. */
+  onWarning?: (message: string) => void;
 }
 
 /** The rows of one profile and the profile they start from. */
@@ -117,9 +119,19 @@ export interface HeldOut {
   rows: FidelityRow[];
 }
 
+/** A factor asked for that no row of the profile can inform, so it is not fitted: kept at the starting profile's value. */
+export interface Unfitted {
+  param: FitParam;
+  /** What kind of row would inform it. */
+  needs: string;
+}
+
 export interface ProfileResult {
   group: ProfileGroup;
+  /** The factors fitted: those asked for that some row informs. */
   params: FitParam[];
+  /** Those asked for that no row informs (kept at the starting profile's values). */
+  unfitted: Unfitted[];
   fit: Fit;
   /** In-sample predictions with the fitted factors. */
   rows: FidelityRow[];
@@ -132,6 +144,10 @@ export interface ProfileResult {
 export interface CalibrateResult {
   profiles: ProfileResult[];
   excluded: Measurement[];
+  /** Whether the leave-one-group-out refits were asked for (false with --no-cv). */
+  crossValidated: boolean;
+  /** The warnings given (also passed to onWarning as they arise). */
+  warnings: string[];
 }
 
 /** Splits measurement rows into profiles: (kind of the row's silicon, stack family). */
@@ -239,12 +255,15 @@ export function fitProfile(
     maxEvals,
     fTol: 1e-6,
     onEval: (evals, best) => {
-      if (evals - lastReport >= 20 || evals === 1) {
+      // The search stops starting steps once the budget is spent, but the step under way finishes
+      // (up to one evaluation per factor and two more), so no N/budget line is printed past it.
+      if ((evals - lastReport >= 20 || evals === 1) && evals <= maxEvals) {
         lastReport = evals;
         o.onProgress?.(`${label}: ${evals}/${maxEvals} evaluations, loss ${best.toFixed(5)}`);
       }
     },
   });
+  o.onProgress?.(`${label}: done, ${r.evals} evaluations, loss ${r.f.toFixed(5)}`);
   return { values: r.x.map((u, i) => fromUnit(params[i], u)), loss: r.f, evals: r.evals };
 }
 
@@ -282,17 +301,36 @@ function compactRanges(lines: number[]): string {
   return out.join(',');
 }
 
+/** What an empty factor means to the roofline (src/perf/roofline.ts), for the text of a held factor. */
+const EMPTY_MEANS: Record<string, string> = {
+  gemm_eff_8bit: 'empty (gemm_eff applies)',
+  comm_latency_us: "empty (the silicon's collective_latency_us applies)",
+};
+
+/** `comm_eff=0.375`, or `gemm_eff_8bit empty (gemm_eff applies)` for a factor the profile leaves empty (it printed NaN); `sep` between name and value. */
+export function heldValue(p: FitParam, base: Efficiency, sep = '='): string {
+  const v = base[p.key] as number;
+  return Number.isFinite(v) ? `${p.csv}${sep}${v}` : `${p.csv} ${EMPTY_MEANS[p.csv] ?? 'empty'}`;
+}
+
 function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
   const { group, params, fit } = r;
   const fitted = new Set(params.map((p) => p.csv));
-  const held = FIT_PARAMS.filter((p) => !fitted.has(p.csv)).map((p) => `${p.csv}=${group.base[p.key] as number}`);
+  const why = new Map(r.unfitted.map((u) => [u.param.csv, u.needs]));
+  const held = FIT_PARAMS.filter((p) => !fitted.has(p.csv)).map((p) => {
+    const needs = why.get(p.csv);
+    return needs === undefined ? heldValue(p, group.base) : `${heldValue(p, group.base)} (asked for, but no row can inform it: it needs ${needs})`;
+  });
+  const under = group.rows.length < params.length
+    ? ` Underdetermined: ${group.rows.length} rows for ${params.length} fitted factors, so the factors trade off against one another and their values are not identified.`
+    : '';
   const inSample = summarizeErrors(r.rows);
   const sources = [...new Set(group.rows.map((m) => m.source))];
   const how =
     `fleetsim calibrate: ${params.map((p) => p.csv).join(', ')} fitted jointly for every ${group.kind} of stack ${group.stack} ` +
     `(${group.silicon.join(', ')}) by bounded Nelder-Mead on the mean squared log error of ${group.rows.length} rows (${fit.evals} evaluations, loss ${fit.loss.toFixed(5)}); ` +
     `in-sample ${inSample.map((e) => `${e.metric} MAPE ${e.mapePct.toFixed(1)}%`).join(', ')}`;
-  const assumption = held.length > 0 ? `Not fitted (held at the starting profile's values): ${held.join(', ')}.` : '';
+  const assumption = `${held.length > 0 ? `Not fitted (held at the starting profile's values): ${held.join(', ')}.` : ''}${under}`.trim();
   const make = (silicon: string, b: ReturnType<typeof band>, bandFrom: string): Efficiency => {
     const e: Efficiency = {
       ...group.base,
@@ -396,14 +434,66 @@ export function foldsOf(group: ProfileGroup): { folds: FoldSpec[]; same: Map<num
   return { folds, same };
 }
 
+/**
+ * The factors of `params` that no row of the group can inform, by where each enters the step-time
+ * model (src/perf/roofline.ts): a factor absent from every row's step times and latencies leaves
+ * the loss flat, so the optimiser would move it at random and write the result as fitted.
+ */
+export function uninformed(group: ProfileGroup, params: readonly FitParam[], catalog: Catalog): Unfitted[] {
+  const fitting = new Set(params.map((p) => p.csv));
+  const isMoe = (m: Measurement) => {
+    const model = catalog.models.get(m.model);
+    return model !== undefined && model.experts > 1 && model.expertParamsB > 0;
+  };
+  const linked = (m: Measurement) => {
+    const s = catalog.silicon.get(m.silicon);
+    return m.tensorParallel > 1 && s !== undefined && Number.isFinite(s.interconnectGbps) && s.interconnectGbps > 0;
+  };
+  const lowBit = (m: Measurement) => group.lowBitRows.includes(rowId(m));
+  // Only the factors some rows miss; the rest (mem_eff, overheads, attention, ...) enter every row.
+  const rules: Record<string, { row: (m: Measurement) => boolean; needs: string }> = {
+    frontend_ms: { row: (m) => m.metric.startsWith('ttft_') || m.metric.startsWith('e2e_'), needs: 'a TTFT or end-to-end latency row (client-side time is in no other metric)' },
+    gemm_eff_8bit: { row: lowBit, needs: 'a row whose GEMMs run below 16 bits (e.g. fp8 on H100)' },
+    gemm_eff: {
+      row: (m) => !(fitting.has('gemm_eff_8bit') && lowBit(m)),
+      needs: 'a row whose GEMMs run at 16 bits (gemm_eff_8bit is fitted for the others)',
+    },
+    comm_eff: { row: linked, needs: 'a row with tensor_parallel > 1 on silicon with an interconnect (all-reduce traffic)' },
+    comm_latency_us: { row: (m) => m.tensorParallel > 1, needs: 'a row with tensor_parallel > 1 (collective calls)' },
+    moe_half_tokens: { row: isMoe, needs: 'a row of a mixture-of-experts model' },
+    moe_imbalance: { row: () => false, needs: 'experts spread over chips (expert parallelism), which a measurement row cannot state' },
+  };
+  return params.flatMap((p) => {
+    const rule = rules[p.csv];
+    return rule !== undefined && !group.rows.some(rule.row) ? [{ param: p, needs: rule.needs }] : [];
+  });
+}
+
 export async function calibrate(measurements: readonly Measurement[], catalog: Catalog, o: CalibrateOptions = {}, runFolds: FoldRunner = runFoldsHere): Promise<CalibrateResult> {
-  const params = fitParams(o.params ?? DEFAULT_FIT);
+  const asked = fitParams(o.params ?? DEFAULT_FIT);
   const excluded = measurements.filter((m) => m.exclude !== '');
   const live = measurements.filter((m) => m.exclude === '');
   if (live.length === 0) throw new InputError('no measurement rows to fit (every row is excluded or the files are empty)');
   const profiles: ProfileResult[] = [];
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    o.onWarning?.(message);
+  };
   for (const group of profileGroups(live, catalog)) {
     const name = `${group.kind}/${group.stack}`;
+    const where = describeRows(group.rows);
+    const unfitted = uninformed(group, asked, catalog);
+    const params = asked.filter((p) => !unfitted.some((u) => u.param === p));
+    if (params.length === 0) {
+      throw new InputError(`profile ${name}: no row can inform any factor asked for (${unfitted.map((u) => `${u.param.csv} needs ${u.needs}`).join('; ')}): nothing to fit`, { file: group.rows[0].file, line: group.rows[0].line });
+    }
+    for (const u of unfitted) {
+      warn(`${where}: profile ${name}: ${u.param.csv} not fitted: no row can inform it (it needs ${u.needs}); kept at the starting profile's value (${heldValue(u.param, group.base)}) and written as not fitted`);
+    }
+    if (group.rows.length < params.length) {
+      warn(`${where}: profile ${name}: ${group.rows.length} rows for ${params.length} factors: the fit is underdetermined (the factors trade off against one another, so their values are not identified); fit fewer (--params) or add rows`);
+    }
     const fit = fitProfile(group, params, group.rows, o, `calibrate ${name} (all ${group.rows.length} rows)`);
     const rows = predict(group, params, fit.values, group.rows);
     let heldOut: HeldOut[] = [];
@@ -417,10 +507,10 @@ export async function calibrate(measurements: readonly Measurement[], catalog: C
         return { ...h, grouping: f.grouping, key: f.key };
       });
     }
-    const partial = { group, params, fit, rows, heldOut };
+    const partial = { group, params, unfitted, fit, rows, heldOut };
     profiles.push({ ...partial, efficiency: profileRows(partial) });
   }
-  return { profiles, excluded };
+  return { profiles, excluded, crossValidated: o.crossValidate !== false, warnings };
 }
 
 export function fitParams(names: readonly string[]): FitParam[] {
