@@ -153,6 +153,8 @@ export interface Stack extends Provenance {
   reservedGbPerChip: number;
   /** `free` only: activation bytes per token of max_num_tokens, as a multiple of 2 · hidden (one fp16 hidden vector). */
   activationHiddenMultiple: number;
+  /** Silicon vendors (silicon.csv `vendor`, `;`-separated) the stack runs on; empty: any. */
+  siliconVendors: string;
 }
 
 export interface Catalog {
@@ -266,6 +268,7 @@ const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
 const STACK_COLUMNS: Column<Stack>[] = [
   text('stack', 'stack'), text('kvMemory', 'kv_memory'), optNum('reservedGbPerChip', 'reserved_gb_per_chip'),
   optNum('activationHiddenMultiple', 'activation_hidden_multiple'), ...provenance<Stack>(),
+  text('siliconVendors', 'silicon_vendors'),
 ];
 
 /** Raises an input error about one column of a row (null: the whole row). */
@@ -426,7 +429,7 @@ export function resolveStack(catalog: Catalog, stack: string = GENERIC_STACK): S
     const row = catalog.stacks.get(st);
     if (row) return row;
   }
-  return { stack: GENERIC_STACK, kvMemory: 'total', reservedGbPerChip: 0, activationHiddenMultiple: 0, source: '', assumption: 'no stacks.csv row' };
+  return { stack: GENERIC_STACK, kvMemory: 'total', reservedGbPerChip: 0, activationHiddenMultiple: 0, source: '', assumption: 'no stacks.csv row', siliconVendors: '' };
 }
 
 /**

@@ -17,7 +17,9 @@ import { InputError, unknownIdHint } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
 import { kvFreeMemory, RooflinePerf, type PerfInputs } from '../perf/roofline.js';
 import { saturatedReplica } from '../perf/saturation.js';
-import { DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS } from '../scenario/warnings.js';
+import { DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS, stackWarnings } from '../scenario/warnings.js';
+import { perfErrorOf, type PerfError } from '../scenario/perf-error.js';
+import { reportWarnings } from './warnings.js';
 import { csvRow, formatDecimal } from '../report/csv.js';
 import { EXPLAIN_COLUMNS, names } from '../report/columns.js';
 
@@ -59,9 +61,24 @@ interface Config {
   kvFree?: PerfInputs['kvFree'];
   /** A scenario deployment's own step-time model (roofline or measured profile). */
   perf?: RooflinePerf;
+  /** The serving stack, and what the step times rest on (run.json perf[]: profile, basis, band, note). */
+  stack: string;
+  perfError: PerfError;
 }
 
 const HEADER = names(EXPLAIN_COLUMNS);
+/** Sentences, not figures: the table prints them below itself (src/report/columns.ts says so), csv as columns. */
+const BELOW_TABLE = ['fitted_to', 'perf_note'];
+
+const orEmpty = (x: number, digits: number) => (Number.isFinite(x) ? formatDecimal(x, digits) : '');
+
+/** The profile columns of a configuration: which efficiency row, fitted (to what) or assumed, and its band. */
+function profileCells(c: Config): string[] {
+  const p = c.perfError;
+  const measuredProfile = p.basis === 'measured-profile';
+  return [c.stack, p.profile, p.basis, measuredProfile ? '' : c.efficiency.basis, p.hasBand ? String(p.cvRows) : '', p.hasBand ? orEmpty(p.cvMapePct, 1) : '',
+    p.hasBand ? orEmpty(p.errP10Pct, 1) : '', p.hasBand ? orEmpty(p.errP90Pct, 1) : '', measuredProfile ? '' : c.efficiency.fittedTo, p.note];
+}
 
 /** The numbers of one configuration, as table cells in HEADER order. */
 export function explainRow(c: Config): string[] {
@@ -76,7 +93,7 @@ export function explainRow(c: Config): string[] {
   const usableGb = perf.weightsAndKvBytes / 1e9;
   if (perf.kvCapacityBlocks === 0) {
     return [...head, '0', '', '', '0', '', '', '', '', '', '',
-      `weights ${formatDecimal(perf.weightBytes / 1e9, 1)} GB in ${c.dtype} exceed ${formatDecimal(usableGb, 1)} GB usable on ${c.tp} x ${c.silicon.id}`, '', ''];
+      `weights ${formatDecimal(perf.weightBytes / 1e9, 1)} GB in ${c.dtype} exceed ${formatDecimal(usableGb, 1)} GB usable on ${c.tp} x ${c.silicon.id}`, '', '', ...profileCells(c)];
   }
   const P = c.promptTokens;
   const O = c.outputTokens;
@@ -94,7 +111,7 @@ export function explainRow(c: Config): string[] {
     formatDecimal(P / perf.prefillS(P, P * P), 0),
     formatDecimal(step(1), 6), formatDecimal(step(Math.min(32, b)), 6), formatDecimal(step(b), 6),
     formatDecimal(perChip, 1), formatDecimal(usdPerReplicaHour / outMtokPerH, 4), note,
-    P > 0 ? formatDecimal(usdPerReplicaHour / inMtokPerH, 4) : '', formatDecimal(usdPerReplicaHour / (inMtokPerH + outMtokPerH), 4)];
+    P > 0 ? formatDecimal(usdPerReplicaHour / inMtokPerH, 4) : '', formatDecimal(usdPerReplicaHour / (inMtokPerH + outMtokPerH), 4), ...profileCells(c)];
 }
 
 /**
@@ -139,8 +156,9 @@ function scenarioWithStack(file: string, stack: string | undefined) {
   return scenario;
 }
 
-function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
+function configsFromScenario(file: string, flags: ExplainFlags, warnings: string[]): Config[] {
   const scenario = scenarioWithStack(file, flags.stack);
+  warnings.push(...scenario.warnings);
   return scenario.deployments.map((d) => {
     // The lengths the deployment's capacity is measured at (its workloads' rate-weighted means,
     // src/scenario/warnings.ts capacityBasis), so full load here is the reports' 100% capacity used.
@@ -153,11 +171,13 @@ function configsFromScenario(file: string, flags: ExplainFlags): Config[] {
       outputTokens: flags.outputTokens ?? d.capacity.outputTokens,
       usdPerChipHour: d.usdPerChipHour,
       perf: d.perf,
+      stack: d.stack,
+      perfError: d.perfError,
     };
   });
 }
 
-function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: ExplainFlags): Config {
+function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: ExplainFlags, warnings: string[]): Config {
   const model = catalog.models.get(modelId);
   if (!model) throw new InputError(`--model: unknown model "${modelId}"${unknownIdHint(modelId, catalog.models.keys())}`);
   const silicon = catalog.silicon.get(siliconId);
@@ -165,6 +185,8 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
   const resolved = resolveEfficiency(catalog, silicon, flags.stack);
   if (!resolved) throw new InputError(`--silicon: no efficiency factors for "${silicon.id}" (nor its kind ${silicon.kind}) in data/efficiency.csv`);
   const efficiency = resolved.efficiency;
+  const stack = flags.stack ?? 'generic';
+  for (const w of stackWarnings(catalog, silicon, stack, resolved)) warnings.push(`--stack ${stack}: ${w}`);
   // The stack's KV rule, as a deployment with this stack gets it (src/scenario/load.ts): explain
   // has no scheduler, so activations at trtllm-build's default max_num_tokens.
   const stackRow = flags.stack === undefined ? undefined : resolveStack(catalog, flags.stack);
@@ -184,6 +206,7 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
     name: `${model.id}@${silicon.id}${flags.stack === undefined ? '' : `/${flags.stack}`}`, kvFree, model, silicon, efficiency, tp, dtype, kvDtype: kvDtypeFor(dtype),
     kvFraction: KV_FRACTION, blockTokens: BLOCK_TOKENS, maxBatch: flags.maxBatch ?? DEFAULT_MAX_BATCH,
     promptTokens, outputTokens, usdPerChipHour: silicon.usdPerChipHour,
+    stack, perfError: perfErrorOf(silicon, resolved, undefined, catalog.efficiency.values()),
   };
 }
 
@@ -198,32 +221,79 @@ function checkStackName(catalog: Catalog, stack: string): void {
   throw new InputError(`--stack: unknown stack "${stack}" (known: ${[...known].sort().join(', ')}; a version such as trtllm-0.17 falls back to its family)`);
 }
 
-/** The rows `explain` prints, header first. */
-export function explainRows(file: string | undefined, flags: ExplainFlags): string[][] {
+/** Every row of every configuration (csv's columns), header first, and the input's warnings (each once). */
+function explainAll(file: string | undefined, flags: ExplainFlags): { rows: string[][]; warnings: string[] } {
   if (flags.stack !== undefined && file === undefined) checkStackName(loadCatalog(), flags.stack);
   let configs: Config[];
+  const warnings: string[] = [];
   if (file !== undefined) {
     if (flags.model || flags.silicon || flags.all) throw new InputError('explain: give either a scenario file or --model/--silicon or --all, not both');
-    configs = configsFromScenario(file, flags);
+    configs = configsFromScenario(file, flags, warnings);
   } else if (flags.all) {
     const catalog = loadCatalog();
     configs = [];
-    for (const m of catalog.models.keys()) for (const s of catalog.silicon.keys()) configs.push(configFor(catalog, m, s, flags));
+    for (const m of catalog.models.keys()) for (const s of catalog.silicon.keys()) configs.push(configFor(catalog, m, s, flags, warnings));
   } else {
     if (!flags.model || !flags.silicon) throw new InputError('explain: give a scenario file, or --model and --silicon, or --all');
-    configs = [configFor(loadCatalog(), flags.model, flags.silicon, flags)];
+    configs = [configFor(loadCatalog(), flags.model, flags.silicon, flags, warnings)];
   }
-  return [HEADER, ...configs.map(explainRow)];
+  return { rows: [HEADER, ...configs.map(explainRow)], warnings: [...new Set(warnings)] };
+}
+
+/** The rows `explain` prints, header first: csv's every column, the table's without the sentences it prints below. */
+export function explainRows(file: string | undefined, flags: ExplainFlags): string[][] {
+  const { rows } = explainAll(file, flags);
+  return flags.format === 'csv' ? rows : tableColumns(rows);
+}
+
+function tableColumns(rows: string[][]): string[][] {
+  const keep = HEADER.map((h, i) => (BELOW_TABLE.includes(h) ? -1 : i)).filter((i) => i >= 0);
+  return rows.map((r) => keep.map((i) => r[i]));
+}
+
+/**
+ * What the table leaves out, below it: each distinct perf note (what a configuration's step times
+ * rest on: profile, fitted or assumed, the error band) and what each fitted profile was fitted to,
+ * wrapped to `width`.
+ */
+export function profileNotes(rows: string[][], width: number): string {
+  const [header, ...body] = rows;
+  const at = (name: string) => header.indexOf(name);
+  const notes = [...new Set(body.map((r) => r[at('perf_note')]).filter((n) => n !== ''))];
+  const fitted = new Map<string, string>();
+  for (const r of body) if (r[at('fitted_to')] !== '') fitted.set(r[at('profile')], r[at('fitted_to')]);
+  let out = '\nwhat the step times rest on (as run.json perf[] records; docs/fidelity.md#efficiency-profiles):\n';
+  for (const n of notes) out += wrap(n, width);
+  for (const [profile, to] of fitted) out += wrap(`profile ${profile} fitted to ${to}`, width);
+  return out;
+}
+
+/** `- text` broken at spaces into lines of at most `width` characters (a longer word alone), indented 2, continued at 4. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '  -';
+  for (const word of text.split(' ')) {
+    if (line.trim() !== '-' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `    ${word}`;
+    } else line = `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.map((l) => `${l}\n`).join('');
 }
 
 export function explainCommand(file: string | undefined, flags: ExplainFlags): void {
   if (flags.format !== 'table' && flags.format !== 'csv') throw new InputError(`--format: expected table or csv, got "${flags.format}"`);
-  const rows = explainRows(file, flags);
+  const { rows: all, warnings } = explainAll(file, flags);
+  // As run, validate and plan do: the input's warnings (a stack with no profile of its own, ...) on stderr.
+  reportWarnings(warnings, false);
   if (flags.format === 'csv') {
-    for (const r of rows) process.stdout.write(csvRow(r));
+    for (const r of all) process.stdout.write(csvRow(r));
     return;
   }
+  const rows = tableColumns(all);
   process.stdout.write(explainTable(rows, tableWidth()));
+  process.stdout.write(profileNotes(all, tableWidth()));
   if (explainTable(rows, Infinity) !== explainTable(rows, tableWidth())) {
     process.stderr.write(`fleetsim: explain: turned on its side to fit ${tableWidth()} columns; --format csv gives one row per configuration\n`);
   }

@@ -290,6 +290,16 @@ export const EXPLAIN_COLUMNS = [
   q('note'),
   col('cost_usd_per_mtok_input_full_load', 'cost_usd_per_mtok_input at the saturated rate (input tokens: output rate × mean prompt / mean output)'),
   col('cost_usd_per_mtok_blended_full_load', 'cost_usd_per_mtok_blended at the saturated rate'),
+  col('stack', 'the deployment\'s serving stack (`stack:`, or --stack; `generic` when not named)'),
+  col('profile', 'the data/efficiency.csv row the step times use (`h100-sxm@trtllm`: silicon h100-sxm, stack trtllm; `gpu`: the kind\'s generic row), as run.json `perf[].profile`'),
+  q('perf_basis', 'of this deployment, as run.json `perf[].perf_basis`'),
+  col('profile_basis', 'that row\'s `basis`: `fitted` (by `fleetsim calibrate`, to the rows `fitted_to` names) or `assumed` (no measurement, or overridden in the scenario)'),
+  col('cv_rows', 'held-out throughput predictions behind the row\'s cross-validated error band (empty: no band, the error is unknown)'),
+  col('cv_mape_pct', 'their mean |error|, %'),
+  col('cv_err_p10_pct', '10th percentile of their signed error (predicted − measured) / measured, %'),
+  col('cv_err_p90_pct', '90th percentile of the same, %: 80% of held-out predictions fell between the two'),
+  col('fitted_to', 'the measurement rows the profile was fitted to (empty when assumed); the table prints it below, not as a column'),
+  col('perf_note', 'what the prediction rests on and how wrong it may be, as run.json `perf[].note`; the table prints it below, not as a column'),
 ] as const;
 
 export const names = (cols: readonly ColumnDoc[]) => cols.map((c) => c.name);

@@ -15,7 +15,7 @@ import { ProfilePerf, loadProfile } from '../perf/profile.js';
 import { PRIORITIES, scenarioJsonSchema, scenarioSchema, type Dtype, type SchedulerKind, type ScenarioInput } from './schema.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import { meanLength, meanSquare, type LengthConfig } from '../workload/lengths.js';
-import { capacityBasis, capacityWarning, dtypeWarning, meanArrivalRate, type CapacityBasis, type Demand, type Warn } from './warnings.js';
+import { capacityBasis, capacityWarning, dtypeWarning, stackWarnings, meanArrivalRate, type CapacityBasis, type Demand, type Warn } from './warnings.js';
 import { formatDuration } from './units.js';
 import type { PrefixConfig } from '../workload/prefix.js';
 import type { DurationConfig, SessionConfig } from '../workload/sessions.js';
@@ -644,6 +644,7 @@ function resolveScenario(
           `(${(perf.kvCapacityTokens * perf.kvBytesPerToken / 1e9).toFixed(1)} GB, ${perf.kvCapacityTokens} tokens; data/stacks.csv)`,
       );
     }
+    for (const w of stackWarnings(catalog, silicon, d.stack, resolved)) warn(at('stack'), w);
     dtypeWarning(silicon, d.dtype, at('dtype'), warn);
     if (d.expert_dtype !== undefined && d.expert_dtype !== d.dtype) dtypeWarning(silicon, d.expert_dtype, at('expert_dtype'), warn);
     note(`silicon ${silicon.id}`, silicon);

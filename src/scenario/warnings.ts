@@ -5,9 +5,12 @@
  *   - an outage that lasts past the horizon (the run ends with the deployment still down);
  *   - a weight dtype the silicon has no matmul datapath for (FP8 on Cobalt runs at the bf16 peak);
  *   - a model whose deployments cannot keep up with its workloads' mean demand, by the same
- *     saturated step-time model `explain` uses (src/perf/saturation.ts), before anything is simulated.
+ *     saturated step-time model `explain` uses (src/perf/saturation.ts), before anything is simulated;
+ *   - a `stack:` with no efficiency profile for the silicon (the generic one stands in), one no
+ *     data file names at all (a typo), or one that does not run on the silicon's vendor.
  */
-import type { Silicon } from '../catalog/catalog.js';
+import { resolveStack, stackFamily, type Catalog, type ResolvedEfficiency, type Silicon } from '../catalog/catalog.js';
+import { closestIds } from '../errors.js';
 import { saturatedReplica, type StepTimes } from '../perf/saturation.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
 import type { Dtype } from './schema.js';
@@ -161,4 +164,45 @@ export function capacityWarning(model: string, servers: Server[], demands: Deman
       `the mean ${fmt(P)} prompt and ${fmt(O)} output tokens: ${short}; queues will grow for the whole run ` +
       '(add replicas, or size the fleet with `fleetsim plan`)',
   );
+}
+
+/**
+ * What is wrong with naming `stack` for a deployment on `silicon` whose profile resolved to
+ * `resolved` (messages without a location; the loader puts them at the deployment's `stack`,
+ * `explain --stack` at the flag):
+ *   - no data file knows the stack (not in data/efficiency.csv, data/stacks.csv or the scenario's
+ *     catalog), so both the profile and the KV rule fall back to generic: a typo, probably;
+ *   - no efficiency row for the stack on this silicon or its kind: another stack's profile stands in;
+ *   - the stack does not run on the silicon's vendor (data/stacks.csv silicon_vendors).
+ */
+export function stackWarnings(catalog: Catalog, silicon: Silicon, stack: string, resolved: ResolvedEfficiency): string[] {
+  if (stack === 'generic') return [];
+  const out: string[] = [];
+  const family = stackFamily(stack);
+  const known = new Set<string>([...catalog.stacks.keys()]);
+  for (const e of catalog.efficiency.values()) known.add(e.stack);
+  const e = resolved.efficiency;
+  const used = `the ${e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`} profile (stack ${e.stack})`;
+  if (!known.has(stack) && !known.has(family)) {
+    const near = closestIds(stack, known);
+    out.push(
+      `unknown stack "${stack}": neither data/efficiency.csv nor data/stacks.csv names it${family !== stack ? ` or its family ${family}` : ''}, so ${used} ` +
+        `and the generic KV-memory rule are used${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}; known: ${[...known].sort().join(', ')}`,
+    );
+  } else if (resolved.stackFallback) {
+    out.push(
+      `no efficiency profile for stack ${stack}${family !== stack ? ` (or ${family})` : ''} on ${silicon.id} or its kind ${silicon.kind} in data/efficiency.csv: ` +
+        `${used} is used instead, so the numbers are not ${family}'s` +
+        `${catalog.stacks.has(family) || catalog.stacks.has(stack) ? ` (its KV-memory rule, data/stacks.csv, does apply)` : ''}`,
+    );
+  }
+  const row = resolveStack(catalog, stack);
+  const vendors = row.siliconVendors.split(';').map((v) => v.trim()).filter((v) => v !== '');
+  if (row.stack !== 'generic' && vendors.length > 0 && !vendors.some((v) => v.toLowerCase() === silicon.vendor.toLowerCase())) {
+    out.push(
+      `stack ${stack} runs on ${vendors.join(' or ')} silicon only (data/stacks.csv silicon_vendors), not on ${silicon.id} (a ${silicon.vendor} ${silicon.kind}): ` +
+        `no real deployment could serve it so; the numbers are ${used}`,
+    );
+  }
+  return out;
 }
