@@ -45,6 +45,21 @@ describe('an unknown id in a measurement file', () => {
   }
 });
 
+describe('an unknown id in a flag for JSON results', () => {
+  it('fidelity and calibrate --silicon / --model name the flag and the closest ids, before reading anything', () => {
+    const dir = withFiles({ 'r.json': '{"output_throughput": 1000, "completed": 10, "total_input_tokens": 1000, "total_output_tokens": 1000}' });
+    const sil = fleetsim(['fidelity', join(dir, 'r.json'), '--silicon', 'H100']);
+    expect(sil.status).toBe(2);
+    expect(sil.stderr).toMatch(/^fleetsim: error: --silicon: unknown silicon "H100" \(did you mean "h100-sxm"/);
+    const model = fleetsim(['calibrate', join(dir, 'r.json'), '--out', join(dir, 'out'), '--silicon', 'h100-sxm', '--model', 'gpt4o']);
+    expect(model.status).toBe(2);
+    expect(model.stderr).toMatch(/^fleetsim: error: --model: unknown model "gpt4o" \(did you mean "gpt-4o"/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    // A Hugging Face name the reader maps is not unknown.
+    expect(fleetsim(['fidelity', join(dir, 'r.json'), '--silicon', 'h100-sxm', '--model', 'meta-llama/Llama-3.1-8B-Instruct', '-q']).status).toBe(0);
+  });
+});
+
 describe('an unknown id in a scenario or a flag', () => {
   it('a deployment silicon and a workload model name the closest', () => {
     const sil = withFiles({ 's.yaml': SMALL_SCENARIO.replace('silicon: mi300x', 'silicon: mi300') });

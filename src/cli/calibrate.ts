@@ -5,7 +5,7 @@ import { foldPool } from '../fidelity/calibrate-pool.js';
 import { InputError } from '../errors.js';
 import { calibrate, cvPooled, cvTable, FIT_PARAMS, GROUPINGS, groupOf, heldValue, type CalibrateResult, type ProfileResult } from '../fidelity/calibrate.js';
 import { rowName, summarizeErrors } from '../fidelity/fidelity.js';
-import { checkCatalog, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
+import { checkCatalog, checkDefaults, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
 import { showProgress } from './progress.js';
@@ -43,6 +43,7 @@ export function efficiencyCells(e: Efficiency): string[] {
 export async function calibrateCommand(paths: string[], flags: CalibrateFlags): Promise<void> {
   if (!flags.out) throw new InputError('--out: expected a directory for the fitted profiles and tables');
   const catalog = loadCatalog();
+  checkDefaults(flags, catalog);
   const measurements: Measurement[] = paths.flatMap((p) => readMeasurements(p, catalog, flags));
   checkCatalog(measurements, catalog);
   const params = flags.params?.split(',').map((s) => s.trim()).filter((s) => s !== '');

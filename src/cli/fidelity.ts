@@ -1,6 +1,6 @@
 /** `fleetsim fidelity`: predicted vs measured for measurement files, errors per row and per metric. */
 import { loadCatalog } from '../catalog/catalog.js';
-import { checkCatalog, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
+import { checkCatalog, checkDefaults, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
 import { rowName, runFidelity, type FidelityResult } from '../fidelity/fidelity.js';
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
@@ -38,6 +38,7 @@ export function fidelityCommand(paths: string[], flags: FidelityFlags): void {
     dtype: flags.dtype,
     stack: flags.stack,
   };
+  checkDefaults(defaults, catalog);
   const measurements: Measurement[] = paths.flatMap((p) => readMeasurements(p, catalog, defaults));
   checkCatalog(measurements, catalog);
   const started = performance.now();

@@ -483,13 +483,24 @@ export function readMeasurements(path: string, catalog: Catalog, defaults: Resul
   throw new InputError('unrecognised JSON: expected a vLLM benchmark_serving result (output_throughput, mean_ttft_ms, ...) or a GuideLLM report (benchmarks: [...])', { file: path });
 }
 
+/** The ids the flags give JSON results must be catalog ids (checked before any file is read, naming the flag). */
+export function checkDefaults(defaults: ResultDefaults, catalog: Catalog): void {
+  if (defaults.silicon !== undefined && !catalog.silicon.has(defaults.silicon)) {
+    throw new InputError(`unknown silicon "${defaults.silicon}"${unknownIdHint(defaults.silicon, catalog.silicon.keys())}`, { path: '--silicon' });
+  }
+  if (defaults.model !== undefined && !catalog.models.has(defaults.model) && catalogModelId(defaults.model, catalog) === null) {
+    throw new InputError(`unknown model "${defaults.model}"${unknownIdHint(defaults.model, catalog.models.keys())}`, { path: '--model' });
+  }
+}
+
 /** Rows to simulate must name catalog models and silicon the chip can hold; the first that does not is an error naming it. */
 export function checkCatalog(rows: readonly Measurement[], catalog: Catalog): void {
   for (const m of rows) {
     if (m.exclude !== '') continue;
     const w = { file: m.file, line: m.line };
-    // The row's own ids, with the closest catalog ones (an exclude reason keeps a row unsimulated).
-    const keep = '; or give the row an exclude reason to keep it unsimulated';
+    // The row's own ids, with the closest catalog ones; a CSV row may instead be excluded, a JSON
+    // result's ids come from its metadata or the flags.
+    const keep = /\.json$/i.test(m.file) ? '; --model and --silicon give a result\'s ids' : '; or give the row an exclude reason to keep it unsimulated';
     if (!catalog.models.has(m.model)) throw fail(w, `model: unknown model ${JSON.stringify(m.model)}${unknownIdHint(m.model, catalog.models.keys(), keep)}`);
     if (!catalog.silicon.has(m.silicon)) throw fail(w, `silicon: unknown silicon ${JSON.stringify(m.silicon)}${unknownIdHint(m.silicon, catalog.silicon.keys(), keep)}`);
   }
