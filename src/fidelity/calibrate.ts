@@ -256,7 +256,7 @@ export function fitProfile(
     fTol: 1e-6,
     onEval: (evals, best) => {
       // The search stops starting steps once the budget is spent, but the step under way finishes
-      // (up to one evaluation per factor and two more), so no N/budget line is printed past it.
+      // (up to one evaluation per factor and one more), so no N/budget line is printed past it.
       if ((evals - lastReport >= 20 || evals === 1) && evals <= maxEvals) {
         lastReport = evals;
         o.onProgress?.(`${label}: ${evals}/${maxEvals} evaluations, loss ${best.toFixed(5)}`);
