@@ -50,6 +50,11 @@ export interface IntervalSnapshot {
  */
 const STREAMS_SCANNED = 8;
 
+/** What the event loop does after simulate's otherEvent. */
+const TICKED = 0;
+const CHECK_STREAMS = 1;
+const RUN_OVER = 2;
+
 export interface SimulationOptions {
   /** Called once per report interval, in order; the snapshot's arrays are reused afterwards. */
   onInterval?: (snapshot: IntervalSnapshot) => void;
@@ -342,10 +347,65 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
   let tickIndex = 0;
   let endS = horizonS;
   const onProgress = options.onProgress;
-  // The rare branches below read the event's time from the clock rather than from a local: V8
-  // boxes a double into a new heap object wherever a use needs one (a call it does not inline), and
-  // a local those branches shared would be boxed on every event.
+  /**
+   * Every event but an arrival or a replica's: the report interval's tick, an incident's start or
+   * end, an autoscaling decision, a provisioned replica, a failure or repair. One function behind
+   * one call site in the loop, not branches of the loop: V8 compiles the loop (an on-stack
+   * replacement of simulate, with the fleet's entry points inlined) once its events have run, and
+   * compiled code that reaches a branch that never ran throws itself away and starts again, which
+   * an incident, the first provisioned replica or a failure each did, a few times per run, at tens
+   * of milliseconds each (docs/performance.md). Returns what the loop does next: RUN_OVER (the
+   * tick ended the run), CHECK_STREAMS (the event may have readied a closed-loop user or a
+   * session's turn) or TICKED (neither).
+   */
+  const otherEvent = (e: number, stream: number): number => {
+    if (e === tickEntity) {
+      const nowS = clockS[0];
+      if (fleet.batchTier !== null) kickIdle(fleet);
+      // Past the horizon no arrivals are pending, so once nothing is in flight the run is over: it
+      // ended at the horizon or at the drain's last completion, whichever is later, and the last
+      // interval is cut there. The report interval never changes what is billed.
+      const idle = fleet.requests.inFlight === 0;
+      const sent = benchmarkRun && idle && stream < 0;
+      const over = (nowS >= horizonS && idle) || sent;
+      const intervalEndS = sent ? Math.min(nowS, lastEventS[0]) : over ? Math.max(horizonS, lastEventS[0]) : nowS;
+      emitInterval(tickIndex, tickIndex * intervalS, intervalEndS);
+      tickIndex++;
+      if (over) {
+        endS = intervalEndS;
+        return RUN_OVER;
+      }
+      queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
+      return TICKED;
+    }
+    if (e < autoscaleBase) {
+      const i = (e - incidentBase) >> 1;
+      const inc = scenario.incidents[i];
+      const starts = ((e - incidentBase) & 1) === 0;
+      if (inc.partial !== null) {
+        if (starts) partialStart(fleet, i, inc);
+        else partialEnd(fleet, i);
+      } else if (starts) fleet.outageStart(inc.deployment, clockS[0]);
+      else fleet.outageEnd(inc.deployment, clockS[0]);
+    } else if (e < provisionBase) {
+      const k = e - autoscaleBase;
+      const d = autoscaled[k];
+      autoscaleTick(fleet, d);
+      // Decisions stop at the horizon: past it nothing arrives, and the fleet only drains.
+      const nextS = autoscaleAtS(k, ++autoscaleTicks[k] + 1);
+      if (nextS < horizonS) queue.schedule(e, nextS);
+    } else if (e < failureBase) provisioned(fleet, e - provisionBase);
+    else failureEvent(fleet, e - failureBase);
+    return CHECK_STREAMS;
+  };
+
+  // otherEvent and the loop's rare branches read the event's time from the clock rather than from
+  // a local: V8 boxes a double into a new heap object wherever a use needs one (a call it does not
+  // inline), and a local those branches shared would be boxed on every event.
   for (;;) {
+    // Progress after every 2^16 events, checked here at one call site for arrivals and other
+    // events alike (each call site compiled before it first runs costs a deoptimisation).
+    if (onProgress !== undefined && (events & 0xffff) === 0 && events !== 0) onProgress(clockS[0], horizonS);
     const topS = queue.peekTime();
     if (stream >= 0) {
       const arrivalS = arrivalT[stream];
@@ -396,7 +456,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         if (arrivalQueue !== null) requeue(e);
         stream = nextStream();
         lastEventS[0] = arrivalS;
-        if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(clockS[0], horizonS);
         continue;
       }
     }
@@ -412,48 +471,14 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): S
         streamsChanged = false;
         stream = nextStream();
       }
-    } else if (e === tickEntity) {
-      const nowS = clockS[0];
-      if (fleet.batchTier !== null) kickIdle(fleet);
-      // Past the horizon no arrivals are pending, so once nothing is in flight the run is over: it
-      // ended at the horizon or at the drain's last completion, whichever is later, and the last
-      // interval is cut there. The report interval never changes what is billed.
-      const idle = fleet.requests.inFlight === 0;
-      const sent = benchmarkRun && idle && stream < 0;
-      const over = (nowS >= horizonS && idle) || sent;
-      const intervalEndS = sent ? Math.min(nowS, lastEventS[0]) : over ? Math.max(horizonS, lastEventS[0]) : nowS;
-      emitInterval(tickIndex, tickIndex * intervalS, intervalEndS);
-      tickIndex++;
-      if (over) {
-        endS = intervalEndS;
-        break;
-      }
-      queue.schedule(tickEntity, (tickIndex + 1) * intervalS);
     } else {
-      if (e < autoscaleBase) {
-        const i = (e - incidentBase) >> 1;
-        const inc = scenario.incidents[i];
-        const starts = ((e - incidentBase) & 1) === 0;
-        if (inc.partial !== null) {
-          if (starts) partialStart(fleet, i, inc);
-          else partialEnd(fleet, i);
-        } else if (starts) fleet.outageStart(inc.deployment, clockS[0]);
-        else fleet.outageEnd(inc.deployment, clockS[0]);
-      } else if (e < provisionBase) {
-        const k = e - autoscaleBase;
-        const d = autoscaled[k];
-        autoscaleTick(fleet, d);
-        // Decisions stop at the horizon: past it nothing arrives, and the fleet only drains.
-        const nextS = autoscaleAtS(k, ++autoscaleTicks[k] + 1);
-        if (nextS < horizonS) queue.schedule(e, nextS);
-      } else if (e < failureBase) provisioned(fleet, e - provisionBase);
-      else failureEvent(fleet, e - failureBase);
-      if (streamsChanged) {
+      const next = otherEvent(e, stream);
+      if (next === RUN_OVER) break;
+      if (next === CHECK_STREAMS && streamsChanged) {
         streamsChanged = false;
         stream = nextStream();
       }
     }
-    if (onProgress !== undefined && (events & 0xffff) === 0) onProgress(clockS[0], horizonS);
   }
 
   const busyS = new Float64Array(D);
