@@ -32,7 +32,6 @@ import { quotasOf, type Quotas } from './quota.js';
 import { priorityOf, type Priority } from './priority.js';
 import { batchTierOf, type BatchTier } from './batch-tier.js';
 import { faultsOf, type Faults } from './faults.js';
-
 export { PREFILL_TOKEN_BUDGET } from './kinds.js';
 
 export class Fleet {
@@ -46,11 +45,11 @@ export class Fleet {
   readonly queueLen: Int32Array;
   readonly batch: Int32Array;
   readonly prefillCount: Int32Array;
-  /** Requests past their prefill, in the completion heap. */
-  readonly heapCount: Int32Array;
+  readonly heapCount: Int32Array; // requests past their prefill, in the completion heap
   readonly slotBase: Int32Array;
   readonly slots: Int32Array;
   readonly heap: Int32Array;
+  readonly heapKey: Float64Array; // each heap entry's (finishStep, admitSeq), completion-heap.ts
   /** Decode steps completed by the replica since it started. */
   readonly step: Float64Array;
   /** Σ kvPhase over the batch: context held at step s is sumPhase + batch·s. */
@@ -238,6 +237,7 @@ export class Fleet {
     this.nextSegment = scenario.workloads.reduce((n, w) => n + (w.prefix === null ? 0 : w.prefix.groups), 0);
     this.slots = new Int32Array(slotsTotal);
     this.heap = new Int32Array(slotsTotal);
+    this.heapKey = new Float64Array(2 * slotsTotal);
     this.kvResidue = new Int32Array(residueTotal);
     this.up = new Uint8Array(R).fill(1);
     this.phase = new Uint8Array(R);

@@ -19,7 +19,7 @@ import { NONE } from '../engine/requests.js';
 import { FATE_COMPLETED, FATE_FAILED_OVER } from '../metrics/recorder.js';
 import { decodeRunS, firstBoundaryAtOrAfter } from '../perf/roofline.js';
 import { IDLE, PREFILL, DECODE, MIXED, PREFILLED, SCHED_STATIC, SCHED_PREFILL_POOL, SCHED_DECODE_POOL, KV_TRANSFERRED } from './kinds.js';
-import { heapPush, heapRemove } from './completion-heap.js';
+import { heapPush, heapRemove, topFinishStep } from './completion-heap.js';
 import { blocksFor, holdsNextStep, kvAdd, kvBlocksAt, kvBlocksBound, kvOpening, kvStepsLeft, preemptLatest } from './kv-blocks.js';
 import { loadMoved } from './routing.js';
 import { joinCache, leaveCache, probe } from './prefix-cache.js';
@@ -180,7 +180,6 @@ export function removeFromBatch(f: Fleet, r: number, q: number, completed = fals
 }
 
 export function boundary(f: Fleet, r: number): void {
-  const rq = f.requests;
   const nowS = f.clockS[0];
   touch(f, r);
   const phase = f.phase[r];
@@ -193,7 +192,7 @@ export function boundary(f: Fleet, r: number): void {
     const s = f.step[r] + f.runSteps[r];
     f.step[r] = s;
     const hb = f.slotBase[r];
-    while (f.heapCount[r] > 0 && rq.finishStep[f.heap[hb]] <= s) complete(f, r, f.heap[hb]);
+    while (f.heapCount[r] > 0 && f.heapKey[2 * hb] <= s) complete(f, r, f.heap[hb]);
   }
   startIteration(f, r);
 }
@@ -303,7 +302,6 @@ export function decodeOrIdle(f: Fleet, r: number): void {
 export function startDecodeRun(f: Fleet, r: number): void {
   const startS = f.runStartS[r];
   const d = f.deployments[f.deploymentOf[r]];
-  const rq = f.requests;
   // Make room for the next step: preempt the latest admitted until the KV cache holds it.
   const s = f.step[r];
   let capacity = f.kvCapacityBlocks[r];
@@ -326,7 +324,7 @@ export function startDecodeRun(f: Fleet, r: number): void {
     }
   }
   f.runBlocks[r] = blocks;
-  const toFinish = rq.finishStep[f.heap[f.slotBase[r]]] - s;
+  const toFinish = topFinishStep(f, r) - s;
   let steps = 1;
   if (!f.stepMode) {
     // Blocks never shrink as steps pass, so a cache that holds the run's last step holds them all.

@@ -127,7 +127,7 @@ export function finishMixed(f: Fleet, r: number, nowS: number): void {
     s += 1;
     f.step[r] = s;
     const hb = f.slotBase[r];
-    while (f.heapCount[r] > 0 && rq.finishStep[f.heap[hb]] <= s) complete(f, r, f.heap[hb]);
+    while (f.heapCount[r] > 0 && f.heapKey[2 * hb] <= s) complete(f, r, f.heap[hb]);
   }
   let q = f.prefillList[r];
   f.prefillList[r] = NONE;
