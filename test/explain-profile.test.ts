@@ -111,4 +111,15 @@ workloads:
     expect(r.stderr).toMatch(/^fleetsim: warning: --stack trtllm: no efficiency profile for stack trtllm on cobalt-100 or its kind cpu/m);
     expect(r.stderr).toMatch(/^fleetsim: warning: --stack trtllm: stack trtllm runs on NVIDIA silicon only .*not on cobalt-100 \(a Microsoft cpu\)/m);
   });
+
+  it('a measurement row whose stack does not run on its silicon: fidelity and calibrate warn at the row', () => {
+    const header = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
+    const dir = withFiles({ 'm.csv': `${header}\nllama-3.1-8b,h100-sxm,1,fp8,trtllm-0.17,256,32,1,,4,itl_mean_s,0.01,x\nllama-3.1-8b,mi300x,1,fp8,trtllm-0.17,256,32,1,,4,itl_mean_s,0.01,x\n` });
+    const r = fleetsim(['fidelity', join(dir, 'm.csv'), '-q']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^fleetsim: warning: [^\n]*m\.csv:3: stack trtllm-0\.17 runs on NVIDIA silicon only \(data\/stacks\.csv silicon_vendors\), not on mi300x \(an AMD gpu\): check the row's stack or silicon\n$/);
+    const c = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', join(dir, 'out'), '--params', 'mem_eff', '--max-evals', '3', '--no-cv', '-q']);
+    expect(c.status).toBe(0);
+    expect(c.stderr).toMatch(/m\.csv:3: stack trtllm-0\.17 runs on NVIDIA silicon only/);
+  });
 });

@@ -10,6 +10,7 @@ import { parseCsv, stripBom } from '../csv-read.js';
 import { InputError, unknownIdHint } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
+import { foreignStack } from '../scenario/warnings.js';
 
 /** Every metric a row may state; the suffix is the unit. */
 export const METRICS = [
@@ -491,6 +492,25 @@ export function checkDefaults(defaults: ResultDefaults, catalog: Catalog): void 
   if (defaults.model !== undefined && !catalog.models.has(defaults.model) && catalogModelId(defaults.model, catalog) === null) {
     throw new InputError(`unknown model "${defaults.model}"${unknownIdHint(defaults.model, catalog.models.keys())}`, { path: '--model' });
   }
+}
+
+/**
+ * Rows whose stack does not run on their silicon's vendor (data/stacks.csv silicon_vendors:
+ * TensorRT-LLM on an AMD GPU): probably a mislabelled row, whose figures would be fitted to, or
+ * compared with, a profile of a stack that chip cannot run. One warning per file, silicon and stack.
+ */
+export function stackRowWarnings(rows: readonly Measurement[], catalog: Catalog): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const m of rows) {
+    const silicon = catalog.silicon.get(m.silicon);
+    const key = `${m.file}|${m.silicon}|${m.stack}`;
+    if (m.exclude !== '' || !silicon || seen.has(key)) continue;
+    seen.add(key);
+    const foreign = foreignStack(catalog, silicon, m.stack);
+    if (foreign !== null) out.push(`${m.file}:${m.line}: ${foreign}: check the row's stack or silicon`);
+  }
+  return out;
 }
 
 /** Rows to simulate must name catalog models and silicon the chip can hold; the first that does not is an error naming it. */

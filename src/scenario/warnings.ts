@@ -196,13 +196,19 @@ export function stackWarnings(catalog: Catalog, silicon: Silicon, stack: string,
         `${catalog.stacks.has(family) || catalog.stacks.has(stack) ? ` (its KV-memory rule, data/stacks.csv, does apply)` : ''}`,
     );
   }
+  const foreign = foreignStack(catalog, silicon, stack);
+  if (foreign !== null) out.push(`${foreign}: no real deployment could serve it so; the numbers are ${used}`);
+  return out;
+}
+
+/**
+ * `stack trtllm runs on NVIDIA silicon only (...), not on maia-200 (a Microsoft accelerator)` when
+ * data/stacks.csv's silicon_vendors says the stack does not run on the silicon's vendor; else null.
+ */
+export function foreignStack(catalog: Catalog, silicon: Silicon, stack: string): string | null {
   const row = resolveStack(catalog, stack);
   const vendors = row.siliconVendors.split(';').map((v) => v.trim()).filter((v) => v !== '');
-  if (row.stack !== 'generic' && vendors.length > 0 && !vendors.some((v) => v.toLowerCase() === silicon.vendor.toLowerCase())) {
-    out.push(
-      `stack ${stack} runs on ${vendors.join(' or ')} silicon only (data/stacks.csv silicon_vendors), not on ${silicon.id} (a ${silicon.vendor} ${silicon.kind}): ` +
-        `no real deployment could serve it so; the numbers are ${used}`,
-    );
-  }
-  return out;
+  if (row.stack === 'generic' || vendors.length === 0 || vendors.some((v) => v.toLowerCase() === silicon.vendor.toLowerCase())) return null;
+  const a = /^[aeiou]/i.test(silicon.vendor) ? 'an' : 'a';
+  return `stack ${stack} runs on ${vendors.join(' or ')} silicon only (data/stacks.csv silicon_vendors), not on ${silicon.id} (${a} ${silicon.vendor} ${silicon.kind})`;
 }
