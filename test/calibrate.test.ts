@@ -163,10 +163,14 @@ describe('calibrate on rows that cannot tell every factor', () => {
   // Three rows of one dense model on one chip at TP 1 (the fresh-clone trial's file): nothing in
   // them sees all-reduce or expert GEMMs, and 3 rows cannot identify 7 factors.
   const TINY = `${HEADER}\n${SETUPS.slice(0, 3).map((s) => `${s},1,x`).join('\n')}\n`;
+  // The nine factors calibrate fitted by default when the trial ran (named here so a change of
+  // DEFAULT_FIT does not change what these tests ask).
+  const NINE = ['gemm_eff', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'overhead_ms', 'overhead_per_seq_us', 'moe_half_tokens', 'frontend_ms'];
+  const SEVEN = NINE.filter((c) => c !== 'comm_eff' && c !== 'moe_half_tokens');
 
   it('names the factors no row informs, by where each enters the step time; the shipped rows inform every default factor', () => {
     const [group] = profileGroups(readMeasurementCsv('tiny.csv', TINY), catalog);
-    expect(uninformed(group, fitParams(DEFAULT_FIT), catalog).map((u) => u.param.csv)).toEqual(['comm_eff', 'moe_half_tokens']);
+    expect(uninformed(group, fitParams(NINE), catalog).map((u) => u.param.csv)).toEqual(['comm_eff', 'moe_half_tokens']);
     expect(uninformed(group, fitParams(['gemm_eff', 'gemm_eff_8bit', 'comm_latency_us', 'moe_imbalance']), catalog).map((u) => u.param.csv))
       .toEqual(['gemm_eff', 'comm_latency_us', 'moe_imbalance']);
     const noTtft = profileGroups(readMeasurementCsv('t.csv', `${HEADER}\n${SETUPS[0]},1,x\n`), catalog)[0];
@@ -179,14 +183,14 @@ describe('calibrate on rows that cannot tell every factor', () => {
   it('warns, fits only the informed factors and writes the others as not fitted at their starting values (no NaN)', async () => {
     const rows = readMeasurementCsv('tiny.csv', TINY);
     const warnings: string[] = [];
-    const result = await calibrate(rows, catalog, { crossValidate: false, maxEvals: 10, fitOfflineRequestsPerUser: 1, onWarning: (w) => warnings.push(w) });
+    const result = await calibrate(rows, catalog, { params: NINE, crossValidate: false, maxEvals: 10, fitOfflineRequestsPerUser: 1, onWarning: (w) => warnings.push(w) });
     expect(warnings).toEqual(result.warnings);
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/^tiny\.csv lines 2-4: profile gpu\/synthetic: comm_eff not fitted: no row can inform it \(it needs a row with tensor_parallel > 1/);
     expect(warnings[1]).toMatch(/moe_half_tokens not fitted: .*mixture-of-experts/);
     expect(warnings[2]).toMatch(/3 rows for 7 factors: the fit is underdetermined/);
     const [p] = result.profiles;
-    expect(p.params.map((q) => q.csv)).toEqual(DEFAULT_FIT.filter((c) => c !== 'comm_eff' && c !== 'moe_half_tokens'));
+    expect(p.params.map((q) => q.csv)).toEqual(SEVEN);
     const start = profileGroups(rows, catalog)[0].base;
     for (const e of p.efficiency) {
       expect(e.commEff).toBe(start.commEff);
@@ -213,7 +217,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
     // stderr to a pipe, CI unset: as a user redirecting stderr to a file.
     const env = { ...process.env };
     delete env.CI;
-    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, 'calibrate', join(dir, 'tiny.csv'), '--out', join(tempDir(), 'out'), '--max-evals', '10', '--fold-max-evals', '4', ...args], { encoding: 'utf8', env });
+    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, 'calibrate', join(dir, 'tiny.csv'), '--out', join(tempDir(), 'out'), '--max-evals', '10', '--fold-max-evals', '4', '--params', NINE.join(','), ...args], { encoding: 'utf8', env });
     const r = cli([]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^fleetsim: warning: .*comm_eff not fitted/m);
@@ -236,7 +240,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
     let over = 0;
     // 7 factors at a budget of 40: the step under way at 39 takes the search to 41 (measured), so
     // the old counter printed 41/40.
-    const seven = fitParams(DEFAULT_FIT.filter((c) => c !== 'comm_eff' && c !== 'moe_half_tokens'));
+    const seven = fitParams(SEVEN);
     for (const maxEvals of [21, 40]) {
       const fit = fitProfile(group, seven, rows, { maxEvals, fitOfflineRequestsPerUser: 1, onProgress: (m) => lines.push(m) }, 'fit');
       if (fit.evals > maxEvals) over++;
