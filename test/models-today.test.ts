@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, resolveEfficiency } from '../src/catalog/catalog.js';
-import { DTYPE_BYTES, RooflinePerf, decodeRunS, peakFlops } from '../src/perf/roofline.js';
+import { DTYPE_BYTES, RooflinePerf, decodeRunS, gemmEffFor, peakFlops } from '../src/perf/roofline.js';
 import type { Model } from '../src/catalog/catalog.js';
 import type { Dtype } from '../src/scenario/schema.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -183,7 +183,9 @@ describe('experts in their own weight format (expert_dtype)', () => {
     const dense = 2 * (m.activeParamsB * 1e9 - perExpert * 4) * (n + eff.gemmHalfTokens);
     const touched = m.experts * (1 - Math.pow(1 - 4 / 128, n));
     const experts = 2 * perExpert * (4 * n + touched * eff.moeHalfTokens);
-    const expected = dense / (peakFlops(s, 'bf16') * eff.gemmEff) + experts / (peakFlops(s, 'mx4') * eff.gemmEff);
+    // BF16 at gemm_eff; MX4 runs on the 4-bit datapath, at gemm_eff_8bit (the share below 16 bits).
+    const expected = dense / (peakFlops(s, 'bf16') * gemmEffFor(s, 'bf16', eff)) + experts / (peakFlops(s, 'mx4') * gemmEffFor(s, 'mx4', eff));
+    expect(gemmEffFor(s, 'bf16', eff)).toBe(eff.gemmEff);
     expect(mixed.gemmS(n) / expected).toBeCloseTo(1, 12);
     expect(peakFlops(s, 'mx4')).toBe(4 * peakFlops(s, 'bf16'));
   });

@@ -76,6 +76,18 @@ describe('GEMM efficiency saturates in the tokens per iteration', () => {
     const flat = perf('llama-3.1-8b', { gemmHalfTokens: 0 });
     expect((2 * params * 7) / flat.gemmS(7) / peakFlops(h100, 'fp8')).toBeCloseTo(FACTORS.gemmEff, 12);
   });
+
+  it('sharded over tp chips a GEMM reaches half of gemm_eff at tp x gemm_half_tokens', () => {
+    // Each chip holds 1/tp of every weight matrix: the same tokens make 1/tp of the output tiles per
+    // chip, so the curve's half point moves to tp x n½ (time is per replica: tp chips' peak).
+    for (const tp of [2, 4, 8]) {
+      const sharded = perf('llama-3.1-8b', {}, tp);
+      const share = (n: number) => (2 * params * n) / sharded.gemmS(n) / (tp * peakFlops(h100, 'fp8'));
+      expect(share(64 * tp)).toBeCloseTo(FACTORS.gemmEff / 2, 12);
+      expect(share(64)).toBeLessThan(achieved(64));
+      expect(share(65536 * tp)).toBeGreaterThan(0.99 * FACTORS.gemmEff);
+    }
+  });
 });
 
 describe('MoE: expert GEMMs at the tokens each expert receives', () => {
@@ -106,9 +118,19 @@ describe('MoE: expert GEMMs at the tokens each expert receives', () => {
     expect(perToken(4096) / saturated).toBeCloseTo(1 + FACTORS.moeHalfTokens / 1024, 6);
   });
 
-  it('load imbalance and all-to-all apply only when experts are spread over chips', () => {
-    const sharded = perf('mixtral-8x7b', noDenseCurve, 4, 'fp8', false);
+  it('experts sharded over tp chips reach half their efficiency at tp x moe_half_tokens; experts spread whole over them at moe_half_tokens', () => {
+    const sharded = perf('mixtral-8x7b', noDenseCurve, 4);
     const spread = perf('mixtral-8x7b', noDenseCurve, 4, 'fp8', true);
+    const perToken = (p: RooflinePerf) => expertS(p, 1);
+    const saturated = (p: RooflinePerf) => 2 * perExpert * m.expertsPerToken * p.sPerFlop;
+    expect(perToken(sharded)).toBeCloseTo(saturated(sharded) * (1 + 4 * FACTORS.moeHalfTokens), 9);
+    expect(perToken(spread)).toBeCloseTo(saturated(spread) * (1 + FACTORS.moeHalfTokens) * FACTORS.moeImbalance, 9);
+  });
+
+  it('load imbalance and all-to-all apply only when experts are spread over chips', () => {
+    // Without the per-expert curve (whose half point differs between the two: test above).
+    const sharded = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfTokens: 0 }, 4, 'fp8', false);
+    const spread = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfTokens: 0 }, 4, 'fp8', true);
     const n = 256;
     expect(expertS(spread, n) / expertS(sharded, n)).toBeCloseTo(FACTORS.moeImbalance, 9);
     // Expert parallel swaps the FFN all-reduce for dispatch + combine of each token to k experts:

@@ -38,9 +38,9 @@ describe('explain', () => {
     expect(row[col('weight_gb')]).toBe('69.5');
     expect(row[col('kv_bytes_per_token')]).toBe('163840');
     expect(Number(row[col('mean_output_tokens')])).toBeGreaterThan(260);
-    // The upper bound sits above the simulated MLPerf figure (3,011 tok/s per GPU), not far above.
+    // The upper bound sits above the simulated MLPerf figure (2,770 tok/s per GPU), not far above.
     const perChip = Number(row[col('max_output_tokens_per_s_per_chip')]);
-    expect(perChip).toBeGreaterThan(3000);
+    expect(perChip).toBeGreaterThan(2770);
     expect(perChip).toBeLessThan(3800);
   });
 

@@ -11,11 +11,12 @@ import { ulpStep } from './helpers/float.js';
 
 const catalog = loadCatalog();
 
-function perf(model: string, silicon: string, tp: number, dtype: Dtype, kvDtype: Dtype = 'fp8'): RooflinePerf {
+function perf(model: string, silicon: string, tp: number, dtype: Dtype, kvDtype: Dtype = 'fp8', commLatencyUs?: number): RooflinePerf {
+  const efficiency = resolveEfficiency(catalog, catalog.silicon.get(silicon)!)!.efficiency;
   return new RooflinePerf({
     model: catalog.models.get(model)!,
     silicon: catalog.silicon.get(silicon)!,
-    efficiency: resolveEfficiency(catalog, catalog.silicon.get(silicon)!)!.efficiency,
+    efficiency: commLatencyUs === undefined ? efficiency : { ...efficiency, commLatencyUs },
     tensorParallel: tp,
     dtype,
     kvDtype,
@@ -44,15 +45,16 @@ describe('roofline physics', () => {
     const ctxPerRequest = 500;
     const tokS = (b: number) => b / llama.decodeStepS(b, b * ctxPerRequest);
     let prev = 0;
-    for (const b of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]) {
+    for (const b of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]) {
       const t = tokS(b);
       expect(t).toBeGreaterThan(prev);
       prev = t;
     }
     // Memory-bound at small batch: doubling the batch nearly doubles throughput.
     expect(tokS(2) / tokS(1)).toBeGreaterThan(1.9);
-    // Compute-bound at large batch: doubling the batch barely helps.
-    expect(tokS(1024) / tokS(512)).toBeLessThan(1.1);
+    // Compute-bound at large batch: doubling the batch barely helps (from 1,024: below that the
+    // fixed time per iteration, 160 collective calls and the host's, is still being amortised).
+    expect(tokS(2048) / tokS(1024)).toBeLessThan(1.1);
   });
 
   it('TTFT (prefill time) grows with prompt length, faster than linearly once attention dominates', () => {
@@ -92,8 +94,10 @@ describe('roofline physics', () => {
   });
 
   it('tensor parallelism divides the roofline terms but adds all-reduce time', () => {
-    const tp1 = perf('llama-2-7b', 'h100-sxm', 1, 'bf16', 'bf16');
-    const tp2 = perf('llama-2-7b', 'h100-sxm', 2, 'bf16', 'bf16');
+    // At the silicon's collective latency (8 us): the fitted profile's comm_latency_us stands in for
+    // more than a call's latency (docs/fidelity.md#what-the-fit-says) and is checked in physics-terms.
+    const tp1 = perf('llama-2-7b', 'h100-sxm', 1, 'bf16', 'bf16', NaN);
+    const tp2 = perf('llama-2-7b', 'h100-sxm', 2, 'bf16', 'bf16', NaN);
     const t1 = tp1.decodeStepS(1, 100);
     const t2 = tp2.decodeStepS(1, 100);
     expect(t2).toBeLessThan(t1);

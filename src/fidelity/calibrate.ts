@@ -54,7 +54,10 @@ export const FIT_PARAMS: readonly FitParam[] = [
 ];
 
 /** Fitted by default: the factors the shipped measurements identify (docs/fidelity.md says why the rest are held). */
-export const DEFAULT_FIT = ['gemm_eff', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'overhead_ms', 'overhead_per_seq_us', 'moe_half_tokens', 'frontend_ms'];
+export const DEFAULT_FIT = [
+  'gemm_eff', 'gemm_eff_8bit', 'gemm_half_tokens', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'comm_latency_us', 'overhead_ms',
+  'overhead_per_seq_us', 'moe_half_tokens', 'frontend_ms',
+];
 
 /** The ways rows are grouped for leave-one-group-out cross-validation. */
 export const GROUPINGS = ['silicon', 'model', 'lengths'] as const;

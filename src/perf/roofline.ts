@@ -8,8 +8,9 @@
  *
  *   t = max(gemm(n), weights(n)) + attention(A, R) + allReduce(n) + allToAll(n) + host(s)
  *
- *   gemm(n)      = 2 · (Pd · (n + n½) + Pe/E · (k·n + E_t(n) · m½) · λ_ep) / (tp · peak · gemm_eff)
- *                  (gemm_eff_8bit instead below 16 bits, when the profile gives it)
+ *   gemm(n)      = 2 · (Pd · (n + tp·n½) + Pe/E · (k·n + E_t(n) · tp_e·m½) · λ_ep) / (tp · peak · gemm_eff)
+ *                  (gemm_eff_8bit instead below 16 bits, when the profile gives it; tp_e = tp when
+ *                  the experts are sharded over the chips, 1 when spread whole over them)
  *   weights(n)   = (weight_bytes_read(n) + kv · n) / (tp · mem_bw · mem_eff)
  *   attention    = max(4 · layers · heads · head_dim · A / (tp · peak(kv) · attn_eff),
  *                      kv · R / (tp · mem_bw · kv_read_eff))
@@ -22,9 +23,13 @@
  * prefill pairs' 2 · layers · heads · (2 · head_dim + rope) (docs/physics.md).
  *
  * Pd: active parameters outside the routed experts; Pe: routed-expert parameters (E experts, top
- * k); E_t(n) = E (1 − (1 − k/E)^n) experts touched. `n + n½` is n / (n / (n + n½)): the GEMM runs
- * at gemm_eff · n / (n + n½) of peak, a saturating curve in the tokens per iteration (small M
- * tiles waste the tensor cores); each touched expert's grouped GEMM likewise at its own tokens.
+ * k); E_t(n) = E (1 − (1 − k/E)^n) experts touched. `n + tp·n½` is n / (n / (n + tp·n½)): the GEMM
+ * runs at gemm_eff · n / (n + tp·n½) of peak, a saturating curve in the tokens per iteration (small M
+ * tiles waste the tensor cores); each touched expert's grouped GEMM likewise at its own tokens. The
+ * half point grows with the chips a weight matrix is sharded over: each chip holds 1/tp of its
+ * columns (or rows), so the same tokens make 1/tp of the output tiles per chip, and a GEMM needs tp
+ * times the tokens to fill the chip's SMs (a whole expert on one chip, with expert parallelism, is not
+ * sharded).
  *
  * A decode step of b requests holding C context tokens has n = s = b and A = R = C, so with b fixed
  * the step time is one line in C (attention is the only term in C): the engine sums runs of such
@@ -177,7 +182,9 @@ export class RooflinePerf {
   private readonly expertParamsPerExpert: number;
   private readonly experts: number;
   private readonly expertsPerToken: number;
+  /** gemm_half_tokens × tp: the tokens at which a GEMM sharded over tp chips reaches half of gemm_eff. */
   private readonly gemmHalfTokens: number;
+  /** moe_half_tokens × tp with sharded experts (× 1 with experts spread whole over the chips). */
   private readonly moeHalfTokens: number;
   private readonly moeImbalance: number;
   private readonly sPerAttnFlop: number;
@@ -282,9 +289,11 @@ export class RooflinePerf {
     this.attnReadPerCtxS = attnMemory;
     this.slideComputePerSeqS = this.slideFlopsPerPair * this.window * this.sPerAttnFlop;
     this.slideReadPerSeqS = this.slideKvBytesPerToken * this.window * this.sPerKvByte;
-    this.gemmHalfTokens = eff.gemmHalfTokens;
-    this.moeHalfTokens = eff.moeHalfTokens;
     const expertParallel = moe && tp > 1 && inputs.expertParallel === true;
+    // Sharded over tp chips a GEMM's tokens make 1/tp of the output tiles per chip, so filling the
+    // chip takes tp times the tokens; an expert held whole by one chip (expert parallel) is not sharded.
+    this.gemmHalfTokens = eff.gemmHalfTokens * tp;
+    this.moeHalfTokens = eff.moeHalfTokens * (expertParallel ? 1 : tp);
     // Sharded experts split every expert's work evenly over the chips; spread experts leave the
     // chip with the busiest experts setting the pace.
     this.moeImbalance = expertParallel ? eff.moeImbalance : 1;
