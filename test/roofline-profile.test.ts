@@ -43,6 +43,11 @@ function perfFor(file: string): ProfilePerf {
 describe('measured profiles', () => {
   const perf = perfFor(write('p.csv', PROFILE));
 
+  it('reads a file that starts with a UTF-8 byte-order mark before its # comment (src/csv-read.ts)', () => {
+    const withBom = perfFor(write('bom.csv', '\uFEFF' + PROFILE));
+    for (const [batch, ctx] of [[1, 0], [16, 1000], [8, 500]]) expect(withBom.decodeStepS(batch, ctx)).toBe(perf.decodeStepS(batch, ctx));
+  });
+
   it('reproduces the measured points and interpolates between them', () => {
     expect(perf.decodeStepS(1, 0)).toBeCloseTo(0.010, 12);
     expect(perf.decodeStepS(1, 1000)).toBeCloseTo(0.012, 12);

@@ -22,7 +22,7 @@
  * Memory (weights, KV capacity) still comes from the model, silicon and dtype.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { parseCsv, stripBom } from '../csv-read.js';
 import { InputError } from '../errors.js';
 import { RooflinePerf, type PerfInputs } from './roofline.js';
 
@@ -43,13 +43,13 @@ const COLUMNS = ['kind', 'batch', 'context_tokens', 'prefill_tokens', 'ms'];
 export function loadProfile(file: string): StepProfile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = stripBom(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new InputError(`cannot read profile: ${(err as Error).message}`, { file });
   }
   let records: string[][];
   try {
-    records = parse(text, { comment: '#', skip_empty_lines: true, trim: true, relax_column_count: false });
+    records = parseCsv<string[][]>(text, { comment: '#', skip_empty_lines: true, trim: true, relax_column_count: false });
   } catch (err) {
     const e = err as { message: string; lines?: number };
     throw new InputError(`profile is not valid CSV: ${e.message}`, { file, line: e.lines });
