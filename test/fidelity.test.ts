@@ -51,6 +51,9 @@ describe('fleetsim fidelity', () => {
     ['missing metric', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,,2000,x', /m\.csv:3: metric: missing value/],
     ['unknown metric', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,speed,2000,x', /m\.csv:3: metric: expected one of output_tok_s_per_chip/],
     ['non-numeric value', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,ttft_mean_s,fast,x', /m\.csv:3: value: expected a positive number, got "fast"/],
+    ['a hexadecimal value (Number() reads 0x10 as 16)', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,output_tok_s_per_chip,0x10,x', /m\.csv:3: value: expected a positive number, got "0x10"/],
+    ['a hexadecimal concurrency', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,0x10,,200,output_tok_s_per_chip,2000,x', /m\.csv:3: concurrency: expected a positive integer, got "0x10"/],
+    ['Infinity as a value', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,,200,output_tok_s_per_chip,Infinity,x', /m\.csv:3: value: expected a positive number, got "Infinity"/],
     ['both loads', 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,16,3,200,ttft_mean_s,1,x', /m\.csv:3: give exactly one of concurrency and rate_per_s/],
     ['bad length', 'llama-3.1-8b,h100-sxm,1,fp8,test,zipf:2,128,16,,200,ttft_mean_s,1,x', /m\.csv:3: prompt_tokens: expected tokens as N/],
   ];
@@ -190,6 +193,15 @@ describe('vLLM and GuideLLM results', () => {
     expect(r.stdout).toMatch(/vllm-benchmark-serving\.json:1 +llama-3\.1-8b +h100-sxm +1 +concurrency 16 +output_tok_s_per_chip +1340/);
     expect(r.stdout).toMatch(/ttft_mean_s +0\.0951/);
     expect(r.stdout).toMatch(/itl_mean_s +0\.0116/);
+  });
+
+  it("refuses a flag that contradicts the result's metadata (exit 2 naming both), and takes one that agrees", () => {
+    const file = 'examples/measurements/vllm-benchmark-serving.json';
+    const r = fleetsim(['fidelity', file, '--silicon', 'a100-80gb']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/vllm-benchmark-serving\.json:1: --silicon a100-80gb contradicts the result's metadata silicon=h100-sxm/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fleetsim(['fidelity', file, '--silicon', 'h100-sxm', '-q']).status).toBe(0);
   });
 
   it('reads the shipped GuideLLM example, one set of rows per benchmark, with the strategy as the load', () => {

@@ -5,6 +5,7 @@ import { rowName, runFidelity, type FidelityResult } from '../fidelity/fidelity.
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
 import { showProgress } from './progress.js';
+import { count } from '../scenario/units.js';
 import { reportWarnings } from './warnings.js';
 
 export interface FidelityFlags extends ResultDefaults {
@@ -51,7 +52,7 @@ export function fidelityCommand(paths: string[], flags: FidelityFlags): void {
   process.stdout.write(formatFidelity(result));
   if (!flags.quiet) {
     process.stderr.write(
-      `fidelity: ${result.rows.length} rows (${result.simulations} simulations) in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+      `fidelity: ${result.rows.length} rows (${count(result.simulations, 'simulation')}) in ${((performance.now() - started) / 1000).toFixed(1)} s` +
         `${result.excluded.length > 0 ? `; ${result.excluded.length} rows excluded (exclude column)` : ''}${flags.out ? `; CSVs in ${flags.out}/` : ''}\n`,
     );
   }

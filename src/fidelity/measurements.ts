@@ -134,15 +134,23 @@ export interface ResultDefaults {
 type Where = { file: string; line: number };
 const fail = (w: Where, message: string): InputError => new InputError(message, { file: w.file, line: w.line });
 
+/**
+ * A number written in decimal (`1800`, `0.05`, `2e-3`), else NaN: `Number` also reads `0x10`, `0b1`
+ * and `Infinity`, which in a measurement file are typos, not figures.
+ */
+export function decimal(text: string): number {
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
+}
+
 function positiveInt(text: string, w: Where, field: string): number {
-  const n = Number(text);
+  const n = decimal(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw fail(w, `${field}: expected a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
 function parseKvFraction(text: string, w: Where): number | null {
   if (text === '') return null;
-  const x = Number(text);
+  const x = decimal(text);
   if (!(Number.isFinite(x) && x > 0 && x <= 1)) throw fail(w, `kv_fraction: expected a number in (0, 1], got ${JSON.stringify(text)}`);
   return x;
 }
@@ -156,7 +164,7 @@ function parseKvReserve(text: string, w: Where): 'prompt' | 'full' | null {
 /** `512`, `uniform:100:200` or `lognormal:MEDIAN:P99[:MAX]`. */
 export function parseLength(text: string, w: Where, field: string): LengthSpec {
   const parts = text.trim().split(':');
-  const nums = parts.slice(1).map(Number);
+  const nums = parts.slice(1).map(decimal);
   const ok = nums.every((x) => Number.isFinite(x) && x > 0);
   if (parts.length === 1) return { dist: 'constant', value: positiveInt(parts[0], w, field) };
   if (parts[0] === 'uniform' && nums.length === 2 && ok && nums.every(Number.isInteger) && nums[0] <= nums[1]) {
@@ -188,7 +196,7 @@ function parseLoad(concurrency: string, rate: string, w: Where): Load {
   if (c === 'offline') return { kind: 'offline' };
   if (c !== '') return { kind: 'concurrency', users: positiveInt(c, w, 'concurrency') };
   if (r.toLowerCase() === 'inf') return { kind: 'rate', perS: Infinity };
-  const perS = Number(r);
+  const perS = decimal(r);
   if (!(perS > 0 && Number.isFinite(perS))) throw fail(w, `rate_per_s: expected a positive number or inf, got ${JSON.stringify(r)}`);
   return { kind: 'rate', perS };
 }
@@ -233,7 +241,7 @@ export function readMeasurementCsv(file: string, input: string): Measurement[] {
     for (const c of REQUIRED) if (get(c) === '') throw fail(w, `${c}: missing value`);
     const metric = get('metric');
     if (!isMetric(metric)) throw fail(w, `metric: expected one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
-    const value = Number(get('value'));
+    const value = decimal(get('value'));
     if (!(Number.isFinite(value) && value > 0)) throw fail(w, `value: expected a positive number, got ${JSON.stringify(get('value'))}`);
     return {
       file,
@@ -306,7 +314,7 @@ export function catalogModelId(name: string, catalog: Catalog): string | null {
 function numberField(obj: Record<string, unknown>, key: string, w: Where): number | null {
   const v = obj[key];
   if (v === undefined || v === null) return null;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? decimal(v) : NaN;
   if (!Number.isFinite(n)) throw fail(w, `${key}: expected a number, got ${JSON.stringify(v)}`);
   return n;
 }
@@ -326,6 +334,16 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
   const rate = json.request_rate === 'inf' || json.request_rate === undefined || json.request_rate === null ? Infinity : numberField(json, 'request_rate', w)!;
   const maxConcurrency = numberField(json, 'max_concurrency', w);
   const load: Load = maxConcurrency !== null && rate === Infinity ? { kind: 'concurrency', users: maxConcurrency } : { kind: 'rate', perS: rate };
+  // A flag that contradicts the result's own metadata would compare a measurement of one setup
+  // with a prediction of another, so it is refused rather than one silently winning.
+  const FLAGS = { silicon: '--silicon', tensor_parallel: '--tensor-parallel', replicas: '--replicas', dtype: '--dtype', stack: '--stack' } as const;
+  const given = { silicon: defaults.silicon, tensor_parallel: defaults.tensorParallel, replicas: defaults.replicas, dtype: defaults.dtype, stack: defaults.stack };
+  for (const key of Object.keys(FLAGS) as (keyof typeof FLAGS)[]) {
+    const flag = given[key];
+    if (text(key) !== '' && flag !== undefined && String(flag) !== text(key)) {
+      throw fail(w, `${FLAGS[key]} ${flag} contradicts the result's metadata ${key}=${text(key)} (drop the flag, or use a result measured on that setup)`);
+    }
+  }
   const modelName = text('model') || defaults.model || text('model_id');
   const model = catalogModelId(modelName, catalog) ?? modelName;
   const base = {
