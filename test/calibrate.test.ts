@@ -62,6 +62,10 @@ describe('calibrate', () => {
     expect(h100.basis).toBe('fitted');
     expect(h100.stack).toBe('synthetic');
     expect(h100.fittedTo).toMatch(/synthetic\.csv lines 2-5/);
+    // Each written factor is the fitted value to 4 significant digits, whatever its scale (fixed
+    // decimals wrote a fitted 0.0772 as 0.08).
+    expect(h100.gemmEff8bit).toBe(Number(p.fit.values[0].toPrecision(4)));
+    expect(h100.memEff).toBe(Number(p.fit.values[1].toPrecision(4)));
     expect(p.efficiency.map((e) => e.silicon)).toEqual(['h100-sxm', 'gpu']);
   }, 120_000);
 

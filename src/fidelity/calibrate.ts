@@ -348,7 +348,9 @@ function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
       source: `${how}. Measurements: ${sources.join(' | ')}`,
       assumption: `${assumption} Error band (cv_*): ${bandFrom}.`.trim(),
     };
-    params.forEach((p, i) => ((e as unknown as Record<string, number>)[p.key] = round(fit.values[i], p.hi > 2 ? 2 : 3)));
+    // Four significant digits whatever the factor's scale: fixed decimals turned a fitted 0.0772
+    // into 0.08, so the written row did not reproduce the fit (fresh-clone trial).
+    params.forEach((p, i) => ((e as unknown as Record<string, number>)[p.key] = Number(fit.values[i].toPrecision(4))));
     return e;
   };
   const out: Efficiency[] = [];
