@@ -423,6 +423,13 @@ export function stackFamily(stack: string): string {
   return dash > 0 ? stack.slice(0, dash) : stack;
 }
 
+/** Every stack a data file names: data/stacks.csv's rows and data/efficiency.csv's stack column. */
+export function knownStacks(catalog: Catalog): Set<string> {
+  const known = new Set<string>(catalog.stacks.keys());
+  for (const e of catalog.efficiency.values()) known.add(e.stack);
+  return known;
+}
+
 /** KV sizing of a stack: its own row, its family's, generic's; `total` with no reserve when none has one. */
 export function resolveStack(catalog: Catalog, stack: string = GENERIC_STACK): Stack {
   for (const st of [stack, stackFamily(stack), GENERIC_STACK]) {

@@ -11,7 +11,7 @@
  * This is an upper bound a saturated replica approaches; `run` gives the queueing answer.
  */
 import { loadCatalog, loadScenario } from '../index.js';
-import { resolveEfficiency, resolveStack, stackFamily, type Catalog, type Efficiency, type Model, type Silicon } from '../catalog/catalog.js';
+import { knownStacks, resolveEfficiency, resolveStack, stackFamily, type Catalog, type Efficiency, type Model, type Silicon } from '../catalog/catalog.js';
 import { readScenarioSource, resolveFromInput } from '../scenario/load.js';
 import { InputError, unknownIdHint } from '../errors.js';
 import { DTYPES, type Dtype } from '../scenario/schema.js';
@@ -215,8 +215,7 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
  * the generic numbers under another name: refuse it, naming the stacks that exist.
  */
 function checkStackName(catalog: Catalog, stack: string): void {
-  const known = new Set<string>([...catalog.stacks.keys()]);
-  for (const e of catalog.efficiency.values()) known.add(e.stack);
+  const known = knownStacks(catalog);
   if (known.has(stack) || known.has(stackFamily(stack))) return;
   throw new InputError(`--stack: unknown stack "${stack}" (known: ${[...known].sort().join(', ')}; a version such as trtllm-0.17 falls back to its family)`);
 }

@@ -9,7 +9,7 @@
  *   - a `stack:` with no efficiency profile for the silicon (the generic one stands in), one no
  *     data file names at all (a typo), or one that does not run on the silicon's vendor.
  */
-import { resolveStack, stackFamily, type Catalog, type ResolvedEfficiency, type Silicon } from '../catalog/catalog.js';
+import { knownStacks, resolveStack, stackFamily, type Catalog, type ResolvedEfficiency, type Silicon } from '../catalog/catalog.js';
 import { closestIds } from '../errors.js';
 import { saturatedReplica, type StepTimes } from '../perf/saturation.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
@@ -179,8 +179,7 @@ export function stackWarnings(catalog: Catalog, silicon: Silicon, stack: string,
   if (stack === 'generic') return [];
   const out: string[] = [];
   const family = stackFamily(stack);
-  const known = new Set<string>([...catalog.stacks.keys()]);
-  for (const e of catalog.efficiency.values()) known.add(e.stack);
+  const known = knownStacks(catalog);
   const e = resolved.efficiency;
   const used = `the ${e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`} profile (stack ${e.stack})`;
   if (!known.has(stack) && !known.has(family)) {
