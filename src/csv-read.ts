@@ -19,3 +19,11 @@ export function stripBom(text: string): string {
 export function parseCsv<T>(input: string | Buffer, options: Options = {}): T {
   return parse(stripBom(typeof input === 'string' ? input : input.toString('utf8')), options) as T;
 }
+
+/**
+ * A number written in decimal (`1800`, `0.05`, `2e-3`), else NaN: `Number` also reads `0x10`, `0b1`
+ * and `Infinity`, which in a catalog table or a measurement file are typos, not figures.
+ */
+export function decimal(text: string): number {
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
+}

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv } from '../csv-read.js';
+import { decimal, parseCsv } from '../csv-read.js';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';
 import { cachedTable, type CachedTable } from './cache.js';
@@ -288,7 +288,7 @@ function toRecord<T>(row: RawRow, columns: Column<T>[], fail: Fail): T {
       out[c.key] = NaN;
       continue;
     }
-    const value = Number(cell);
+    const value = decimal(cell);
     const range = c.range ?? NON_NEGATIVE;
     if (!Number.isFinite(value) || !inRange(value, range)) fail(c.csv, `expected ${describeRange(range)}, got "${cell}"`);
     out[c.key] = value;

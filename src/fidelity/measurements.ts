@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv, stripBom } from '../csv-read.js';
+import { decimal, parseCsv, stripBom } from '../csv-read.js';
 import { InputError, unknownIdHint } from '../errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
@@ -133,14 +133,6 @@ export interface ResultDefaults {
 
 type Where = { file: string; line: number };
 const fail = (w: Where, message: string): InputError => new InputError(message, { file: w.file, line: w.line });
-
-/**
- * A number written in decimal (`1800`, `0.05`, `2e-3`), else NaN: `Number` also reads `0x10`, `0b1`
- * and `Infinity`, which in a measurement file are typos, not figures.
- */
-export function decimal(text: string): number {
-  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
-}
 
 function positiveInt(text: string, w: Where, field: string): number {
   const n = decimal(text);
