@@ -114,6 +114,11 @@ export function explainRow(c: Config): string[] {
     P > 0 ? formatDecimal(usdPerReplicaHour / inMtokPerH, 4) : '', formatDecimal(usdPerReplicaHour / (inMtokPerH + outMtokPerH), 4), ...profileCells(c)];
 }
 
+/** Said below the table when explain chose the dtype, because a scenario's deployment chooses otherwise. */
+export const DEFAULT_DTYPE_NOTE =
+  'dtype: without --dtype, explain takes each chip\'s fastest datapath (fp8 where the chip has it, mx9 on maia-100, ' +
+  'int8 where that is its only 8-bit path); a scenario deployment without dtype: runs bf16, so give --dtype bf16 to see that';
+
 /**
  * The dtype a deployment on this chip would normally use: FP8 where the chip has it, MX9 on Maia 100
  * (its fp8 column holds the MX9 peak, data/silicon.csv), int8 on chips with only an int8 datapath.
@@ -293,6 +298,7 @@ export function explainCommand(file: string | undefined, flags: ExplainFlags): v
   const rows = tableColumns(all);
   process.stdout.write(explainTable(rows, tableWidth()));
   process.stdout.write(profileNotes(all, tableWidth()));
+  if (file === undefined && flags.dtype === undefined) process.stdout.write(wrap(DEFAULT_DTYPE_NOTE, tableWidth()));
   if (explainTable(rows, Infinity) !== explainTable(rows, tableWidth())) {
     process.stderr.write(`fleetsim: explain: turned on its side to fit ${tableWidth()} columns; --format csv gives one row per configuration\n`);
   }
@@ -329,7 +335,9 @@ export function explainTable(rows: string[][], width: number): string {
       n++;
     }
     const group = body.slice(at, at + n);
-    blocks.push(table(header.map((h, i) => [h, ...group.map((r) => r[i])])).join('\n') + '\n');
+    // A field empty for every configuration shown (a note none of them has) is left out.
+    const fields = header.map((h, i) => [h, ...group.map((r) => r[i])]).filter((f) => f.slice(1).some((c) => c !== ''));
+    blocks.push(table(fields).join('\n') + '\n');
     at += n;
   }
   return blocks.join('\n');
