@@ -328,12 +328,16 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
   const load: Load = maxConcurrency !== null && rate === Infinity ? { kind: 'concurrency', users: maxConcurrency } : { kind: 'rate', perS: rate };
   // A flag that contradicts the result's own metadata would compare a measurement of one setup
   // with a prediction of another, so it is refused rather than one silently winning.
-  const FLAGS = { silicon: '--silicon', tensor_parallel: '--tensor-parallel', replicas: '--replicas', dtype: '--dtype', stack: '--stack' } as const;
-  const given = { silicon: defaults.silicon, tensor_parallel: defaults.tensorParallel, replicas: defaults.replicas, dtype: defaults.dtype, stack: defaults.stack };
-  for (const key of Object.keys(FLAGS) as (keyof typeof FLAGS)[]) {
-    const flag = given[key];
-    if (text(key) !== '' && flag !== undefined && String(flag) !== text(key)) {
-      throw fail(w, `${FLAGS[key]} ${flag} contradicts the result's metadata ${key}=${text(key)} (drop the flag, or use a result measured on that setup)`);
+  const flags: [key: string, flag: string, given: string | number | undefined][] = [
+    ['silicon', '--silicon', defaults.silicon],
+    ['tensor_parallel', '--tensor-parallel', defaults.tensorParallel],
+    ['replicas', '--replicas', defaults.replicas],
+    ['dtype', '--dtype', defaults.dtype],
+    ['stack', '--stack', defaults.stack],
+  ];
+  for (const [key, flag, given] of flags) {
+    if (text(key) !== '' && given !== undefined && String(given) !== text(key)) {
+      throw fail(w, `${flag} ${given} contradicts the result's metadata ${key}=${text(key)} (drop the flag, or use a result measured on that setup)`);
     }
   }
   const modelName = text('model') || defaults.model || text('model_id');
