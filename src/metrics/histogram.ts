@@ -157,9 +157,30 @@ export class LogHistogram {
   private counts: Float64Array | null = null;
   private base = 0;
   private total = 0;
-  private sumS = 0;
-  private minS = Infinity;
-  private maxS = -Infinity;
+  /**
+   * Sum, minimum and maximum of the values, in a typed array rather than three number fields: V8
+   * keeps a double field in a heap box, and the recorder's hot path wrote a fresh one per value
+   * (about 47 bytes of garbage per simulated request, `bench --child alloc`).
+   */
+  private readonly stats = Float64Array.of(0, Infinity, -Infinity);
+  private get sumS(): number {
+    return this.stats[0];
+  }
+  private set sumS(v: number) {
+    this.stats[0] = v;
+  }
+  private get minS(): number {
+    return this.stats[1];
+  }
+  private set minS(v: number) {
+    this.stats[1] = v;
+  }
+  private get maxS(): number {
+    return this.stats[2];
+  }
+  private set maxS(v: number) {
+    this.stats[2] = v;
+  }
 
   /** Record one value in seconds. Throws on negative or non-finite input. */
   record(valueS: number): void {
@@ -182,9 +203,10 @@ export class LogHistogram {
     if (counts === null || i < this.base || i >= this.base + counts.length) counts = this.cover(i, i);
     counts[i - this.base] += 1;
     this.total += 1;
-    this.sumS += valueS;
-    if (valueS < this.minS) this.minS = valueS;
-    if (valueS > this.maxS) this.maxS = valueS;
+    const stats = this.stats;
+    stats[0] += valueS;
+    if (valueS < stats[1]) stats[1] = valueS;
+    if (valueS > stats[2]) stats[2] = valueS;
   }
 
   /** Add another histogram's values into this one. Counts add exactly. */
