@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { readMeasurementCsv, type Measurement } from '../src/fidelity/measurements.js';
+import { readMeasurementCsv, readVllmResult, type Measurement, type ResultDefaults } from '../src/fidelity/measurements.js';
 import { errorPct, runFidelity, summarizeErrors } from '../src/fidelity/fidelity.js';
 import { kvSequences, loadPlan, percentile, rowScenario, simulateMeasurement } from '../src/fidelity/simulate-row.js';
 import { CLI, fleetsim, tempDir, withFiles } from './helpers/cli.js';
@@ -187,6 +187,7 @@ describe('the row simulator', () => {
 });
 
 describe('vLLM and GuideLLM results', () => {
+  const catalog = loadCatalog();
   it('reads the shipped vLLM example into rows with the documented mapping', () => {
     const r = fleetsim(['fidelity', 'examples/measurements/vllm-benchmark-serving.json', '--out', join(tempDir(), 'o')]);
     expect(r.status).toBe(0);
@@ -202,6 +203,26 @@ describe('vLLM and GuideLLM results', () => {
     expect(r.stderr).toMatch(/vllm-benchmark-serving\.json:1: --silicon a100-80gb contradicts the result's metadata silicon=h100-sxm/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fleetsim(['fidelity', file, '--silicon', 'h100-sxm', '-q']).status).toBe(0);
+  });
+
+  // Every flag of readVllmResult's table of (metadata key, flag), each against a result whose
+  // metadata gives that key: a different value is refused naming both, the same value is taken.
+  const vllmJson = JSON.parse(readFileSync('examples/measurements/vllm-benchmark-serving.json', 'utf8')) as Record<string, unknown>;
+  const meta: Record<string, unknown> = { ...vllmJson, model: 'meta-llama/Llama-3.1-8B-Instruct', replicas: '2' };
+  it.each<[string, keyof ResultDefaults, string, string | number, string | number]>([
+    ['--model', 'model', 'model', 'mistral-7b', 'llama-3.1-8b'],
+    ['--silicon', 'silicon', 'silicon', 'a100-80gb', 'h100-sxm'],
+    ['--tensor-parallel', 'tensorParallel', 'tensor_parallel', 2, 1],
+    ['--replicas', 'replicas', 'replicas', 4, 2],
+    ['--dtype', 'dtype', 'dtype', 'fp8', 'bf16'],
+    ['--stack', 'stack', 'stack', 'trtllm', 'vllm-0.6'],
+  ])('vLLM result: %s contradicting the metadata is refused, agreeing is taken', (flag, option, key, other, same) => {
+    const metaValue = String(meta[key]);
+    expect(() => readVllmResult('r.json', meta, { [option]: other }, catalog)).toThrow(
+      `${flag} ${other} contradicts the result's metadata ${key}=${metaValue} (drop the flag, or use a result measured on that setup)`,
+    );
+    const rows = readVllmResult('r.json', meta, { [option]: same }, catalog);
+    expect(rows.length).toBeGreaterThan(0);
   });
 
   it('reads the shipped GuideLLM example, one set of rows per benchmark, with the strategy as the load', () => {

@@ -328,15 +328,19 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
   const load: Load = maxConcurrency !== null && rate === Infinity ? { kind: 'concurrency', users: maxConcurrency } : { kind: 'rate', perS: rate };
   // A flag that contradicts the result's own metadata would compare a measurement of one setup
   // with a prediction of another, so it is refused rather than one silently winning.
+  // The model is compared as catalog ids, so `--model llama-3.1-8b` agrees with metadata
+  // `model=meta-llama/Llama-3.1-8B-Instruct`.
   const flags: [key: string, flag: string, given: string | number | undefined][] = [
+    ['model', '--model', defaults.model],
     ['silicon', '--silicon', defaults.silicon],
     ['tensor_parallel', '--tensor-parallel', defaults.tensorParallel],
     ['replicas', '--replicas', defaults.replicas],
     ['dtype', '--dtype', defaults.dtype],
     ['stack', '--stack', defaults.stack],
   ];
+  const id = (key: string, v: string) => (key === 'model' ? (catalogModelId(v, catalog) ?? v) : v);
   for (const [key, flag, given] of flags) {
-    if (text(key) !== '' && given !== undefined && String(given) !== text(key)) {
+    if (text(key) !== '' && given !== undefined && id(key, String(given)) !== id(key, text(key))) {
       throw fail(w, `${flag} ${given} contradicts the result's metadata ${key}=${text(key)} (drop the flag, or use a result measured on that setup)`);
     }
   }
