@@ -23,6 +23,10 @@ const OVERFLOW = BUCKETS + 1;
 const JSON_VERSION = 1;
 /** Buckets a histogram's window starts with: ±32 around the first value, about ±37% of it. */
 const WINDOW_MIN = 64;
+/** Indices into LogHistogram.stats. */
+const SUM = 0;
+const MIN = 1;
+const MAX = 2;
 
 /**
  * The bucket of a value by definition: floor(ln(v / MIN_S) / ln r) + 1, clamped to the regular
@@ -158,29 +162,11 @@ export class LogHistogram {
   private base = 0;
   private total = 0;
   /**
-   * Sum, minimum and maximum of the values, in a typed array rather than three number fields: V8
+   * [SUM], [MIN] and [MAX] of the values, in a typed array rather than three number fields: V8
    * keeps a double field in a heap box, and the recorder's hot path wrote a fresh one per value
    * (about 47 bytes of garbage per simulated request, `bench --child alloc`).
    */
   private readonly stats = Float64Array.of(0, Infinity, -Infinity);
-  private get sumS(): number {
-    return this.stats[0];
-  }
-  private set sumS(v: number) {
-    this.stats[0] = v;
-  }
-  private get minS(): number {
-    return this.stats[1];
-  }
-  private set minS(v: number) {
-    this.stats[1] = v;
-  }
-  private get maxS(): number {
-    return this.stats[2];
-  }
-  private set maxS(v: number) {
-    this.stats[2] = v;
-  }
 
   /** Record one value in seconds. Throws on negative or non-finite input. */
   record(valueS: number): void {
@@ -204,16 +190,16 @@ export class LogHistogram {
     counts[i - this.base] += 1;
     this.total += 1;
     const stats = this.stats;
-    stats[0] += valueS;
-    if (valueS < stats[1]) stats[1] = valueS;
-    if (valueS > stats[2]) stats[2] = valueS;
+    stats[SUM] += valueS;
+    if (valueS < stats[MIN]) stats[MIN] = valueS;
+    if (valueS > stats[MAX]) stats[MAX] = valueS;
   }
 
   /** Add another histogram's values into this one. Counts add exactly. */
   merge(other: LogHistogram): void {
     if (other.total > 0) {
-      const first = bucketIndex(other.minS);
-      const last = bucketIndex(other.maxS);
+      const first = bucketIndex(other.stats[MIN]);
+      const last = bucketIndex(other.stats[MAX]);
       let dst = this.counts;
       if (dst === null || first < this.base || last >= this.base + dst.length) dst = this.cover(first, last);
       // Read after cover: `other` may be this histogram, whose window cover may have replaced.
@@ -222,9 +208,9 @@ export class LogHistogram {
       for (let i = first; i <= last; i++) dst[i - this.base] += src[i - srcBase];
     }
     this.total += other.total;
-    this.sumS += other.sumS;
-    if (other.minS < this.minS) this.minS = other.minS;
-    if (other.maxS > this.maxS) this.maxS = other.maxS;
+    this.stats[SUM] += other.stats[SUM];
+    if (other.stats[MIN] < this.stats[MIN]) this.stats[MIN] = other.stats[MIN];
+    if (other.stats[MAX] > this.stats[MAX]) this.stats[MAX] = other.stats[MAX];
   }
 
   /**
@@ -264,8 +250,8 @@ export class LogHistogram {
     if (this.total === 0) return NaN;
     const rank = quantileRank(q, this.total);
     // The extreme ranks are known exactly, so don't approximate them.
-    if (rank === 1) return this.minS;
-    if (rank === this.total) return this.maxS;
+    if (rank === 1) return this.stats[MIN];
+    if (rank === this.total) return this.stats[MAX];
     const counts = this.counts!; // non-empty, so allocated
     let cumulative = 0;
     let k = 0;
@@ -275,34 +261,34 @@ export class LogHistogram {
       if (cumulative >= rank) break;
     }
     const i = this.base + k;
-    if (i === 0) return this.minS;
-    if (i === OVERFLOW) return this.maxS;
+    if (i === 0) return this.stats[MIN];
+    if (i === OVERFLOW) return this.stats[MAX];
     const representativeS = MIN_S * Math.pow(RATIO, i - 0.5);
-    return Math.min(this.maxS, Math.max(this.minS, representativeS));
+    return Math.min(this.stats[MAX], Math.max(this.stats[MIN], representativeS));
   }
 
   /** Exact arithmetic mean in seconds; NaN when empty. */
   mean(): number {
-    return this.total === 0 ? NaN : this.sumS / this.total;
+    return this.total === 0 ? NaN : this.stats[SUM] / this.total;
   }
 
   /** Exact smallest value recorded; NaN when empty. */
   min(): number {
-    return this.total === 0 ? NaN : this.minS;
+    return this.total === 0 ? NaN : this.stats[MIN];
   }
 
   /** Exact largest value recorded; NaN when empty. */
   max(): number {
-    return this.total === 0 ? NaN : this.maxS;
+    return this.total === 0 ? NaN : this.stats[MAX];
   }
 
   /** Forget every value, keeping the allocated buckets. */
   clear(): void {
     this.counts?.fill(0);
     this.total = 0;
-    this.sumS = 0;
-    this.minS = Infinity;
-    this.maxS = -Infinity;
+    this.stats[SUM] = 0;
+    this.stats[MIN] = Infinity;
+    this.stats[MAX] = -Infinity;
   }
 
   /** Compact JSON (non-empty buckets only) for shipping partial results between processes. */
@@ -319,9 +305,9 @@ export class LogHistogram {
       minS: MIN_S,
       maxS: MAX_S,
       count: this.total,
-      sumS: this.sumS,
-      minSeenS: empty ? null : this.minS,
-      maxSeenS: empty ? null : this.maxS,
+      sumS: this.stats[SUM],
+      minSeenS: empty ? null : this.stats[MIN],
+      maxSeenS: empty ? null : this.stats[MAX],
       buckets,
     };
   }
@@ -348,7 +334,7 @@ export class LogHistogram {
       throw new Error(`LogHistogram.fromJSON: bucket counts sum to ${total}, expected ${json.count}`);
     }
     h.total = total;
-    h.sumS = json.sumS;
+    h.stats[SUM] = json.sumS;
     if (total > 0) {
       const { minSeenS, maxSeenS } = json;
       // Recorded values are finite and non-negative, so min and max are too.
@@ -356,11 +342,11 @@ export class LogHistogram {
       if (!ordered || !(maxSeenS < Infinity)) {
         throw new Error('LogHistogram.fromJSON: non-empty histogram without a finite min <= max');
       }
-      h.minS = minSeenS;
-      h.maxS = maxSeenS;
+      h.stats[MIN] = minSeenS;
+      h.stats[MAX] = maxSeenS;
       // The window (and merge) rely on every count lying between the minimum's bucket and the maximum's.
-      const first = bucketIndex(h.minS);
-      const last = bucketIndex(h.maxS);
+      const first = bucketIndex(h.stats[MIN]);
+      const last = bucketIndex(h.stats[MAX]);
       const counts = h.cover(first, last);
       for (const [i, n] of json.buckets) {
         if (n === 0) continue;
