@@ -12,7 +12,9 @@
  *   --against=DIR                     end-to-end runs alternate with those of the fleetsim checkout in
  *                                     DIR (built: DIR/dist/bench/run.js), on this checkout's scenarios;
  *                                     each bench gets a row per build and the ratio of their medians;
- *                                     each build goes first in every other pair (odd --runs round up)
+ *                                     each build goes first in every other pair (odd --runs round up);
+ *                                     a bench the other build cannot run gets our row alone, and a
+ *                                     note with the first line of the other build's error
  *
  * The hold model uses tinybench (many short iterations, median). End-to-end benches are single
  * long runs timed directly: one run is seconds long, so timer resolution and per-call overhead do
@@ -253,6 +255,26 @@ function spawnChild<T>(args: string[], script = fileURLToPath(import.meta.url)):
   return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
 
+/**
+ * A child of the other checkout's bench (`--against`), or the first line of why it failed: an older
+ * build cannot load a bench scenario that uses keys added since, which should cost that bench its
+ * ratio, not the whole comparison.
+ */
+function spawnTheirs(args: string[], against: string): E2eReport | string {
+  try {
+    const stdout = execFileSync(process.execPath, [join(against, 'dist/bench/run.js'), '--child', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1 << 20,
+    });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as E2eReport;
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? '');
+    const line = stderr.split('\n').find((l) => l.trim() !== '');
+    return line?.trim() ?? (e instanceof Error ? e.message.split('\n')[0] : String(e));
+  }
+}
+
 // ---------------------------------------------------------------- parent
 
 function e2eRows(name: string, file: string, horizonS: number | undefined, runs: number, against: string | null): Row[] {
@@ -263,7 +285,13 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   // first in every other pair: the first of two back-to-back runs measured ~3% slower here, whichever
   // build it was (docs/performance.md).
   const runOurs = () => ours.push(spawnChild<E2eReport>(args));
-  const runTheirs = () => theirs.push(spawnChild<E2eReport>(args, join(against!, 'dist/bench/run.js')));
+  let theirsFailed: string | null = null;
+  const runTheirs = () => {
+    if (theirsFailed !== null) return;
+    const r = spawnTheirs(args, against!);
+    if (typeof r === 'string') theirsFailed = r;
+    else theirs.push(r);
+  };
   for (let i = 0; i < runs; i++) {
     if (against !== null && i % 2 === 1) runTheirs();
     runOurs();
@@ -271,6 +299,10 @@ function e2eRows(name: string, file: string, horizonS: number | undefined, runs:
   }
   const row = e2eRow(name, ours);
   if (against === null) return [row];
+  if (theirsFailed !== null) {
+    row.note = `${row.note ? `${row.note}, ` : ''}${against} could not run this bench, so no ratio: ${theirsFailed}`;
+    return [row];
+  }
   const other = e2eRow(`${name}@against`, theirs);
   row.against_ratio = Number((other.wall_s! / row.wall_s!).toFixed(3));
   row.note = `${row.note ? `${row.note}, ` : ''}${againstNote(against, row.against_ratio, ours[0], theirs[0])}`;

@@ -3,7 +3,7 @@
  * cannot honour are refused before any benchmark runs: one line naming the problem, exit code 2.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './helpers/cli.js';
@@ -38,6 +38,25 @@ describe('bench --against', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`bench --against: ${join(dir, 'dist/bench/run.js')} not found (build that checkout first: npx tsc -p tsconfig.build.json)`);
     expect(r.stdout).toBe('');
+  });
+
+  it('gives a bench the other build cannot run our row alone, with the first line of its error', () => {
+    // An older build refuses a bench scenario with keys added since (exit 2, one line): that bench
+    // loses its ratio, the others keep theirs.
+    const dir = tempDir();
+    mkdirSync(join(dir, 'dist', 'bench'), { recursive: true });
+    writeFileSync(
+      join(dir, 'dist', 'bench', 'run.js'),
+      "if (process.argv.some((a) => a.endsWith('week-27m.yaml'))) { process.stderr.write('week-27m.yaml:3: unknown key \"x\"\\nmore\\n'); process.exit(2); }\n" +
+        "process.stdout.write(JSON.stringify({ requests: 1, events: 1, wallS: 1, cpuS: 1, peakRssMb: 1 }) + '\\n');\n",
+    );
+    const r = bench(['--quick', '--only=e2e', '--runs=1', '--json', `--against=${dir}`]);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.name)).toEqual(['e2e/platform-1m@10m', 'e2e/platform-1m@10m@against', 'e2e/week-27m@6h']);
+    expect(rows[2].note).toBe(`median of 2, ${dir} could not run this bench, so no ratio: week-27m.yaml:3: unknown key "x"`);
+    expect(rows[2].against_ratio).toBeUndefined();
+    expect(rows[0].against_ratio).toBe(Number((1 / (rows[0].wall_s as number)).toFixed(3)));
   });
 
   it('runs each end-to-end bench on both builds, a row each, with the ratio of their median wall times', () => {
