@@ -16,7 +16,7 @@ import { TraceReader } from '../src/workload/trace.js';
 
 const BOM = '\uFEFF';
 const HEADER = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,metric,value,source';
-const ROW = 'llama-3.1-8b,h100-sxm,1,fp8,test,512,128,1,,ttft_mean_s,0.05,x';
+const ROW = 'llama-3.1-8b,h100-sxm,1,fp8,generic,512,128,1,,ttft_mean_s,0.05,x';
 
 describe('a UTF-8 byte-order mark', () => {
   it('before a leading # comment of a measurement CSV: the comment stays a comment, lines stay right', () => {

@@ -222,7 +222,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
     const out = join(tempDir(), 'out');
     const r = fleetsim(['calibrate', join(dir, 'tiny.csv'), '--out', out, '--params', 'comm_eff']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^fleetsim: error: .*tiny\.csv:2: profile gpu\/synthetic: no row can inform any factor asked for \(comm_eff needs a row with tensor_parallel > 1/);
+    expect(r.stderr).toMatch(/^fleetsim: error: .*tiny\.csv:2: profile gpu\/synthetic: no row can inform any factor asked for \(comm_eff needs a row with tensor_parallel > 1/m);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -7,8 +7,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decimal, parseCsv, stripBom } from '../csv-read.js';
-import { InputError, unknownIdHint } from '../errors.js';
-import type { Catalog } from '../catalog/catalog.js';
+import { closestIds, InputError, unknownIdHint } from '../errors.js';
+import { knownStacks, stackFamily, type Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
 import { foreignStack } from '../scenario/warnings.js';
 
@@ -527,6 +527,42 @@ export function stackRowWarnings(rows: readonly Measurement[], catalog: Catalog)
     seen.add(key);
     const foreign = foreignStack(catalog, silicon, m.stack);
     if (foreign !== null) out.push(`${m.file}:${m.line}: ${foreign}: check the row's stack or silicon`);
+  }
+  return out;
+}
+
+/**
+ * Rows (and a `--stack` flag) naming a stack no data file knows, nor its family (data/stacks.csv,
+ * data/efficiency.csv): probably a typo (`vlm`), which `fidelity` would predict with the silicon's
+ * generic profile and `calibrate` would fit as a new profile no deployment of the intended stack
+ * matches. A warning, not an error: a user's own new stack name is legitimate for calibrate, which
+ * creates its profile. One warning for the flag, then one per file and stack at its first row;
+ * JSON rows whose stack is the flag's are covered by the flag's warning.
+ */
+export function unknownStackWarnings(rows: readonly Measurement[], catalog: Catalog, command: 'fidelity' | 'calibrate', flagStack?: string): string[] {
+  const known = knownStacks(catalog);
+  const unknown = (stack: string) => stack !== 'generic' && !known.has(stack) && !known.has(stackFamily(stack));
+  const message = (stack: string) => {
+    const near = closestIds(stack, known);
+    const family = stackFamily(stack);
+    return (
+      `stack "${stack}" is not a known stack: neither data/stacks.csv nor data/efficiency.csv names it${family !== stack ? ` or its family ${family}` : ''}` +
+      (command === 'fidelity'
+        ? ", so the silicon's generic profile and KV-memory rule predict it"
+        : `, so calibrate fits a new profile ${family} that only deployments naming stack ${family} will use`) +
+      `${near.length > 0 ? `; closest: ${near.join(', ')}` : ''}; known: ${[...known].sort().join(', ')}`
+    );
+  };
+  const out: string[] = [];
+  const flagUnknown = flagStack !== undefined && unknown(flagStack);
+  if (flagUnknown) out.push(`--stack ${flagStack}: ${message(flagStack)}`);
+  const seen = new Set<string>();
+  for (const m of rows) {
+    const key = `${m.file}|${m.stack}`;
+    if (m.exclude !== '' || seen.has(key) || !unknown(m.stack)) continue;
+    seen.add(key);
+    if (flagUnknown && m.stack === flagStack && /\.json$/i.test(m.file)) continue;
+    out.push(`${m.file}:${m.line}: ${message(m.stack)}`);
   }
   return out;
 }
