@@ -237,7 +237,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
     expect(r.stderr).toMatch(/^fleetsim: warning: .*comm_eff not fitted/m);
     expect(r.stderr).toMatch(/^fleetsim: warning: .*3 rows for 7 factors/m);
     expect(r.stderr).not.toMatch(/evaluations/);
-    expect(r.stderr).toMatch(/^calibrate: [\d.]+ s; fitted rows and tables in /m);
+    expect(r.stderr).toMatch(/^calibrate: [\d.]+ s; fitted rows in .*efficiency\.csv, tables in /m);
     expect(r.stdout).toMatch(/^ {2}comm_eff = 0\.\d+ \(not fitted, the starting profile's: no row can inform it/m);
     expect(r.stdout).toMatch(/cross-validation partly skipped for profile gpu\/synthetic: leave-one-silicon-out \(every row has silicon h100-sxm\); leave-one-model-out \(every row has model llama-3\.1-8b\) skipped/);
     const noCv = cli(['--no-cv', '--progress']);

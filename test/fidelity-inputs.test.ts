@@ -3,7 +3,8 @@
  * say (a fresh-clone trial's findings): a misspelt stack, flags that do not apply to a CSV,
  * degenerate fits, and the messages for malformed measurement files.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fleetsim, withFiles } from './helpers/cli.js';
@@ -36,5 +37,35 @@ describe('a stack no data file names (a typo such as vlm)', () => {
     const r = fleetsim(['fidelity', join(dir, 'r.json'), '--silicon', 'h100-sxm', '--model', 'llama-3.1-8b', '--stack', 'vlm', '-q']);
     expect(r.status).toBe(0);
     expect(warnings(r.stderr)).toEqual([expect.stringMatching(/^fleetsim: warning: --stack vlm: stack "vlm" is not a known stack: .*; closest: vllm;/)]);
+  });
+});
+
+describe('installing the fit (docs/fidelity.md, Installing the fit)', () => {
+  it("calibrate's summary says where the rows are and how to use them; listed under a scenario's catalog: efficiency: they win over data/efficiency.csv's row", () => {
+    const dir = withFiles({ 'm.csv': [HEADER, row('trtllm'), row('trtllm', 'ttft_mean_s', '0.02')].join('\n') + '\n' });
+    const out = join(dir, 'out');
+    const r = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', out, '--params', 'mem_eff', '--max-evals', '3', '--no-cv']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^calibrate: [\d.]+ s; fitted rows in .*out\/efficiency\.csv, tables in .*out\/; to use the rows, replace or add their \(silicon, stack\) rows in data\/efficiency\.csv, or list them under a scenario's catalog: efficiency: /m);
+    const fitted = parse(readFileSync(join(out, 'efficiency.csv')), { columns: true }) as Record<string, string>[];
+    expect(fitted.map((e) => `${e.silicon}@${e.stack}`)).toEqual(['h100-sxm@trtllm', 'gpu@trtllm']);
+    const scenario = (catalog: string) => `name: installed
+horizon: 1m
+deployments:
+  - { name: d, model: llama-3.1-8b, silicon: h100-sxm, stack: trtllm, replicas: 1 }
+workloads:
+  - { name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poisson, rate: 1/s }, prompt_tokens: { dist: constant, value: 200 }, output_tokens: { dist: constant, value: 50 } }
+${catalog}`;
+    // Empty cells (cv_* with --no-cv) are left out, as a hand-written map would.
+    const rows = fitted.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== '')));
+    writeFileSync(join(dir, 'with.yaml'), scenario(`catalog:\n  efficiency: ${JSON.stringify(rows)}\n`));
+    writeFileSync(join(dir, 'without.yaml'), scenario(''));
+    const fittedTo = (file: string) => {
+      const e = fleetsim(['explain', join(dir, file), '--format', 'csv']);
+      expect(e.status, e.stderr).toBe(0);
+      return (parse(e.stdout, { columns: true }) as Record<string, string>[])[0].fitted_to;
+    };
+    expect(fittedTo('without.yaml')).toMatch(/^data\/measurements\//);
+    expect(fittedTo('with.yaml')).toMatch(/m\.csv line/);
   });
 });

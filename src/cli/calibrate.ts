@@ -64,7 +64,12 @@ export async function calibrateCommand(paths: string[], flags: CalibrateFlags): 
   );
   writeCalibration(flags.out, result);
   process.stdout.write(formatCalibration(result));
-  if (!flags.quiet) process.stderr.write(`calibrate: ${((performance.now() - started) / 1000).toFixed(1)} s; fitted rows and tables in ${flags.out}/\n`);
+  if (!flags.quiet) {
+    process.stderr.write(
+      `calibrate: ${((performance.now() - started) / 1000).toFixed(1)} s; fitted rows in ${flags.out}/efficiency.csv, tables in ${flags.out}/; to use the rows, ` +
+        'replace or add their (silicon, stack) rows in data/efficiency.csv, or list them under a scenario\'s catalog: efficiency: (docs/fidelity.md, Installing the fit)\n',
+    );
+  }
 }
 
 function pad(rows: string[][]): string {
