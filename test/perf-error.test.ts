@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, resolveEfficiency } from '../src/catalog/catalog.js';
+import { explainRows } from '../src/cli/explain.js';
+import { perfErrorOf } from '../src/scenario/perf-error.js';
 import { fleetsim, tempDir, withFiles } from './helpers/cli.js';
 
 const catalog = loadCatalog();
@@ -157,5 +159,53 @@ plan:
     expect(m.cost_usd_per_mtok_output_low).toBe('');
     expect(m.assumptions).toMatch(/maia-200 performance is predicted from datasheet specs: .*error is unknown/);
     expect(r3.stdout).toMatch(/error band: (\$[\d.]+ to \$[\d.]+\/M output tokens|unknown)/);
+  });
+});
+
+// A stack the silicon's vendor cannot run (data/stacks.csv silicon_vendors): the profile it resolves
+// to was cross-validated on chips that run the stack, so its band says nothing of this deployment.
+describe('a stack foreign to the silicon has no error band', () => {
+  const mi300x = catalog.silicon.get('mi300x')!;
+
+  it('perfErrorOf: trtllm on MI300X has no band, generic on MI300X keeps the gpu band', () => {
+    const trtllm = perfErrorOf(catalog, mi300x, resolveEfficiency(catalog, mi300x, 'trtllm')!, undefined);
+    // The profile it resolves to does carry a band (the gpu@trtllm kind row): it is not applied.
+    expect(resolveEfficiency(catalog, mi300x, 'trtllm')!.efficiency).toMatchObject({ silicon: 'gpu', stack: 'trtllm', basis: 'fitted' });
+    expect(Number.isFinite(resolveEfficiency(catalog, mi300x, 'trtllm')!.efficiency.cvErrP10Pct)).toBe(true);
+    expect(trtllm).toMatchObject({ hasBand: false, basis: 'kind-default', profile: 'gpu@trtllm' });
+    expect(trtllm.cvRows).toBeNaN();
+    expect(trtllm.errP10Pct).toBeNaN();
+    expect(trtllm.foreignStack).toMatch(/stack trtllm runs on NVIDIA silicon only .*not on mi300x/);
+    expect(trtllm.note).toMatch(/stack trtllm runs on NVIDIA silicon only.*band .*does not apply.*error unknown/);
+    const generic = perfErrorOf(catalog, mi300x, resolveEfficiency(catalog, mi300x)!, undefined);
+    expect(generic).toMatchObject({ hasBand: true, foreignStack: null, profile: 'gpu' });
+  });
+
+  it('explain prints no band, and says why', () => {
+    const rows = explainRows(undefined, { model: 'llama-3.1-8b', silicon: 'mi300x', stack: 'trtllm', format: 'csv' });
+    const cell = (name: string) => rows[1][rows[0].indexOf(name)];
+    expect(cell('profile')).toBe('gpu@trtllm');
+    for (const c of ['cv_rows', 'cv_mape_pct', 'cv_err_p10_pct', 'cv_err_p90_pct']) expect(cell(c), c).toBe('');
+    expect(cell('perf_note')).toMatch(/runs on NVIDIA silicon only.*error unknown/);
+  });
+
+  it('run.json perf and assumptions: no band, with the reason; summary.csv has no cost band', () => {
+    const d = withFiles({
+      's.yaml': `name: foreign
+horizon: 1m
+deployments: [{ name: amd, model: llama-3.1-8b, silicon: mi300x, stack: trtllm, replicas: 1 }]
+workloads: [{ name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poisson, rate: 2/s }, prompt_tokens: { dist: constant, value: 100 }, output_tokens: { dist: constant, value: 20 } }]
+`,
+    });
+    const o = tempDir();
+    const r = fleetsim(['run', join(d, 's.yaml'), '--out', o]);
+    expect(r.status, r.stderr).toBe(0);
+    const run = JSON.parse(readFileSync(join(o, 'run.json'), 'utf8'));
+    expect(run.perf[0]).toMatchObject({ profile: 'gpu@trtllm', perf_basis: 'kind-default', cv_rows: null, cv_mape_pct: null, cv_err_p10_pct: null, cv_err_p90_pct: null });
+    expect(run.perf[0].note).toMatch(/runs on NVIDIA silicon only.*error unknown/);
+    expect(run.assumptions.join('\n')).toMatch(/deployment amd performance: stack trtllm runs on NVIDIA silicon only/);
+    const total = (parse(readFileSync(join(o, 'summary.csv'), 'utf8'), { columns: true }) as Row[])[0];
+    expect(total.cost_usd_per_mtok_output).not.toBe('');
+    expect(total.cost_usd_per_mtok_output_low).toBe('');
   });
 });

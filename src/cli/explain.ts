@@ -211,7 +211,7 @@ function configFor(catalog: Catalog, modelId: string, siliconId: string, flags: 
     name: `${model.id}@${silicon.id}${flags.stack === undefined ? '' : `/${flags.stack}`}`, kvFree, model, silicon, efficiency, tp, dtype, kvDtype: kvDtypeFor(dtype),
     kvFraction: KV_FRACTION, blockTokens: BLOCK_TOKENS, maxBatch: flags.maxBatch ?? DEFAULT_MAX_BATCH,
     promptTokens, outputTokens, usdPerChipHour: silicon.usdPerChipHour,
-    stack, perfError: perfErrorOf(silicon, resolved, undefined, catalog.efficiency.values()),
+    stack, perfError: perfErrorOf(catalog, silicon, resolved, undefined),
   };
 }
 

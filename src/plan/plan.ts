@@ -115,7 +115,9 @@ function fleetAssumptions(scenario: Scenario): string[] {
     if (!d.perfError.siliconMeasured) {
       const err = d.perfError.hasBand
         ? `cross-validated throughput error ${signed(d.perfError.errP10Pct)} to ${signed(d.perfError.errP90Pct)} (the ${d.perfError.profile} profile, leave-one-chip-out)`
-        : `its ${d.perfError.profile} profile is assumed, so its error is unknown`;
+        : d.perfError.foreignStack !== null
+          ? `${d.perfError.foreignStack}, so its ${d.perfError.profile} profile's band does not apply and its error is unknown`
+          : `its ${d.perfError.profile} profile is assumed, so its error is unknown`;
       out.add(`${s.id} performance is predicted from datasheet specs: no measurement of ${s.id} in data/measurements/ (${err})`);
     }
   }

@@ -651,7 +651,7 @@ function resolveScenario(
     note(`model ${model.id}`, model);
     const effName = efficiency.stack === 'generic' ? efficiency.silicon : `${efficiency.silicon}@${efficiency.stack}`;
     note(`efficiency ${effName}`, efficiency);
-    const perfError = perfErrorOf(silicon, resolved, d.profile, catalog.efficiency.values());
+    const perfError = perfErrorOf(catalog, silicon, resolved, d.profile);
     if (!perfError.hasBand || !perfError.siliconMeasured) assumptions.add(`deployment ${d.name} performance: ${perfError.note}`);
     const cost = resolveCost(d.cost, silicon, facility, (k, m) => loc.at(at('cost', k), m));
     for (const n of cost.notes) assumptions.add(`deployment ${d.name} cost: ${n}`);

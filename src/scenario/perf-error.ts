@@ -11,12 +11,17 @@
  *   leave-one-chip-out (each measured chip predicted by a fit without it, as this chip is);
  * - `kind-default` from an assumed row (Maia, Cobalt: no public measurement), or a row the scenario
  *   overrode: no band, the error is unknown, and the reports say so;
- * - `measured-profile`: the user's measured step times; no band from our cross-validation.
+ * - `measured-profile`: the user's measured step times; no band from our cross-validation;
+ * - a stack the silicon's vendor cannot run (TensorRT-LLM on an AMD MI300X, data/stacks.csv
+ *   silicon_vendors): no band either, whatever the profile's basis: the profile was fitted to
+ *   measurements of that stack on other vendors' chips, so its held-out error says nothing of a
+ *   deployment no real engine could serve.
  *
  * The band is the 10th to 90th percentile of the signed error (predicted − measured) / measured of
  * held-out throughput predictions: 80% of them fell inside it.
  */
-import type { Efficiency, ResolvedEfficiency, Silicon } from '../catalog/catalog.js';
+import type { Catalog, ResolvedEfficiency, Silicon } from '../catalog/catalog.js';
+import { foreignStack } from './warnings.js';
 
 export type PerfBasis = 'measured-profile' | 'calibrated' | 'kind-default';
 
@@ -33,6 +38,8 @@ export interface PerfError {
   /** 10th and 90th percentile of the signed throughput error, %: predicted = actual × (1 + err). */
   errP10Pct: number;
   errP90Pct: number;
+  /** Non-null: the stack does not run on the silicon's vendor (why there is no band, whatever the profile). */
+  foreignStack: string | null;
   /** Whether the silicon itself is measured (a fitted row of its own in the catalog, any stack). */
   siliconMeasured: boolean;
   /** One sentence for run.json, stdout and plan: what the prediction rests on and how wrong it may be. */
@@ -41,17 +48,17 @@ export interface PerfError {
 
 const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`;
 
-export function perfErrorOf(
-  silicon: Silicon,
-  resolved: ResolvedEfficiency,
-  profileFile: string | undefined,
-  fittedRows: Iterable<Efficiency>,
-): PerfError {
+/**
+ * `resolved` is the profile the deployment's stack (`resolved.stackRequested`) resolved to on
+ * `silicon`; the catalog says which chips are measured and which vendors the stack runs on.
+ */
+export function perfErrorOf(catalog: Catalog, silicon: Silicon, resolved: ResolvedEfficiency, profileFile: string | undefined): PerfError {
   const e = resolved.efficiency;
   const profile = e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`;
   let siliconMeasured = false;
-  for (const r of fittedRows) if (r.silicon === silicon.id && r.basis === 'fitted') siliconMeasured = true;
-  const base = { profile, siliconMeasured };
+  for (const r of catalog.efficiency.values()) if (r.silicon === silicon.id && r.basis === 'fitted') siliconMeasured = true;
+  const foreign = foreignStack(catalog, silicon, resolved.stackRequested);
+  const base = { profile, siliconMeasured, foreignStack: foreign };
   const none = { hasBand: false, cvRows: NaN, cvMapePct: NaN, errP10Pct: NaN, errP90Pct: NaN };
   if (profileFile !== undefined) {
     return {
@@ -59,6 +66,17 @@ export function perfErrorOf(
       ...none,
       basis: 'measured-profile',
       note: `step times from the measured profile ${profileFile}: as accurate as those measurements (not cross-validated by fleetsim)`,
+    };
+  }
+  if (foreign !== null) {
+    // The band measured how well the profile predicts chips that run the stack; this one cannot.
+    return {
+      ...base,
+      ...none,
+      basis: resolved.basis,
+      note: e.basis === 'fitted'
+        ? `${foreign}: the ${profile} profile's cross-validated band was measured on chips that run the stack and does not apply to a deployment no real engine could serve: error unknown (no cross-validated band)`
+        : `${foreign}: the ${profile} profile is assumed, and no real engine could serve this deployment: error unknown (no cross-validated band)`,
     };
   }
   const hasBand = e.basis === 'fitted' && Number.isFinite(e.cvErrP10Pct) && Number.isFinite(e.cvErrP90Pct);
