@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { calibrate, DEFAULT_FIT, FIT_PARAMS, fitParams, fitProfile, foldsOf, heldValue, predict, profileGroups, runFold, uninformed } from '../src/fidelity/calibrate.js';
+import { calibrate, DEFAULT_FIT, ENTERS_EVERY_ROW, FIT_PARAMS, fitParams, fitProfile, foldsOf, heldValue, INFORMED_BY, predict, profileGroups, runFold, SEEN_ONLY_BY, uninformed } from '../src/fidelity/calibrate.js';
+import { EFFICIENCY_CSV } from '../src/cli/calibrate.js';
 import { readMeasurementCsv, readMeasurements } from '../src/fidelity/measurements.js';
 import { minimise } from '../src/fidelity/optimise.js';
 import { CLI, fleetsim, ROOT, tempDir, withFiles } from './helpers/cli.js';
@@ -183,6 +184,25 @@ describe('calibrate on rows that cannot tell every factor', () => {
     // So the shipped fit is what it was: every factor it fits is seen by some row.
     const shipped = readMeasurements(join(ROOT, 'data/measurements'), catalog).filter((m) => m.exclude === '');
     for (const g of profileGroups(shipped, catalog)) expect(uninformed(g, fitParams(DEFAULT_FIT), catalog)).toEqual([]);
+  });
+
+  it('every fit factor says which rows inform it: a rule of INFORMED_BY, or listed as entering every row', () => {
+    const names = FIT_PARAMS.map((p) => p.csv);
+    // The factor columns of data/efficiency.csv (between basis and fitted_to), as the loader and
+    // calibrate write them, are the factors calibrate can fit: a new column is a new FIT_PARAMS entry.
+    const header = readFileSync(join(ROOT, 'data/efficiency.csv'), 'utf8').split('\n')[0].split(',');
+    const factorColumns = (cols: readonly string[]) => cols.slice(cols.indexOf('basis') + 1, cols.indexOf('fitted_to'));
+    expect([...factorColumns(header)].sort()).toEqual([...names].sort());
+    expect(factorColumns(EFFICIENCY_CSV)).toEqual(factorColumns(header));
+    for (const n of names) {
+      const ruled = n in INFORMED_BY;
+      const everyRow = ENTERS_EVERY_ROW.includes(n);
+      expect(ruled !== everyRow, `${n}: ${ruled ? 'has a rule and is listed as entering every row' : 'has no rule in INFORMED_BY and is not in ENTERS_EVERY_ROW'}`).toBe(true);
+    }
+    // Nothing stale: every rule and listed name is a factor, and a factor a fold may leave unseen
+    // (SEEN_ONLY_BY) is one some rows miss.
+    for (const n of [...Object.keys(INFORMED_BY), ...ENTERS_EVERY_ROW, ...Object.keys(SEEN_ONLY_BY)]) expect(names, n).toContain(n);
+    for (const n of Object.keys(SEEN_ONLY_BY)) expect(Object.keys(INFORMED_BY), n).toContain(n);
   });
 
   it('warns, fits only the informed factors and writes the others as not fitted at their starting values (no NaN)', async () => {

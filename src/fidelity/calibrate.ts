@@ -18,6 +18,8 @@ import { peakFlops } from '../perf/roofline.js';
 import type { Dtype } from '../scenario/schema.js';
 
 const rowId = (m: Measurement) => `${m.file}:${m.line}`;
+/** Whether the row's GEMMs run below 16 bits (it sees gemm_eff_8bit). */
+const lowBitRow = (m: Measurement, group: ProfileGroup) => group.lowBitRows.includes(rowId(m));
 
 /** A factor calibrate may fit, with the bounds the optimiser keeps it in. */
 export interface FitParam {
@@ -381,11 +383,11 @@ export type FoldRunner = (group: ProfileGroup, params: readonly FitParam[], star
  * frontend_ms is client-side time in TTFT and end-to-end latency only, so without such a row it is
  * unidentified (a refit let it wander to 8-13 ms) and is taken as 0, the engine measured directly.
  */
-const SEEN_ONLY_BY: Record<string, { row: (m: Measurement, group: ProfileGroup) => boolean; unseen: number }> = {
+export const SEEN_ONLY_BY: Readonly<Record<string, { row: (m: Measurement, group: ProfileGroup) => boolean; unseen: number }>> = {
   frontend_ms: { row: (m) => m.metric.startsWith('ttft_') || m.metric.startsWith('e2e_'), unseen: 0 },
   // Without a row whose GEMMs run below 16 bits the 8-bit share is unidentified: the fold gives it
   // none (NaN, an empty cell), so such GEMMs run at the fold's own gemm_eff, as with no measurement.
-  gemm_eff_8bit: { row: (m, group) => group.lowBitRows.includes(rowId(m)), unseen: NaN },
+  gemm_eff_8bit: { row: lowBitRow, unseen: NaN },
 };
 
 /**
@@ -439,38 +441,63 @@ export function foldsOf(group: ProfileGroup): { folds: FoldSpec[]; same: Map<num
   return { folds, same };
 }
 
+/** What a rule of {@link INFORMED_BY} may consult about a row: its profile, the catalog, and the factors being fitted. */
+export interface InformContext {
+  group: ProfileGroup;
+  catalog: Catalog;
+  fitting: ReadonlySet<string>;
+}
+
+/** Which rows inform a factor that some rows miss, and what kind of row it needs (for the warning and the written assumption). */
+export interface InformRule {
+  row: (m: Measurement, c: InformContext) => boolean;
+  needs: string;
+}
+
 /**
- * The factors of `params` that no row of the group can inform, by where each enters the step-time
- * model (src/perf/roofline.ts): a factor absent from every row's step times and latencies leaves
- * the loss flat, so the optimiser would move it at random and write the result as fitted.
+ * Factors that enter every row's step times (src/perf/roofline.ts: every row prefills and decodes,
+ * so it runs GEMMs, streams weights, reads KV, runs attention and pays the per-iteration host time):
+ * any row informs them. Every FIT_PARAMS factor is here or in {@link INFORMED_BY}, never both
+ * (test/calibrate.test.ts), so a new factor cannot be fitted without saying which rows inform it.
+ */
+export const ENTERS_EVERY_ROW: readonly string[] = ['gemm_half_tokens', 'mem_eff', 'kv_read_eff', 'attn_eff', 'overhead_ms', 'overhead_per_seq_us'];
+
+/** The factors some rows miss, by where each enters the step-time model ([formulas](docs/physics.md#formulas)). */
+export const INFORMED_BY: Readonly<Record<string, InformRule>> = {
+  frontend_ms: { row: (m) => m.metric.startsWith('ttft_') || m.metric.startsWith('e2e_'), needs: 'a TTFT or end-to-end latency row (client-side time is in no other metric)' },
+  gemm_eff_8bit: { row: (m, c) => lowBitRow(m, c.group), needs: 'a row whose GEMMs run below 16 bits (e.g. fp8 on H100)' },
+  gemm_eff: {
+    row: (m, c) => !(c.fitting.has('gemm_eff_8bit') && lowBitRow(m, c.group)),
+    needs: 'a row whose GEMMs run at 16 bits (gemm_eff_8bit is fitted for the others)',
+  },
+  comm_eff: {
+    row: (m, c) => {
+      const s = c.catalog.silicon.get(m.silicon);
+      return m.tensorParallel > 1 && s !== undefined && Number.isFinite(s.interconnectGbps) && s.interconnectGbps > 0;
+    },
+    needs: 'a row with tensor_parallel > 1 on silicon with an interconnect (all-reduce traffic)',
+  },
+  comm_latency_us: { row: (m) => m.tensorParallel > 1, needs: 'a row with tensor_parallel > 1 (collective calls)' },
+  moe_half_tokens: {
+    row: (m, c) => {
+      const model = c.catalog.models.get(m.model);
+      return model !== undefined && model.experts > 1 && model.expertParamsB > 0;
+    },
+    needs: 'a row of a mixture-of-experts model',
+  },
+  moe_imbalance: { row: () => false, needs: 'experts spread over chips (expert parallelism), which a measurement row cannot state' },
+};
+
+/**
+ * The factors of `params` that no row of the group can inform ({@link INFORMED_BY}): a factor
+ * absent from every row's step times and latencies leaves the loss flat, so the optimiser would
+ * move it at random and write the result as fitted.
  */
 export function uninformed(group: ProfileGroup, params: readonly FitParam[], catalog: Catalog): Unfitted[] {
-  const fitting = new Set(params.map((p) => p.csv));
-  const isMoe = (m: Measurement) => {
-    const model = catalog.models.get(m.model);
-    return model !== undefined && model.experts > 1 && model.expertParamsB > 0;
-  };
-  const linked = (m: Measurement) => {
-    const s = catalog.silicon.get(m.silicon);
-    return m.tensorParallel > 1 && s !== undefined && Number.isFinite(s.interconnectGbps) && s.interconnectGbps > 0;
-  };
-  const lowBit = (m: Measurement) => group.lowBitRows.includes(rowId(m));
-  // Only the factors some rows miss; the rest (mem_eff, overheads, attention, ...) enter every row.
-  const rules: Record<string, { row: (m: Measurement) => boolean; needs: string }> = {
-    frontend_ms: { row: (m) => m.metric.startsWith('ttft_') || m.metric.startsWith('e2e_'), needs: 'a TTFT or end-to-end latency row (client-side time is in no other metric)' },
-    gemm_eff_8bit: { row: lowBit, needs: 'a row whose GEMMs run below 16 bits (e.g. fp8 on H100)' },
-    gemm_eff: {
-      row: (m) => !(fitting.has('gemm_eff_8bit') && lowBit(m)),
-      needs: 'a row whose GEMMs run at 16 bits (gemm_eff_8bit is fitted for the others)',
-    },
-    comm_eff: { row: linked, needs: 'a row with tensor_parallel > 1 on silicon with an interconnect (all-reduce traffic)' },
-    comm_latency_us: { row: (m) => m.tensorParallel > 1, needs: 'a row with tensor_parallel > 1 (collective calls)' },
-    moe_half_tokens: { row: isMoe, needs: 'a row of a mixture-of-experts model' },
-    moe_imbalance: { row: () => false, needs: 'experts spread over chips (expert parallelism), which a measurement row cannot state' },
-  };
+  const c: InformContext = { group, catalog, fitting: new Set(params.map((p) => p.csv)) };
   return params.flatMap((p) => {
-    const rule = rules[p.csv];
-    return rule !== undefined && !group.rows.some(rule.row) ? [{ param: p, needs: rule.needs }] : [];
+    const rule = INFORMED_BY[p.csv];
+    return rule !== undefined && !group.rows.some((m) => rule.row(m, c)) ? [{ param: p, needs: rule.needs }] : [];
   });
 }
 
