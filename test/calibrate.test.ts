@@ -144,6 +144,17 @@ describe('calibrate', () => {
     expect(eff[1]).toMatch(/^h100-sxm,synthetic,fitted,/);
   }, 120_000);
 
+  it('names GuideLLM rows by their entry (benchmarks[i]) in calibrate_rows.csv, calibrate_cv.csv and fitted_to, not by a counter', () => {
+    const out = join(tempDir(), 'out');
+    const file = 'examples/measurements/guidellm-benchmarks.json';
+    const r = fleetsim(['calibrate', file, '--silicon', 'h100-sxm', '--out', out, '--params', 'gemm_eff', '--max-evals', '3', '--no-cv', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readFileSync(join(out, 'calibrate_rows.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect([...new Set(rows)]).toEqual([`${file} benchmarks[0]`, `${file} benchmarks[1]`]);
+    expect(readFileSync(join(out, 'calibrate_cv.csv'), 'utf8')).not.toMatch(/\.json:\d/);
+    expect(readFileSync(join(out, 'efficiency.csv'), 'utf8')).toContain(`${file} benchmarks[0], benchmarks[1]`);
+  }, 120_000);
+
   it('exits 2 naming the row for a bad measurement, an unknown factor or no rows', () => {
     const dir = withFiles({
       'bad.csv': `${HEADER}\nllama-3.1-8b,h100-sxm,1,fp8,x,32,128,128,offline,,,output_tok_s_per_chip,abc,x\n`,

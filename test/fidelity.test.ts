@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { readMeasurementCsv, readVllmResult, type Measurement, type ResultDefaults } from '../src/fidelity/measurements.js';
+import { describeRows } from '../src/fidelity/calibrate.js';
+import { readMeasurementCsv, readMeasurements, readVllmResult, rowName, type Measurement, type ResultDefaults } from '../src/fidelity/measurements.js';
 import { errorPct, runFidelity, summarizeErrors } from '../src/fidelity/fidelity.js';
 import { kvSequences, loadPlan, percentile, rowScenario, simulateMeasurement } from '../src/fidelity/simulate-row.js';
 import { CLI, fleetsim, tempDir, withFiles } from './helpers/cli.js';
@@ -192,7 +194,10 @@ describe('vLLM and GuideLLM results', () => {
   it('reads the shipped vLLM example into rows with the documented mapping', () => {
     const r = fleetsim(['fidelity', 'examples/measurements/vllm-benchmark-serving.json', '--out', join(tempDir(), 'o')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/vllm-benchmark-serving\.json:1 +llama-3\.1-8b +h100-sxm +1 +concurrency 16 +output_tok_s_per_chip +1340/);
+    // A vLLM result file is one result: its rows are named by the file (the metric column tells them
+    // apart), not by a counter that looked like a line (`vllm-benchmark-serving.json:1`, `:2`, ...).
+    expect(r.stdout).toMatch(/vllm-benchmark-serving\.json +llama-3\.1-8b +h100-sxm +1 +concurrency 16 +output_tok_s_per_chip +1340/);
+    expect(r.stdout).not.toMatch(/vllm-benchmark-serving\.json:\d/);
     expect(r.stdout).toMatch(/ttft_mean_s +0\.0951/);
     expect(r.stdout).toMatch(/itl_mean_s +0\.0116/);
   });
@@ -201,7 +206,7 @@ describe('vLLM and GuideLLM results', () => {
     const file = 'examples/measurements/vllm-benchmark-serving.json';
     const r = fleetsim(['fidelity', file, '--silicon', 'a100-80gb']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/vllm-benchmark-serving\.json:1: --silicon a100-80gb contradicts the result's metadata silicon=h100-sxm/);
+    expect(r.stderr).toMatch(/vllm-benchmark-serving\.json: --silicon a100-80gb contradicts the result's metadata silicon=h100-sxm/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fleetsim(['fidelity', file, '--silicon', 'h100-sxm', '-q']).status).toBe(0);
   });
@@ -229,11 +234,56 @@ describe('vLLM and GuideLLM results', () => {
   it('reads the shipped GuideLLM example, one set of rows per benchmark, with the strategy as the load', () => {
     const r = fleetsim(['fidelity', 'examples/measurements/guidellm-benchmarks.json', '--silicon', 'h100-sxm', '-q']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/guidellm-benchmarks\.json:1 .*concurrency 8 +output_tok_s_per_chip +1001/);
-    expect(r.stdout).toMatch(/guidellm-benchmarks\.json:2 .*rate 2\/s +itl_mean_s +0\.00670/);
+    // Each row is named by its entry's JSON path, which finds it in the file (was a counter, `:1`, `:2`).
+    expect(r.stdout).toMatch(/guidellm-benchmarks\.json benchmarks\[0\] .*concurrency 8 +output_tok_s_per_chip +1001/);
+    expect(r.stdout).toMatch(/guidellm-benchmarks\.json benchmarks\[1\] .*rate 2\/s +itl_mean_s +0\.00670/);
+    expect(r.stdout).not.toMatch(/guidellm-benchmarks\.json:\d/);
     const noSilicon = fleetsim(['fidelity', 'examples/measurements/guidellm-benchmarks.json']);
     expect(noSilicon.status).toBe(2);
-    expect(noSilicon.stderr).toMatch(/guidellm-benchmarks\.json:1: GuideLLM report: no silicon \(pass --silicon\)/);
+    expect(noSilicon.stderr).toMatch(/guidellm-benchmarks\.json: benchmarks\[0\]: GuideLLM report: no silicon \(pass --silicon\)/);
+  });
+
+  it('names JSON rows by where they are in fidelity_rows.csv, fidelity_metrics.csv and errors; CSV rows keep file:line', () => {
+    const out = join(tempDir(), 'o');
+    const r = fleetsim(['fidelity', 'examples/measurements/', '--silicon', 'h100-sxm', '--out', out, '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = parse(readFileSync(join(out, 'fidelity_rows.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const names = [...new Set(rows.map((x) => x.row))];
+    expect(names).toEqual([
+      'examples/measurements/guidellm-benchmarks.json benchmarks[0]',
+      'examples/measurements/guidellm-benchmarks.json benchmarks[1]',
+      'examples/measurements/vllm-benchmark-serving.json',
+    ]);
+    // The GuideLLM entry named is the one whose strategy the row's load is.
+    const guidellm = JSON.parse(readFileSync('examples/measurements/guidellm-benchmarks.json', 'utf8'));
+    expect(guidellm.benchmarks[1].args.strategy).toMatchObject({ type_: 'constant', rate: 2 });
+    expect(rows.filter((x) => x.row.endsWith('benchmarks[1]')).every((x) => x.load === 'rate 2/s')).toBe(true);
+    const metrics = readFileSync(join(out, 'fidelity_metrics.csv'), 'utf8');
+    expect(metrics).not.toMatch(/\.json:\d/);
+    // A bad value in a JSON entry names the entry (GuideLLM) or the key (vLLM); a CSV row its line.
+    const bad = JSON.parse(JSON.stringify(guidellm));
+    bad.benchmarks[1].args.strategy = { type_: 'sweep' };
+    const vllm = JSON.parse(readFileSync('examples/measurements/vllm-benchmark-serving.json', 'utf8'));
+    const dir = withFiles({ 'g.json': JSON.stringify(bad), 'v.json': JSON.stringify({ ...vllm, output_throughput: 'fast' }) });
+    const g = fleetsim(['fidelity', join(dir, 'g.json'), '--silicon', 'h100-sxm']);
+    expect(g.status).toBe(2);
+    expect(g.stderr).toMatch(/g\.json: benchmarks\[1\]: GuideLLM report: unknown strategy "sweep"/);
+    const v = fleetsim(['fidelity', join(dir, 'v.json')]);
+    expect(v.status).toBe(2);
+    expect(v.stderr).toMatch(/v\.json: output_throughput: expected a number, got "fast"/);
+  });
+
+  it('describeRows, as fitted_to and the warnings give them: CSV lines, GuideLLM entries, the vLLM file', () => {
+    const g = readMeasurements('examples/measurements/guidellm-benchmarks.json', catalog, { silicon: 'h100-sxm' });
+    const v = readMeasurements('examples/measurements/vllm-benchmark-serving.json', catalog);
+    const c = readMeasurements('data/measurements/mlperf-inference-llama2-70b.csv', catalog).filter((m) => m.exclude === '');
+    expect(c.map((m) => m.line)).toEqual([4, 6]);
+    expect(describeRows([...c, ...g, ...v])).toBe(
+      'data/measurements/mlperf-inference-llama2-70b.csv lines 4,6; ' +
+        'examples/measurements/guidellm-benchmarks.json benchmarks[0], benchmarks[1]; examples/measurements/vllm-benchmark-serving.json',
+    );
+    expect(g.map(rowName)).toContain('examples/measurements/guidellm-benchmarks.json benchmarks[1]');
+    expect(new Set(v.map(rowName))).toEqual(new Set(['examples/measurements/vllm-benchmark-serving.json']));
   });
 
   it('refuses JSON it does not recognise, naming the file', () => {

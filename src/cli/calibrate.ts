@@ -131,7 +131,7 @@ export function writeCalibration(dir: string, result: CalibrateResult): void {
       'measured', 'predicted', 'error_pct', ...GROUPINGS.map((g) => `leave_one_${g}_out_predicted`), ...GROUPINGS.map((g) => `leave_one_${g}_out_error_pct`),
     ]);
     for (const p of result.profiles) {
-      // Keyed by file, line and metric: held-out rows come back from worker threads as copies, so
+      // Keyed by row name and metric: held-out rows come back from worker threads as copies, so
       // the measurement objects are not the ones of p.rows (the columns were empty with workers).
       const rowKey = (m: Measurement) => `${rowName(m)}|${m.metric}`;
       const held = new Map<string, Map<string, number>>();

@@ -11,13 +11,14 @@
 import { resolveEfficiency, stackFamily, type Catalog, type Efficiency, type RawRow } from '../catalog/catalog.js';
 import { InputError } from '../errors.js';
 import { errorPct, rowName, summarizeErrors, type FidelityRow, type MetricError } from './fidelity.js';
-import { formatLength, type Measurement } from './measurements.js';
+import { formatLength, rowLocation, type Measurement } from './measurements.js';
 import { minimise } from './optimise.js';
 import { setupKey, simulateMeasurement, type SimulateOptions } from './simulate-row.js';
 import { peakFlops } from '../perf/roofline.js';
 import type { Dtype } from '../scenario/schema.js';
 
-const rowId = (m: Measurement) => `${m.file}:${m.line}`;
+/** A row's name (`file:line`, `file benchmarks[3]`, a vLLM result's file), the key of lowBitRows. */
+const rowId = rowName;
 /** Whether the row's GEMMs run below 16 bits (it sees gemm_eff_8bit). */
 const lowBitRow = (m: Measurement, group: ProfileGroup) => group.lowBitRows.includes(rowId(m));
 
@@ -106,7 +107,7 @@ export interface ProfileGroup {
    * at the silicon's collective_latency_us (what the roofline uses when they are empty).
    */
   startFallback: Record<string, number>;
-  /** `file:line` of the rows whose GEMMs run below 16 bits (the rows that see gemm_eff_8bit). */
+  /** Names ({@link rowName}) of the rows whose GEMMs run below 16 bits (the rows that see gemm_eff_8bit). */
   lowBitRows: string[];
 }
 
@@ -165,7 +166,7 @@ export function profileGroups(rows: readonly Measurement[], catalog: Catalog): P
     let g = groups.get(key);
     if (!g) {
       const resolved = resolveEfficiency(catalog, silicon, stack);
-      if (!resolved) throw new InputError(`no efficiency profile for ${silicon.id} (kind ${silicon.kind}) to start from`, { file: m.file, line: m.line });
+      if (!resolved) throw new InputError(`no efficiency profile for ${silicon.id} (kind ${silicon.kind}) to start from`, rowLocation(m));
       const latency = Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0;
       g = { kind: silicon.kind, stack, silicon: [], rows: [], base: resolved.efficiency, startFallback: { gemm_eff_8bit: resolved.efficiency.gemmEff, comm_latency_us: latency }, lowBitRows: [] };
       groups.set(key, g);
@@ -287,10 +288,21 @@ export function band(rows: readonly FidelityRow[]): { n: number; mapePct: number
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
-function describeRows(rows: readonly Measurement[]): string {
-  const byFile = new Map<string, number[]>();
-  for (const m of rows) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m.line]);
-  return [...byFile].map(([f, lines]) => `${f} lines ${compactRanges(lines)}`).join('; ');
+/**
+ * The rows of a profile by file, as a user finds them: a CSV's lines (`f.csv lines 3-5,9`), a
+ * GuideLLM report's entries (`f.json benchmarks[0], benchmarks[2]`), a vLLM result's file (`f.json`).
+ */
+export function describeRows(rows: readonly Measurement[]): string {
+  const byFile = new Map<string, { lines: number[]; entries: string[] }>();
+  for (const m of rows) {
+    let f = byFile.get(m.file);
+    if (!f) byFile.set(m.file, (f = { lines: [], entries: [] }));
+    if (m.line !== undefined) f.lines.push(m.line);
+    else if (m.location !== undefined && !f.entries.includes(m.location)) f.entries.push(m.location);
+  }
+  return [...byFile]
+    .map(([file, f]) => [file, f.lines.length > 0 ? `lines ${compactRanges(f.lines)}` : '', f.entries.join(', ')].filter((x) => x !== '').join(' '))
+    .join('; ');
 }
 
 /** 3,4,5,9 → "3-5,9". */
@@ -518,7 +530,7 @@ export async function calibrate(measurements: readonly Measurement[], catalog: C
     const unfitted = uninformed(group, asked, catalog);
     const params = asked.filter((p) => !unfitted.some((u) => u.param === p));
     if (params.length === 0) {
-      throw new InputError(`profile ${name}: no row can inform any factor asked for (${unfitted.map((u) => `${u.param.csv} needs ${u.needs}`).join('; ')}): nothing to fit`, { file: group.rows[0].file, line: group.rows[0].line });
+      throw new InputError(`profile ${name}: no row can inform any factor asked for (${unfitted.map((u) => `${u.param.csv} needs ${u.needs}`).join('; ')}): nothing to fit`, rowLocation(group.rows[0]));
     }
     for (const u of unfitted) {
       warn(`${where}: profile ${name}: ${u.param.csv} not fitted: no row can inform it (it needs ${u.needs}); kept at the starting profile's value (${heldValue(u.param, group.base)}) and written as not fitted`);

@@ -2,7 +2,7 @@
  * Predicted against measured for a set of measurement rows, with the error per row and per metric.
  * The library behind `fleetsim fidelity`; `calibrate` reuses simulateMeasurement and the summary.
  */
-import { METRICS, type Measurement, type MetricName } from './measurements.js';
+import { METRICS, rowName, type Measurement, type MetricName } from './measurements.js';
 import { setupKey, simulateMeasurement, type SimulateOptions } from './simulate-row.js';
 
 export interface FidelityRow {
@@ -33,7 +33,8 @@ export interface FidelityResult {
   simulations: number;
 }
 
-export const rowName = (m: Measurement) => `${m.file}:${m.line}`;
+/** How a row is named (measurements.ts): `file:line`, `file benchmarks[3]` or the vLLM result's file. */
+export { rowName };
 
 export function errorPct(predicted: number, measured: number): number {
   return ((predicted - measured) / measured) * 100;

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decimal, parseCsv, stripBom } from '../csv-read.js';
-import { closestIds, InputError, unknownIdHint } from '../errors.js';
+import { closestIds, InputError, unknownIdHint, type InputLocation } from '../errors.js';
 import { knownStacks, stackFamily, type Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
 import { foreignStack } from '../scenario/warnings.js';
@@ -50,9 +50,14 @@ export type LengthSpec =
 export type Load = { kind: 'concurrency'; users: number } | { kind: 'rate'; perS: number } | { kind: 'offline' };
 
 export interface Measurement {
-  /** Where the row came from: file and 1-based line (CSV) or benchmark index (JSON). */
+  /**
+   * Where the row came from, as {@link rowName} names it: its file and, for a CSV row, the 1-based
+   * line; for a GuideLLM report, `location` is the entry's JSON path (`benchmarks[3]`) and there is
+   * no line. A vLLM result file is one result, so its rows have neither: the file is the entry.
+   */
   file: string;
-  line: number;
+  line?: number;
+  location?: string;
   model: string;
   silicon: string;
   tensorParallel: number;
@@ -131,8 +136,23 @@ export interface ResultDefaults {
   stack?: string;
 }
 
-type Where = { file: string; line: number };
-const fail = (w: Where, message: string): InputError => new InputError(message, { file: w.file, line: w.line });
+/** Where a problem is: a CSV row's line, a JSON entry's path (`benchmarks[3]`), or just the file. */
+type Where = { file: string; line?: number; path?: string };
+const fail = (w: Where, message: string): InputError => new InputError(message, { file: w.file, line: w.line, path: w.path });
+
+/**
+ * How tables, CSVs, warnings and errors name a row, so a user can find it: `file:line` for a CSV row,
+ * `file benchmarks[3]` for a GuideLLM entry (0-based, as the JSON path), the file for a vLLM result.
+ */
+export function rowName(m: Measurement): string {
+  if (m.line !== undefined) return `${m.file}:${m.line}`;
+  return m.location !== undefined ? `${m.file} ${m.location}` : m.file;
+}
+
+/** The row's location for an InputError (`file:line: …`, `file: benchmarks[3]: …`). */
+export function rowLocation(m: Measurement): InputLocation {
+  return { file: m.file, line: m.line, path: m.location };
+}
 
 function positiveInt(text: string, w: Where, field: string): number {
   const n = decimal(text);
@@ -307,7 +327,7 @@ function numberField(obj: Record<string, unknown>, key: string, w: Where): numbe
   const v = obj[key];
   if (v === undefined || v === null) return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' ? decimal(v) : NaN;
-  if (!Number.isFinite(n)) throw fail(w, `${key}: expected a number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n)) throw fail({ ...w, path: w.path === undefined ? key : `${w.path}.${key}` }, `expected a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -317,7 +337,8 @@ function numberField(obj: Record<string, unknown>, key: string, w: Where): numbe
  * `replicas=`, `dtype=`, `stack=`, `model=`) or from the command's flags.
  */
 export function readVllmResult(file: string, json: Record<string, unknown>, defaults: ResultDefaults, catalog: Catalog): Measurement[] {
-  const w = { file, line: 1 };
+  // One result per file: a problem is the file's, or a key's (numberField names it).
+  const w: Where = { file };
   const text = (k: string) => (typeof json[k] === 'string' ? (json[k] as string) : typeof json[k] === 'number' ? String(json[k]) : '');
   const completed = numberField(json, 'completed', w);
   const inputTotal = numberField(json, 'total_input_tokens', w);
@@ -372,7 +393,7 @@ export function readVllmResult(file: string, json: Record<string, unknown>, defa
   const rows: Measurement[] = [];
   const add = (metric: MetricName, key: string, scale: number) => {
     const v = numberField(json, key, w);
-    if (v !== null && v > 0) rows.push({ ...base, line: rows.length + 1, metric, value: v * scale });
+    if (v !== null && v > 0) rows.push({ ...base, metric, value: v * scale });
   };
   if (!base.silicon) throw fail(w, 'vLLM result: no silicon (add --metadata silicon=ID to the benchmark, or pass --silicon)');
   const chips = base.tensorParallel * base.replicas;
@@ -406,7 +427,8 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
   if (!Array.isArray(benchmarks)) throw new InputError('GuideLLM report: expected a benchmarks list', { file });
   const rows: Measurement[] = [];
   benchmarks.forEach((b: unknown, i: number) => {
-    const w = { file, line: i + 1 };
+    const location = `benchmarks[${i}]`;
+    const w: Where = { file, path: location };
     const bench = obj(b);
     const args = obj(bench.args);
     const strategy = obj(args.strategy ?? obj(bench.config).strategy ?? bench.strategy);
@@ -416,9 +438,9 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
     else if (kind === 'synchronous') load = { kind: 'concurrency', users: 1 };
     else if (kind === 'constant' || kind === 'poisson') load = { kind: 'rate', perS: Number(strategy.rate) };
     else if (kind === 'throughput') load = { kind: 'offline' };
-    else throw fail(w, `GuideLLM benchmark ${i}: unknown strategy ${JSON.stringify(kind)} (expected concurrent, synchronous, constant, poisson or throughput)`);
-    if (load.kind === 'concurrency' && !(load.users >= 1)) throw fail(w, `GuideLLM benchmark ${i}: strategy.streams is not a positive number`);
-    if (load.kind === 'rate' && !(load.perS > 0)) throw fail(w, `GuideLLM benchmark ${i}: strategy.rate is not a positive number`);
+    else throw fail(w, `GuideLLM report: unknown strategy ${JSON.stringify(kind)} (expected concurrent, synchronous, constant, poisson or throughput)`);
+    if (load.kind === 'concurrency' && !(load.users >= 1)) throw fail(w, 'GuideLLM report: strategy.streams is not a positive number');
+    if (load.kind === 'rate' && !(load.perS > 0)) throw fail(w, 'GuideLLM report: strategy.rate is not a positive number');
     const metrics = obj(bench.metrics);
     const stat = (name: string, field: 'mean' | 'median' | 'p99'): number | null => {
       const s = obj(obj(metrics[name]).successful);
@@ -427,12 +449,12 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
     };
     const prompt = stat('prompt_token_count', 'mean');
     const output = stat('output_token_count', 'mean');
-    if (prompt === null || output === null) throw fail(w, `GuideLLM benchmark ${i}: no successful prompt_token_count / output_token_count`);
+    if (prompt === null || output === null) throw fail(w, 'GuideLLM report: no successful prompt_token_count / output_token_count');
     const count = obj(obj(metrics.prompt_token_count).successful).count;
     const modelName = defaults.model ?? String(obj(bench.worker).backend_model ?? obj(args).model ?? '');
     const base = {
       file,
-      line: i + 1,
+      location,
       model: catalogModelId(modelName, catalog) ?? modelName,
       silicon: defaults.silicon ?? '',
       tensorParallel: defaults.tensorParallel ?? 1,
@@ -449,7 +471,7 @@ export function readGuidellmReport(file: string, json: Json, defaults: ResultDef
       outputTokens: { dist: 'constant', value: Math.max(1, Math.round(output)) } as LengthSpec,
       load,
       requests: typeof count === 'number' && count >= 1 ? Math.round(count) : null,
-      source: `GuideLLM report ${file} benchmark ${i}`,
+      source: `GuideLLM report ${file} ${location}`,
       note: '',
       exclude: '',
     };
@@ -526,7 +548,7 @@ export function stackRowWarnings(rows: readonly Measurement[], catalog: Catalog)
     if (m.exclude !== '' || !silicon || seen.has(key)) continue;
     seen.add(key);
     const foreign = foreignStack(catalog, silicon, m.stack);
-    if (foreign !== null) out.push(`${m.file}:${m.line}: ${foreign}: check the row's stack or silicon`);
+    if (foreign !== null) out.push(`${rowName(m)}: ${foreign}: check the row's stack or silicon`);
   }
   return out;
 }
@@ -562,7 +584,7 @@ export function unknownStackWarnings(rows: readonly Measurement[], catalog: Cata
     if (m.exclude !== '' || seen.has(key) || !unknown(m.stack)) continue;
     seen.add(key);
     if (flagUnknown && m.stack === flagStack && /\.json$/i.test(m.file)) continue;
-    out.push(`${m.file}:${m.line}: ${message(m.stack)}`);
+    out.push(`${rowName(m)}: ${message(m.stack)}`);
   }
   return out;
 }
@@ -571,7 +593,7 @@ export function unknownStackWarnings(rows: readonly Measurement[], catalog: Cata
 export function checkCatalog(rows: readonly Measurement[], catalog: Catalog): void {
   for (const m of rows) {
     if (m.exclude !== '') continue;
-    const w = { file: m.file, line: m.line };
+    const w: Where = { file: m.file, line: m.line, path: m.location };
     // The row's own ids, with the closest catalog ones; a CSV row may instead be excluded, a JSON
     // result's ids come from its metadata or the flags.
     const keep = /\.json$/i.test(m.file) ? '; --model and --silicon give a result\'s ids' : '; or give the row an exclude reason to keep it unsimulated';

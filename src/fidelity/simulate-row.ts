@@ -10,7 +10,7 @@ import type { RequestLog } from '../metrics/recorder.js';
 import { parseScenarioRaw, resolveFromInput, type Scenario } from '../scenario/load.js';
 import { simulate } from '../simulation/simulate.js';
 import { packageRoot } from '../version.js';
-import { formatLength, formatLoad, type Measurement, type MetricName } from './measurements.js';
+import { formatLength, formatLoad, rowName, type Measurement, type MetricName } from './measurements.js';
 
 /** Requests a closed-loop or rate row sends when the measurement does not say. */
 export const DEFAULT_REQUESTS = 400;
@@ -127,7 +127,7 @@ function sequenceTokens(m: Measurement): number {
 function resolveRow(m: Measurement, options: SimulateOptions, kvSeqsPerReplica: number): Scenario {
   const input = rowScenarioInput(m, options, kvSeqsPerReplica);
   const text = JSON.stringify(input);
-  const file = `${m.file}:${m.line} (as a scenario)`;
+  const file = `${rowName(m)} (as a scenario)`;
   const { raw, loc } = parseScenarioRaw(text, `${file}.json`);
   return resolveFromInput({ file, text, baseDir: packageRoot(), raw, loc }, raw);
 }
