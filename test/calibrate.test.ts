@@ -9,9 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.js';
-import { calibrate, DEFAULT_FIT, ENTERS_EVERY_ROW, FIT_PARAMS, fitParams, fitProfile, foldsOf, heldValue, INFORMED_BY, predict, profileGroups, runFold, SEEN_ONLY_BY, uninformed } from '../src/fidelity/calibrate.js';
+import { parse } from 'csv-parse/sync';
+import {
+  calibrate, cvFields, DEFAULT_FIT, ENTERS_EVERY_ROW, FIT_PARAMS, fitParams, fitProfile, foldsOf, groupOf, GROUPINGS, heldValue, INFORMED_BY, predict, profileBands,
+  profileGroups, runFold, SEEN_ONLY_BY, THROUGHPUT, uninformed, type Grouping,
+} from '../src/fidelity/calibrate.js';
+import { errorPct } from '../src/fidelity/fidelity.js';
 import { EFFICIENCY_CSV } from '../src/cli/calibrate.js';
-import { readMeasurementCsv, readMeasurements } from '../src/fidelity/measurements.js';
+import { isMetric, parseLength, readMeasurementCsv, readMeasurements, type MetricName } from '../src/fidelity/measurements.js';
 import { minimise } from '../src/fidelity/optimise.js';
 import { CLI, fleetsim, ROOT, tempDir, withFiles } from './helpers/cli.js';
 
@@ -301,4 +306,83 @@ describe('calibrate on rows that cannot tell every factor', () => {
     }
     expect(lines.filter((l) => l.includes('done,'))).toHaveLength(budgets.length);
   }, 60_000);
+});
+
+// The shipped error bands (data/efficiency.csv cv_*) rebuilt from the calibrate run they came from
+// (data/calibration/), with the function calibrate writes them with, and the composition
+// docs/fidelity.md#error-on-every-prediction states checked against the same files.
+describe('the shipped error bands are what data/calibration/ says', () => {
+  type Row = Record<string, string>;
+  const read = (f: string) => parse(readFileSync(join(ROOT, 'data/calibration', f), 'utf8'), { columns: true }) as Row[];
+  const rows = read('calibrate_rows.csv');
+  const folds = read('calibrate_folds.csv').filter((f) => f.grouping !== 'all');
+  const cv = read('calibrate_cv.csv');
+  const where = { file: 'calibrate_rows.csv', line: 0 };
+  const metricOf = (name: string): MetricName => {
+    if (!isMetric(name)) throw new Error(`calibrate_rows.csv: unknown metric ${name}`);
+    return name;
+  };
+  const measured = rows.map((r) => ({
+    row: r,
+    m: { model: r.model, silicon: r.silicon, metric: metricOf(r.metric), promptTokens: parseLength(r.prompt_tokens, where, 'prompt_tokens'), outputTokens: parseLength(r.output_tokens, where, 'output_tokens') },
+  }));
+  const profiles = [...new Set(rows.map((r) => r.profile))];
+
+  it('covers one profile, gpu/trtllm, whose folds predicted every row once per grouping', () => {
+    expect(profiles).toEqual(['gpu/trtllm']);
+    for (const { row, m } of measured) {
+      for (const g of GROUPINGS) {
+        const fold = folds.filter((f) => f.grouping === g && f.held_out === groupOf(m, g));
+        expect(fold, `${row.row} ${g}`).toHaveLength(1);
+        expect(row[`leave_one_${g}_out_predicted`], `${row.row} ${g}`).not.toBe('');
+      }
+    }
+  });
+
+  // Each fold of calibrate_folds.csv with the rows it held out, as calibrate's heldOut has them.
+  const heldOut = folds.map((f) => ({
+    grouping: f.grouping as Grouping,
+    rows: measured
+      .filter(({ m }) => groupOf(m, f.grouping as Grouping) === f.held_out)
+      .map(({ row, m }) => {
+        const predicted = Number(row[`leave_one_${f.grouping}_out_predicted`]);
+        return { measurement: m, errorPct: errorPct(predicted, Number(row.measured)) };
+      }),
+  }));
+  const silicon = [...new Set(rows.map((r) => r.silicon))];
+  const bands = profileBands('gpu', silicon, heldOut);
+
+  it('rebuilds every fitted row cv_rows, cv_mape_pct, cv_err_p10_pct, cv_err_p90_pct (the trtllm rows and their generic copies)', () => {
+    expect(bands.map((b) => b.silicon)).toEqual(['h100-sxm', 'a100-80gb', 'gpu']);
+    for (const b of bands) {
+      for (const stack of ['trtllm', 'generic']) {
+        const e = catalog.efficiency.get(stack === 'generic' ? b.silicon : `${b.silicon}@${stack}`)!;
+        const shipped = { cvRows: e.cvRows, cvMapePct: e.cvMapePct, cvErrP10Pct: e.cvErrP10Pct, cvErrP90Pct: e.cvErrP90Pct };
+        expect(cvFields(b.band), `${b.silicon}@${stack}`).toEqual(shipped);
+      }
+    }
+  });
+
+  it('docs/fidelity.md states what each band pools, with the shipped counts', () => {
+    const docs = readFileSync(join(ROOT, 'docs/fidelity.md'), 'utf8').replace(/\s+/g, ' ');
+    const tput = (r: Row) => THROUGHPUT.has(r.metric);
+    const count = (s: string, metric: string) => rows.filter((r) => r.silicon === s && r.metric === metric).length;
+    // The kind row: calibrate_cv.csv's leave-one-silicon-out pooled rows of every throughput metric.
+    const pooled = cv.filter((r) => r.profile === 'gpu/trtllm' && r.grouping === 'silicon' && r.held_out === 'all' && tput(r));
+    const gpu = bands.find((b) => b.silicon === 'gpu')!.band!;
+    expect(gpu.n).toBe(pooled.reduce((a, r) => a + Number(r.rows), 0));
+    expect(gpu.mapePct).toBeCloseTo(pooled.reduce((a, r) => a + Number(r.rows) * Number(r.mape_pct), 0) / gpu.n, 1);
+    const parts = pooled.map((r) => `${r.rows} ${r.metric}`).join(' + ');
+    expect(docs).toContain(`${parts} = ${gpu.n} rows, MAPE ${cvFields(gpu).cvMapePct}%`);
+    // A chip row: its throughput rows, once held out by model and once by length pair.
+    for (const s of ['h100-sxm', 'a100-80gb']) {
+      const b = bands.find((x) => x.silicon === s)!.band!;
+      const out = count(s, 'output_tok_s_per_chip');
+      const total = count(s, 'total_tok_s_per_chip');
+      expect(rows.filter((r) => r.silicon === s && tput(r))).toHaveLength(out + total);
+      expect(b.n).toBe((out + total) * 2);
+      const sum = total > 0 ? `(${out} + ${total}) × 2` : `${out} × 2`;
+      expect(docs).toContain(`${s}: ${sum} = ${b.n} rows, MAPE ${cvFields(b).cvMapePct}%`);
+    }
+  });
 });

@@ -66,14 +66,14 @@ export const DEFAULT_FIT = [
 export const GROUPINGS = ['silicon', 'model', 'lengths'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
 
-export function groupOf(m: Measurement, g: Grouping): string {
+export function groupOf(m: Pick<Measurement, 'silicon' | 'model' | 'promptTokens' | 'outputTokens'>, g: Grouping): string {
   if (g === 'silicon') return m.silicon;
   if (g === 'model') return m.model;
   return `${formatLength(m.promptTokens)}/${formatLength(m.outputTokens)}`;
 }
 
 /** Throughput metrics: what the error band on throughput and cost per Mtok is computed from. */
-const THROUGHPUT = new Set(['output_tok_s_per_chip', 'total_tok_s_per_chip', 'output_tok_s', 'total_tok_s', 'requests_per_s']);
+export const THROUGHPUT: ReadonlySet<string> = new Set(['output_tok_s_per_chip', 'total_tok_s_per_chip', 'output_tok_s', 'total_tok_s', 'requests_per_s']);
 
 /** Evaluations of the fit on every row, and of each leave-one-group-out refit (warm-started from it, a smaller simplex). */
 export const MAX_EVALS = 160;
@@ -273,8 +273,21 @@ export function fitProfile(
   return { values: r.x.map((u, i) => fromUnit(params[i], u)), loss: r.f, evals: r.evals };
 }
 
+/** What a band is computed from: a held-out prediction's metric, silicon and signed error (a FidelityRow is one). */
+export interface HeldOutError {
+  measurement: Pick<Measurement, 'metric' | 'silicon'>;
+  errorPct: number;
+}
+
+export interface Band {
+  n: number;
+  mapePct: number;
+  p10Pct: number;
+  p90Pct: number;
+}
+
 /** Error band of a set of held-out predictions (throughput rows): count, MAPE, 10th and 90th percentile of the signed error. */
-export function band(rows: readonly FidelityRow[]): { n: number; mapePct: number; p10Pct: number; p90Pct: number } | null {
+export function band(rows: readonly HeldOutError[]): Band | null {
   const errs = rows.filter((r) => THROUGHPUT.has(r.measurement.metric) && Number.isFinite(r.errorPct)).map((r) => r.errorPct).sort((a, b) => a - b);
   if (errs.length === 0) return null;
   const q = (p: number) => {
@@ -330,6 +343,52 @@ export function heldValue(p: FitParam, base: Efficiency, sep = '='): string {
   return Number.isFinite(v) ? `${p.csv}${sep}${v}` : `${p.csv} ${EMPTY_MEANS[p.csv] ?? 'empty'}`;
 }
 
+/** A band as an efficiency row's cv_* fields: the count, and the percentages to one decimal (NaN, an empty cell, without one). */
+export function cvFields(b: Band | null): Pick<Efficiency, 'cvRows' | 'cvMapePct' | 'cvErrP10Pct' | 'cvErrP90Pct'> {
+  return {
+    cvRows: b ? b.n : NaN,
+    cvMapePct: b ? round(b.mapePct, 1) : NaN,
+    cvErrP10Pct: b ? round(b.p10Pct, 1) : NaN,
+    cvErrP90Pct: b ? round(b.p90Pct, 1) : NaN,
+  };
+}
+
+/**
+ * The error band (cv_*) of each row a profile writes, in the order it writes them. A measured chip's
+ * row: that chip's throughput rows as predicted by every leave-one-model-out and
+ * leave-one-lengths-out fit, pooled, so each row counts once per grouping it was held out in (twice
+ * when both ran). The kind's row: leave-one-chip-out, every measured chip's throughput rows
+ * predicted by the fit without that chip, each row once. docs/fidelity.md#error-on-every-prediction
+ * says what the shipped rows' figures are made of; test/calibrate.test.ts rebuilds them from
+ * data/calibration/ with this function.
+ */
+export function profileBands(
+  kind: string,
+  silicon: readonly string[],
+  heldOut: readonly { grouping: Grouping; rows: readonly HeldOutError[] }[],
+): { silicon: string; band: Band | null; from: string }[] {
+  const out: { silicon: string; band: Band | null; from: string }[] = [];
+  for (const s of silicon) {
+    // A measured chip's band: its throughput rows predicted with their model, or their length pair, left out of the fit.
+    const mine = heldOut.filter((h) => h.grouping !== 'silicon').flatMap((h) => h.rows.filter((x) => x.measurement.silicon === s));
+    out.push({
+      silicon: s,
+      band: band(mine),
+      from: mine.length > 0 ? `throughput rows of ${s} predicted with their model or their length pair left out of the fit (leave-one-model-out and leave-one-length-pair-out pooled)` : 'none (cross-validation not run)',
+    });
+  }
+  // The kind's band: each chip predicted from a fit without it, as a chip with no measurement is.
+  const loco = heldOut.filter((h) => h.grouping === 'silicon').flatMap((h) => h.rows);
+  out.push({
+    silicon: kind,
+    band: band(loco),
+    from: loco.length > 0
+      ? `leave-one-chip-out: each of ${silicon.join(', ')} predicted from a fit without it, as a ${kind} without measurements is`
+      : `none: only ${silicon.join(', ')} measured, so no chip can be left out`,
+  });
+  return out;
+}
+
 function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
   const { group, params, fit } = r;
   const fitted = new Set(params.map((p) => p.csv));
@@ -348,17 +407,14 @@ function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
     `(${group.silicon.join(', ')}) by bounded Nelder-Mead on the mean squared log error of ${group.rows.length} rows (${fit.evals} evaluations, loss ${fit.loss.toFixed(5)}); ` +
     `in-sample ${inSample.map((e) => `${e.metric} MAPE ${e.mapePct.toFixed(1)}%`).join(', ')}`;
   const assumption = `${held.length > 0 ? `Not fitted (held at the starting profile's values): ${held.join(', ')}.` : ''}${under}`.trim();
-  const make = (silicon: string, b: ReturnType<typeof band>, bandFrom: string): Efficiency => {
+  const make = (silicon: string, b: Band | null, bandFrom: string): Efficiency => {
     const e: Efficiency = {
       ...group.base,
       silicon,
       stack: group.stack,
       basis: 'fitted',
       fittedTo: describeRows(group.rows),
-      cvRows: b ? b.n : NaN,
-      cvMapePct: b ? round(b.mapePct, 1) : NaN,
-      cvErrP10Pct: b ? round(b.p10Pct, 1) : NaN,
-      cvErrP90Pct: b ? round(b.p90Pct, 1) : NaN,
+      ...cvFields(b),
       source: `${how}. Measurements: ${sources.join(' | ')}`,
       assumption: `${assumption} Error band (cv_*): ${bandFrom}.`.trim(),
     };
@@ -367,18 +423,7 @@ function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
     params.forEach((p, i) => ((e as unknown as Record<string, number>)[p.key] = Number(fit.values[i].toPrecision(4))));
     return e;
   };
-  const out: Efficiency[] = [];
-  for (const s of group.silicon) {
-    // A measured chip's band: its throughput rows predicted with their model, or their length pair, left out of the fit.
-    const mine = r.heldOut.filter((h) => h.grouping !== 'silicon').flatMap((h) => h.rows.filter((x) => x.measurement.silicon === s));
-    out.push(make(s, band(mine), mine.length > 0 ? `throughput rows of ${s} predicted with their model or their length pair left out of the fit (leave-one-model-out and leave-one-length-pair-out pooled)` : 'none (cross-validation not run)'));
-  }
-  // The kind's band: each chip predicted from a fit without it, as a chip with no measurement is.
-  const loco = r.heldOut.filter((h) => h.grouping === 'silicon').flatMap((h) => h.rows);
-  out.push(make(group.kind, band(loco), loco.length > 0
-    ? `leave-one-chip-out: each of ${group.silicon.join(', ')} predicted from a fit without it, as a ${group.kind} without measurements is`
-    : `none: only ${group.silicon.join(', ')} measured, so no chip can be left out`));
-  return out;
+  return profileBands(group.kind, group.silicon, r.heldOut).map((b) => make(b.silicon, b.band, b.from));
 }
 
 /** One leave-one-group-out refit: the rows of `key` under `grouping` left out of the fit and predicted by it. */
