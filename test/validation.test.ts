@@ -35,6 +35,20 @@ describe('bad input is refused with one clear message and exit code 2', () => {
     expect(tp).not.toMatch(/\bprompt_tokens\b/);
   });
 
+  it("names the branch a key belongs to in a union (closed takes concurrency, rate is poisson's), never \"did you mean\" the key itself", () => {
+    const closed = (arrival: string) => ({ 'scenario.yaml': SMALL_SCENARIO.replace('arrival: { process: poisson, rate: 20/s }', `arrival: { ${arrival} }`) });
+    const rate = expectRejected(closed('process: closed, rate: 16, requests: 100'), [
+      /workloads\[0\]\.arrival\.rate: unknown key "rate" for process: closed \("rate" belongs to process: poisson or diurnal; closed takes concurrency, think_time, requests\)/,
+    ]);
+    expect(rate).not.toMatch(/did you mean "rate"/);
+    expectRejected(closed('process: closed, concurency: 16'), [/arrival\.concurency: unknown key "concurency" \(did you mean "concurrency"\?\)/]);
+    // A rate where users are meant: a plain message, not zod's "expected number, received string".
+    expectRejected(closed('process: closed, concurrency: 2.5/s'), [
+      /arrival\.concurrency: expected a whole number of users, e\.g\. concurrency: 16, got "2\.5\/s" \(for an offered rate use process: poisson, rate: 2\.5\/s\)$/m,
+    ]);
+    expectRejected(closed('process: closed, concurrency: 2.5'), [/arrival\.concurrency: expected a whole number of users, .*got 2\.5 \(for an offered rate use process: poisson, rate: 2\.5\/s\)$/m]);
+  });
+
   it('names an unknown silicon id and the known ones', () => {
     const msg = expectRejected({ 'scenario.yaml': SMALL_SCENARIO.replace('silicon: mi300x', 'silicon: mi301x') }, [
       /deployments\[1\]\.silicon/,

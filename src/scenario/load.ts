@@ -260,9 +260,42 @@ function schemaNodesAt(path: readonly (string | number)[]): JsonNode[] {
   return nodes.flatMap(spread);
 }
 
-/** What an analyst needs after `unknown key "x"`: the closest known key, or the keys allowed there. */
-function knownKeysHint(path: readonly (string | number)[], key: string): string {
-  const known = [...new Set(schemaNodesAt(path).flatMap((n) => Object.keys(n.properties ?? {})))];
+type SchemaNode = JsonNode & { const?: unknown };
+
+/** The discriminator of a union branch: its one property with a `const` (process: closed, dist: constant). */
+function branchTag(n: SchemaNode): [key: string, value: unknown] | null {
+  const tag = Object.entries(n.properties ?? {}).find(([, v]) => (v as SchemaNode).const !== undefined);
+  return tag ? [tag[0], (tag[1] as SchemaNode).const] : null;
+}
+
+/**
+ * What an analyst needs after `unknown key "x"`: the closest known key, or the keys allowed there.
+ * In a union such as `arrival` the keys allowed are the branch the map's own tag picks
+ * (`process: closed`), so a key of another branch (`rate` belongs to poisson) is said to be
+ * that, instead of "did you mean" the key itself.
+ */
+function knownKeysHint(path: readonly (string | number)[], key: string, map: unknown): string {
+  const nodes = schemaNodesAt(path) as SchemaNode[];
+  const values = map !== null && typeof map === 'object' ? (map as Record<string, unknown>) : {};
+  const mine = nodes.find((n) => {
+    const tag = branchTag(n);
+    return tag !== null && values[tag[0]] === tag[1];
+  });
+  if (mine) {
+    const [tagKey, tagValue] = branchTag(mine)!;
+    const elsewhere = nodes.filter((n) => n !== mine && n.properties?.[key] !== undefined && branchTag(n)?.[0] === tagKey).map((n) => String(branchTag(n)![1]));
+    const own = Object.keys(mine.properties ?? {}).filter((k) => k !== tagKey);
+    if (elsewhere.length > 0) {
+      return ` for ${tagKey}: ${String(tagValue)} ("${key}" belongs to ${tagKey}: ${elsewhere.join(' or ')}; ${String(tagValue)} takes ${own.join(', ')})`;
+    }
+    return closestKeyHint(key, own);
+  }
+  return closestKeyHint(key, [...new Set(nodes.flatMap((n) => Object.keys(n.properties ?? {})))]);
+}
+
+/** ` (did you mean "x"?)` for a near miss among `known` (never the key itself), else the keys allowed. */
+function closestKeyHint(key: string, knownKeys: string[]): string {
+  const known = knownKeys.filter((k) => k !== key);
   if (known.length === 0) return '';
   const distance = editDistance;
   const [closest] = [...known].sort((a, b) => distance(key, a) - distance(key, b) || a.localeCompare(b));
@@ -274,7 +307,9 @@ function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): Inpu
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    return loc.atKey(path, key, `unknown key "${key}"${knownKeysHint(path, key)}`);
+    let map: unknown = input;
+    for (const p of path) map = map == null ? undefined : (map as Record<string | number, unknown>)[p];
+    return loc.atKey(path, key, `unknown key "${key}"${knownKeysHint(path, key, map)}`);
   }
   let value: unknown = input;
   for (const p of path) value = value == null ? undefined : (value as Record<string | number, unknown>)[p];
@@ -283,6 +318,13 @@ function shapeError(issue: z.core.$ZodIssue, loc: Locator, input: unknown): Inpu
   }
   if (value === undefined) {
     return loc.at(path, issue.code === 'invalid_type' ? `missing required key (expected ${issue.expected})` : 'missing required key');
+  }
+  // A closed loop's concurrency is users, not a rate: `2.5/s` or `2.5` is probably an offered load.
+  if (path[path.length - 1] === 'concurrency' && path.includes('arrival') && !(typeof value === 'number' && Number.isInteger(value))) {
+    const n = typeof value === 'string' ? Number(value.trim()) : value;
+    const asRate = typeof value === 'string' && value.includes('/') ? value.trim() : typeof n === 'number' && Number.isFinite(n) && !Number.isInteger(n) ? `${n}/s` : null;
+    const hint = asRate !== null ? ' (for an offered rate use process: poisson, rate: ' + asRate + ')' : typeof value === 'string' && Number.isInteger(n) ? ' (a number, unquoted)' : '';
+    return loc.at(path, `expected a whole number of users, e.g. concurrency: 16, got ${describe(value)}${hint}`);
   }
   if (issue.code === 'invalid_value') {
     return loc.at(path, `expected one of ${issue.values.map((v) => describe(v)).join(', ')}, got ${describe(value)}`);
