@@ -4,7 +4,7 @@
  * throughput × (E2E + think)), the request count, the concurrency bound, determinism, the
  * step-by-step engine, requests turned away, and lengths drawn from a trace.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { simulate } from '../src/simulation/simulate.js';
 import type { RequestTable } from '../src/engine/requests.js';
 import type { RequestLog } from '../src/metrics/recorder.js';
 import { InputError } from '../src/errors.js';
+import { formatDuration } from '../src/scenario/units.js';
+import { fleetsim } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-closed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -209,6 +211,26 @@ workloads:
     expect(rows.length).toBe(250);
     expect(result.endS).toBe(Math.max(...rows.map((r) => r.endS)));
     expect(result.endS).toBeLessThan(200);
+  });
+
+  it("run's summary line gives the span the benchmark covered (run.json billed_run_s), not the horizon", () => {
+    const path = scenario(
+      'closed-cli',
+      `horizon: 1h\n${deployment()}workloads:
+  - name: w
+    tenant: t
+    model: llama-3.1-8b
+    arrival: { process: closed, concurrency: 8, requests: 80 }
+    prompt_tokens: { dist: constant, value: 300 }
+    output_tokens: { dist: constant, value: 60 }
+`,
+    );
+    const out = join(dir, 'closed-cli-out');
+    const r = fleetsim(['run', path, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const billedS = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).billed_run_s as number;
+    expect(billedS).toBeLessThan(600);
+    expect(r.stderr).toMatch(new RegExp(`^closed-cli: 80 requests over ${formatDuration(billedS).replace(/\./g, '\\.')} simulated \\(to the last request; horizon 1h\\) in `, 'm'));
   });
 
   it('refuse zero think time without a request count (it could spin at one instant)', () => {

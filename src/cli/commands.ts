@@ -52,8 +52,14 @@ export async function runCommand(file: string, flags: RunFlags): Promise<void> {
     stopBar();
     if (!flags.quiet) {
       const rate = Math.round(done.arrivals / Math.max(done.wallS, 1e-9));
+      // The span the run covered (run.json billed_run_s): a benchmark (every workload a fixed
+      // count) ends at its last request, before the horizon; requests in flight at the horizon run past it.
+      const span =
+        done.endS < done.horizonS ? `${formatDuration(done.endS)} simulated (to the last request; horizon ${formatDuration(done.horizonS)})`
+        : done.endS > done.horizonS ? `${formatDuration(done.endS)} simulated (horizon ${formatDuration(done.horizonS)}, then the requests in flight)`
+        : `${formatDuration(done.horizonS)} simulated`;
       process.stderr.write(
-        `${done.name}: ${count(done.arrivals, 'request')} over ${formatDuration(done.horizonS)} simulated in ` +
+        `${done.name}: ${count(done.arrivals, 'request')} over ${span} in ` +
           `${done.wallS.toFixed(2)} s (${rate} requests/s, ${done.events} events); reports in ${flags.out}/\n`,
       );
       if (done.assumptions > 0) {

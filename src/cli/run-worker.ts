@@ -15,7 +15,7 @@ export type RunMessage =
   | { kind: 'warnings'; lines: string[] }
   | { kind: 'start'; horizonS: number }
   | { kind: 'progress'; simTimeS: number }
-  | { kind: 'done'; name: string; horizonS: number; arrivals: number; wallS: number; events: number; assumptions: number; perfNotes: string[] }
+  | { kind: 'done'; name: string; horizonS: number; endS: number; arrivals: number; wallS: number; events: number; assumptions: number; perfNotes: string[] }
   | { kind: 'error'; input: { message: string; location: InputError['location'] } | null; fs: { code: string; syscall: string; path?: string } | null; stack: string };
 
 const { file, flags, progress } = workerData as { file: string; flags: RunFlags; progress: boolean };
@@ -40,6 +40,7 @@ try {
     kind: 'done',
     name: scenario.name,
     horizonS: scenario.horizonS,
+    endS: result.endS,
     arrivals: result.arrivals,
     wallS: result.wallS,
     events: result.events,
