@@ -209,3 +209,39 @@ workloads: [{ name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poiss
     expect(total.cost_usd_per_mtok_output_low).toBe('');
   });
 });
+
+// A stack with no profile of its own (vllm: data/efficiency.csv fits trtllm only): generic stands
+// in, fitted to TensorRT-LLM's measurements, so its band says nothing of a vLLM server.
+describe('a stack with no profile of its own has no error band', () => {
+  it('perfErrorOf: vllm on H100 (its own generic row) and on H200 (the gpu row) have no band; no stack keeps it', () => {
+    for (const id of ['h100-sxm', 'h200']) {
+      const silicon = catalog.silicon.get(id)!;
+      const resolved = resolveEfficiency(catalog, silicon, 'vllm')!;
+      expect(resolved.stackFallback, id).toBe(true);
+      expect(Number.isFinite(resolved.efficiency.cvErrP10Pct), id).toBe(true);
+      const p = perfErrorOf(catalog, silicon, resolved, undefined);
+      expect(p, id).toMatchObject({ hasBand: false, foreignStack: null });
+      expect(p.cvRows, id).toBeNaN();
+      expect(p.note, id).toMatch(new RegExp(`^stack vllm has no profile for ${id}: .*measured on another stack: error unknown`));
+      expect(perfErrorOf(catalog, silicon, resolveEfficiency(catalog, silicon)!, undefined).hasBand, id).toBe(true);
+    }
+  });
+
+  it('run.json and summary.csv: no band for a deployment that names vllm', () => {
+    const d = withFiles({
+      's.yaml': `name: vllm
+horizon: 1m
+deployments: [{ name: v, model: llama-3.1-8b, silicon: h100-sxm, stack: vllm, replicas: 1 }]
+workloads: [{ name: w, tenant: t, model: llama-3.1-8b, arrival: { process: poisson, rate: 2/s }, prompt_tokens: { dist: constant, value: 100 }, output_tokens: { dist: constant, value: 20 } }]
+`,
+    });
+    const o = tempDir();
+    const r = fleetsim(['run', join(d, 's.yaml'), '--out', o]);
+    expect(r.status, r.stderr).toBe(0);
+    const run = JSON.parse(readFileSync(join(o, 'run.json'), 'utf8'));
+    expect(run.perf[0]).toMatchObject({ profile: 'h100-sxm', cv_rows: null, cv_err_p10_pct: null, cv_err_p90_pct: null });
+    expect(run.perf[0].note).toMatch(/stack vllm has no profile for h100-sxm/);
+    const total = (parse(readFileSync(join(o, 'summary.csv'), 'utf8'), { columns: true }) as Row[])[0];
+    expect(total.cost_usd_per_mtok_output_low).toBe('');
+  });
+});

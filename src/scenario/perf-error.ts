@@ -15,7 +15,10 @@
  * - a stack the silicon's vendor cannot run (TensorRT-LLM on an AMD MI300X, data/stacks.csv
  *   silicon_vendors): no band either, whatever the profile's basis: the profile was fitted to
  *   measurements of that stack on other vendors' chips, so its held-out error says nothing of a
- *   deployment no real engine could serve.
+ *   deployment no real engine could serve;
+ * - a stack with no profile of its own on the silicon (its family's or `generic` stands in: vllm
+ *   where only trtllm is fitted): no band, for the same reason: the stand-in was measured on
+ *   another stack.
  *
  * The band is the 10th to 90th percentile of the signed error (predicted − measured) / measured of
  * held-out throughput predictions: 80% of them fell inside it.
@@ -77,6 +80,15 @@ export function perfErrorOf(catalog: Catalog, silicon: Silicon, resolved: Resolv
       note: e.basis === 'fitted'
         ? `${foreign}: the ${profile} profile's cross-validated band was measured on chips that run the stack and does not apply to a deployment no real engine could serve: error unknown (no cross-validated band)`
         : `${foreign}: the ${profile} profile is assumed, and no real engine could serve this deployment: error unknown (no cross-validated band)`,
+    };
+  }
+  if (resolved.stackFallback) {
+    // The stand-in's band measured how well it predicts its own stack's servers, not this one's.
+    return {
+      ...base,
+      ...none,
+      basis: resolved.basis,
+      note: `stack ${resolved.stackRequested} has no profile for ${silicon.id}: the ${profile} profile stands in, and its ${e.basis === 'fitted' ? 'cross-validated band was measured on another stack' : 'factors are assumed'}: error unknown (no cross-validated band; fit the stack with fleetsim calibrate)`,
     };
   }
   const hasBand = e.basis === 'fitted' && Number.isFinite(e.cvErrP10Pct) && Number.isFinite(e.cvErrP90Pct);
