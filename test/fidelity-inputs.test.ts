@@ -69,3 +69,20 @@ ${catalog}`;
     expect(fittedTo('with.yaml')).toMatch(/m\.csv line/);
   });
 });
+
+describe('result flags on a CSV file (--silicon, --model, ...: JSON results only)', () => {
+  it('fidelity and calibrate warn once per CSV file that the flags are ignored for it, and simulate the rows as they are', () => {
+    const dir = withFiles({ 'm.csv': [HEADER, row('trtllm'), row('trtllm', 'ttft_mean_s', '0.02')].join('\n') + '\n' });
+    const flags = ['--silicon', 'a100-80gb', '--model', 'mistral-7b'];
+    const plain = fleetsim(['fidelity', join(dir, 'm.csv'), '-q']);
+    const r = fleetsim(['fidelity', join(dir, 'm.csv'), ...flags, '-q']);
+    expect(r.status).toBe(0);
+    expect(warnings(r.stderr)).toEqual([
+      expect.stringMatching(/^fleetsim: warning: --model mistral-7b, --silicon a100-80gb: apply to JSON results only; [^ ]*m\.csv's rows give their own model, silicon and setup, so they are ignored for it$/),
+    ]);
+    expect(r.stdout).toBe(plain.stdout);
+    const c = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', join(dir, 'out'), '--params', 'mem_eff', '--max-evals', '3', '--no-cv', '--tensor-parallel', '2', '-q']);
+    expect(c.status).toBe(0);
+    expect(c.stderr).toMatch(/warning: --tensor-parallel 2: applies to JSON results only; .*m\.csv's rows .* so it is ignored for it/);
+  });
+});

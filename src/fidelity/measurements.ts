@@ -589,6 +589,28 @@ export function unknownStackWarnings(rows: readonly Measurement[], catalog: Cata
   return out;
 }
 
+/** The command-line flag of each {@link ResultDefaults} field. */
+const DEFAULT_FLAGS: [key: keyof ResultDefaults, flag: string][] = [
+  ['model', '--model'],
+  ['silicon', '--silicon'],
+  ['tensorParallel', '--tensor-parallel'],
+  ['replicas', '--replicas'],
+  ['dtype', '--dtype'],
+  ['stack', '--stack'],
+];
+
+/**
+ * `--silicon`, `--model` and the other result flags apply to JSON results only: a CSV row names its
+ * own setup, so the flags are ignored for it. A warning rather than an error, since one run may
+ * read a directory of CSVs and JSON results together; one per CSV file.
+ */
+export function csvFlagWarnings(rows: readonly Measurement[], defaults: ResultDefaults): string[] {
+  const given = DEFAULT_FLAGS.filter(([key]) => defaults[key] !== undefined).map(([key, flag]) => `${flag} ${defaults[key]}`);
+  if (given.length === 0) return [];
+  const csvFiles = [...new Set(rows.filter((m) => !/\.json$/i.test(m.file)).map((m) => m.file))];
+  return csvFiles.map((f) => `${given.join(', ')}: ${given.length === 1 ? 'applies' : 'apply'} to JSON results only; ${f}'s rows give their own model, silicon and setup, so ${given.length === 1 ? 'it is' : 'they are'} ignored for it`);
+}
+
 /** Rows to simulate must name catalog models and silicon the chip can hold; the first that does not is an error naming it. */
 export function checkCatalog(rows: readonly Measurement[], catalog: Catalog): void {
   for (const m of rows) {
