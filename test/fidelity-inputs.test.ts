@@ -86,3 +86,19 @@ describe('result flags on a CSV file (--silicon, --model, ...: JSON results only
     expect(c.stderr).toMatch(/warning: --tensor-parallel 2: applies to JSON results only; .*m\.csv's rows .* so it is ignored for it/);
   });
 });
+
+describe("calibrate's error-band text when no group can be left out", () => {
+  const assumptions = (out: string) => (parse(readFileSync(join(out, 'efficiency.csv')), { columns: true }) as Record<string, string>[]).map((e) => [e.silicon, e.assumption]);
+
+  it('one chip, one model, one length pair with cross-validation on: it was run and no group could be left out; with --no-cv: not run', () => {
+    const dir = withFiles({ 'm.csv': [HEADER, row('trtllm', 'output_tok_s_per_chip', '100'), row('trtllm').replace(',1,,4,', ',8,,16,')].join('\n') + '\n' });
+    const cv = join(dir, 'cv');
+    expect(fleetsim(['calibrate', join(dir, 'm.csv'), '--out', cv, '--params', 'mem_eff', '--max-evals', '3', '--fold-max-evals', '3', '-q']).status).toBe(0);
+    const [chip, kind] = assumptions(cv);
+    expect(chip).toEqual(['h100-sxm', expect.stringMatching(/Error band \(cv_\*\): none: cross-validation was run, but no group could be left out: every row of the profile has one model and one length pair\.$/)]);
+    expect(kind).toEqual(['gpu', expect.stringMatching(/Error band \(cv_\*\): none: cross-validation was run, but no chip could be left out: only h100-sxm measured\.$/)]);
+    const noCv = join(dir, 'nocv');
+    expect(fleetsim(['calibrate', join(dir, 'm.csv'), '--out', noCv, '--params', 'mem_eff', '--max-evals', '3', '--no-cv', '-q']).status).toBe(0);
+    for (const [, a] of assumptions(noCv)) expect(a).toMatch(/Error band \(cv_\*\): none \(cross-validation not run: --no-cv\)\.$/);
+  });
+});

@@ -386,15 +386,26 @@ export function profileBands(
   kind: string,
   silicon: readonly string[],
   heldOut: readonly { grouping: Grouping; rows: readonly HeldOutError[] }[],
+  crossValidated = true,
 ): { silicon: string; band: Band | null; from: string }[] {
   const out: { silicon: string; band: Band | null; from: string }[] = [];
+  const notRun = 'none (cross-validation not run: --no-cv)';
   for (const s of silicon) {
     // A measured chip's band: its throughput rows predicted with their model, or their length pair, left out of the fit.
-    const mine = heldOut.filter((h) => h.grouping !== 'silicon').flatMap((h) => onePerRun(h.rows).filter((x) => x.measurement.silicon === s));
+    const byModelOrLengths = heldOut.filter((h) => h.grouping !== 'silicon');
+    const mine = byModelOrLengths.flatMap((h) => onePerRun(h.rows).filter((x) => x.measurement.silicon === s));
+    // Why there is none, when cross-validation ran: no fold could leave a model or length pair out
+    // (every row has one of each), or the folds that did held out none of this chip's throughput rows.
+    const heldAny = byModelOrLengths.some((h) => h.rows.some((x) => x.measurement.silicon === s));
+    const none = !crossValidated
+      ? notRun
+      : heldAny
+        ? `none: cross-validation was run, but none of ${s}'s held-out rows is a throughput row (${BAND_PREFERENCE.join(', ')})`
+        : `none: cross-validation was run, but no group could be left out: every row of the profile has one model and one length pair`;
     out.push({
       silicon: s,
       band: band(mine),
-      from: mine.length > 0 ? `throughput rows of ${s} predicted with their model or their length pair left out of the fit (leave-one-model-out and leave-one-length-pair-out pooled)` : 'none (cross-validation not run)',
+      from: mine.length > 0 ? `throughput rows of ${s} predicted with their model or their length pair left out of the fit (leave-one-model-out and leave-one-length-pair-out pooled)` : none,
     });
   }
   // The kind's band: each chip predicted from a fit without it, as a chip with no measurement is.
@@ -404,12 +415,16 @@ export function profileBands(
     band: band(loco),
     from: loco.length > 0
       ? `leave-one-chip-out: each of ${silicon.join(', ')} predicted from a fit without it, as a ${kind} without measurements is`
-      : `none: only ${silicon.join(', ')} measured, so no chip can be left out`,
+      : !crossValidated
+        ? notRun
+        : silicon.length < 2
+          ? `none: cross-validation was run, but no chip could be left out: only ${silicon.join(', ')} measured`
+          : `none: cross-validation was run, but no held-out chip has a throughput row (${BAND_PREFERENCE.join(', ')})`,
   });
   return out;
 }
 
-function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
+function profileRows(r: Omit<ProfileResult, 'efficiency'>, crossValidated: boolean): Efficiency[] {
   const { group, params, fit } = r;
   const fitted = new Set(params.map((p) => p.csv));
   const why = new Map(r.unfitted.map((u) => [u.param.csv, u.needs]));
@@ -443,7 +458,7 @@ function profileRows(r: Omit<ProfileResult, 'efficiency'>): Efficiency[] {
     params.forEach((p, i) => ((e as unknown as Record<string, number>)[p.key] = Number(fit.values[i].toPrecision(4))));
     return e;
   };
-  return profileBands(group.kind, group.silicon, r.heldOut).map((b) => make(b.silicon, b.band, b.from));
+  return profileBands(group.kind, group.silicon, r.heldOut, crossValidated).map((b) => make(b.silicon, b.band, b.from));
 }
 
 /** One leave-one-group-out refit: the rows of `key` under `grouping` left out of the fit and predicted by it. */
@@ -617,7 +632,7 @@ export async function calibrate(measurements: readonly Measurement[], catalog: C
       });
     }
     const partial = { group, params, unfitted, fit, rows, heldOut };
-    profiles.push({ ...partial, efficiency: profileRows(partial) });
+    profiles.push({ ...partial, efficiency: profileRows(partial, o.crossValidate !== false) });
   }
   return { profiles, excluded, crossValidated: o.crossValidate !== false, warnings };
 }
