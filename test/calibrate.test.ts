@@ -230,7 +230,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/^tiny\.csv lines 2-4: profile gpu\/synthetic: comm_eff not fitted: no row can inform it \(it needs a row with tensor_parallel > 1/);
     expect(warnings[1]).toMatch(/moe_half_tokens not fitted: .*mixture-of-experts/);
-    expect(warnings[2]).toMatch(/3 rows for 7 factors: the fit is underdetermined/);
+    expect(warnings[2]).toMatch(/2 benchmark runs \(3 rows; the rows of one setup and load share a run\) for 7 factors: the fit is underdetermined/);
     const [p] = result.profiles;
     expect(p.params.map((q) => q.csv)).toEqual(SEVEN);
     const start = profileGroups(rows, catalog)[0].base;
@@ -240,7 +240,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
       expect(e.assumption).toMatch(/Not fitted \(held at the starting profile's values\): .*comm_eff=0\.\d+ \(asked for, but no row can inform it/);
       // The shipped profile (the start) gives gemm_eff_8bit; an empty one is written as below.
       expect(e.assumption).toMatch(/gemm_eff_8bit=0\.\d+/);
-      expect(e.assumption).toMatch(/Underdetermined: 3 rows for 7 fitted factors/);
+      expect(e.assumption).toMatch(/Underdetermined: 2 benchmark runs \(3 rows\) for 7 fitted factors/);
       expect(`${e.assumption} ${e.source}`).not.toMatch(/NaN/);
       expect(e.source).not.toMatch(/comm_eff/);
     }
@@ -272,7 +272,7 @@ describe('calibrate on rows that cannot tell every factor', () => {
     const r = cli([]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^fleetsim: warning: .*comm_eff not fitted/m);
-    expect(r.stderr).toMatch(/^fleetsim: warning: .*3 rows for 7 factors/m);
+    expect(r.stderr).toMatch(/^fleetsim: warning: .*2 benchmark runs \(3 rows; .*\) for 7 factors/m);
     expect(r.stderr).not.toMatch(/evaluations/);
     expect(r.stderr).toMatch(/^calibrate: [\d.]+ s; fitted rows in .*efficiency\.csv, tables in /m);
     expect(r.stdout).toMatch(/^ {2}comm_eff = 0\.\d+ \(not fitted, the starting profile's: no row can inform it/m);

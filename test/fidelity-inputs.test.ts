@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { atBounds, fitParams } from '../src/fidelity/calibrate.js';
 import { fleetsim, withFiles } from './helpers/cli.js';
 
 const HEADER = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
@@ -100,5 +101,38 @@ describe("calibrate's error-band text when no group can be left out", () => {
     const noCv = join(dir, 'nocv');
     expect(fleetsim(['calibrate', join(dir, 'm.csv'), '--out', noCv, '--params', 'mem_eff', '--max-evals', '3', '--no-cv', '-q']).status).toBe(0);
     for (const [, a] of assumptions(noCv)) expect(a).toMatch(/Error band \(cv_\*\): none \(cross-validation not run: --no-cv\)\.$/);
+  });
+});
+
+describe('calibrate on degenerate fits', () => {
+  it('atBounds names each fitted factor within 1% of its range of a bound', () => {
+    const params = fitParams(['gemm_eff', 'gemm_half_tokens', 'mem_eff', 'comm_latency_us']);
+    // gemm_eff 0.995 is within 1% of 0.2-1 of its upper bound; mem_eff 0.753 is not of 0.75 (0.003 > 0.0025); comm_latency_us 49.96 is of 50.
+    expect(atBounds(params, [0.995, 0, 0.753, 49.96])).toEqual(['gemm_eff=0.995 (upper bound 1)', 'gemm_half_tokens=0 (lower bound 0)', 'comm_latency_us=49.96 (upper bound 50)']);
+    expect(atBounds(params, [0.6, 32, 0.8, 20])).toEqual([]);
+  });
+
+  it('warns at factors the fit put at a bound and records them in the rows\' assumption', () => {
+    // Far faster than an H100 can decode Llama 3.1 8B: the fit runs mem_eff to 1 and overhead_ms to 0.
+    const dir = withFiles({ 'm.csv': [HEADER, row('trtllm', 'itl_mean_s', '0.0001'), row('trtllm', 'output_tok_s', '50000')].join('\n') + '\n' });
+    const out = join(dir, 'out');
+    const r = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', out, '--params', 'mem_eff,overhead_ms', '--max-evals', '20', '--no-cv', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^fleetsim: warning: .*m\.csv lines 2-3: profile gpu\/trtllm: mem_eff=1 \(upper bound 1\), overhead_ms=0 \(lower bound 0\): factors at a bound of the fit, a warning sign/m);
+    for (const e of parse(readFileSync(join(out, 'efficiency.csv')), { columns: true }) as Record<string, string>[]) {
+      expect(e.assumption).toMatch(/At a bound of the fit \(a warning sign: .*\): mem_eff=1 \(upper bound 1\), overhead_ms=0 \(lower bound 0\)\./);
+    }
+  });
+
+  it('counts benchmark runs, not rows, against the fitted factors (the rows of one setup and load share a run)', () => {
+    const metrics = ['output_tok_s', 'ttft_mean_s', 'itl_mean_s'];
+    const values = ['120', '0.03', '0.008'];
+    const rows = [1, 8].flatMap((users) => metrics.map((m, i) => row('trtllm', m, values[i]).replace(',1,,4,', `,${users},,${users * 4},`)));
+    const dir = withFiles({ 'm.csv': [HEADER, ...rows].join('\n') + '\n' });
+    const out = join(dir, 'out');
+    const r = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', out, '--params', 'mem_eff,overhead_ms,frontend_ms', '--max-evals', '6', '--no-cv', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/profile gpu\/trtllm: 2 benchmark runs \(6 rows; the rows of one setup and load share a run\) for 3 factors: the fit is underdetermined/);
+    expect(readFileSync(join(out, 'efficiency.csv'), 'utf8')).toMatch(/Underdetermined: 2 benchmark runs \(6 rows\) for 3 fitted factors/);
   });
 });

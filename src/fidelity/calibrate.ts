@@ -16,6 +16,7 @@ import { minimise } from './optimise.js';
 import { setupKey, simulateMeasurement, type SimulateOptions } from './simulate-row.js';
 import { peakFlops } from '../perf/roofline.js';
 import type { Dtype } from '../scenario/schema.js';
+import { count } from '../scenario/units.js';
 
 /** A row's name (`file:line`, `file benchmarks[3]`, a vLLM result's file), the key of lowBitRows. */
 const rowId = rowName;
@@ -424,6 +425,30 @@ export function profileBands(
   return out;
 }
 
+/** Within this share of a factor's range of a bound, the fit is taken to be at the bound. */
+const AT_BOUND_SHARE = 0.01;
+
+/**
+ * The fitted factors at (within 1% of their range of) a bound of the fit: a warning sign
+ * (docs/fidelity.md, What the fit says), since the rows would push the factor past the range that
+ * keeps it physical, so it stands in for something the step-time model lacks. `gemm_eff=1 (upper bound 1)`.
+ */
+export function atBounds(params: readonly FitParam[], values: readonly number[]): string[] {
+  return params.flatMap((p, i) => {
+    const v = values[i];
+    const tol = AT_BOUND_SHARE * (p.hi - p.lo);
+    const value = Number(v.toPrecision(4));
+    if (v - p.lo <= tol) return [`${p.csv}=${value} (lower bound ${p.lo})`];
+    if (p.hi - v <= tol) return [`${p.csv}=${value} (upper bound ${p.hi})`];
+    return [];
+  });
+}
+
+/** Distinct benchmark runs among rows: the rows of one setup and load (setupKey) share a run, so they are one observation of the setup's speed, not several. */
+export function runCount(rows: readonly Measurement[]): number {
+  return new Set(rows.map(setupKey)).size;
+}
+
 function profileRows(r: Omit<ProfileResult, 'efficiency'>, crossValidated: boolean): Efficiency[] {
   const { group, params, fit } = r;
   const fitted = new Set(params.map((p) => p.csv));
@@ -432,16 +457,19 @@ function profileRows(r: Omit<ProfileResult, 'efficiency'>, crossValidated: boole
     const needs = why.get(p.csv);
     return needs === undefined ? heldValue(p, group.base) : `${heldValue(p, group.base)} (asked for, but no row can inform it: it needs ${needs})`;
   });
-  const under = group.rows.length < params.length
-    ? ` Underdetermined: ${group.rows.length} rows for ${params.length} fitted factors, so the factors trade off against one another and their values are not identified.`
+  const runs = runCount(group.rows);
+  const under = runs < params.length
+    ? ` Underdetermined: ${count(runs, 'benchmark run')} (${count(group.rows.length, 'row')}) for ${params.length} fitted factors, so the factors trade off against one another and their values are not identified.`
     : '';
+  const bounds = atBounds(params, fit.values);
+  const atBound = bounds.length > 0 ? ` At a bound of the fit (a warning sign: the rows push it past its physical range): ${bounds.join(', ')}.` : '';
   const inSample = summarizeErrors(r.rows);
   const sources = [...new Set(group.rows.map((m) => m.source))];
   const how =
     `fleetsim calibrate: ${params.map((p) => p.csv).join(', ')} fitted jointly for every ${group.kind} of stack ${group.stack} ` +
     `(${group.silicon.join(', ')}) by bounded Nelder-Mead on the mean squared log error of ${group.rows.length} rows (${fit.evals} evaluations, loss ${fit.loss.toFixed(5)}); ` +
     `in-sample ${inSample.map((e) => `${e.metric} MAPE ${e.mapePct.toFixed(1)}%`).join(', ')}`;
-  const assumption = `${held.length > 0 ? `Not fitted (held at the starting profile's values): ${held.join(', ')}.` : ''}${under}`.trim();
+  const assumption = `${held.length > 0 ? `Not fitted (held at the starting profile's values): ${held.join(', ')}.` : ''}${under}${atBound}`.trim();
   const make = (silicon: string, b: Band | null, bandFrom: string): Efficiency => {
     const e: Efficiency = {
       ...group.base,
@@ -615,10 +643,21 @@ export async function calibrate(measurements: readonly Measurement[], catalog: C
     for (const u of unfitted) {
       warn(`${where}: profile ${name}: ${u.param.csv} not fitted: no row can inform it (it needs ${u.needs}); kept at the starting profile's value (${heldValue(u.param, group.base)}) and written as not fitted`);
     }
-    if (group.rows.length < params.length) {
-      warn(`${where}: profile ${name}: ${group.rows.length} rows for ${params.length} factors: the fit is underdetermined (the factors trade off against one another, so their values are not identified); fit fewer (--params) or add rows`);
+    const runs = runCount(group.rows);
+    if (runs < params.length) {
+      warn(
+        `${where}: profile ${name}: ${count(runs, 'benchmark run')} (${count(group.rows.length, 'row')}; the rows of one setup and load share a run) for ${params.length} factors: ` +
+          'the fit is underdetermined (the factors trade off against one another, so their values are not identified); fit fewer (--params) or add runs',
+      );
     }
     const fit = fitProfile(group, params, group.rows, o, `calibrate ${name} (all ${group.rows.length} rows)`);
+    const bounds = atBounds(params, fit.values);
+    if (bounds.length > 0) {
+      warn(
+        `${where}: profile ${name}: ${bounds.join(', ')}: ${bounds.length === 1 ? 'a factor' : 'factors'} at a bound of the fit, a warning sign (the rows push ` +
+          `${bounds.length === 1 ? 'it' : 'them'} past the physical range, so ${bounds.length === 1 ? 'it stands' : 'they stand'} in for something the model lacks; docs/fidelity.md, What the fit says); recorded in the rows' assumption`,
+      );
+    }
     const rows = predict(group, params, fit.values, group.rows);
     let heldOut: HeldOut[] = [];
     if (o.crossValidate !== false) {
