@@ -8,7 +8,8 @@ import { parse } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { atBounds, fitParams } from '../src/fidelity/calibrate.js';
-import { fleetsim, withFiles } from './helpers/cli.js';
+import { METRIC_COLUMNS, ROW_COLUMNS } from '../src/cli/fidelity.js';
+import { fleetsim, ROOT, withFiles } from './helpers/cli.js';
 
 const HEADER = 'model,silicon,tensor_parallel,dtype,stack,prompt_tokens,output_tokens,concurrency,rate_per_s,requests,metric,value,source';
 const row = (stack: string, metric = 'itl_mean_s', value = '0.01') => `llama-3.1-8b,h100-sxm,1,bf16,${stack},256,32,1,,4,${metric},${value},x`;
@@ -134,5 +135,25 @@ describe('calibrate on degenerate fits', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/profile gpu\/trtllm: 2 benchmark runs \(6 rows; the rows of one setup and load share a run\) for 3 factors: the fit is underdetermined/);
     expect(readFileSync(join(out, 'efficiency.csv'), 'utf8')).toMatch(/Underdetermined: 2 benchmark runs \(6 rows\) for 3 fitted factors/);
+  });
+});
+
+describe('docs/fidelity.md states the fidelity CSVs as written', () => {
+  const doc = readFileSync(join(ROOT, 'docs/fidelity.md'), 'utf8').replace(/\s+/g, ' ');
+  const listed = (file: string) => {
+    const m = new RegExp(`\`${file.replace('.', '\\.')}\` \\(([^;]*);`).exec(doc);
+    return m ? m[1].split(', ').map((c) => c.replace(/`/g, '')) : [];
+  };
+
+  it("lists fidelity_rows.csv's and fidelity_metrics.csv's columns in the writer's order, and the header the command writes is that", () => {
+    expect(listed('fidelity_rows.csv')).toEqual([...ROW_COLUMNS]);
+    expect(listed('fidelity_metrics.csv')).toEqual([...METRIC_COLUMNS]);
+    const out = join(withFiles({}), 'out');
+    // The example command of the doc, as it is written there.
+    expect(doc).toContain('fleetsim fidelity examples/measurements/ --silicon h100-sxm');
+    const r = fleetsim(['fidelity', 'examples/measurements/', '--silicon', 'h100-sxm', '--out', out, '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'fidelity_rows.csv'), 'utf8').split('\n')[0]).toBe(ROW_COLUMNS.join(','));
+    expect(readFileSync(join(out, 'fidelity_metrics.csv'), 'utf8').split('\n')[0]).toBe(METRIC_COLUMNS.join(','));
   });
 });

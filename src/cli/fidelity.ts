@@ -16,8 +16,9 @@ export interface FidelityFlags extends ResultDefaults {
 
 export const FIDELITY_FILES = ['fidelity_rows.csv', 'fidelity_metrics.csv'];
 
-const ROW_COLUMNS = ['row', 'model', 'silicon', 'tensor_parallel', 'replicas', 'dtype', 'stack', 'prompt_tokens', 'output_tokens', 'load', 'metric', 'measured', 'predicted', 'error_pct', 'source'];
-const METRIC_COLUMNS = ['metric', 'rows', 'mape_pct', 'median_abs_error_pct', 'worst_error_pct', 'worst_row'];
+/** fidelity_rows.csv's columns; docs/fidelity.md lists them (test/fidelity-inputs.test.ts keeps the list true). */
+export const ROW_COLUMNS = ['row', 'model', 'silicon', 'tensor_parallel', 'replicas', 'dtype', 'stack', 'prompt_tokens', 'output_tokens', 'load', 'metric', 'measured', 'predicted', 'error_pct', 'source'];
+export const METRIC_COLUMNS = ['metric', 'rows', 'mape_pct', 'median_abs_error_pct', 'worst_error_pct', 'worst_row'];
 
 /** Significant figures for a table: latencies are small, throughputs large. */
 function sig(x: number): string {
