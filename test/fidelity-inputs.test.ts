@@ -157,3 +157,13 @@ describe('docs/fidelity.md states the fidelity CSVs as written', () => {
     expect(readFileSync(join(out, 'fidelity_metrics.csv'), 'utf8').split('\n')[0]).toBe(METRIC_COLUMNS.join(','));
   });
 });
+
+describe('small messages', () => {
+  it("commander's usage errors carry the fleetsim: error: prefix every other error has (exit 2)", () => {
+    const tp = fleetsim(['fidelity', 'm.csv', '--tensor-parallel', '0']);
+    expect(tp.status).toBe(2);
+    expect(tp.stderr).toMatch(/^fleetsim: error: option '--tensor-parallel <n>' argument '0' is invalid\. expected a positive integer\n\(run with --help for usage\)\n$/);
+    expect(fleetsim(['run', 'x.yaml']).stderr).toMatch(/^fleetsim: error: required option '-o, --out <dir>' not specified$/m);
+    expect(fleetsim(['calibrate', 'm.csv', '--out', 'o', '--bogus']).stderr).toMatch(/^fleetsim: error: unknown option '--bogus'$/m);
+  });
+});

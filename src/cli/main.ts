@@ -106,6 +106,9 @@ program
     ) + '\nREADME.md and docs/ explain the scenario keys and every report column.\n',
   )
   .showHelpAfterError('(run with --help for usage)')
+  // commander's usage errors (`error: option '--tensor-parallel <n>' argument '0' is invalid`) in
+  // the form every other error takes, `fleetsim: error: ...`; subcommands inherit this.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'fleetsim: error: ')) })
   .exitOverride((err) => {
     // commander's own usage errors are input errors too.
     process.exit(err.exitCode === 0 ? 0 : 2);
