@@ -159,6 +159,37 @@ describe('docs/fidelity.md states the fidelity CSVs as written', () => {
 });
 
 describe('small messages', () => {
+  const fidelity = (text: string, args: string[] = []) => fleetsim(['fidelity', join(withFiles({ 'm.csv': text }), 'm.csv'), '-q', ...args]);
+
+  it('a semicolon-separated file is named as such, not "missing column model"', () => {
+    const r = fidelity(`${HEADER.replace(/,/g, ';')}\n${row('trtllm').replace(/,/g, ';')}\n`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^fleetsim: error: [^\n]*m\.csv:1: the header is one column with ";" in it: the file looks semicolon-separated .*save it comma-separated/);
+  });
+
+  it('a row one cell longer than the header hints at a thousands separator', () => {
+    const r = fidelity(`${HEADER}\n${row('trtllm', 'output_tok_s', '1,850')}\n`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/m\.csv:2: malformed CSV: Invalid Record Length: expect 13, got 14 on line 2 \(a number must not have a thousands separator: 1,850 is two cells; write 1850/);
+  });
+
+  it('a concurrency that is not whole points to rate_per_s', () => {
+    for (const c of ['2.5', '2.5/s']) {
+      const r = fidelity(`${HEADER}\n${row('trtllm').replace(',1,,4,', `,${c},,4,`)}\n`);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`m\\.csv:2: concurrency: expected a whole number of users, got "${c.replace('.', '\\.')}" \\(for a request rate, leave concurrency empty and give rate_per_s 2\\.5\\)`));
+    }
+  });
+
+  it('a latency in a seconds column that looks like milliseconds is a warning, once per file and metric', () => {
+    const r = fidelity([HEADER, row('trtllm', 'itl_mean_s', '7.2'), row('trtllm', 'ttft_mean_s', '0.02'), row('trtllm', 'itl_mean_s', '8.1').replace(',1,,4,', ',4,,8,'), row('trtllm', 'ttft_mean_s', '45').replace(',1,,4,', ',4,,8,')].join('\n') + '\n');
+    expect(r.status).toBe(0);
+    expect(warnings(r.stderr)).toEqual([
+      expect.stringMatching(/m\.csv:2: itl_mean_s 7\.2 s is over 1 s for an inter-token latency \(and 1 more itl_mean_s row of the file\): the metric is in seconds; if 7\.2 is milliseconds, write 0\.0072$/),
+      expect.stringMatching(/m\.csv:5: ttft_mean_s 45 s is over 30 s for a time to first token: .* write 0\.045$/),
+    ]);
+  });
+
   it("commander's usage errors carry the fleetsim: error: prefix every other error has (exit 2)", () => {
     const tp = fleetsim(['fidelity', 'm.csv', '--tensor-parallel', '0']);
     expect(tp.status).toBe(2);

@@ -5,7 +5,7 @@ import { foldPool } from '../fidelity/calibrate-pool.js';
 import { InputError } from '../errors.js';
 import { calibrate, cvPooled, cvTable, FIT_PARAMS, GROUPINGS, groupOf, heldValue, type CalibrateResult, type ProfileResult } from '../fidelity/calibrate.js';
 import { rowName, summarizeErrors } from '../fidelity/fidelity.js';
-import { checkCatalog, checkDefaults, stackRowWarnings, unknownStackWarnings, csvFlagWarnings, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
+import { checkCatalog, checkDefaults, measurementWarnings, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
 import { showProgress } from './progress.js';
@@ -46,7 +46,7 @@ export async function calibrateCommand(paths: string[], flags: CalibrateFlags): 
   checkDefaults(flags, catalog);
   const measurements: Measurement[] = paths.flatMap((p) => readMeasurements(p, catalog, flags));
   checkCatalog(measurements, catalog);
-  reportWarnings([...csvFlagWarnings(measurements, flags), ...unknownStackWarnings(measurements, catalog, 'calibrate', flags.stack), ...stackRowWarnings(measurements, catalog)], false);
+  reportWarnings(measurementWarnings(measurements, catalog, 'calibrate', flags), false);
   const params = flags.params?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const started = performance.now();
   const result = await calibrate(

@@ -1,6 +1,6 @@
 /** `fleetsim fidelity`: predicted vs measured for measurement files, errors per row and per metric. */
 import { loadCatalog } from '../catalog/catalog.js';
-import { checkCatalog, checkDefaults, stackRowWarnings, unknownStackWarnings, csvFlagWarnings, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
+import { checkCatalog, checkDefaults, measurementWarnings, formatLength, formatLoad, readMeasurements, type Measurement, type ResultDefaults } from '../fidelity/measurements.js';
 import { rowName, runFidelity, type FidelityResult } from '../fidelity/fidelity.js';
 import { OutputDir } from '../report/atomic.js';
 import { CsvWriter, formatDecimal, formatInt, neutralizeText } from '../report/csv.js';
@@ -44,7 +44,7 @@ export function fidelityCommand(paths: string[], flags: FidelityFlags): void {
   checkDefaults(defaults, catalog);
   const measurements: Measurement[] = paths.flatMap((p) => readMeasurements(p, catalog, defaults));
   checkCatalog(measurements, catalog);
-  reportWarnings([...csvFlagWarnings(measurements, flags), ...unknownStackWarnings(measurements, catalog, 'fidelity', flags.stack), ...stackRowWarnings(measurements, catalog)], false);
+  reportWarnings(measurementWarnings(measurements, catalog, 'fidelity', flags), false);
   const started = performance.now();
   const result = runFidelity(measurements, {
     onProgress: !showProgress(flags) ? undefined : (done, total, m) => process.stderr.write(`fidelity: ${done}/${total} ${m.model} on ${m.silicon} x${m.tensorParallel * m.replicas}, ${formatLoad(m.load)}\n`),

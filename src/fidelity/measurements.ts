@@ -206,7 +206,14 @@ function parseLoad(concurrency: string, rate: string, w: Where): Load {
   const r = rate.trim();
   if ((c === '') === (r === '')) throw fail(w, 'give exactly one of concurrency and rate_per_s');
   if (c === 'offline') return { kind: 'offline' };
-  if (c !== '') return { kind: 'concurrency', users: positiveInt(c, w, 'concurrency') };
+  if (c !== '') {
+    // Users are whole; 2.5 or 2.5/s is probably a request rate in the wrong column.
+    const x = decimal(c.replace(/\/s$/, ''));
+    if ((Number.isFinite(x) && x > 0 && !Number.isInteger(x)) || /\/s$/.test(c)) {
+      throw fail(w, `concurrency: expected a whole number of users, got ${JSON.stringify(c)} (for a request rate, leave concurrency empty and give rate_per_s ${Number.isFinite(x) ? x : c})`);
+    }
+    return { kind: 'concurrency', users: positiveInt(c, w, 'concurrency') };
+  }
   if (r.toLowerCase() === 'inf') return { kind: 'rate', perS: Infinity };
   const perS = decimal(r);
   if (!(perS > 0 && Number.isFinite(perS))) throw fail(w, `rate_per_s: expected a positive number or inf, got ${JSON.stringify(r)}`);
@@ -232,11 +239,18 @@ export function readMeasurementCsv(file: string, input: string): Measurement[] {
   try {
     table = parseCsv<string[][]>(text, { relax_column_count: false, skip_empty_lines: true, comment: '#' });
   } catch (err) {
-    const e = err as Error & { lines?: number };
-    throw new InputError(`malformed CSV: ${e.message}`, { file, line: e.lines });
+    const e = err as Error & { lines?: number; code?: string; record?: string[] };
+    // A cell such as 1,850 (a thousands separator) splits into two: the record has one cell more than the header.
+    const hint = e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH'
+      ? ' (a number must not have a thousands separator: 1,850 is two cells; write 1850, or quote a text cell that has a comma)'
+      : '';
+    throw new InputError(`malformed CSV: ${e.message}${hint}`, { file, line: e.lines });
   }
   if (table.length === 0) throw new InputError('empty measurement file: expected a header row', { file, line: 1 });
   const header = table[0].map((h) => h.trim());
+  if (header.length === 1 && header[0].includes(';')) {
+    throw new InputError('the header is one column with ";" in it: the file looks semicolon-separated (a spreadsheet export where the decimal mark is a comma); save it comma-separated, with "." as the decimal mark (docs/fidelity.md lists the format)', { file, line: 1 });
+  }
   for (const c of REQUIRED) if (!header.includes(c)) throw new InputError(`missing column ${c} (docs/fidelity.md lists the format)`, { file, line: 1 });
   for (const h of header) {
     if (!(MEASUREMENT_COLUMNS as readonly string[]).includes(h)) throw new InputError(`unknown column ${JSON.stringify(h)}; expected ${MEASUREMENT_COLUMNS.join(', ')}`, { file, line: 1 });
@@ -609,6 +623,41 @@ export function csvFlagWarnings(rows: readonly Measurement[], defaults: ResultDe
   if (given.length === 0) return [];
   const csvFiles = [...new Set(rows.filter((m) => !/\.json$/i.test(m.file)).map((m) => m.file))];
   return csvFiles.map((f) => `${given.join(', ')}: ${given.length === 1 ? 'applies' : 'apply'} to JSON results only; ${f}'s rows give their own model, silicon and setup, so ${given.length === 1 ? 'it is' : 'they are'} ignored for it`);
+}
+
+/**
+ * Latencies above which a value in seconds is more likely milliseconds: a time to first token of
+ * half a minute, or a second per output token, is no serving benchmark's; a request of several
+ * minutes end to end is rare (long outputs at 20 ms a token reach a minute).
+ */
+const LATENCY_LIMIT_S: [prefix: string, limitS: number, what: string][] = [
+  ['ttft_', 30, 'a time to first token'],
+  ['tpot_', 1, 'a time per output token'],
+  ['itl_', 1, 'an inter-token latency'],
+  ['e2e_', 300, 'an end-to-end latency'],
+];
+
+/** Latency rows whose value looks like milliseconds in a seconds column; one warning per file and metric, at its first row. */
+export function latencyUnitWarnings(rows: readonly Measurement[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const m of rows) {
+    const limit = LATENCY_LIMIT_S.find(([prefix]) => m.metric.startsWith(prefix));
+    const key = `${m.file}|${m.metric}`;
+    if (m.exclude !== '' || !limit || m.value <= limit[1] || seen.has(key)) continue;
+    seen.add(key);
+    const n = rows.filter((r) => r.file === m.file && r.metric === m.metric && r.exclude === '' && r.value > limit[1]).length;
+    out.push(
+      `${rowName(m)}: ${m.metric} ${m.value} s is over ${limit[1]} s for ${limit[2]}${n > 1 ? ` (and ${n - 1} more ${m.metric} ${n === 2 ? 'row' : 'rows'} of the file)` : ''}: ` +
+        `the metric is in seconds; if ${m.value} is milliseconds, write ${m.value / 1000}`,
+    );
+  }
+  return out;
+}
+
+/** Every warning `fidelity` and `calibrate` give about their input before simulating it. */
+export function measurementWarnings(rows: readonly Measurement[], catalog: Catalog, command: 'fidelity' | 'calibrate', defaults: ResultDefaults): string[] {
+  return [...csvFlagWarnings(rows, defaults), ...unknownStackWarnings(rows, catalog, command, defaults.stack), ...stackRowWarnings(rows, catalog), ...latencyUnitWarnings(rows)];
 }
 
 /** Rows to simulate must name catalog models and silicon the chip can hold; the first that does not is an error naming it. */
