@@ -108,6 +108,24 @@ describe('calibrate', () => {
     expect(seen.fit.values[1]).toBeGreaterThan(0.2);
   }, 60_000);
 
+  it('a fold without mixture-of-experts rows leaves moe_half_ridge empty (its experts on the dense curve)', () => {
+    // Without an MoE row in training the experts' curve leaves the loss flat: fitted, it wandered
+    // (52 to 116 in the fold without the A100, whose H100 rows hold no MoE model).
+    const csv = synthetic([0.6, 0.85]).replace('mistral-7b,h100-sxm', 'mixtral-8x7b,h100-sxm');
+    const rows = readMeasurementCsv('synthetic.csv', csv);
+    const [group] = profileGroups(rows, catalog);
+    expect(group.moeRows).toEqual(['synthetic.csv:5']);
+    const params = fitParams(['gemm_eff_8bit', 'moe_half_ridge']);
+    const o = { foldMaxEvals: 4, fitOfflineRequestsPerUser: 1 };
+    const blind = runFold(group, params, [0.6, 0.3], { grouping: 'model', key: 'mixtral-8x7b' }, o);
+    expect(blind.fit.values[1]).toBeNaN();
+    // The held-out Mixtral row is predicted with its experts at the fold's dense curve.
+    const dense = predict(group, params, [blind.fit.values[0], group.base.gemmHalfRidge], blind.rows.map((r) => r.measurement));
+    expect(blind.rows.map((r) => r.predicted)).toEqual(dense.map((r) => r.predicted));
+    const seen = runFold(group, params, [0.6, 0.3], { grouping: 'model', key: 'llama-3.1-8b' }, o);
+    expect(Number.isFinite(seen.fit.values[1])).toBe(true);
+  }, 60_000);
+
   it('bounds keep mem_eff at or above 0.75 and overhead_ms at or below 3.7 ms', () => {
     const b = (csv: string) => FIT_PARAMS.find((p) => p.csv === csv)!;
     expect([b('mem_eff').lo, b('mem_eff').hi]).toEqual([0.75, 1]);
@@ -188,12 +206,12 @@ describe('calibrate on rows that cannot tell every factor', () => {
   const TINY = `${HEADER}\n${SETUPS.slice(0, 3).map((s) => `${s},1,x`).join('\n')}\n`;
   // The nine factors calibrate fitted by default when the trial ran (named here so a change of
   // DEFAULT_FIT does not change what these tests ask).
-  const NINE = ['gemm_eff', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'overhead_ms', 'overhead_per_seq_us', 'moe_half_tokens', 'frontend_ms'];
-  const SEVEN = NINE.filter((c) => c !== 'comm_eff' && c !== 'moe_half_tokens');
+  const NINE = ['gemm_eff', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'overhead_ms', 'overhead_per_seq_us', 'moe_half_ridge', 'frontend_ms'];
+  const SEVEN = NINE.filter((c) => c !== 'comm_eff' && c !== 'moe_half_ridge');
 
   it('names the factors no row informs, by where each enters the step time; the shipped rows inform every default factor', () => {
     const [group] = profileGroups(readMeasurementCsv('tiny.csv', TINY), catalog);
-    expect(uninformed(group, fitParams(NINE), catalog).map((u) => u.param.csv)).toEqual(['comm_eff', 'moe_half_tokens']);
+    expect(uninformed(group, fitParams(NINE), catalog).map((u) => u.param.csv)).toEqual(['comm_eff', 'moe_half_ridge']);
     expect(uninformed(group, fitParams(['gemm_eff', 'gemm_eff_8bit', 'comm_latency_us', 'moe_imbalance']), catalog).map((u) => u.param.csv))
       .toEqual(['gemm_eff', 'comm_latency_us', 'moe_imbalance']);
     const noTtft = profileGroups(readMeasurementCsv('t.csv', `${HEADER}\n${SETUPS[0]},1,x\n`), catalog)[0];
@@ -229,14 +247,14 @@ describe('calibrate on rows that cannot tell every factor', () => {
     expect(warnings).toEqual(result.warnings);
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/^tiny\.csv lines 2-4: profile gpu\/synthetic: comm_eff not fitted: no row can inform it \(it needs a row with tensor_parallel > 1/);
-    expect(warnings[1]).toMatch(/moe_half_tokens not fitted: .*mixture-of-experts/);
+    expect(warnings[1]).toMatch(/moe_half_ridge not fitted: .*mixture-of-experts/);
     expect(warnings[2]).toMatch(/2 benchmark runs \(3 rows; the rows of one setup and load share a run\) for 7 factors: the fit is underdetermined/);
     const [p] = result.profiles;
     expect(p.params.map((q) => q.csv)).toEqual(SEVEN);
     const start = profileGroups(rows, catalog)[0].base;
     for (const e of p.efficiency) {
       expect(e.commEff).toBe(start.commEff);
-      expect(e.moeHalfTokens).toBe(start.moeHalfTokens);
+      expect(e.moeHalfRidge).toBe(start.moeHalfRidge);
       expect(e.assumption).toMatch(/Not fitted \(held at the starting profile's values\): .*comm_eff=0\.\d+ \(asked for, but no row can inform it/);
       // The shipped profile (the start) gives gemm_eff_8bit; an empty one is written as below.
       expect(e.assumption).toMatch(/gemm_eff_8bit=0\.\d+/);

@@ -128,7 +128,10 @@ describe('each workload pays for the capacity its own tokens took', () => {
     const aloneOut = join(tempDir(), 'out');
     runToDir(loadScenario(join(aloneDir, 's.yaml')), { outDir: aloneOut });
     const alone = csv(join(aloneOut, 'summary.csv')).find((r) => r.scope === 'tenant' && r.key === 'acme')!;
-    const perMtok = (r: Row) => Number(r.cost_usd) / Number(r.output_tokens);
-    expect(Math.abs(perMtok(tenant('acme')) / perMtok(alone) - 1)).toBeLessThan(0.002);
+    // Same tokens, and the same cost to the cent: the ledger keeps whole cents and hands the
+    // remainders out across the rows of a scope, so the same share of $4.10 (14.69 cents here) can
+    // round to 14 or 15 cents depending on who else is billed (a ratio of cent-rounded costs is 7% off).
+    expect(tenant('acme').output_tokens).toBe(alone.output_tokens);
+    expect(Math.abs(Number(tenant('acme').cost_usd) - Number(alone.cost_usd))).toBeLessThanOrEqual(0.01 + 1e-9);
   });
 });

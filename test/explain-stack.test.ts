@@ -39,7 +39,7 @@ start: 2026-01-01T00:00:00Z
 horizon: 1h
 catalog:
   efficiency:
-    - { silicon: h100-sxm, stack: sglang, gemm_eff: 0.3, gemm_half_tokens: 16, mem_eff: 0.8, kv_read_eff: 0.8, attn_eff: 0.4, moe_half_tokens: 0, moe_imbalance: 1, comm_eff: 0.5, overhead_ms: 2, overhead_per_seq_us: 1, assumption: test }
+    - { silicon: h100-sxm, stack: sglang, gemm_eff: 0.3, gemm_half_ridge: 0.05, mem_eff: 0.8, kv_read_eff: 0.8, attn_eff: 0.4, moe_half_ridge: 0, moe_imbalance: 1, comm_eff: 0.5, overhead_ms: 2, overhead_per_seq_us: 1, assumption: test }
 deployments:
   - { name: d, model: llama-3.1-8b, silicon: h100-sxm, replicas: 1 }
 workloads:

@@ -107,10 +107,10 @@ describe("calibrate's error-band text when no group can be left out", () => {
 
 describe('calibrate on degenerate fits', () => {
   it('atBounds names each fitted factor within 1% of its range of a bound', () => {
-    const params = fitParams(['gemm_eff', 'gemm_half_tokens', 'mem_eff', 'comm_latency_us']);
+    const params = fitParams(['gemm_eff', 'gemm_half_ridge', 'mem_eff', 'comm_latency_us']);
     // gemm_eff 0.995 is within 1% of 0.2-1 of its upper bound; mem_eff 0.753 is not of 0.75 (0.003 > 0.0025); comm_latency_us 49.96 is of 50.
-    expect(atBounds(params, [0.995, 0, 0.753, 49.96])).toEqual(['gemm_eff=0.995 (upper bound 1)', 'gemm_half_tokens=0 (lower bound 0)', 'comm_latency_us=49.96 (upper bound 50)']);
-    expect(atBounds(params, [0.6, 32, 0.8, 20])).toEqual([]);
+    expect(atBounds(params, [0.995, 0, 0.753, 49.96])).toEqual(['gemm_eff=0.995 (upper bound 1)', 'gemm_half_ridge=0 (lower bound 0)', 'comm_latency_us=49.96 (upper bound 50)']);
+    expect(atBounds(params, [0.6, 0.3, 0.8, 20])).toEqual([]);
   });
 
   it('warns at factors the fit put at a bound and records them in the rows\' assumption', () => {

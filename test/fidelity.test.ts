@@ -163,8 +163,8 @@ describe('the row simulator', () => {
     const base = simulateMeasurement(m).metrics.output_tok_s_per_chip;
     const e = catalog.efficiency.get('h100-sxm')!;
     const halved = {
-      silicon: 'h100-sxm', gemm_eff: e.gemmEff / 2, gemm_half_tokens: e.gemmHalfTokens, mem_eff: e.memEff,
-      kv_read_eff: e.kvReadEff, attn_eff: e.attnEff, moe_half_tokens: e.moeHalfTokens, moe_imbalance: e.moeImbalance,
+      silicon: 'h100-sxm', gemm_eff: e.gemmEff / 2, gemm_half_ridge: e.gemmHalfRidge, mem_eff: e.memEff,
+      kv_read_eff: e.kvReadEff, attn_eff: e.attnEff, moe_half_ridge: e.moeHalfRidge, moe_imbalance: e.moeImbalance,
       comm_eff: e.commEff, overhead_ms: e.overheadMs, overhead_per_seq_us: e.overheadPerSeqUs, source: 'test', assumption: '',
       // The row runs FP8 on H100: its GEMMs take gemm_eff_8bit when the profile gives one.
       ...(Number.isFinite(e.gemmEff8bit) ? { gemm_eff_8bit: e.gemmEff8bit / 2 } : {}),

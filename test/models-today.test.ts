@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, resolveEfficiency } from '../src/catalog/catalog.js';
-import { DTYPE_BYTES, RooflinePerf, decodeRunS, gemmEffFor, peakFlops } from '../src/perf/roofline.js';
+import { DTYPE_BYTES, RooflinePerf, decodeRunS, gemmEffFor, peakFlops, ridgeTokens } from '../src/perf/roofline.js';
 import type { Model } from '../src/catalog/catalog.js';
 import type { Dtype } from '../src/scenario/schema.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -180,9 +180,10 @@ describe('experts in their own weight format (expert_dtype)', () => {
     const mixed = perf('gpt-oss-120b', 'b200', 1, 'bf16', false, 'bf16', 'mx4');
     const n = 8192;
     const perExpert = (m.expertParamsB * 1e9) / m.experts;
-    const dense = 2 * (m.activeParamsB * 1e9 - perExpert * 4) * (n + eff.gemmHalfTokens);
+    // Half points: shares of the ridge point of each GEMM's own datapath.
+    const dense = 2 * (m.activeParamsB * 1e9 - perExpert * 4) * (n + eff.gemmHalfRidge * ridgeTokens(s, 'bf16'));
     const touched = m.experts * (1 - Math.pow(1 - 4 / 128, n));
-    const experts = 2 * perExpert * (4 * n + touched * eff.moeHalfTokens);
+    const experts = 2 * perExpert * (4 * n + touched * eff.moeHalfRidge * ridgeTokens(s, 'mx4'));
     // BF16 at gemm_eff; MX4 runs on the 4-bit datapath, at gemm_eff_8bit (the share below 16 bits).
     const expected = dense / (peakFlops(s, 'bf16') * gemmEffFor(s, 'bf16', eff)) + experts / (peakFlops(s, 'mx4') * gemmEffFor(s, 'mx4', eff));
     expect(gemmEffFor(s, 'bf16', eff)).toBe(eff.gemmEff);

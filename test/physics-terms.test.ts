@@ -5,10 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, type Efficiency } from '../src/catalog/catalog.js';
-import { RooflinePerf, peakFlops } from '../src/perf/roofline.js';
+import { RooflinePerf, peakFlops, ridgeTokens } from '../src/perf/roofline.js';
 import type { Dtype } from '../src/scenario/schema.js';
 
 const catalog = loadCatalog();
+const h100 = catalog.silicon.get('h100-sxm')!;
+/** The tests' GEMM and expert half points in tokens on an H100 at FP8 (the curve's shares of its ridge point). */
+const N_HALF = 64;
+const M_HALF = 32;
+const RIDGE = ridgeTokens(h100, 'fp8');
 
 const FACTORS: Efficiency = {
   silicon: 'h100-sxm',
@@ -20,11 +25,11 @@ const FACTORS: Efficiency = {
   cvErrP10Pct: NaN,
   cvErrP90Pct: NaN,
   gemmEff: 0.7,
-  gemmHalfTokens: 64,
+  gemmHalfRidge: N_HALF / RIDGE,
   memEff: 0.8,
   kvReadEff: 0.6,
   attnEff: 0.5,
-  moeHalfTokens: 32,
+  moeHalfRidge: M_HALF / RIDGE,
   moeImbalance: 1.3,
   commEff: 0.5,
   // Not given: 8-bit GEMMs at gemmEff, collectives at the silicon's latency (their own tests set them).
@@ -51,8 +56,6 @@ function perf(model: string, over: Partial<Efficiency> = {}, tp = 1, dtype: Dtyp
   });
 }
 
-const h100 = catalog.silicon.get('h100-sxm')!;
-
 describe('GEMM efficiency saturates in the tokens per iteration', () => {
   const llama = perf('llama-3.1-8b');
   const params = catalog.models.get('llama-3.1-8b')!.activeParamsB * 1e9;
@@ -70,22 +73,48 @@ describe('GEMM efficiency saturates in the tokens per iteration', () => {
     expect(achieved(65536)).toBeLessThanOrEqual(FACTORS.gemmEff);
   });
 
-  it('reaches half of gemm_eff at gemm_half_tokens', () => {
-    expect(achieved(64)).toBeCloseTo(FACTORS.gemmEff / 2, 12);
+  it('reaches half of gemm_eff at gemm_half_ridge x the ridge point', () => {
+    expect(achieved(N_HALF)).toBeCloseTo(FACTORS.gemmEff / 2, 12);
     // Without the curve the efficiency is the constant gemm_eff.
-    const flat = perf('llama-3.1-8b', { gemmHalfTokens: 0 });
+    const flat = perf('llama-3.1-8b', { gemmHalfRidge: 0 });
     expect((2 * params * 7) / flat.gemmS(7) / peakFlops(h100, 'fp8')).toBeCloseTo(FACTORS.gemmEff, 12);
   });
 
-  it('sharded over tp chips a GEMM reaches half of gemm_eff at tp x gemm_half_tokens', () => {
+  it('sharded over tp chips a GEMM reaches half of gemm_eff at tp x gemm_half_ridge', () => {
     // Each chip holds 1/tp of every weight matrix: the same tokens make 1/tp of the output tiles per
     // chip, so the curve's half point moves to tp x n½ (time is per replica: tp chips' peak).
     for (const tp of [2, 4, 8]) {
       const sharded = perf('llama-3.1-8b', {}, tp);
       const share = (n: number) => (2 * params * n) / sharded.gemmS(n) / (tp * peakFlops(h100, 'fp8'));
-      expect(share(64 * tp)).toBeCloseTo(FACTORS.gemmEff / 2, 12);
-      expect(share(64)).toBeLessThan(achieved(64));
+      expect(share(N_HALF * tp)).toBeCloseTo(FACTORS.gemmEff / 2, 12);
+      expect(share(N_HALF)).toBeLessThan(achieved(N_HALF));
       expect(share(65536 * tp)).toBeGreaterThan(0.99 * FACTORS.gemmEff);
+    }
+  });
+});
+
+describe('the GEMM curve\'s half point is a share of the chip\'s ridge point', () => {
+  // A100 FP16 turns compute-bound at 312 TFLOPS x 2 B / (2 x 2,039 GB/s) = 153 tokens, H100 at
+  // 989 x 2 / (2 x 3,350) = 295 (BF16) and 1,979 x 1 / (2 x 3,350) = 295 (FP8): the same share of
+  // the ridge is twice the tokens on an H100 (fitted apart, the H100 rows put the half point at 75
+  // tokens and the A100 rows at 36).
+  const a100 = catalog.silicon.get('a100-80gb')!;
+  it('ridge points from the specs', () => {
+    expect(ridgeTokens(a100, 'fp16')).toBeCloseTo(153.0, 1);
+    expect(ridgeTokens(h100, 'bf16')).toBeCloseTo(295.3, 1);
+    expect(ridgeTokens(h100, 'fp8')).toBeCloseTo(295.4, 1);
+  });
+  it('a GEMM reaches half of gemm_eff at gemm_half_ridge x that chip\'s ridge (x tp)', () => {
+    const params = catalog.models.get('llama-3.1-70b')!.activeParamsB * 1e9;
+    for (const [silicon, dtype] of [[a100, 'fp16'], [h100, 'bf16'], [h100, 'fp8']] as const) {
+      for (const tp of [1, 4]) {
+        const p = new RooflinePerf({
+          model: catalog.models.get('llama-3.1-70b')!, silicon, efficiency: { ...FACTORS, gemmHalfRidge: 0.25 }, tensorParallel: tp,
+          dtype, kvDtype: dtype, kvFraction: 0.9, blockTokens: 16,
+        });
+        const half = 0.25 * ridgeTokens(silicon, dtype) * tp;
+        expect((2 * params * half) / p.gemmS(half) / (tp * peakFlops(silicon, dtype))).toBeCloseTo(FACTORS.gemmEff / 2, 12);
+      }
     }
   });
 });
@@ -94,13 +123,20 @@ describe('MoE: expert GEMMs at the tokens each expert receives', () => {
   const m = catalog.models.get('mixtral-8x7b')!;
   const perExpert = (m.expertParamsB * 1e9) / m.experts;
   const denseActive = m.activeParamsB * 1e9 - perExpert * m.expertsPerToken;
-  const noDenseCurve = { gemmHalfTokens: 0 };
+  const noDenseCurve = { gemmHalfRidge: 0 };
   /** The expert part of gemmS: total minus the dense layers. */
   const expertS = (p: RooflinePerf, n: number) => p.gemmS(n) - 2 * denseActive * n * p.sPerFlop;
 
   it('without the per-expert curve, FLOPs follow active parameters exactly', () => {
-    const p = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfTokens: 0 });
+    const p = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfRidge: 0 });
     for (const n of [1, 8, 512]) expect(p.gemmS(n)).toBeCloseTo(2 * m.activeParamsB * 1e9 * n * p.sPerFlop, 12);
+  });
+
+  it('experts without a curve of their own (moe_half_ridge empty) follow the dense GEMMs\' curve', () => {
+    const empty = perf('mixtral-8x7b', { moeHalfRidge: NaN });
+    const dense = perf('mixtral-8x7b', { moeHalfRidge: FACTORS.gemmHalfRidge });
+    for (const n of [1, 8, 512, 4096]) expect(empty.gemmS(n)).toBe(dense.gemmS(n));
+    expect(Number.isFinite(empty.gemmS(8))).toBe(true);
   });
 
   it('few tokens per expert cost more per token than many; the per-token cost falls to the saturated one', () => {
@@ -113,24 +149,24 @@ describe('MoE: expert GEMMs at the tokens each expert receives', () => {
       prev = perToken(n);
     }
     // One token: k experts each get one token, at 1 / (1 + m½) of gemm_eff.
-    expect(perToken(1)).toBeCloseTo(saturated * (1 + FACTORS.moeHalfTokens), 9);
+    expect(perToken(1)).toBeCloseTo(saturated * (1 + M_HALF), 9);
     // 4096 tokens touch all 8 experts with 1024 tokens each: within m½/1024 of saturated.
-    expect(perToken(4096) / saturated).toBeCloseTo(1 + FACTORS.moeHalfTokens / 1024, 6);
+    expect(perToken(4096) / saturated).toBeCloseTo(1 + M_HALF / 1024, 6);
   });
 
-  it('experts sharded over tp chips reach half their efficiency at tp x moe_half_tokens; experts spread whole over them at moe_half_tokens', () => {
+  it('experts sharded over tp chips reach half their efficiency at tp x moe_half_ridge; experts spread whole over them at moe_half_ridge', () => {
     const sharded = perf('mixtral-8x7b', noDenseCurve, 4);
     const spread = perf('mixtral-8x7b', noDenseCurve, 4, 'fp8', true);
     const perToken = (p: RooflinePerf) => expertS(p, 1);
     const saturated = (p: RooflinePerf) => 2 * perExpert * m.expertsPerToken * p.sPerFlop;
-    expect(perToken(sharded)).toBeCloseTo(saturated(sharded) * (1 + 4 * FACTORS.moeHalfTokens), 9);
-    expect(perToken(spread)).toBeCloseTo(saturated(spread) * (1 + FACTORS.moeHalfTokens) * FACTORS.moeImbalance, 9);
+    expect(perToken(sharded)).toBeCloseTo(saturated(sharded) * (1 + 4 * M_HALF), 9);
+    expect(perToken(spread)).toBeCloseTo(saturated(spread) * (1 + M_HALF) * FACTORS.moeImbalance, 9);
   });
 
   it('load imbalance and all-to-all apply only when experts are spread over chips', () => {
     // Without the per-expert curve (whose half point differs between the two: test above).
-    const sharded = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfTokens: 0 }, 4, 'fp8', false);
-    const spread = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfTokens: 0 }, 4, 'fp8', true);
+    const sharded = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfRidge: 0 }, 4, 'fp8', false);
+    const spread = perf('mixtral-8x7b', { ...noDenseCurve, moeHalfRidge: 0 }, 4, 'fp8', true);
     const n = 256;
     expect(expertS(spread, n) / expertS(sharded, n)).toBeCloseTo(FACTORS.moeImbalance, 9);
     // Expert parallel swaps the FFN all-reduce for dispatch + combine of each token to k experts:
@@ -176,7 +212,9 @@ describe('8-bit GEMMs at their own share of peak', () => {
     const fp8 = perf('llama-3.1-8b', { gemmEff8bit: 0.5 }, 1, 'fp8');
     const bf16 = perf('llama-3.1-8b', { gemmEff8bit: 0.5 }, 1, 'bf16');
     expect(achieved(fp8, 'fp8')).toBeCloseTo(0.5 * (65536 / (65536 + 64)), 12);
-    expect(achieved(bf16, 'bf16')).toBeCloseTo(FACTORS.gemmEff * (65536 / (65536 + 64)), 12);
+    // The half point is a share of the datapath's ridge: H100's BF16 ridge (989.4 x 2 B) is a hair below its FP8 one (1,978.9 x 1 B).
+    const halfBf16 = FACTORS.gemmHalfRidge * ridgeTokens(h100, 'bf16');
+    expect(achieved(bf16, 'bf16')).toBeCloseTo(FACTORS.gemmEff * (65536 / (65536 + halfBf16)), 12);
     expect(perf('llama-3.1-8b', {}, 1, 'fp8').gemmS(4096)).toBe(perf('llama-3.1-8b', { gemmEff8bit: FACTORS.gemmEff }, 1, 'fp8').gemmS(4096));
   });
 

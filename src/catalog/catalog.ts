@@ -112,7 +112,7 @@ export interface Efficiency extends Provenance {
    */
   gemmEff8bit: number;
   /** Tokens per iteration at which a GEMM reaches half of gemmEff (>= 0). */
-  gemmHalfTokens: number;
+  gemmHalfRidge: number;
   /** Share of memory bandwidth weight streaming reaches (0–1]. */
   memEff: number;
   /** Share of memory bandwidth decode attention reaches reading the KV cache (0–1]. */
@@ -120,7 +120,7 @@ export interface Efficiency extends Provenance {
   /** Share of peak FLOPs attention kernels reach (0–1]. */
   attnEff: number;
   /** Tokens per expert at which a grouped expert GEMM reaches half of gemmEff (>= 0). */
-  moeHalfTokens: number;
+  moeHalfRidge: number;
   /** Busiest expert-parallel chip's expert work over the mean (>= 1; expert parallel only). */
   moeImbalance: number;
   /** Share of link bandwidth collectives reach (0–1]. */
@@ -255,8 +255,8 @@ const SIGNED_PCT: Range = { min: -100, positive: true };
 
 const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
   text('silicon', 'silicon'), text('stack', 'stack'), text('basis', 'basis'),
-  num('gemmEff', 'gemm_eff', EFFICIENCY), num('gemmHalfTokens', 'gemm_half_tokens'), num('memEff', 'mem_eff', EFFICIENCY),
-  num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), num('moeHalfTokens', 'moe_half_tokens'),
+  num('gemmEff', 'gemm_eff', EFFICIENCY), num('gemmHalfRidge', 'gemm_half_ridge'), num('memEff', 'mem_eff', EFFICIENCY),
+  num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), optNum('moeHalfRidge', 'moe_half_ridge'),
   num('moeImbalance', 'moe_imbalance', { min: 1 }), num('commEff', 'comm_eff', EFFICIENCY),
   num('overheadMs', 'overhead_ms'), num('overheadPerSeqUs', 'overhead_per_seq_us'), optNum('frontendMs', 'frontend_ms'),
   optNum('gemmEff8bit', 'gemm_eff_8bit', EFFICIENCY), optNum('commLatencyUs', 'comm_latency_us'),

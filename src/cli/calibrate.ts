@@ -26,7 +26,7 @@ export const CALIBRATE_FILES = ['efficiency.csv', 'calibrate_rows.csv', 'calibra
 
 /** The columns of data/efficiency.csv, in its order, so the fitted rows can be pasted in as they are. */
 export const EFFICIENCY_CSV = [
-  'silicon', 'stack', 'basis', 'gemm_eff', 'gemm_half_tokens', 'mem_eff', 'kv_read_eff', 'attn_eff', 'moe_half_tokens', 'moe_imbalance',
+  'silicon', 'stack', 'basis', 'gemm_eff', 'gemm_half_ridge', 'mem_eff', 'kv_read_eff', 'attn_eff', 'moe_half_ridge', 'moe_imbalance',
   'comm_eff', 'overhead_ms', 'overhead_per_seq_us', 'frontend_ms', 'gemm_eff_8bit', 'comm_latency_us', 'fitted_to', 'cv_rows', 'cv_mape_pct', 'cv_err_p10_pct', 'cv_err_p90_pct', 'source', 'assumption',
 ];
 
@@ -34,7 +34,7 @@ const num = (x: number) => (Number.isFinite(x) ? String(x) : '');
 
 export function efficiencyCells(e: Efficiency): string[] {
   return [
-    e.silicon, e.stack, e.basis, num(e.gemmEff), num(e.gemmHalfTokens), num(e.memEff), num(e.kvReadEff), num(e.attnEff), num(e.moeHalfTokens),
+    e.silicon, e.stack, e.basis, num(e.gemmEff), num(e.gemmHalfRidge), num(e.memEff), num(e.kvReadEff), num(e.attnEff), num(e.moeHalfRidge),
     num(e.moeImbalance), num(e.commEff), num(e.overheadMs), num(e.overheadPerSeqUs), num(e.frontendMs), num(e.gemmEff8bit), num(e.commLatencyUs), e.fittedTo, num(e.cvRows), num(e.cvMapePct),
     num(e.cvErrP10Pct), num(e.cvErrP90Pct), e.source, e.assumption,
   ];

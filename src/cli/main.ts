@@ -239,7 +239,7 @@ program
   .description('fit the efficiency profiles to measurements, cross-validate (leave one chip, model, length pair out), write fitted efficiency.csv rows and error tables')
   .argument('<measurements...>', 'measurement files or directories (docs/fidelity.md)')
   .requiredOption('-o, --out <dir>', 'write efficiency.csv, calibrate_rows.csv, calibrate_cv.csv and calibrate_folds.csv here (atomically)')
-  .option('--params <list>', 'factors to fit, comma-separated (default gemm_eff,gemm_eff_8bit,gemm_half_tokens,mem_eff,kv_read_eff,attn_eff,comm_eff,comm_latency_us,overhead_ms,overhead_per_seq_us,moe_half_tokens,frontend_ms)')
+  .option('--params <list>', 'factors to fit, comma-separated (default gemm_eff,gemm_eff_8bit,gemm_half_ridge,mem_eff,kv_read_eff,attn_eff,comm_eff,comm_latency_us,overhead_ms,overhead_per_seq_us,moe_half_ridge,frontend_ms)')
   .option('--max-evals <n>', 'objective evaluations of the fit on every row (default 160)', positiveInteger)
   .option('--fold-max-evals <n>', 'objective evaluations of each leave-one-group-out refit (default 100)', positiveInteger)
   .option('--no-cv', 'skip the leave-one-group-out refits')

@@ -51,16 +51,18 @@ export const FIT_PARAMS: readonly FitParam[] = [
   // bandwidth (4.8 ms): fixed host time per iteration can be no more (docs/fidelity.md#bounds-on-the-fit).
   { csv: 'overhead_ms', key: 'overheadMs', lo: 0, hi: 3.7 },
   { csv: 'overhead_per_seq_us', key: 'overheadPerSeqUs', lo: 0, hi: 50 },
-  { csv: 'gemm_half_tokens', key: 'gemmHalfTokens', lo: 0, hi: 256 },
-  { csv: 'moe_half_tokens', key: 'moeHalfTokens', lo: 0, hi: 256 },
+  // Shares of the chip's ridge point (src/perf/roofline.ts ridgeTokens): at most 2.56 ridges (the
+  // former 256-token bound at a ridge of 100 tokens).
+  { csv: 'gemm_half_ridge', key: 'gemmHalfRidge', lo: 0, hi: 2.56 },
+  { csv: 'moe_half_ridge', key: 'moeHalfRidge', lo: 0, hi: 2.56 },
   { csv: 'moe_imbalance', key: 'moeImbalance', lo: 1, hi: 2 },
   { csv: 'frontend_ms', key: 'frontendMs', lo: 0, hi: 50 },
 ];
 
 /** Fitted by default: the factors the shipped measurements identify (docs/fidelity.md says why the rest are held). */
 export const DEFAULT_FIT = [
-  'gemm_eff', 'gemm_eff_8bit', 'gemm_half_tokens', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'comm_latency_us', 'overhead_ms',
-  'overhead_per_seq_us', 'moe_half_tokens', 'frontend_ms',
+  'gemm_eff', 'gemm_eff_8bit', 'gemm_half_ridge', 'mem_eff', 'kv_read_eff', 'attn_eff', 'comm_eff', 'comm_latency_us', 'overhead_ms',
+  'overhead_per_seq_us', 'moe_half_ridge', 'frontend_ms',
 ];
 
 /** The ways rows are grouped for leave-one-group-out cross-validation. */
@@ -107,11 +109,14 @@ export interface ProfileGroup {
   base: Efficiency;
   /**
    * Where a factor the base leaves empty starts a fit: gemm_eff_8bit at gemm_eff, comm_latency_us
-   * at the silicon's collective_latency_us (what the roofline uses when they are empty).
+   * at the silicon's collective_latency_us, moe_half_ridge at gemm_half_ridge (what the roofline
+   * uses when they are empty).
    */
   startFallback: Record<string, number>;
   /** Names ({@link rowName}) of the rows whose GEMMs run below 16 bits (the rows that see gemm_eff_8bit). */
   lowBitRows: string[];
+  /** `file:line` of the rows of a mixture-of-experts model (the rows that see moe_half_ridge). */
+  moeRows: string[];
 }
 
 export interface Fit {
@@ -171,10 +176,16 @@ export function profileGroups(rows: readonly Measurement[], catalog: Catalog): P
       const resolved = resolveEfficiency(catalog, silicon, stack);
       if (!resolved) throw new InputError(`no efficiency profile for ${silicon.id} (kind ${silicon.kind}) to start from`, rowLocation(m));
       const latency = Number.isFinite(silicon.collectiveLatencyUs) ? silicon.collectiveLatencyUs : 0;
-      g = { kind: silicon.kind, stack, silicon: [], rows: [], base: resolved.efficiency, startFallback: { gemm_eff_8bit: resolved.efficiency.gemmEff, comm_latency_us: latency }, lowBitRows: [] };
+      g = {
+        kind: silicon.kind, stack, silicon: [], rows: [], base: resolved.efficiency,
+        startFallback: { gemm_eff_8bit: resolved.efficiency.gemmEff, comm_latency_us: latency, moe_half_ridge: resolved.efficiency.gemmHalfRidge },
+        lowBitRows: [], moeRows: [],
+      };
       groups.set(key, g);
     }
     if (peakFlops(silicon, m.dtype as Dtype) !== silicon.bf16Tflops * 1e12) g.lowBitRows.push(rowId(m));
+    const model = catalog.models.get(m.model);
+    if (model !== undefined && model.experts > 1 && model.expertParamsB > 0) g.moeRows.push(rowId(m));
     if (!g.silicon.includes(m.silicon)) g.silicon.push(m.silicon);
     g.rows.push(m);
   }
@@ -187,11 +198,11 @@ function factorRow(base: Efficiency, params: readonly FitParam[], values: readon
     stack,
     basis: 'assumed',
     gemm_eff: base.gemmEff,
-    gemm_half_tokens: base.gemmHalfTokens,
+    gemm_half_ridge: base.gemmHalfRidge,
     mem_eff: base.memEff,
     kv_read_eff: base.kvReadEff,
     attn_eff: base.attnEff,
-    moe_half_tokens: base.moeHalfTokens,
+    moe_half_ridge: base.moeHalfRidge,
     moe_imbalance: base.moeImbalance,
     comm_eff: base.commEff,
     overhead_ms: base.overheadMs,
@@ -356,6 +367,7 @@ function compactRanges(lines: number[]): string {
 const EMPTY_MEANS: Record<string, string> = {
   gemm_eff_8bit: 'empty (gemm_eff applies)',
   comm_latency_us: "empty (the silicon's collective_latency_us applies)",
+  moe_half_ridge: 'empty (gemm_half_ridge applies)',
 };
 
 /** `comm_eff=0.375`, or `gemm_eff_8bit empty (gemm_eff applies)` for a factor the profile leaves empty (it printed NaN); `sep` between name and value. */
@@ -508,6 +520,9 @@ export const SEEN_ONLY_BY: Readonly<Record<string, { row: (m: Measurement, group
   // Without a row whose GEMMs run below 16 bits the 8-bit share is unidentified: the fold gives it
   // none (NaN, an empty cell), so such GEMMs run at the fold's own gemm_eff, as with no measurement.
   gemm_eff_8bit: { row: lowBitRow, unseen: NaN },
+  // Without a mixture-of-experts row the experts' curve is unidentified (the loss is flat in it, and
+  // a refit moved it at random): the fold leaves it empty, so expert GEMMs follow the dense curve.
+  moe_half_ridge: { row: (m, group) => group.moeRows.includes(rowId(m)), unseen: NaN },
 };
 
 /**
@@ -580,7 +595,7 @@ export interface InformRule {
  * any row informs them. Every FIT_PARAMS factor is here or in {@link INFORMED_BY}, never both
  * (test/calibrate.test.ts), so a new factor cannot be fitted without saying which rows inform it.
  */
-export const ENTERS_EVERY_ROW: readonly string[] = ['gemm_half_tokens', 'mem_eff', 'kv_read_eff', 'attn_eff', 'overhead_ms', 'overhead_per_seq_us'];
+export const ENTERS_EVERY_ROW: readonly string[] = ['gemm_half_ridge', 'mem_eff', 'kv_read_eff', 'attn_eff', 'overhead_ms', 'overhead_per_seq_us'];
 
 /** The factors some rows miss, by where each enters the step-time model ([formulas](docs/physics.md#formulas)). */
 export const INFORMED_BY: Readonly<Record<string, InformRule>> = {
@@ -598,7 +613,7 @@ export const INFORMED_BY: Readonly<Record<string, InformRule>> = {
     needs: 'a row with tensor_parallel > 1 on silicon with an interconnect (all-reduce traffic)',
   },
   comm_latency_us: { row: (m) => m.tensorParallel > 1, needs: 'a row with tensor_parallel > 1 (collective calls)' },
-  moe_half_tokens: {
+  moe_half_ridge: {
     row: (m, c) => {
       const model = c.catalog.models.get(m.model);
       return model !== undefined && model.experts > 1 && model.expertParamsB > 0;

@@ -29,7 +29,10 @@
  * half point grows with the chips a weight matrix is sharded over: each chip holds 1/tp of its
  * columns (or rows), so the same tokens make 1/tp of the output tiles per chip, and a GEMM needs tp
  * times the tokens to fill the chip's SMs (a whole expert on one chip, with expert parallelism, is not
- * sharded).
+ * sharded). n½ = gemm_half_ridge · ridge and m½ = moe_half_ridge · ridge (gemm_half_ridge when
+ * empty), with ridge = peak · bytes per weight / (2 · mem_bw) the tokens at which the chip turns
+ * from bandwidth- to compute-bound ({@link ridgeTokens}): a chip with more FLOPs per byte needs more
+ * tokens to hide its weight tiles' loads.
  *
  * A decode step of b requests holding C context tokens has n = s = b and A = R = C, so with b fixed
  * the step time is one line in C (attention is the only term in C): the engine sums runs of such
@@ -99,6 +102,16 @@ export function peakFlops(silicon: Silicon, dtype: Dtype): number {
 export function gemmEffFor(silicon: Silicon, dtype: Dtype, eff: Efficiency): number {
   const lowBit = peakFlops(silicon, dtype) !== silicon.bf16Tflops * 1e12;
   return lowBit && Number.isFinite(eff.gemmEff8bit) ? eff.gemmEff8bit : eff.gemmEff;
+}
+
+/**
+ * The chip's ridge point in tokens per iteration for weights in `dtype`: a GEMM over n tokens does
+ * 2n FLOPs per weight, so n = peak × bytes per weight / (2 × memory bandwidth) is where its FLOPs
+ * per weight byte read equal the chip's FLOPs per byte of bandwidth (A100 FP16 153, H100 295 at
+ * BF16 and at FP8). The GEMM curve's half points are shares of it (docs/physics.md#formulas).
+ */
+export function ridgeTokens(silicon: Silicon, dtype: Dtype): number {
+  return (peakFlops(silicon, dtype) * DTYPE_BYTES[dtype]) / (2 * silicon.memBwGbps * 1e9);
 }
 
 /** Fixed time of one collective call (µs): the profile's `comm_latency_us` if given, else the silicon's, else 0. */
@@ -182,9 +195,9 @@ export class RooflinePerf {
   private readonly expertParamsPerExpert: number;
   private readonly experts: number;
   private readonly expertsPerToken: number;
-  /** gemm_half_tokens × tp: the tokens at which a GEMM sharded over tp chips reaches half of gemm_eff. */
+  /** gemm_half_ridge × ridge × tp: the tokens at which a GEMM sharded over tp chips reaches half of gemm_eff. */
   private readonly gemmHalfTokens: number;
-  /** moe_half_tokens × tp with sharded experts (× 1 with experts spread whole over the chips). */
+  /** moe_half_ridge × ridge × tp with sharded experts (× 1 with experts spread whole over the chips). */
   private readonly moeHalfTokens: number;
   private readonly moeImbalance: number;
   private readonly sPerAttnFlop: number;
@@ -292,8 +305,15 @@ export class RooflinePerf {
     const expertParallel = moe && tp > 1 && inputs.expertParallel === true;
     // Sharded over tp chips a GEMM's tokens make 1/tp of the output tiles per chip, so filling the
     // chip takes tp times the tokens; an expert held whole by one chip (expert parallel) is not sharded.
-    this.gemmHalfTokens = eff.gemmHalfTokens * tp;
-    this.moeHalfTokens = eff.moeHalfTokens * (expertParallel ? 1 : tp);
+    // Sharded over tp chips a GEMM's tokens make 1/tp of the output tiles per chip, so filling the
+    // chip takes tp times the tokens; an expert held whole by one chip (expert parallel) is not sharded.
+    // The half point is a share of the chip's ridge point: a GEMM over few tokens waits on its
+    // weight tiles, and the tokens that hide a tile's load behind its math grow with the chip's
+    // FLOPs per byte of bandwidth (A100 FP16 153 tokens, H100 BF16 or FP8 295).
+    this.gemmHalfTokens = eff.gemmHalfRidge * ridgeTokens(silicon, dtype) * tp;
+    // Experts without a curve of their own (empty moe_half_ridge) follow the dense GEMMs' curve.
+    const moeHalfRidge = Number.isFinite(eff.moeHalfRidge) ? eff.moeHalfRidge : eff.gemmHalfRidge;
+    this.moeHalfTokens = moeHalfRidge * ridgeTokens(silicon, expertDtype) * (expertParallel ? 1 : tp);
     // Sharded experts split every expert's work evenly over the chips; spread experts leave the
     // chip with the busiest experts setting the pace.
     this.moeImbalance = expertParallel ? eff.moeImbalance : 1;
