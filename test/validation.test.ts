@@ -224,6 +224,9 @@ describe('catalog overrides in a scenario are checked like the built-in catalog'
     ['  prices: [{ model: mistral-7b, vendor_share: 2 }]', /vendor_share: expected a number from 0 to 1/],
     ['  models: [{ id: mistral-7b, layers: 0 }]', /layers: expected an integer of at least 1/],
     ['  silicon: [{ id: h100-sxm, mem_bw: 5 }]', /unknown catalog column "mem_bw"/],
+    // Renamed with the ridge-point refit (CHANGELOG): a file written for the old name is told the new one.
+    ['  efficiency: [{ silicon: h100-sxm, gemm_half_tokens: 30 }]', /catalog column "gemm_half_tokens" was renamed: gemm_half_ridge, a share of the chip's ridge point/],
+    ['  efficiency: [{ silicon: h100-sxm, moe_half_tokens: 50 }]', /catalog column "moe_half_tokens" was renamed: moe_half_ridge/],
   ];
   for (const [yaml, expected] of cases) {
     it(`refuses ${yaml.trim()} with its line and column`, () => {

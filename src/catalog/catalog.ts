@@ -357,6 +357,12 @@ function readTable<T>(file: string, columns: Column<T>[], keyOf: KeyOf, check?: 
 /** Locates a field of the scenario file for an error message (file, line, column, path). */
 export type Locate = (path: (string | number)[], message: string) => InputError;
 
+/** Catalog columns renamed since a release, with what a file written for the old name must do (CHANGELOG). */
+const RENAMED_COLUMNS: Record<string, string> = {
+  gemm_half_tokens: "gemm_half_ridge, a share of the chip's ridge point instead of tokens (the old value / the ridge in tokens, 153 on A100 FP16 and 295 on H100; docs/physics.md)",
+  moe_half_tokens: "moe_half_ridge, a share of the chip's ridge point instead of tokens per expert (docs/physics.md)",
+};
+
 /** Merge scenario rows over the built-in ones: a known id keeps its fields unless given; a new id must give all. */
 function overlay<T extends Provenance>(
   base: Map<string, T>,
@@ -373,6 +379,8 @@ function overlay<T extends Provenance>(
     const path = ['catalog', table, i];
     for (const k of Object.keys(row)) {
       if (!columns.some((c) => c.csv === k)) {
+        const renamed = RENAMED_COLUMNS[k];
+        if (renamed !== undefined) throw locate([...path, k], `catalog column "${k}" was renamed: ${renamed}`);
         throw locate([...path, k], `unknown catalog column "${k}" (expected one of ${columns.map((c) => c.csv).join(', ')})`);
       }
     }
