@@ -287,7 +287,7 @@ export function fitProfile(
   return { values: r.x.map((u, i) => fromUnit(params[i], u)), loss: r.f, evals: r.evals };
 }
 
-/** What a band is computed from: a held-out prediction's metric, silicon and signed error (a FidelityRow is one). */
+/** What a band is computed from: a held-out prediction's measurement (its setup, metric and silicon) and signed error (a FidelityRow is one). */
 export interface HeldOutError {
   measurement: Measurement;
   errorPct: number;
@@ -388,10 +388,10 @@ export function cvFields(b: Band | null): Pick<Efficiency, 'cvRows' | 'cvMapePct
 
 /**
  * The error band (cv_*) of each row a profile writes, in the order it writes them. A measured chip's
- * row: that chip's throughput rows as predicted by every leave-one-model-out and
- * leave-one-lengths-out fit, pooled, so each row counts once per grouping it was held out in (twice
- * when both ran). The kind's row: leave-one-chip-out, every measured chip's throughput rows
- * predicted by the fit without that chip, each row once. docs/fidelity.md#error-on-every-prediction
+ * row: that chip's throughput rows (one metric per setup: onePerRun) as predicted by every
+ * leave-one-model-out and leave-one-lengths-out fit, pooled, so each row counts once per grouping
+ * it was held out in (twice when both ran). The kind's row: leave-one-chip-out, every measured
+ * chip's throughput rows predicted by the fit without that chip, each row once. docs/fidelity.md#error-on-every-prediction
  * says what the shipped rows' figures are made of; test/calibrate.test.ts rebuilds them from
  * data/calibration/ with this function.
  */
