@@ -180,6 +180,8 @@ interface Range {
   positive?: boolean;
   max?: number;
   integer?: boolean;
+  /** Appended to the out-of-range message: the likely mistake behind such a value. */
+  hint?: string;
 }
 
 interface Column<T> {
@@ -194,6 +196,17 @@ const POSITIVE: Range = { min: 0, positive: true };
 const COUNT: Range = { min: 1, integer: true };
 const SHARE: Range = { min: 0, max: 1 };
 const EFFICIENCY: Range = { min: 0, positive: true, max: 1 };
+/**
+ * A GEMM curve's half point as a share of the chip's ridge point: calibrate fits it within 0-2.56
+ * (src/fidelity/calibrate.ts). Until 9ded772 the column was in tokens (gemm_half_tokens, tens of
+ * them), and a row carried over with its old value would slow every small batch tenfold, silently.
+ */
+export const HALF_RIDGE_MAX = 2.56;
+const HALF_RIDGE: Range = {
+  min: 0,
+  max: HALF_RIDGE_MAX,
+  hint: "a share of the chip's ridge point, not tokens: divide a value in tokens by the ridge, 153 on A100 FP16 and 295 on H100 (docs/physics.md)",
+};
 
 const text = <T>(key: keyof T & string, csv: string): Column<T> => ({ key, csv, type: 'text' });
 const num = <T>(key: keyof T & string, csv: string, range: Range = NON_NEGATIVE): Column<T> => ({ key, csv, type: 'number', range });
@@ -206,7 +219,7 @@ const optNum = <T>(key: keyof T & string, csv: string, range: Range = NON_NEGATI
 
 function describeRange(r: Range): string {
   const kind = r.integer ? 'an integer' : 'a number';
-  if (r.max !== undefined) return `${kind} ${r.positive ? 'above' : 'from'} ${r.min} to ${r.max}`;
+  if (r.max !== undefined) return r.positive ? `${kind} above ${r.min} and at most ${r.max}` : `${kind} from ${r.min} to ${r.max}`;
   return r.positive ? `${kind} above ${r.min}` : `${kind} of at least ${r.min}`;
 }
 
@@ -255,8 +268,8 @@ const SIGNED_PCT: Range = { min: -100, positive: true };
 
 const EFFICIENCY_COLUMNS: Column<Efficiency>[] = [
   text('silicon', 'silicon'), text('stack', 'stack'), text('basis', 'basis'),
-  num('gemmEff', 'gemm_eff', EFFICIENCY), num('gemmHalfRidge', 'gemm_half_ridge'), num('memEff', 'mem_eff', EFFICIENCY),
-  num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), optNum('moeHalfRidge', 'moe_half_ridge'),
+  num('gemmEff', 'gemm_eff', EFFICIENCY), num('gemmHalfRidge', 'gemm_half_ridge', HALF_RIDGE), num('memEff', 'mem_eff', EFFICIENCY),
+  num('kvReadEff', 'kv_read_eff', EFFICIENCY), num('attnEff', 'attn_eff', EFFICIENCY), optNum('moeHalfRidge', 'moe_half_ridge', HALF_RIDGE),
   num('moeImbalance', 'moe_imbalance', { min: 1 }), num('commEff', 'comm_eff', EFFICIENCY),
   num('overheadMs', 'overhead_ms'), num('overheadPerSeqUs', 'overhead_per_seq_us'), optNum('frontendMs', 'frontend_ms'),
   optNum('gemmEff8bit', 'gemm_eff_8bit', EFFICIENCY), optNum('commLatencyUs', 'comm_latency_us'),
@@ -290,7 +303,7 @@ function toRecord<T>(row: RawRow, columns: Column<T>[], fail: Fail): T {
     }
     const value = decimal(cell);
     const range = c.range ?? NON_NEGATIVE;
-    if (!Number.isFinite(value) || !inRange(value, range)) fail(c.csv, `expected ${describeRange(range)}, got "${cell}"`);
+    if (!Number.isFinite(value) || !inRange(value, range)) fail(c.csv, `expected ${describeRange(range)}, got "${cell}"${range.hint ? ` (${range.hint})` : ''}`);
     out[c.key] = value;
   }
   if (!out.source && !out.assumption) fail(null, 'every catalog row needs a source or an assumption');

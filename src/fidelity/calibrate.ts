@@ -8,7 +8,7 @@
  * factors, so leaving a chip out asks what the profile predicts for a chip it never saw, which is
  * how a chip without measurements (a kind default) is predicted. docs/fidelity.md#calibrate.
  */
-import { resolveEfficiency, stackFamily, type Catalog, type Efficiency, type RawRow } from '../catalog/catalog.js';
+import { HALF_RIDGE_MAX, resolveEfficiency, stackFamily, type Catalog, type Efficiency, type RawRow } from '../catalog/catalog.js';
 import { InputError } from '../errors.js';
 import { errorPct, rowName, summarizeErrors, type FidelityRow, type MetricError } from './fidelity.js';
 import { formatLength, rowLocation, type Measurement } from './measurements.js';
@@ -53,8 +53,8 @@ export const FIT_PARAMS: readonly FitParam[] = [
   { csv: 'overhead_per_seq_us', key: 'overheadPerSeqUs', lo: 0, hi: 50 },
   // Shares of the chip's ridge point (src/perf/roofline.ts ridgeTokens): at most 2.56 ridges (the
   // former 256-token bound at a ridge of 100 tokens).
-  { csv: 'gemm_half_ridge', key: 'gemmHalfRidge', lo: 0, hi: 2.56 },
-  { csv: 'moe_half_ridge', key: 'moeHalfRidge', lo: 0, hi: 2.56 },
+  { csv: 'gemm_half_ridge', key: 'gemmHalfRidge', lo: 0, hi: HALF_RIDGE_MAX },
+  { csv: 'moe_half_ridge', key: 'moeHalfRidge', lo: 0, hi: HALF_RIDGE_MAX },
   { csv: 'moe_imbalance', key: 'moeImbalance', lo: 1, hi: 2 },
   { csv: 'frontend_ms', key: 'frontendMs', lo: 0, hi: 50 },
 ];
