@@ -167,6 +167,13 @@ describe('small messages', () => {
     expect(r.stderr).toMatch(/^fleetsim: error: [^\n]*m\.csv:1: the header is one column with ";" in it: the file looks semicolon-separated .*save it comma-separated/);
   });
 
+  it('a semicolon-separated file with decimal commas (0,09) is named as such, not a record-length error', () => {
+    const r = fidelity(`# exported\n${HEADER.replace(/,/g, ';')}\n${row('trtllm', 'ttft_mean_s', '0.09').replace(/,/g, ';').replace('0.09', '0,09')}\n`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^fleetsim: error: [^\n]*m\.csv:2: the header is one column with ";" in it: the file looks semicolon-separated /);
+    expect(r.stderr).not.toMatch(/Invalid Record Length|thousands/);
+  });
+
   it('a row one cell longer than the header hints at a thousands separator', () => {
     const r = fidelity(`${HEADER}\n${row('trtllm', 'output_tok_s', '1,850')}\n`);
     expect(r.status).toBe(2);

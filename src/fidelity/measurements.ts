@@ -231,10 +231,18 @@ function parseScheduler(text: string, w: Where): Measurement['scheduler'] {
   throw fail(w, `scheduler: expected continuous, chunked or static, got ${JSON.stringify(text)}`);
 }
 
+const semicolonHeader = (file: string, line: number): InputError =>
+  new InputError('the header is one column with ";" in it: the file looks semicolon-separated (a spreadsheet export where the decimal mark is a comma); save it comma-separated, with "." as the decimal mark (docs/fidelity.md lists the format)', { file, line });
+
 /** Reads the project's measurement CSV. Rows are validated for shape here, against the catalog by {@link checkCatalog}. */
 export function readMeasurementCsv(file: string, input: string): Measurement[] {
   // Without its BOM, a leading `#` line is a comment to csv-parse and to recordLines alike.
   const text = stripBom(input);
+  // Checked before csv-parse reads the records: a semicolon file with decimal commas (0,09) has
+  // records of two cells under a one-cell header, and the record-length error would hide this.
+  const textLines = text.split('\n');
+  const headerIndex = textLines.findIndex((l) => l.trim() !== '' && !l.startsWith('#'));
+  if (headerIndex >= 0 && !textLines[headerIndex].includes(',') && textLines[headerIndex].includes(';')) throw semicolonHeader(file, headerIndex + 1);
   let table: string[][];
   try {
     table = parseCsv<string[][]>(text, { relax_column_count: false, skip_empty_lines: true, comment: '#' });
@@ -248,9 +256,7 @@ export function readMeasurementCsv(file: string, input: string): Measurement[] {
   }
   if (table.length === 0) throw new InputError('empty measurement file: expected a header row', { file, line: 1 });
   const header = table[0].map((h) => h.trim());
-  if (header.length === 1 && header[0].includes(';')) {
-    throw new InputError('the header is one column with ";" in it: the file looks semicolon-separated (a spreadsheet export where the decimal mark is a comma); save it comma-separated, with "." as the decimal mark (docs/fidelity.md lists the format)', { file, line: 1 });
-  }
+  if (header.length === 1 && header[0].includes(';')) throw semicolonHeader(file, 1);
   for (const c of REQUIRED) if (!header.includes(c)) throw new InputError(`missing column ${c} (docs/fidelity.md lists the format)`, { file, line: 1 });
   for (const h of header) {
     if (!(MEASUREMENT_COLUMNS as readonly string[]).includes(h)) throw new InputError(`unknown column ${JSON.stringify(h)}; expected ${MEASUREMENT_COLUMNS.join(', ')}`, { file, line: 1 });
