@@ -195,7 +195,11 @@ describe('calibrate', () => {
     const param = fleetsim(['calibrate', join(dir, 'good.csv'), '--out', out, '--params', 'gemm_eff,nonsense']);
     expect(param.status).toBe(2);
     expect(param.stderr).toMatch(/--params: unknown factor "nonsense"/);
-    for (const r of [bad, unknown, param]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    const renamed = fleetsim(['calibrate', join(dir, 'good.csv'), '--out', out, '--params', 'gemm_eff,gemm_half_tokens']);
+    expect(renamed.status).toBe(2);
+    expect(renamed.stderr).toMatch(/--params: factor "gemm_half_tokens" was renamed: gemm_half_ridge, a share of the chip's ridge point instead of tokens \(the old value \/ the ridge in tokens/);
+    expect(renamed.stderr).not.toMatch(/unknown factor/);
+    for (const r of [bad, unknown, param, renamed]) expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -371,7 +371,7 @@ function readTable<T>(file: string, columns: Column<T>[], keyOf: KeyOf, check?: 
 export type Locate = (path: (string | number)[], message: string) => InputError;
 
 /** Catalog columns renamed since a release, with what a file written for the old name must do (CHANGELOG). */
-const RENAMED_COLUMNS: Record<string, string> = {
+export const RENAMED_COLUMNS: Record<string, string> = {
   gemm_half_tokens: "gemm_half_ridge, a share of the chip's ridge point instead of tokens (the old value / the ridge in tokens, 153 on A100 FP16 and 295 on H100; docs/physics.md)",
   moe_half_tokens: "moe_half_ridge, a share of the chip's ridge point instead of tokens per expert (docs/physics.md)",
 };

@@ -8,7 +8,7 @@
  * factors, so leaving a chip out asks what the profile predicts for a chip it never saw, which is
  * how a chip without measurements (a kind default) is predicted. docs/fidelity.md#calibrate.
  */
-import { HALF_RIDGE_MAX, resolveEfficiency, stackFamily, type Catalog, type Efficiency, type RawRow } from '../catalog/catalog.js';
+import { HALF_RIDGE_MAX, RENAMED_COLUMNS, resolveEfficiency, stackFamily, type Catalog, type Efficiency, type RawRow } from '../catalog/catalog.js';
 import { InputError } from '../errors.js';
 import { errorPct, rowName, summarizeErrors, type FidelityRow, type MetricError } from './fidelity.js';
 import { formatLength, rowLocation, type Measurement } from './measurements.js';
@@ -694,6 +694,8 @@ export async function calibrate(measurements: readonly Measurement[], catalog: C
 export function fitParams(names: readonly string[]): FitParam[] {
   const params = names.map((n) => {
     const p = FIT_PARAMS.find((x) => x.csv === n);
+    // The factors are the efficiency columns, so a renamed column is a renamed factor (9ded772).
+    if (!p && RENAMED_COLUMNS[n] !== undefined) throw new InputError(`--params: factor "${n}" was renamed: ${RENAMED_COLUMNS[n]}`);
     if (!p) throw new InputError(`--params: unknown factor "${n}" (expected some of ${FIT_PARAMS.map((x) => x.csv).join(', ')})`);
     return p;
   });
