@@ -180,6 +180,15 @@ describe('small messages', () => {
     expect(r.stderr).toMatch(/m\.csv:2: malformed CSV: Invalid Record Length: expect 13, got 14 on line 2 \(a number must not have a thousands separator: 1,850 is two cells; write 1850/);
   });
 
+  it('a quoted thousands separator ("1,800") gets the same hint', () => {
+    const r = fidelity(`${HEADER}\n${row('trtllm', 'output_tok_s', '"1,800"')}\n`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/m\.csv:2: value: expected a positive number, got "1,800" \(a number must not have a thousands separator: write 1800\)/);
+    const requests = fidelity(`${HEADER}\n${row('trtllm').replace(',1,,4,', ',1,,"1,000",')}\n`);
+    expect(requests.status).toBe(2);
+    expect(requests.stderr).toMatch(/m\.csv:2: requests: expected a positive integer, got "1,000" \(a number must not have a thousands separator: write 1000\)/);
+  });
+
   it('a concurrency that is not whole points to rate_per_s', () => {
     for (const c of ['2.5', '2.5/s']) {
       const r = fidelity(`${HEADER}\n${row('trtllm').replace(',1,,4,', `,${c},,4,`)}\n`);

@@ -154,9 +154,18 @@ export function rowLocation(m: Measurement): InputLocation {
   return { file: m.file, line: m.line, path: m.location };
 }
 
+/**
+ * A hint for a number written with thousands separators: unquoted, 1,850 splits into two cells (the
+ * record-length error says so); quoted, "1,800" reaches the field whole, and needs the same hint.
+ */
+function thousandsHint(text: string): string {
+  const t = text.trim();
+  return /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(t) ? ` (a number must not have a thousands separator: write ${t.replace(/,/g, '')})` : '';
+}
+
 function positiveInt(text: string, w: Where, field: string): number {
   const n = decimal(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw fail(w, `${field}: expected a positive integer, got ${JSON.stringify(text)}`);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw fail(w, `${field}: expected a positive integer, got ${JSON.stringify(text)}${thousandsHint(text)}`);
   return n;
 }
 
@@ -274,7 +283,7 @@ export function readMeasurementCsv(file: string, input: string): Measurement[] {
     const metric = get('metric');
     if (!isMetric(metric)) throw fail(w, `metric: expected one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
     const value = decimal(get('value'));
-    if (!(Number.isFinite(value) && value > 0)) throw fail(w, `value: expected a positive number, got ${JSON.stringify(get('value'))}`);
+    if (!(Number.isFinite(value) && value > 0)) throw fail(w, `value: expected a positive number, got ${JSON.stringify(get('value'))}${thousandsHint(get('value'))}`);
     return {
       file,
       line: w.line,
