@@ -17,7 +17,7 @@ const warnings = (stderr: string) => stderr.split('\n').filter((l) => l.startsWi
 
 describe('a stack no data file names (a typo such as vlm)', () => {
   it('fidelity warns once per file and stack at its first row, with the closest known stack; none for a known stack or version', () => {
-    const dir = withFiles({ 'm.csv': [HEADER, row('vlm'), row('vlm', 'ttft_mean_s', '0.02'), row('vllm-0.6'), row('trtllm')].join('\n') + '\n' });
+    const dir = withFiles({ 'm.csv': [HEADER, row('vlm'), row('vlm', 'ttft_mean_s', '0.02'), row('trtllm-0.17'), row('trtllm')].join('\n') + '\n' });
     const r = fleetsim(['fidelity', join(dir, 'm.csv'), '-q']);
     expect(r.status).toBe(0);
     expect(warnings(r.stderr)).toHaveLength(1);
@@ -69,6 +69,34 @@ ${catalog}`;
     };
     expect(fittedTo('without.yaml')).toMatch(/^data\/measurements\//);
     expect(fittedTo('with.yaml')).toMatch(/m\.csv line/);
+  });
+});
+
+describe('a known stack with no profile on the row\'s silicon (vllm on h100-sxm: the generic profile stands in)', () => {
+  it('fidelity gives the warning run and explain give, once per file, silicon and stack', () => {
+    const dir = withFiles({ 'm.csv': [HEADER, row('trtllm'), row('vllm'), row('vllm', 'ttft_mean_s', '0.02'), row('vllm-0.6')].join('\n') + '\n' });
+    const r = fleetsim(['fidelity', join(dir, 'm.csv'), '-q']);
+    expect(r.status).toBe(0);
+    expect(warnings(r.stderr)).toEqual([
+      expect.stringMatching(/m\.csv:3: no efficiency profile for stack vllm on h100-sxm or its kind gpu in data\/efficiency\.csv: the h100-sxm profile \(stack generic\) is used instead, so the numbers are not vllm's/),
+      expect.stringMatching(/m\.csv:5: no efficiency profile for stack vllm-0\.6 \(or vllm\) on h100-sxm /),
+    ]);
+  });
+
+  it("fidelity warns for examples/measurements/'s vLLM result (stack vllm-0.6)", () => {
+    const r = fleetsim(['fidelity', 'examples/measurements/', '--silicon', 'h100-sxm', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/vllm-benchmark-serving\.json: no efficiency profile for stack vllm-0\.6 \(or vllm\) on h100-sxm/);
+  });
+
+  it('calibrate says the fit starts from the stand-in and writes the stack\'s own profile', () => {
+    const dir = withFiles({ 'm.csv': [HEADER, row('vllm')].join('\n') + '\n' });
+    const out = join(dir, 'out');
+    const r = fleetsim(['calibrate', join(dir, 'm.csv'), '--out', out, '--params', 'mem_eff', '--max-evals', '3', '--no-cv', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/m\.csv:2: no efficiency profile for stack vllm on h100-sxm .*; calibrate starts from that profile's values and writes a new h100-sxm@vllm profile \(and gpu@vllm\) from the fit/);
+    expect(readFileSync(join(out, 'efficiency.csv'), 'utf8')).toMatch(/^h100-sxm,vllm,/m);
+    expect(readFileSync(join(out, 'efficiency.csv'), 'utf8')).toMatch(/^gpu,vllm,/m);
   });
 });
 

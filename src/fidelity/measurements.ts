@@ -8,9 +8,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decimal, parseCsv, stripBom } from '../csv-read.js';
 import { closestIds, InputError, unknownIdHint, type InputLocation } from '../errors.js';
-import { knownStacks, stackFamily, type Catalog } from '../catalog/catalog.js';
+import { knownStacks, resolveEfficiency, stackFamily, type Catalog } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
-import { foreignStack } from '../scenario/warnings.js';
+import { foreignStack, stackFallbackWarning } from '../scenario/warnings.js';
 
 /** Every metric a row may state; the suffix is the unit. */
 export const METRICS = [
@@ -583,6 +583,34 @@ export function stackRowWarnings(rows: readonly Measurement[], catalog: Catalog)
 }
 
 /**
+ * Rows whose stack is known but has no efficiency profile on their silicon or its kind, so another
+ * stack's profile stands in: the warning run, explain and plan give a deployment so (one per file,
+ * silicon and stack). `fidelity` then predicts the rows with the stand-in; `calibrate` starts its
+ * fit from the stand-in's values and writes the stack's own profile (profileGroups, profileRows).
+ */
+export function stackProfileWarnings(rows: readonly Measurement[], catalog: Catalog, command: 'fidelity' | 'calibrate'): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const m of rows) {
+    const silicon = catalog.silicon.get(m.silicon);
+    const key = `${m.file}|${m.silicon}|${m.stack}`;
+    if (m.exclude !== '' || !silicon || seen.has(key)) continue;
+    seen.add(key);
+    const resolved = resolveEfficiency(catalog, silicon, m.stack);
+    const fallback = resolved === null ? null : stackFallbackWarning(catalog, silicon, m.stack, resolved);
+    if (fallback === null) continue;
+    const family = stackFamily(m.stack);
+    out.push(
+      `${rowName(m)}: ${fallback}` +
+        (command === 'calibrate'
+          ? `; calibrate starts from that profile's values and writes a new ${silicon.id}@${family} profile (and ${silicon.kind}@${family}) from the fit`
+          : ''),
+    );
+  }
+  return out;
+}
+
+/**
  * Rows (and a `--stack` flag) naming a stack no data file knows, nor its family (data/stacks.csv,
  * data/efficiency.csv): probably a typo (`vlm`), which `fidelity` would predict with the silicon's
  * generic profile and `calibrate` would fit as a new profile no deployment of the intended stack
@@ -672,7 +700,7 @@ export function latencyUnitWarnings(rows: readonly Measurement[]): string[] {
 
 /** Every warning `fidelity` and `calibrate` give about their input before simulating it. */
 export function measurementWarnings(rows: readonly Measurement[], catalog: Catalog, command: 'fidelity' | 'calibrate', defaults: ResultDefaults): string[] {
-  return [...csvFlagWarnings(rows, defaults), ...unknownStackWarnings(rows, catalog, command, defaults.stack), ...stackRowWarnings(rows, catalog), ...latencyUnitWarnings(rows)];
+  return [...csvFlagWarnings(rows, defaults), ...unknownStackWarnings(rows, catalog, command, defaults.stack), ...stackProfileWarnings(rows, catalog, command), ...stackRowWarnings(rows, catalog), ...latencyUnitWarnings(rows)];
 }
 
 /** Rows to simulate must name catalog models and silicon the chip can hold; the first that does not is an error naming it. */

@@ -188,16 +188,31 @@ export function stackWarnings(catalog: Catalog, silicon: Silicon, stack: string,
       `unknown stack "${stack}": neither data/efficiency.csv nor data/stacks.csv names it${family !== stack ? ` or its family ${family}` : ''}, so ${used} ` +
         `and the generic KV-memory rule are used${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}; known: ${[...known].sort().join(', ')}`,
     );
-  } else if (resolved.stackFallback) {
-    out.push(
-      `no efficiency profile for stack ${stack}${family !== stack ? ` (or ${family})` : ''} on ${silicon.id} or its kind ${silicon.kind} in data/efficiency.csv: ` +
-        `${used} is used instead, so the numbers are not ${family}'s` +
-        `${catalog.stacks.has(family) || catalog.stacks.has(stack) ? ` (its KV-memory rule, data/stacks.csv, does apply)` : ''}`,
-    );
+  } else {
+    const fallback = stackFallbackWarning(catalog, silicon, stack, resolved);
+    if (fallback !== null) out.push(fallback);
   }
   const foreign = foreignStack(catalog, silicon, stack);
   if (foreign !== null) out.push(`${foreign}: no real deployment could serve it so; the numbers are ${used}`);
   return out;
+}
+
+/**
+ * `no efficiency profile for stack vllm on h100-sxm ...` when a stack a data file knows has no
+ * efficiency row on the silicon or its kind, so another stack's profile stands in (`fidelity` and
+ * `calibrate` give it for measurement rows too); null otherwise, and for generic or an unknown stack.
+ */
+export function stackFallbackWarning(catalog: Catalog, silicon: Silicon, stack: string, resolved: ResolvedEfficiency): string | null {
+  const family = stackFamily(stack);
+  const known = knownStacks(catalog);
+  if (stack === 'generic' || !resolved.stackFallback || (!known.has(stack) && !known.has(family))) return null;
+  const e = resolved.efficiency;
+  const used = `the ${e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`} profile (stack ${e.stack})`;
+  return (
+    `no efficiency profile for stack ${stack}${family !== stack ? ` (or ${family})` : ''} on ${silicon.id} or its kind ${silicon.kind} in data/efficiency.csv: ` +
+    `${used} is used instead, so the numbers are not ${family}'s` +
+    `${catalog.stacks.has(family) || catalog.stacks.has(stack) ? ` (its KV-memory rule, data/stacks.csv, does apply)` : ''}`
+  );
 }
 
 /**
