@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decimal, parseCsv, stripBom } from '../csv-read.js';
 import { closestIds, InputError, unknownIdHint, type InputLocation } from '../errors.js';
-import { knownStacks, resolveEfficiency, stackFamily, type Catalog } from '../catalog/catalog.js';
+import { knownStacks, resolveEfficiency, stackFamily, type Catalog, type Silicon } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
 import { foreignStack, stackFallbackWarning } from '../scenario/warnings.js';
 
@@ -563,19 +563,28 @@ export function checkDefaults(defaults: ResultDefaults, catalog: Catalog): void 
   }
 }
 
+/** The first included row of each file, known silicon and stack: where a stack warning is given once. */
+function firstPerStack(rows: readonly Measurement[], catalog: Catalog): { m: Measurement; silicon: Silicon }[] {
+  const seen = new Set<string>();
+  const out: { m: Measurement; silicon: Silicon }[] = [];
+  for (const m of rows) {
+    const silicon = catalog.silicon.get(m.silicon);
+    const key = `${m.file}|${m.silicon}|${m.stack}`;
+    if (m.exclude !== '' || !silicon || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ m, silicon });
+  }
+  return out;
+}
+
 /**
  * Rows whose stack does not run on their silicon's vendor (data/stacks.csv silicon_vendors:
  * TensorRT-LLM on an AMD GPU): probably a mislabelled row, whose figures would be fitted to, or
  * compared with, a profile of a stack that chip cannot run. One warning per file, silicon and stack.
  */
 export function stackRowWarnings(rows: readonly Measurement[], catalog: Catalog): string[] {
-  const seen = new Set<string>();
   const out: string[] = [];
-  for (const m of rows) {
-    const silicon = catalog.silicon.get(m.silicon);
-    const key = `${m.file}|${m.silicon}|${m.stack}`;
-    if (m.exclude !== '' || !silicon || seen.has(key)) continue;
-    seen.add(key);
+  for (const { m, silicon } of firstPerStack(rows, catalog)) {
     const foreign = foreignStack(catalog, silicon, m.stack);
     if (foreign !== null) out.push(`${rowName(m)}: ${foreign}: check the row's stack or silicon`);
   }
@@ -589,13 +598,8 @@ export function stackRowWarnings(rows: readonly Measurement[], catalog: Catalog)
  * fit from the stand-in's values and writes the stack's own profile (profileGroups, profileRows).
  */
 export function stackProfileWarnings(rows: readonly Measurement[], catalog: Catalog, command: 'fidelity' | 'calibrate'): string[] {
-  const seen = new Set<string>();
   const out: string[] = [];
-  for (const m of rows) {
-    const silicon = catalog.silicon.get(m.silicon);
-    const key = `${m.file}|${m.silicon}|${m.stack}`;
-    if (m.exclude !== '' || !silicon || seen.has(key)) continue;
-    seen.add(key);
+  for (const { m, silicon } of firstPerStack(rows, catalog)) {
     const resolved = resolveEfficiency(catalog, silicon, m.stack);
     const fallback = resolved === null ? null : stackFallbackWarning(catalog, silicon, m.stack, resolved);
     if (fallback === null) continue;
