@@ -451,6 +451,11 @@ export function knownStacks(catalog: Catalog): Set<string> {
   return known;
 }
 
+/** Whether a data file names the stack or its family (generic always): else a typo, probably. */
+export function isKnownStack(known: ReadonlySet<string>, stack: string): boolean {
+  return stack === GENERIC_STACK || known.has(stack) || known.has(stackFamily(stack));
+}
+
 /** KV sizing of a stack: its own row, its family's, generic's; `total` with no reserve when none has one. */
 export function resolveStack(catalog: Catalog, stack: string = GENERIC_STACK): Stack {
   for (const st of [stack, stackFamily(stack), GENERIC_STACK]) {

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decimal, parseCsv, stripBom } from '../csv-read.js';
 import { closestIds, InputError, unknownIdHint, type InputLocation } from '../errors.js';
-import { knownStacks, resolveEfficiency, stackFamily, type Catalog, type Silicon } from '../catalog/catalog.js';
+import { isKnownStack, knownStacks, resolveEfficiency, stackFamily, type Catalog, type Silicon } from '../catalog/catalog.js';
 import { DTYPES } from '../scenario/schema.js';
 import { foreignStack, stackFallbackWarning } from '../scenario/warnings.js';
 
@@ -624,7 +624,7 @@ export function stackProfileWarnings(rows: readonly Measurement[], catalog: Cata
  */
 export function unknownStackWarnings(rows: readonly Measurement[], catalog: Catalog, command: 'fidelity' | 'calibrate', flagStack?: string): string[] {
   const known = knownStacks(catalog);
-  const unknown = (stack: string) => stack !== 'generic' && !known.has(stack) && !known.has(stackFamily(stack));
+  const unknown = (stack: string) => !isKnownStack(known, stack);
   const message = (stack: string) => {
     const near = closestIds(stack, known);
     const family = stackFamily(stack);

@@ -9,7 +9,7 @@
  *   - a `stack:` with no efficiency profile for the silicon (the generic one stands in), one no
  *     data file names at all (a typo), or one that does not run on the silicon's vendor.
  */
-import { knownStacks, resolveStack, stackFamily, type Catalog, type ResolvedEfficiency, type Silicon } from '../catalog/catalog.js';
+import { isKnownStack, knownStacks, resolveStack, stackFamily, type Catalog, type ResolvedEfficiency, type Silicon } from '../catalog/catalog.js';
 import { closestIds } from '../errors.js';
 import { saturatedReplica, type StepTimes } from '../perf/saturation.js';
 import type { ArrivalConfig } from '../workload/arrivals.js';
@@ -175,14 +175,19 @@ export function capacityWarning(model: string, servers: Server[], demands: Deman
  *   - no efficiency row for the stack on this silicon or its kind: another stack's profile stands in;
  *   - the stack does not run on the silicon's vendor (data/stacks.csv silicon_vendors).
  */
+/** `the h100-sxm profile (stack generic)`: the efficiency row a deployment's stack resolved to. */
+function profileUsed(resolved: ResolvedEfficiency): string {
+  const e = resolved.efficiency;
+  return `the ${e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`} profile (stack ${e.stack})`;
+}
+
 export function stackWarnings(catalog: Catalog, silicon: Silicon, stack: string, resolved: ResolvedEfficiency): string[] {
   if (stack === 'generic') return [];
   const out: string[] = [];
   const family = stackFamily(stack);
   const known = knownStacks(catalog);
-  const e = resolved.efficiency;
-  const used = `the ${e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`} profile (stack ${e.stack})`;
-  if (!known.has(stack) && !known.has(family)) {
+  const used = profileUsed(resolved);
+  if (!isKnownStack(known, stack)) {
     const near = closestIds(stack, known);
     out.push(
       `unknown stack "${stack}": neither data/efficiency.csv nor data/stacks.csv names it${family !== stack ? ` or its family ${family}` : ''}, so ${used} ` +
@@ -204,13 +209,10 @@ export function stackWarnings(catalog: Catalog, silicon: Silicon, stack: string,
  */
 export function stackFallbackWarning(catalog: Catalog, silicon: Silicon, stack: string, resolved: ResolvedEfficiency): string | null {
   const family = stackFamily(stack);
-  const known = knownStacks(catalog);
-  if (stack === 'generic' || !resolved.stackFallback || (!known.has(stack) && !known.has(family))) return null;
-  const e = resolved.efficiency;
-  const used = `the ${e.stack === 'generic' ? e.silicon : `${e.silicon}@${e.stack}`} profile (stack ${e.stack})`;
+  if (stack === 'generic' || !resolved.stackFallback || !isKnownStack(knownStacks(catalog), stack)) return null;
   return (
     `no efficiency profile for stack ${stack}${family !== stack ? ` (or ${family})` : ''} on ${silicon.id} or its kind ${silicon.kind} in data/efficiency.csv: ` +
-    `${used} is used instead, so the numbers are not ${family}'s` +
+    `${profileUsed(resolved)} is used instead, so the numbers are not ${family}'s` +
     `${catalog.stacks.has(family) || catalog.stacks.has(stack) ? ` (its KV-memory rule, data/stacks.csv, does apply)` : ''}`
   );
 }
