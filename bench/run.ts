@@ -9,6 +9,9 @@
  *   --runs=N                          end-to-end repetitions (the median is reported; default 3, quick 1)
  *   --only=hold,e2e,compare,alloc,startup  subsets (alloc: heap allocation per simulated request;
  *                                     startup: the built CLI's start-up, bench/startup.ts)
+ *   --only=counts                     instructions, D1 misses and mispredicted branches per simulated
+ *                                     event, counted by valgrind (bench/counts.ts; minutes, so never
+ *                                     in the default set; --against counts the other build too)
  *   --against=DIR                     end-to-end runs alternate with those of the fleetsim checkout in
  *                                     DIR (built: DIR/dist/bench/run.js), on this checkout's scenarios;
  *                                     each bench gets a row per build and the ratio of their medians;
@@ -36,6 +39,7 @@ import type { RequestLog } from '../src/metrics/recorder.js';
 import { cppHoldBench, holdBench } from './hold.js';
 import { againstNote } from './against.js';
 import { median, startupRows } from './startup.js';
+import { countsRows, haveValgrind, type CountsRow } from './counts.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** bench/scenarios, whether running from dist/bench or (via a TS loader) from bench/. */
@@ -55,8 +59,11 @@ interface Row {
   speedup?: number;
   /** Bytes allocated on the JS heap per simulated request, garbage included (sampled). */
   alloc_bytes_per_request?: number;
-  /** With --against: the other build's median wall time over ours (above 1: ours is faster). */
+  /** With --against: the other build's median wall time over ours (above 1: ours is faster); counts: its instructions over ours. */
   against_ratio?: number;
+  instructions_per_event?: number;
+  d1_misses_per_event?: number;
+  mispredicts_per_event?: number;
   identical?: boolean;
   note?: string;
 }
@@ -70,6 +77,8 @@ interface E2eReport {
   /** User + system CPU seconds of this process over the run: less sensitive than wall time to other load on the machine. */
   cpuS: number;
   peakRssMb: number;
+  /** Runs in this process (the last is reported); builds from before bench/counts.ts leave it out. */
+  repeats?: number;
 }
 
 /**
@@ -91,16 +100,21 @@ function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** Simulates `file` with every report on (requests.csv aside: it is opt-in and grows with requests). */
-function childE2e(file: string, horizonS: number | undefined): E2eReport {
+/**
+ * Simulates `file` with every report on (requests.csv aside: it is opt-in and grows with
+ * requests); `repeats` > 1 runs it that many times in this process and reports the last run (the
+ * counted benches subtract a single run's counts from such a child's to count warm runs alone).
+ */
+function childE2e(file: string, horizonS: number | undefined, repeats = 1): E2eReport {
   const scenario = loadAt(file, horizonS);
   const out = mkdtempSync(join(tmpdir(), 'fleetsim-bench-'));
   try {
+    for (let i = 1; i < repeats; i++) runToDir(scenario, { outDir: join(out, `warm${i}`) });
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const result = runToDir(scenario, { outDir: join(out, 'run') });
     const wallS = (performance.now() - t0) / 1000;
-    return { requests: result.arrivals, events: result.events, wallS, cpuS: cpuSince(c0), peakRssMb: peakRssMb() };
+    return { requests: result.arrivals, events: result.events, wallS, cpuS: cpuSince(c0), peakRssMb: peakRssMb(), repeats };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -369,6 +383,9 @@ function print(rows: Row[], json: boolean): void {
       'cpu s': r.cpu_s ?? '',
       'step/collapsed': r.speedup ?? '',
       'alloc B/req': r.alloc_bytes_per_request ?? '',
+      ...(r.instructions_per_event === undefined
+        ? {}
+        : { 'instr/event': r.instructions_per_event, 'D1 miss/event': r.d1_misses_per_event, 'mispred/event': r.mispredicts_per_event }),
       identical: r.identical ?? '',
       note: r.note ?? '',
     })),
@@ -385,13 +402,31 @@ function print(rows: Row[], json: boolean): void {
  */
 const CI_COMPARE = { file: 'week-27m.yaml', horizonS: 1800, name: 'collapsed-vs-step/week-30m' };
 
+/**
+ * The counted benches (bench/counts.ts): the platform and its autoscaled twin cut to 5 minutes
+ * (about 100,000 events a run) and the busy replica to 2,000 s (about 107,000): each takes valgrind
+ * two to three minutes per build.
+ */
+function countedRows(quick: boolean, against: string | null, scenario: (f: string) => string): Row[] {
+  if (!haveValgrind()) return [{ name: 'counts', note: 'skipped: valgrind not found (Debian package valgrind)' }];
+  const root = join(here, here.includes('/dist/') ? '../..' : '..');
+  const cases: [string, string, number | undefined][] = quick
+    ? [['counts/platform-1m@5m', 'platform-1m.yaml', 300]]
+    : [
+        ['counts/platform-1m@5m', 'platform-1m.yaml', 300],
+        ['counts/platform-1m-autoscale@5m', 'platform-1m-autoscale.yaml', 300],
+        ['counts/busy-replica@2000s', 'busy-replica-100k.yaml', 2000],
+      ];
+  return cases.flatMap(([name, file, h]): CountsRow[] => countsRows(name, root, scenario(file), h, against));
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--child') {
     const [kind, file, h, repeats] = argv.slice(1);
     const horizonS = h === '-' ? undefined : Number(h);
     const out =
       kind === 'e2e'
-        ? childE2e(file, horizonS)
+        ? childE2e(file, horizonS, repeats === undefined ? 1 : Number(repeats))
         : kind === 'alloc'
           ? await childAlloc(file, horizonS)
           : childCompare(file, Number(h), Number(repeats));
@@ -413,13 +448,13 @@ async function main(argv: string[]): Promise<number> {
   const known = new Set(['--json', '--quick', '--ci']);
   const bad = argv.filter((a) => !known.has(a) && a !== runsArg && a !== onlyArg && a !== againstArg);
   if (bad.length > 0 || !(Number.isInteger(runs) && runs > 0)) {
-    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare,alloc,startup] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
+    console.error(`usage: run.js [--json] [--quick] [--ci] [--runs=N] [--only=hold,e2e,compare,alloc,startup,counts] [--against=DIR]   (unexpected: ${bad.join(' ')})`);
     return 2;
   }
   const againstProblem = (): string | null => {
     if (againstDir === null) return null;
     if (against === null) return 'needs a directory: --against=DIR';
-    if (!(only.has('e2e') || only.has('startup')) || ci) return 'compares end-to-end and start-up runs only: use it with e2e or startup in --only, and without --ci';
+    if (!(only.has('e2e') || only.has('startup') || only.has('counts')) || ci) return 'compares end-to-end, start-up and counted runs only: use it with e2e, startup or counts in --only, and without --ci';
     const script = join(against, 'dist/bench/run.js');
     return existsSync(script) ? null : `${script} not found (build that checkout first: npx tsc -p tsconfig.build.json)`;
   };
@@ -484,6 +519,7 @@ async function main(argv: string[]): Promise<number> {
       rows.push(allocRow('alloc/chat-1m', scenario('chat-1m.yaml'), undefined));
     }
   }
+  if (only.has('counts')) rows.push(...countedRows(quick, against, scenario));
   if (only.has('startup')) rows.push(...startupRows(join(here, here.includes('/dist/') ? '../..' : '..'), quick ? 5 : 11, against));
   print(rows, json);
   return rows.some((r) => r.identical === false) ? 1 : 0;
