@@ -16,8 +16,7 @@
  * on optimising for about 400,000 events (measured: 5-minute runs of platform-1m reach their
  * steady 0.30 µs per event at the fifth run in one process). So each bench is counted twice, a
  * child that runs it SETTLE_RUNS times and one that runs it twice more, and the difference, over
- * those last two runs' events, is the per-event figure: what the event loop costs once compiled. A single run's
- * whole-process count per event is quoted beside it (cold, what a fresh `fleetsim run` pays).
+ * those last two runs' events, is the per-event figure: what the event loop costs once compiled.
  * With `--against=DIR` the other build is counted the same way and the ratio theirs / ours is
  * given per counter. Two children's counts of the same build differ by under 0.1%.
  */
@@ -108,10 +107,9 @@ function countChild(benchScript: string, file: string, horizonS: number | undefi
 const SETTLE_RUNS = 5;
 const WARM_RUNS = 2;
 
-/** Counts of a warm run, and the instructions of a process that ran the bench SETTLE_RUNS times. */
+/** Counts of one warm run of the bench, and its events. */
 interface Counted {
   warm: Counts;
-  settledInstructions: number;
   events: number;
 }
 
@@ -124,7 +122,7 @@ function counted(benchScript: string, file: string, horizonS: number | undefined
   if (more.repeats !== SETTLE_RUNS + WARM_RUNS) return 'its bench cannot repeat a run in one process (--child e2e FILE H N, added with bench/counts.ts)';
   const warm = {} as Counts;
   for (const k of Object.keys(settled.counts) as (keyof Counts)[]) warm[k] = (more.counts[k] - settled.counts[k]) / WARM_RUNS;
-  return { warm, settledInstructions: settled.counts.instructions, events: settled.events };
+  return { warm, events: settled.events };
 }
 
 const perEvent = (n: number, events: number) => Number((n / events).toFixed(1));
@@ -136,8 +134,7 @@ function row(name: string, c: Counted): CountsRow {
     instructions_per_event: perEvent(c.warm.instructions, c.events),
     d1_misses_per_event: perEvent(c.warm.d1Misses, c.events),
     mispredicts_per_event: perEvent(c.warm.mispredicts, c.events),
-    // A fresh process's count: the first of the settled runs is the rest of them (warm) and compilation.
-    note: `warm run per event; a fresh process: ${perEvent(c.settledInstructions - (SETTLE_RUNS - 1) * c.warm.instructions, c.events)} instructions per event`,
+    note: `a warm run, per event (valgrind's virtual CPU: compare builds, not absolute figures)`,
   };
 }
 
