@@ -42,6 +42,8 @@ import { median, startupRows } from './startup.js';
 import { countsRows, haveValgrind, type CountsRow } from './counts.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+/** The checkout this bench belongs to, whether running from dist/bench or (via a TS loader) from bench/. */
+const root = join(here, here.includes('/dist/') ? '../..' : '..');
 /** bench/scenarios, whether running from dist/bench or (via a TS loader) from bench/. */
 const scenarioDir = join(here, here.includes('/dist/') ? '../../bench/scenarios' : 'scenarios');
 
@@ -409,7 +411,6 @@ const CI_COMPARE = { file: 'week-27m.yaml', horizonS: 1800, name: 'collapsed-vs-
  */
 function countedRows(quick: boolean, against: string | null, scenario: (f: string) => string): Row[] {
   if (!haveValgrind()) return [{ name: 'counts', note: 'skipped: valgrind not found (Debian package valgrind)' }];
-  const root = join(here, here.includes('/dist/') ? '../..' : '..');
   const cases: [string, string, number | undefined][] = quick
     ? [['counts/platform-1m@5m', 'platform-1m.yaml', 300]]
     : [
@@ -520,7 +521,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (only.has('counts')) rows.push(...countedRows(quick, against, scenario));
-  if (only.has('startup')) rows.push(...startupRows(join(here, here.includes('/dist/') ? '../..' : '..'), quick ? 5 : 11, against));
+  if (only.has('startup')) rows.push(...startupRows(root, quick ? 5 : 11, against));
   print(rows, json);
   return rows.some((r) => r.identical === false) ? 1 : 0;
 }

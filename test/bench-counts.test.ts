@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
 import { countsNote, parseCachegrind } from '../bench/counts.js';
 
 // valgrind 3.19's summary with --cache-sim=yes --branch-sim=yes, as bench/counts.ts reads it.
@@ -37,5 +40,22 @@ describe('counted benches (bench/counts.ts)', () => {
     const ours = parseCachegrind(SUMMARY)!;
     const theirs = { ...ours, instructions: ours.instructions * 0.9, d1Misses: ours.d1Misses * 0.7, mispredicts: ours.mispredicts };
     expect(countsNote('../old', ours, theirs)).toBe('../old counted 0.900x our instructions, 0.700x our D1 misses, 1.000x our mispredicted branches');
+  });
+});
+
+describe('--child e2e FILE H N (what the counted benches subtract)', () => {
+  it('runs the bench N times in one process and says how many, with the same work each time', () => {
+    const bench = join(ROOT, 'dist', 'bench', 'run.js');
+    const child = (n: string) => {
+      const r = spawnSync(process.execPath, [bench, '--child', 'e2e', join(ROOT, 'bench/scenarios/platform-1m.yaml'), '20', n], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { repeats: number; events: number; requests: number };
+    };
+    const once = child('1');
+    const thrice = child('3');
+    expect(once.repeats).toBe(1);
+    expect(thrice.repeats).toBe(3);
+    expect(thrice.events).toBe(once.events);
+    expect(thrice.requests).toBe(once.requests);
   });
 });
